@@ -1,0 +1,81 @@
+/**
+ * The kernel calls berth makes, as one table of typed signatures. Everything
+ * that touches the kernel takes a `Syscalls` in its constructor: the real
+ * one (`LinuxSyscalls`) in production and root tests, the recording double
+ * (`@berth/syscall/testing`) in unit tests, which asserts the exact sequence.
+ *
+ * Each method throws `SyscallError` on failure and never returns -1.
+ */
+
+/** `struct mount_attr` for mount_setattr(2). */
+export interface MountAttr {
+  attrSet: number;
+  attrClr: number;
+  /** One of MS_PRIVATE, MS_SLAVE, MS_SHARED, MS_UNBINDABLE, or 0 to leave it. */
+  propagation: number;
+  usernsFd: number;
+}
+
+/** `struct open_how` for openat2(2). */
+export interface OpenHow {
+  flags: number;
+  mode: number;
+  resolve: number;
+}
+
+export interface SyscallSignatures {
+  mount: {
+    args: [source: string | null, target: string, fstype: string | null, flags: number, data: string | null];
+    result: void;
+  };
+  umount2: { args: [target: string, flags: number]; result: void };
+  unshare: { args: [flags: number]; result: void };
+  setns: { args: [fd: number, nstype: number]; result: void };
+  pivotRoot: { args: [newRoot: string, putOld: string]; result: void };
+  chroot: { args: [path: string]; result: void };
+  chdir: { args: [path: string]; result: void };
+  fchdir: { args: [fd: number]; result: void };
+  sethostname: { args: [name: string]; result: void };
+  mountSetattr: { args: [dirfd: number, path: string, flags: number, attr: MountAttr]; result: void };
+  openTree: { args: [dirfd: number, path: string, flags: number]; result: number };
+  moveMount: {
+    args: [fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number];
+    result: void;
+  };
+  fsopen: { args: [fsname: string, flags: number]; result: number };
+  fsconfig: { args: [fd: number, cmd: number, key: string | null, value: string | null, aux: number]; result: void };
+  fsmount: { args: [fd: number, flags: number, attrFlags: number]; result: number };
+  open: { args: [path: string, flags: number, mode: number]; result: number };
+  openat2: { args: [dirfd: number, path: string, how: OpenHow]; result: number };
+  close: { args: [fd: number]; result: void };
+  mknodat: { args: [dirfd: number, path: string, mode: number, dev: number]; result: void };
+  lsetxattr: { args: [path: string, name: string, value: Uint8Array, flags: number]; result: void };
+  /** Returns null when the attribute does not exist (ENODATA). */
+  lgetxattr: { args: [path: string, name: string]; result: Buffer | null };
+  llistxattr: { args: [path: string]; result: string[] };
+  lchown: { args: [path: string, uid: number, gid: number]; result: void };
+  pidfdOpen: { args: [pid: number, flags: number]; result: number };
+  pidfdSendSignal: { args: [pidfd: number, signal: number]; result: void };
+  prctl: { args: [option: number, arg2: number, arg3: number, arg4: number, arg5: number]; result: number };
+  socket: { args: [domain: number, type: number, protocol: number]; result: number };
+  /** ioctl(2) whose argument is a buffer the kernel may read and write (e.g. struct ifreq). */
+  ioctl: { args: [fd: number, request: number, arg: Buffer]; result: number };
+}
+
+export type SyscallName = keyof SyscallSignatures;
+export type SyscallArgs<K extends SyscallName> = SyscallSignatures[K]['args'];
+export type SyscallResult<K extends SyscallName> = SyscallSignatures[K]['result'];
+
+export type Syscalls = {
+  [K in SyscallName]: (...args: SyscallArgs<K>) => SyscallResult<K>;
+};
+
+/** One recorded call, discriminated by name, with its typed arguments. */
+export type SyscallCall = { [K in SyscallName]: { name: K; args: SyscallArgs<K> } }[SyscallName];
+
+export const SYSCALL_NAMES: readonly SyscallName[] = [
+  'mount', 'umount2', 'unshare', 'setns', 'pivotRoot', 'chroot', 'chdir', 'fchdir', 'sethostname',
+  'mountSetattr', 'openTree', 'moveMount', 'fsopen', 'fsconfig', 'fsmount', 'open', 'openat2', 'close',
+  'mknodat', 'lsetxattr', 'lgetxattr', 'llistxattr', 'lchown', 'pidfdOpen', 'pidfdSendSignal', 'prctl',
+  'socket', 'ioctl',
+];
