@@ -14,7 +14,7 @@ const ERANGE = 34;
 interface Libc {
   mount: any; umount2: any; unshare: any; setns: any; pivot_root: any; chroot: any; chdir: any;
   fchdir: any; sethostname: any; mount_setattr: any; open_tree: any; move_mount: any; fsopen: any;
-  fsconfig: any; fsmount: any; open: any; syscall: any; close: any; mknodat: any; lsetxattr: any;
+  fsconfig: any; fsmount: any; open: any; syscall: any; close: any; mkdirat: any; symlinkat: any; fchmodat: any; mknodat: any; lsetxattr: any;
   lgetxattr: any; llistxattr: any; lchown: any; pidfd_open: any; pidfd_send_signal: any; prctl: any;
   socket: any; ioctl: any;
 }
@@ -46,6 +46,9 @@ function bind(): Libc {
     open: lib.func('int open(const char *path, int flags, ...)'),
     syscall: lib.func('long syscall(long number, ...)'),
     close: lib.func('int close(int fd)'),
+    mkdirat: lib.func('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
+    symlinkat: lib.func('int symlinkat(const char *target, int dirfd, const char *path)'),
+    fchmodat: lib.func('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)'),
     mknodat: lib.func('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)'),
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
     lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
@@ -133,6 +136,15 @@ export class LinuxSyscalls implements Syscalls {
   }
   close(fd: number): void {
     check(this.c.close(fd), 'close');
+  }
+  mkdirat(dirfd: number, path: string, mode: number): void {
+    check(this.c.mkdirat(dirfd, path, mode), 'mkdirat', [path]);
+  }
+  symlinkat(target: string, dirfd: number, path: string): void {
+    check(this.c.symlinkat(target, dirfd, path), 'symlinkat', [path, target]);
+  }
+  fchmodat(dirfd: number, path: string, mode: number): void {
+    check(this.c.fchmodat(dirfd, path, mode, 0), 'fchmodat', [path]);
   }
   mknodat(dirfd: number, path: string, mode: number, dev: number): void {
     check(this.c.mknodat(dirfd, path, mode, dev), 'mknodat', [path]);

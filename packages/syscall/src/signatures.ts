@@ -48,6 +48,9 @@ export interface SyscallSignatures {
   open: { args: [path: string, flags: number, mode: number]; result: number };
   openat2: { args: [dirfd: number, path: string, how: OpenHow]; result: number };
   close: { args: [fd: number]; result: void };
+  mkdirat: { args: [dirfd: number, path: string, mode: number]; result: void };
+  symlinkat: { args: [target: string, dirfd: number, path: string]; result: void };
+  fchmodat: { args: [dirfd: number, path: string, mode: number]; result: void };
   mknodat: { args: [dirfd: number, path: string, mode: number, dev: number]; result: void };
   lsetxattr: { args: [path: string, name: string, value: Uint8Array, flags: number]; result: void };
   /** Returns null when the attribute does not exist (ENODATA). */
@@ -76,6 +79,7 @@ export type SyscallCall = { [K in SyscallName]: { name: K; args: SyscallArgs<K> 
 export const SYSCALL_NAMES: readonly SyscallName[] = [
   'mount', 'umount2', 'unshare', 'setns', 'pivotRoot', 'chroot', 'chdir', 'fchdir', 'sethostname',
   'mountSetattr', 'openTree', 'moveMount', 'fsopen', 'fsconfig', 'fsmount', 'open', 'openat2', 'close',
+  'mkdirat', 'symlinkat', 'fchmodat',
   'mknodat', 'lsetxattr', 'lgetxattr', 'llistxattr', 'lchown', 'pidfdOpen', 'pidfdSendSignal', 'prctl',
   'socket', 'ioctl',
 ];

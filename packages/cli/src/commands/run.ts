@@ -1,0 +1,52 @@
+import type { ApiClient } from '../client.js';
+import type { Context } from '../context.js';
+import type { CreateFlags } from '../create-body.js';
+import { pumpStream } from '../attach.js';
+import { DaemonError } from '../errors.js';
+import { exitCodeForStartError, exitCodeForStatus } from '../exit-codes.js';
+import { createContainer } from './create.js';
+import { enc } from './common.js';
+
+/** While attached, SIGINT/SIGTERM go to the container (docker's sig-proxy) instead of ending berth. */
+function forwardSignals(client: ApiClient, id: string): () => void {
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const handler = (): void => {
+      client.request('POST', `/containers/${enc(id)}/kill`, { query: { signal: signal.slice(3) } }).catch(() => undefined);
+    };
+    process.on(signal, handler);
+    return () => process.off(signal, handler);
+  });
+  return () => handlers.forEach((off) => off());
+}
+
+/** docker's order: create → attach → wait (next-exit, or removed for --rm) → start; exit with wait's StatusCode. */
+export async function run(ctx: Context, image: string, command: string[], flags: CreateFlags): Promise<number> {
+  const client = await ctx.client();
+  const id = await createContainer(ctx, client, flags, image, command);
+  if (flags.detach === true) {
+    await client.request('POST', `/containers/${enc(id)}/start`);
+    ctx.out.write(`${id}\n`);
+    return 0;
+  }
+  const stream = await client.attach(id);
+  const output = pumpStream(stream, ctx.out, ctx.err);
+  const { result } = await client.wait(id, flags.rm === true ? 'removed' : 'next-exit');
+  const stopForwarding = forwardSignals(client, id);
+  try {
+    try {
+      await client.request('POST', `/containers/${enc(id)}/start`);
+    } catch (error) {
+      stream.destroy();
+      if (error instanceof DaemonError) {
+        ctx.err.write(`${error.render()}\n`);
+        return exitCodeForStartError(error.daemonMessage);
+      }
+      throw error;
+    }
+    const [status] = await Promise.all([result, output]);
+    if (status.Error?.Message) ctx.err.write(`berth: ${status.Error.Message}\n`);
+    return exitCodeForStatus(status.StatusCode);
+  } finally {
+    stopForwarding();
+  }
+}

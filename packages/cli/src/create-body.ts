@@ -1,0 +1,133 @@
+/**
+ * `berth run`/`berth create` flags turned into the `POST /containers/create`
+ * body, with the same field placement and zero values the docker CLI sends
+ * (docker-clients.md): `null` means "server defaults", `0` means unlimited.
+ */
+import { readFileSync } from 'node:fs';
+import { UsageError } from './errors.js';
+import { parseMemory } from './format/size.js';
+import { convertMountFlags, type MountConverter } from './mount-flags.js';
+
+export interface CreateFlags {
+  name?: string;
+  rm?: boolean;
+  detach?: boolean;
+  volume: string[];
+  mount: string[];
+  tmpfs: string[];
+  volumesFrom: string[];
+  readOnly?: boolean;
+  env: string[];
+  envFile: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  memory?: string;
+  pidsLimit?: string;
+  cpus?: string;
+  network?: string;
+  entrypoint?: string;
+  init?: boolean;
+}
+
+export interface CreateRequest {
+  /** `?name=` of the request, when given. */
+  name?: string;
+  body: Record<string, unknown>;
+}
+
+const NETWORKS = new Set(['none', 'host', 'default', 'bridge']);
+
+/** `-e K=V` as given; `-e K` takes K from the caller's environment, or is dropped (docker). */
+export function resolveEnv(entries: readonly string[], environment: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const entry of entries) {
+    if (entry.startsWith('=')) throw new UsageError(`invalid environment variable '${entry}': use -e NAME=VALUE`);
+    if (entry.includes('=')) out.push(entry);
+    else if (environment[entry] !== undefined) out.push(`${entry}=${environment[entry]}`);
+  }
+  return out;
+}
+
+function readEnvFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --env-file ${file}: ${(error as Error).message}`);
+  }
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+function integer(flag: string, value: string | undefined): number {
+  if (value === undefined) return 0;
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`invalid ${flag} '${value}': use a whole number`);
+  return Number(value);
+}
+
+function nanoCpus(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const cpus = Number(value);
+  if (!Number.isFinite(cpus) || cpus < 0 || value.trim() === '') throw new UsageError(`invalid --cpus '${value}': use a number such as 1.5`);
+  return Math.round(cpus * 1e9);
+}
+
+function memory(value: string | undefined): number {
+  if (value === undefined) return 0;
+  try {
+    return parseMemory(value);
+  } catch (error) {
+    throw new UsageError(`invalid --memory: ${(error as Error).message}`);
+  }
+}
+
+export function buildCreateRequest(
+  flags: CreateFlags,
+  image: string,
+  command: readonly string[],
+  context: { cwd: string; env: NodeJS.ProcessEnv },
+  convertMounts: MountConverter = convertMountFlags,
+): CreateRequest {
+  const network = flags.network ?? 'default';
+  if (!NETWORKS.has(network)) {
+    throw new UsageError(`unsupported --network '${network}': berth supports none, host, default or bridge`);
+  }
+  const mounts = convertMounts(flags, context.cwd);
+  const env = [...flags.envFile.flatMap(readEnvFile), ...resolveEnv(flags.env, context.env)];
+  const attached = flags.detach !== true;
+  const hostConfig: Record<string, unknown> = {
+    Binds: mounts.Binds.length > 0 ? mounts.Binds : null,
+    NetworkMode: network,
+    AutoRemove: flags.rm === true,
+    VolumesFrom: flags.volumesFrom.length > 0 ? flags.volumesFrom : null,
+    ReadonlyRootfs: flags.readOnly === true,
+    Memory: memory(flags.memory),
+    NanoCpus: nanoCpus(flags.cpus),
+    PidsLimit: integer('--pids-limit', flags.pidsLimit),
+    Init: flags.init === true ? true : null,
+    MaskedPaths: null,
+    ReadonlyPaths: null,
+  };
+  if (mounts.Mounts.length > 0) hostConfig['Mounts'] = mounts.Mounts;
+  if (Object.keys(mounts.Tmpfs).length > 0) hostConfig['Tmpfs'] = mounts.Tmpfs;
+  const body: Record<string, unknown> = {
+    Hostname: flags.hostname ?? '',
+    User: flags.user ?? '',
+    AttachStdin: false,
+    AttachStdout: attached,
+    AttachStderr: attached,
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    Env: env.length > 0 ? env : null,
+    Cmd: command.length > 0 ? [...command] : null,
+    Image: image,
+    Volumes: mounts.Volumes,
+    WorkingDir: flags.workdir ?? '',
+    Entrypoint: flags.entrypoint === undefined ? null : [flags.entrypoint],
+    Labels: {},
+    HostConfig: hostConfig,
+    NetworkingConfig: { EndpointsConfig: { [network]: {} } },
+  };
+  return flags.name === undefined ? { body } : { name: flags.name, body };
+}

@@ -1,0 +1,191 @@
+/**
+ * The real `bin/berth.js` (built dist) against a fake Docker API on a temp
+ * unix socket: the exact requests the CLI sends, its output and exit codes.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeDocker, type FakeDocker } from './fake-docker.js';
+
+const bin = fileURLToPath(new URL('../../bin/berth.js', import.meta.url));
+
+interface Result { code: number | null; stdout: string; stderr: string }
+
+function berth(args: string[], env: NodeJS.ProcessEnv = {}, stdin = ''): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, BERTH_HOST: '', BERTH_ROOT: '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdin.end(stdin);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+let sock: string;
+let fake: FakeDocker | undefined;
+const g = (): string[] => ['--root', path.join(dir, 'root'), '--host', `unix://${sock}`];
+
+beforeAll(() => {
+  if (!existsSync(fileURLToPath(new URL('../../dist/main.js', import.meta.url)))) {
+    throw new Error('packages/cli is not built: run npx tsc -b packages/cli first');
+  }
+});
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'berth-cli-'));
+  sock = path.join(dir, 'api.sock');
+});
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('berth against a Docker API server', () => {
+  it('volume create/ls/rm/prune send the docker CLI requests', async () => {
+    fake = await startFakeDocker(sock, { volumes: [{ Name: 'zeta', Driver: 'local' }, { Name: 'alpha', Driver: 'local' }] });
+    const created = await berth([...g(), 'volume', 'create', 'v1', '--label', 'a=b']);
+    expect(created).toMatchObject({ code: 0, stdout: 'v1\n' });
+    const anon = await berth([...g(), 'volume', 'create']);
+    expect(anon.stdout).toBe(`${'f'.repeat(64)}\n`);
+    const ls = await berth([...g(), 'volume', 'ls', '-f', 'dangling=true']);
+    expect(ls.stdout).toBe('DRIVER    VOLUME NAME\nlocal     alpha\nlocal     zeta\n');
+    const rm = await berth([...g(), 'volume', 'rm', 'v1']);
+    expect(rm).toMatchObject({ code: 0, stdout: 'v1\n' });
+    const prune = await berth([...g(), 'volume', 'prune', '-a', '-f']);
+    expect(prune.stdout).toBe('Deleted Volumes:\nanon1\nanon2\n\nTotal reclaimed space: 12.35kB\n');
+    expect(fake.calls()).toEqual([
+      'POST /volumes/create',
+      'POST /volumes/create',
+      `GET /volumes?filters=${encodeURIComponent('{"dangling":{"true":true}}')}`,
+      'DELETE /volumes/v1',
+      `POST /volumes/prune?filters=${encodeURIComponent('{"all":{"true":true}}')}`,
+    ]);
+    const bodies = fake.requests.filter((r) => r.url === '/volumes/create').map((r) => JSON.parse(r.body) as unknown);
+    expect(bodies).toEqual([
+      { Driver: 'local', Name: 'v1', Labels: { a: 'b' }, DriverOpts: {} },
+      { Driver: 'local', Labels: {}, DriverOpts: {} },
+    ]);
+  });
+
+  it('daemon errors print as docker does and exit 125', async () => {
+    fake = await startFakeDocker(sock);
+    const rm = await berth([...g(), 'volume', 'rm', 'missing']);
+    expect(rm.code).toBe(125);
+    expect(rm.stderr).toBe('Error response from daemon: get missing: no such volume\n');
+  });
+
+  it("run --rm -v: create, attach (Upgrade), wait removed, start; output demuxed; exit code from StatusCode", async () => {
+    fake = await startFakeDocker(sock, { exitCode: 3 });
+    const result = await berth([...g(), 'run', '--rm', '-v', 'vol:/d', 'img', 'sh', '-c', 'echo hi']);
+    expect(result).toEqual({ code: 3, stdout: 'hi\n', stderr: 'to stderr\n' });
+    const id = 'c0ffee'.repeat(10) + 'abcd';
+    expect(fake.calls()).toEqual([
+      'POST /containers/create',
+      `POST /containers/${id}/attach?stderr=1&stdout=1&stream=1`,
+      `POST /containers/${id}/wait?condition=removed`,
+      `POST /containers/${id}/start`,
+    ]);
+    const create = fake.requests.find((r) => r.url === '/containers/create')!;
+    const body = JSON.parse(create.body) as Record<string, unknown> & { HostConfig: Record<string, unknown> };
+    expect(body).toMatchObject({ Image: 'img', Cmd: ['sh', '-c', 'echo hi'], Volumes: {}, Env: null, Entrypoint: null, AttachStdout: true, AttachStderr: true });
+    expect(body.HostConfig).toMatchObject({ Binds: ['vol:/d'], AutoRemove: true, NetworkMode: 'default', PidsLimit: 0, Memory: 0, MaskedPaths: null });
+    const attach = fake.requests.find((r) => r.url.includes('/attach'))!;
+    expect(attach.headers['upgrade']).toBe('tcp');
+    expect(attach.headers['connection']).toMatch(/upgrade/i);
+  });
+
+  it('ps -a prints docker\'s table', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    fake = await startFakeDocker(sock, {
+      containers: [
+        { Id: '0123456789abcdef0123', Names: ['/web'], Image: 'busybox', Command: "sh -c 'echo hello world and more'", Created: now - 5, State: 'running', Status: 'Up 4 seconds' },
+        { Id: 'fedcba9876543210fedc', Names: ['/job'], Image: 'img', Command: 'true', Created: now - 125, State: 'exited', Status: 'Exited (0) 2 minutes ago' },
+      ],
+    });
+    const ps = await berth([...g(), 'ps', '-a']);
+    expect(ps.code).toBe(0);
+    expect(fake.calls()).toEqual(['GET /containers/json?all=1']);
+    expect(ps.stdout).toBe([
+      'CONTAINER ID   IMAGE     COMMAND                  CREATED         STATUS                     PORTS     NAMES',
+      '0123456789ab   busybox   "sh -c \'echo hello w…"   5 seconds ago   Up 4 seconds                         web',
+      'fedcba987654   img       "true"                   2 minutes ago   Exited (0) 2 minutes ago             job',
+      '',
+    ].join('\n'));
+  });
+
+  it('image import streams the archive to /images/load with ?tag=REF; volume export/clone use the /berth extensions', async () => {
+    fake = await startFakeDocker(sock);
+    const archive = path.join(dir, 'img.tar');
+    writeFileSync(archive, Buffer.alloc(100_000, 7));
+    const load = await berth([...g(), 'image', 'import', archive, 'bb:1']);
+    expect(load).toMatchObject({ code: 0, stdout: 'Loaded image: bb:1 (100000 bytes)\n' });
+    const piped = await berth([...g(), 'image', 'import', '-'], {}, 'abc');
+    expect(piped.stdout).toBe('Loaded image: busybox:latest (3 bytes)\n');
+    const out = path.join(dir, 'v1.tar');
+    expect(await berth([...g(), 'volume', 'export', 'v1', '-o', out])).toMatchObject({ code: 0 });
+    expect(readFileSync(out, 'utf8')).toBe('TARBYTES');
+    expect(await berth([...g(), 'volume', 'clone', 'v1', 'v2'])).toMatchObject({ code: 0, stdout: 'v2\n' });
+    expect(fake.calls()).toEqual([
+      'POST /images/load?quiet=1&tag=bb%3A1',
+      'POST /images/load?quiet=1',
+      'GET /berth/volumes/v1/export',
+      'POST /berth/volumes/v1/clone?to=v2',
+    ]);
+    expect(fake.requests.find((r) => r.url.startsWith('/images/load'))?.headers['content-type']).toBe('application/x-tar');
+  });
+
+  it('bad flags exit 125 with a berth: message and no request', async () => {
+    fake = await startFakeDocker(sock);
+    const r = await berth([...g(), 'run', '--network', 'overlay', 'img']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("berth: unsupported --network 'overlay'");
+    expect(fake.calls()).toEqual([]);
+    const u = await berth([...g(), 'ps', '--bogus']);
+    expect(u.code).toBe(125);
+    expect(u.stderr).toContain("berth: unknown option '--bogus'");
+  });
+});
+
+describe('starting a daemon when none answers', () => {
+  it('spawns `berth --root R --host H daemon` in the background and waits for its ping', async () => {
+    const marker = path.join(dir, 'daemon-args.json');
+    const script = path.join(dir, 'fake-daemon.mjs');
+    writeFileSync(script, `
+      import http from 'node:http';
+      import { writeFileSync } from 'node:fs';
+      const args = process.argv.slice(2);
+      writeFileSync(${JSON.stringify(marker)}, JSON.stringify({ args, pid: process.pid }));
+      const socket = args[args.indexOf('--host') + 1].slice('unix://'.length);
+      const server = http.createServer((req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(req.url === '/_ping' ? 'OK' : JSON.stringify({ Volumes: [{ Name: 'fromdaemon', Driver: 'local' }] }));
+      });
+      setTimeout(() => server.listen(socket), 300);
+      setTimeout(() => process.exit(0), 20000).unref();
+    `);
+    const r = await berth([...g(), 'volume', 'ls', '-q'], { BERTH_DAEMON_COMMAND: JSON.stringify([process.execPath, script]) });
+    const started = JSON.parse(readFileSync(marker, 'utf8')) as { args: string[]; pid: number };
+    try {
+      expect(r).toMatchObject({ code: 0, stdout: 'fromdaemon\n' });
+      expect(started.args).toEqual(['--root', path.join(dir, 'root'), '--host', `unix://${sock}`, 'daemon']);
+      expect(existsSync(path.join(dir, 'root', 'daemon.log'))).toBe(true);
+    } finally {
+      process.kill(started.pid, 'SIGKILL');
+    }
+  });
+
+  it('reports a daemon that dies at start, pointing at its log', async () => {
+    const script = path.join(dir, 'dying-daemon.mjs');
+    writeFileSync(script, "console.error('berth: supervisor exploded'); process.exit(1);");
+    const r = await berth([...g(), 'ps'], { BERTH_DAEMON_COMMAND: JSON.stringify([process.execPath, script]) });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain('supervisor exploded');
+    expect(r.stderr).toContain(path.join(dir, 'root', 'daemon.log'));
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { buildCreateRequest, resolveEnv, type CreateFlags } from '../../src/create-body.js';
+import { UsageError } from '../../src/errors.js';
+import { convertMountFlag, convertMountFlags } from '../../src/mount-flags.js';
+
+const none: CreateFlags = { volume: [], mount: [], tmpfs: [], volumesFrom: [], env: [], envFile: [] };
+const ctx = { cwd: '/home/u/project', env: { HOME: '/root' } };
+
+describe('-v, --mount, --tmpfs into API fields (docker CLI placement)', () => {
+  it('puts named volumes and host paths in Binds, anonymous paths in Volumes', () => {
+    const f = convertMountFlags({ volume: ['data:/data', '/srv:/srv:ro', './rel:/rel', '/anon'], mount: [], tmpfs: [] }, '/home/u/project');
+    expect(f.Binds).toEqual(['data:/data', '/srv:/srv:ro', '/home/u/project/rel:/rel']);
+    expect(f.Volumes).toEqual({ '/anon': {} });
+  });
+  it("keeps docker CLI's drive-letter quirk: a one-letter source is part of the target", () => {
+    const f = convertMountFlags({ volume: ['v:/d'], mount: [], tmpfs: [] }, '/');
+    expect(f).toMatchObject({ Binds: [], Volumes: { 'v:/d': {} } });
+  });
+  it('rejects a relative container path with a message that shows the fix', () => {
+    expect(() => convertMountFlags({ volume: ['data:rel'], mount: [], tmpfs: [] }, '/')).toThrow(UsageError);
+    expect(() => convertMountFlags({ volume: ['anon'], mount: [], tmpfs: [] }, '/')).toThrow(/must be absolute/);
+  });
+  it('turns --mount into Mounts objects', () => {
+    expect(convertMountFlag('type=volume,source=v1,target=/data,readonly')).toEqual({ Type: 'volume', Source: 'v1', Target: '/data', ReadOnly: true });
+    expect(convertMountFlag('type=tmpfs,dst=/s,tmpfs-size=1m,tmpfs-mode=1770')).toEqual({ Type: 'tmpfs', Target: '/s', TmpfsOptions: { SizeBytes: 1048576, Mode: 0o1770 } });
+    expect(convertMountFlag('type=bind,src=/h,target=/c,bind-propagation=rslave')).toEqual({ Type: 'bind', Source: '/h', Target: '/c', BindOptions: { Propagation: 'rslave' } });
+    expect(() => convertMountFlag('type=nfs,target=/x')).toThrow(/invalid mount type 'nfs'/);
+    expect(() => convertMountFlag('source=v')).toThrow(/target is required/);
+  });
+  it('turns --tmpfs into the Tmpfs map', () => {
+    expect(convertMountFlags({ volume: [], mount: [], tmpfs: ['/run:size=64k', '/tmp'] }, '/').Tmpfs).toEqual({ '/run': 'size=64k', '/tmp': '' });
+  });
+});
+
+describe('create body', () => {
+  it('sends docker zero values when no flag is given', () => {
+    const { name, body } = buildCreateRequest(none, 'busybox', [], ctx);
+    expect(name).toBeUndefined();
+    expect(body).toMatchObject({ Image: 'busybox', Cmd: null, Env: null, Entrypoint: null, Volumes: {}, NetworkingConfig: { EndpointsConfig: { default: {} } } });
+    expect(body['HostConfig']).toEqual({
+      Binds: null, NetworkMode: 'default', AutoRemove: false, VolumesFrom: null, ReadonlyRootfs: false,
+      Memory: 0, NanoCpus: 0, PidsLimit: 0, Init: null, MaskedPaths: null, ReadonlyPaths: null,
+    });
+  });
+  it('maps every flag to its field', () => {
+    const flags: CreateFlags = {
+      ...none, name: 'n', rm: true, volume: ['vol:/d'], mount: ['type=tmpfs,target=/s'], tmpfs: ['/run'], volumesFrom: ['other:ro'],
+      readOnly: true, env: ['A=1', 'HOME', 'UNSET'], workdir: '/w', user: '1000:1000', hostname: 'h', memory: '64m', pidsLimit: '100',
+      cpus: '1.5', network: 'none', entrypoint: '', init: true,
+    };
+    const { name, body } = buildCreateRequest(flags, 'img', ['sh', '-c', 'x'], ctx);
+    expect(name).toBe('n');
+    expect(body).toMatchObject({ Env: ['A=1', 'HOME=/root'], WorkingDir: '/w', User: '1000:1000', Hostname: 'h', Entrypoint: [''], Cmd: ['sh', '-c', 'x'] });
+    expect(body['HostConfig']).toMatchObject({
+      Binds: ['vol:/d'], Mounts: [{ Type: 'tmpfs', Target: '/s' }], Tmpfs: { '/run': '' }, VolumesFrom: ['other:ro'], ReadonlyRootfs: true,
+      AutoRemove: true, Memory: 64 * 1024 * 1024, PidsLimit: 100, NanoCpus: 1_500_000_000, NetworkMode: 'none', Init: true,
+    });
+  });
+  it('rejects what berth cannot do, saying what it can', () => {
+    expect(() => buildCreateRequest({ ...none, network: 'mynet' }, 'i', [], ctx)).toThrow(/berth supports none, host, default or bridge/);
+    expect(() => buildCreateRequest({ ...none, cpus: 'two' }, 'i', [], ctx)).toThrow(/invalid --cpus/);
+    expect(() => buildCreateRequest({ ...none, pidsLimit: '1.5' }, 'i', [], ctx)).toThrow(/invalid --pids-limit/);
+    expect(() => buildCreateRequest({ ...none, memory: '12q' }, 'i', [], ctx)).toThrow(/invalid --memory/);
+  });
+  it('resolves -e NAME from the environment and drops unset ones', () => {
+    expect(resolveEnv(['X', 'Y', 'Z=1'], { X: 'x' })).toEqual(['X=x', 'Z=1']);
+  });
+});

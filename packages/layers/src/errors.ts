@@ -1,0 +1,97 @@
+/**
+ * Errors of the layer store. Each has a stable `code`; messages read
+ * "failed to <verb> <object>: <what was wrong>[, <what to do>]".
+ */
+export class LayerStoreError extends Error {
+  override readonly name: string = 'LayerStoreError';
+  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Docker's wording, which clients match on: "No such image: X". */
+export class NoSuchImageError extends LayerStoreError {
+  override readonly name = 'NoSuchImageError';
+  constructor(readonly ref: string) {
+    super('NO_SUCH_IMAGE', `No such image: ${ref}`);
+  }
+}
+
+export class AmbiguousImageError extends LayerStoreError {
+  override readonly name = 'AmbiguousImageError';
+  constructor(readonly ref: string) {
+    super('AMBIGUOUS_IMAGE', `failed to resolve image ${ref}: the id prefix matches more than one image, give more characters`);
+  }
+}
+
+/** An archive that cannot be imported: unknown format, corrupt, truncated, inconsistent. */
+export class InvalidArchiveError extends LayerStoreError {
+  override readonly name = 'InvalidArchiveError';
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('INVALID_ARCHIVE', `failed to import image: ${detail}`, options);
+  }
+}
+
+/** A layer entry that would land outside its layer, or write through a symlink. */
+export class UnsafeEntryError extends LayerStoreError {
+  override readonly name = 'UnsafeEntryError';
+  constructor(readonly entry: string, reason: string) {
+    super('UNSAFE_ENTRY', `failed to import layer entry ${JSON.stringify(entry)}: ${reason}; the archive was refused and nothing was imported`);
+  }
+}
+
+export class DigestMismatchError extends LayerStoreError {
+  override readonly name = 'DigestMismatchError';
+  constructor(readonly what: string, readonly expected: string, readonly actual: string) {
+    super('DIGEST_MISMATCH', `failed to verify ${what}: expected ${expected}, got ${actual}; the archive is corrupt or was tampered with`);
+  }
+}
+
+export class ImageInUseError extends LayerStoreError {
+  override readonly name = 'ImageInUseError';
+  constructor(readonly ref: string, readonly containers: readonly string[]) {
+    super('IMAGE_IN_USE', `failed to remove image ${ref}: it is used by container(s) ${containers.join(', ')}; remove them first`);
+  }
+}
+
+export class ImageConflictError extends LayerStoreError {
+  override readonly name = 'ImageConflictError';
+  constructor(readonly ref: string, detail: string) {
+    super('IMAGE_CONFLICT', `failed to remove image ${ref}: ${detail}`);
+  }
+}
+
+export class InvalidReferenceError extends LayerStoreError {
+  override readonly name = 'InvalidReferenceError';
+  constructor(readonly ref: string, detail: string) {
+    super('INVALID_REFERENCE', `failed to parse image reference ${JSON.stringify(ref)}: ${detail}`);
+  }
+}
+
+export class NoSuchContainerError extends LayerStoreError {
+  override readonly name = 'NoSuchContainerError';
+  constructor(readonly containerId: string) {
+    super('NO_SUCH_CONTAINER', `failed to find container layout ${containerId}: it was never prepared or was removed`);
+  }
+}
+
+export class ContainerExistsError extends LayerStoreError {
+  override readonly name = 'ContainerExistsError';
+  constructor(readonly containerId: string) {
+    super('CONTAINER_EXISTS', `failed to prepare container ${containerId}: a layout with this id already exists`);
+  }
+}
+
+export class ContainerBusyError extends LayerStoreError {
+  override readonly name = 'ContainerBusyError';
+  constructor(readonly containerId: string, readonly mountPoint: string) {
+    super('CONTAINER_BUSY', `failed to remove container ${containerId}: ${mountPoint} is still mounted in this mount namespace; unmount it first`);
+  }
+}
+
+export class LowerdirTooLongError extends LayerStoreError {
+  override readonly name = 'LowerdirTooLongError';
+  constructor(readonly containerId: string, readonly length: number) {
+    super('LOWERDIR_TOO_LONG', `failed to build the overlay mount for ${containerId}: its options are ${length} bytes, over the kernel's one-page limit (4095); use a shorter store root or fewer layers`);
+  }
+}

@@ -1,0 +1,248 @@
+import { closeSync, linkSync, lstatSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync, chmodSync, lutimesSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Headers } from 'tar-stream';
+import { AT_FDCWD, OVERLAY_OPAQUE_XATTR, S_IFBLK, S_IFCHR, S_IFIFO, makedev, type Syscalls } from '@berth/syscall';
+import { UnsafeEntryError } from './errors.js';
+import { readTarFile } from './tar-read.js';
+
+const WHITEOUT_PREFIX = '.wh.';
+const OPAQUE_MARKER = '.wh..wh..opq';
+
+/**
+ * A tar entry name as a path relative to the layer root, or '' for the root
+ * itself ("", ".", "./", "/"). Refuses absolute names and any `..` component outright: a layer
+ * never needs them, and refusing is simpler to prove safe than cleaning.
+ */
+export function entryPath(name: string, entry = name): string {
+  if (name.includes('\0')) throw new UnsafeEntryError(entry, 'the name contains a NUL byte');
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  // umoci writes the layer root as "/" (and others as "."): that one is fine.
+  if (parts.length === 0) return '';
+  if (name.startsWith('/')) throw new UnsafeEntryError(entry, 'absolute paths are not allowed in a layer');
+  if (parts.includes('..')) throw new UnsafeEntryError(entry, 'a ".." component would leave the layer');
+  return parts.join('/');
+}
+
+interface DirMeta { rel: string; mode: number; uid: number; gid: number; mtime: Date }
+
+function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefined {
+  return lstatSync(path, { throwIfNoEntry: false });
+}
+
+/** Decodes PAX xattr records: `SCHILY.xattr.NAME` (raw) and `LIBARCHIVE.xattr.NAME` (base64). */
+export function paxXattrs(pax: Record<string, string> | null | undefined): [string, Buffer][] {
+  const out: [string, Buffer][] = [];
+  for (const [key, value] of Object.entries(pax ?? {})) {
+    let name: string | undefined;
+    let data: Buffer | undefined;
+    if (key.startsWith('SCHILY.xattr.')) {
+      name = key.slice('SCHILY.xattr.'.length);
+      data = Buffer.from(value, 'utf8');
+    } else if (key.startsWith('LIBARCHIVE.xattr.')) {
+      name = decodeURIComponent(key.slice('LIBARCHIVE.xattr.'.length));
+      data = Buffer.from(value, 'base64');
+    }
+    // trusted.overlay.* from an archive could forge redirects or metacopy in
+    // the merged tree; the only overlay attribute a layer may carry is the
+    // opaque marker, and that comes from `.wh..wh..opq`.
+    if (name && data && !name.startsWith('trusted.overlay.')) out.push([name, data]);
+  }
+  return out;
+}
+
+/**
+ * Unpacks one layer tar into `dest` exactly as overlayfs reads a lower
+ * layer: whiteouts as 0/0 character devices, opaque directories by xattr,
+ * owners, modes, mtimes, xattrs, hardlinks, devices and FIFOs preserved.
+ * Every entry's parent is walked component by component with lstat, so a
+ * symlink planted earlier in the layer is never followed.
+ */
+export class LayerWriter {
+  private readonly knownDirs = new Set<string>(['']);
+  private readonly dirs = new Map<string, DirMeta>();
+  size = 0;
+
+  constructor(private readonly dest: string, private readonly sys: Syscalls) {}
+
+  private abs(rel: string): string {
+    return rel === '' ? this.dest : join(this.dest, rel);
+  }
+
+  /** Makes sure every ancestor of `rel` is a real directory of this layer. */
+  private ensureParents(rel: string, entry: string, create: boolean): void {
+    const parts = rel.split('/');
+    parts.pop();
+    let cur = '';
+    for (const part of parts) {
+      cur = cur === '' ? part : `${cur}/${part}`;
+      if (this.knownDirs.has(cur)) continue;
+      const st = lstatOrUndefined(this.abs(cur));
+      if (st === undefined) {
+        if (!create) throw new UnsafeEntryError(entry, `${cur} does not exist in this layer`);
+        // Parents without entries of their own (umoci writes these) get docker's defaults.
+        mkdirSync(this.abs(cur), { mode: 0o755 });
+      } else if (st.isSymbolicLink()) {
+        throw new UnsafeEntryError(entry, `its parent ${cur} is a symlink in this layer, and writing through it could escape the layer`);
+      } else if (!st.isDirectory()) {
+        throw new UnsafeEntryError(entry, `its parent ${cur} is not a directory`);
+      }
+      this.knownDirs.add(cur);
+    }
+  }
+
+  private removeExisting(rel: string): void {
+    const abs = this.abs(rel);
+    const st = lstatOrUndefined(abs);
+    if (st === undefined) return;
+    if (st.isDirectory()) {
+      rmSync(abs, { recursive: true, force: true });
+      for (const d of [...this.knownDirs]) if (d === rel || d.startsWith(`${rel}/`)) this.knownDirs.delete(d);
+      for (const d of [...this.dirs.keys()]) if (d === rel || d.startsWith(`${rel}/`)) this.dirs.delete(d);
+    } else {
+      unlinkSync(abs);
+    }
+  }
+
+  private setMeta(rel: string, h: Headers, isSymlink: boolean): void {
+    const abs = this.abs(rel);
+    this.sys.lchown(abs, h.uid ?? 0, h.gid ?? 0);
+    // After chown: chown clears set-id bits.
+    if (!isSymlink) chmodSync(abs, (h.mode ?? 0o644) & 0o7777);
+    for (const [name, value] of paxXattrs(h.pax)) this.sys.lsetxattr(abs, name, value, 0);
+    const mtime = h.mtime ?? new Date(0);
+    lutimesSync(abs, mtime, mtime);
+  }
+
+  async entry(h: Headers, body: AsyncIterable<Buffer>): Promise<void> {
+    const rel = entryPath(h.name);
+    const base = rel.split('/').pop() ?? '';
+    if (rel === '') {
+      if (h.type === 'directory') this.dirs.set('', { rel: '', mode: h.mode ?? 0o755, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ?? new Date(0) });
+      return;
+    }
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      this.whiteout(rel, base, h.name);
+      return;
+    }
+    switch (h.type) {
+      case 'directory': {
+        this.ensureParents(rel, h.name, true);
+        const st = lstatOrUndefined(this.abs(rel));
+        if (st !== undefined && !st.isDirectory()) this.removeExisting(rel);
+        if (st === undefined || !st.isDirectory()) mkdirSync(this.abs(rel), { mode: 0o700 });
+        this.knownDirs.add(rel);
+        this.dirs.set(rel, { rel, mode: h.mode ?? 0o755, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ?? new Date(0) });
+        for (const [name, value] of paxXattrs(h.pax)) this.sys.lsetxattr(this.abs(rel), name, value, 0);
+        return;
+      }
+      case 'file':
+      case 'contiguous-file':
+      case null:
+      case undefined: {
+        this.ensureParents(rel, h.name, true);
+        this.removeExisting(rel);
+        const fd = openSync(this.abs(rel), 'wx', 0o600);
+        try {
+          for await (const chunk of body) {
+            let off = 0;
+            while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+          }
+        } finally {
+          closeSync(fd);
+        }
+        this.size += h.size ?? 0;
+        this.setMeta(rel, h, false);
+        return;
+      }
+      case 'symlink': {
+        this.ensureParents(rel, h.name, true);
+        this.removeExisting(rel);
+        symlinkSync(h.linkname ?? '', this.abs(rel));
+        this.setMeta(rel, h, true);
+        return;
+      }
+      case 'link': {
+        const target = entryPath(h.linkname ?? '', h.name);
+        if (target === '') throw new UnsafeEntryError(h.name, 'a hardlink to the layer root is not allowed');
+        this.ensureParents(rel, h.name, true);
+        this.ensureParents(target, h.name, false);
+        const st = lstatOrUndefined(this.abs(target));
+        if (st === undefined) throw new UnsafeEntryError(h.name, `its hardlink target ${target} is not in this layer`);
+        if (st.isDirectory()) throw new UnsafeEntryError(h.name, `its hardlink target ${target} is a directory`);
+        if (target === rel) return;
+        this.removeExisting(rel);
+        linkSync(this.abs(target), this.abs(rel));
+        return;
+      }
+      case 'character-device':
+      case 'block-device':
+      case 'fifo': {
+        this.ensureParents(rel, h.name, true);
+        this.removeExisting(rel);
+        const kind = h.type === 'fifo' ? S_IFIFO : h.type === 'block-device' ? S_IFBLK : S_IFCHR;
+        const dev = h.type === 'fifo' ? 0 : makedev(h.devmajor ?? 0, h.devminor ?? 0);
+        this.sys.mknodat(AT_FDCWD, this.abs(rel), kind | ((h.mode ?? 0o644) & 0o7777), dev);
+        // mknod's mode went through the umask, so set it again; a recording
+        // Syscalls double makes no node, and then there is nothing to set.
+        if (lstatOrUndefined(this.abs(rel)) === undefined) this.sys.lchown(this.abs(rel), h.uid ?? 0, h.gid ?? 0);
+        else this.setMeta(rel, h, false);
+        return;
+      }
+      default:
+        // pax-global-header and other metadata-only records carry no file.
+        return;
+    }
+  }
+
+  private whiteout(rel: string, base: string, entry: string): void {
+    const dir = rel.slice(0, rel.length - base.length).replace(/\/$/, '');
+    if (base === OPAQUE_MARKER) {
+      this.ensureParents(rel, entry, true);
+      this.sys.lsetxattr(this.abs(dir), OVERLAY_OPAQUE_XATTR, Buffer.from('y'), 0);
+      return;
+    }
+    // Other `.wh..wh.` names are aufs bookkeeping (plinks), not files.
+    if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return;
+    const name = base.slice(WHITEOUT_PREFIX.length);
+    if (name === '' || name === '.' || name === '..') throw new UnsafeEntryError(entry, 'a whiteout must name a file');
+    const target = dir === '' ? name : `${dir}/${name}`;
+    this.ensureParents(target, entry, true);
+    this.removeExisting(target);
+    this.sys.mknodat(AT_FDCWD, this.abs(target), S_IFCHR, 0);
+  }
+
+  /** Directory metadata last: creating children changes a directory's mtime. */
+  finish(): void {
+    const dirs = [...this.dirs.values()].sort((a, b) => b.rel.split('/').length - a.rel.split('/').length);
+    for (const d of dirs) {
+      const abs = this.abs(d.rel);
+      this.sys.lchown(abs, d.uid, d.gid);
+      chmodSync(abs, d.mode & 0o7777);
+      lutimesSync(abs, d.mtime, d.mtime);
+    }
+  }
+}
+
+export interface ApplyOptions {
+  syscalls: Syscalls;
+  onBytes?: (done: number) => void;
+  what: string;
+}
+
+/** Unpacks a layer file (gzip or plain) into `dest`; returns its diffID and content size. */
+export async function applyLayer(file: string, dest: string, opts: ApplyOptions): Promise<{ diffId: string; size: number }> {
+  mkdirSync(dest, { recursive: true, mode: 0o755 });
+  const writer = new LayerWriter(dest, opts.syscalls);
+  const { uncompressedDigest } = await readTarFile(file, (h, body) => writer.entry(h, body), {
+    what: opts.what,
+    ...(opts.onBytes ? { onBytes: opts.onBytes } : {}),
+  });
+  writer.finish();
+  return { diffId: uncompressedDigest, size: writer.size };
+}
+
+/** Computes a layer file's diffID without unpacking it (for layers already stored). */
+export async function layerDiffId(file: string, what: string, onBytes?: (done: number) => void): Promise<string> {
+  const { uncompressedDigest } = await readTarFile(file, async () => {}, { what, ...(onBytes ? { onBytes } : {}) });
+  return uncompressedDigest;
+}

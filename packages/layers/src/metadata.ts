@@ -1,0 +1,152 @@
+import Database from 'better-sqlite3';
+import type { ImageConfig } from './types.js';
+
+/**
+ * Migrations by `PRAGMA user_version`: entry i brings the schema from
+ * version i to i+1. Append only; never edit a shipped entry.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE layers (
+     id TEXT PRIMARY KEY,          -- hex chain id
+     diff_id TEXT NOT NULL,        -- sha256:<hex> of the uncompressed tar
+     parent TEXT REFERENCES layers(id),
+     short TEXT NOT NULL UNIQUE,   -- name of the l/<short> link
+     size INTEGER NOT NULL,
+     created TEXT NOT NULL
+   );
+   CREATE TABLE images (
+     id TEXT PRIMARY KEY,          -- hex of sha256(config blob)
+     config TEXT NOT NULL,         -- the exposed ImageConfig as JSON
+     created TEXT NOT NULL
+   );
+   CREATE TABLE image_layers (
+     image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+     position INTEGER NOT NULL,
+     layer_id TEXT NOT NULL REFERENCES layers(id),
+     PRIMARY KEY (image_id, position)
+   );
+   CREATE INDEX image_layers_layer ON image_layers(layer_id);
+   CREATE TABLE tags (
+     tag TEXT PRIMARY KEY,         -- normalised short form, name:tag
+     image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+   );
+   CREATE TABLE containers (
+     id TEXT PRIMARY KEY,
+     image_id TEXT NOT NULL REFERENCES images(id),
+     created TEXT NOT NULL
+   );`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface LayerRow { id: string; diff_id: string; parent: string | null; short: string; size: number; created: string }
+export interface ImageRow { id: string; config: string; created: string }
+export interface ContainerRow { id: string; image_id: string; created: string }
+
+export type Db = Database.Database;
+
+export function openDatabase(file: string): Db {
+  const db = new Database(file, { timeout: 5000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('synchronous = FULL');
+  const current = Number(db.pragma('user_version', { simple: true }));
+  if (current > SCHEMA_VERSION) {
+    db.close();
+    throw new Error(`failed to open layer metadata ${file}: schema version ${current} is newer than this berth (${SCHEMA_VERSION}); upgrade berth`);
+  }
+  db.transaction(() => {
+    for (let v = current; v < SCHEMA_VERSION; v++) {
+      db.exec(MIGRATIONS[v] ?? '');
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+  return db;
+}
+
+/** Typed queries over the schema; no file system effects here. */
+export class Metadata {
+  constructor(readonly db: Db) {}
+
+  layer(id: string): LayerRow | undefined {
+    return this.db.prepare('SELECT * FROM layers WHERE id = ?').get(id) as LayerRow | undefined;
+  }
+  layers(): LayerRow[] {
+    return this.db.prepare('SELECT * FROM layers').all() as LayerRow[];
+  }
+  insertLayer(row: LayerRow): void {
+    this.db.prepare('INSERT INTO layers (id, diff_id, parent, short, size, created) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(row.id, row.diff_id, row.parent, row.short, row.size, row.created);
+  }
+  shortTaken(short: string): boolean {
+    return this.db.prepare('SELECT 1 FROM layers WHERE short = ?').get(short) !== undefined;
+  }
+  /** Layers no image refers to, top of each chain first so children go before parents. */
+  unreferencedLayers(): LayerRow[] {
+    const rows = this.db.prepare(
+      'SELECT * FROM layers WHERE id NOT IN (SELECT layer_id FROM image_layers)').all() as LayerRow[];
+    return rows;
+  }
+  deleteLayer(id: string): void {
+    this.db.prepare('DELETE FROM layers WHERE id = ?').run(id);
+  }
+
+  image(id: string): ImageRow | undefined {
+    return this.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
+  }
+  images(): ImageRow[] {
+    return this.db.prepare('SELECT * FROM images ORDER BY created DESC, id').all() as ImageRow[];
+  }
+  imagesByPrefix(prefix: string): ImageRow[] {
+    return this.db.prepare("SELECT * FROM images WHERE id LIKE ? || '%'").all(prefix) as ImageRow[];
+  }
+  insertImage(id: string, config: ImageConfig, created: string, layers: readonly string[]): void {
+    this.db.prepare('INSERT INTO images (id, config, created) VALUES (?, ?, ?)').run(id, JSON.stringify(config), created);
+    const stmt = this.db.prepare('INSERT INTO image_layers (image_id, position, layer_id) VALUES (?, ?, ?)');
+    layers.forEach((layer, i) => stmt.run(id, i, layer));
+  }
+  deleteImage(id: string): void {
+    this.db.prepare('DELETE FROM images WHERE id = ?').run(id);
+  }
+  imageLayers(id: string): string[] {
+    return (this.db.prepare('SELECT layer_id FROM image_layers WHERE image_id = ? ORDER BY position').all(id) as { layer_id: string }[])
+      .map((r) => r.layer_id);
+  }
+  imageSize(id: string): number {
+    const row = this.db.prepare(
+      'SELECT COALESCE(SUM(l.size), 0) AS size FROM image_layers il JOIN layers l ON l.id = il.layer_id WHERE il.image_id = ?',
+    ).get(id) as { size: number };
+    return row.size;
+  }
+
+  tagsOf(imageId: string): string[] {
+    return (this.db.prepare('SELECT tag FROM tags WHERE image_id = ? ORDER BY tag').all(imageId) as { tag: string }[]).map((r) => r.tag);
+  }
+  imageOfTag(tag: string): string | undefined {
+    return (this.db.prepare('SELECT image_id FROM tags WHERE tag = ?').get(tag) as { image_id: string } | undefined)?.image_id;
+  }
+  /** Points `tag` at `imageId`, moving it from another image if needed (docker semantics). */
+  setTag(tag: string, imageId: string): void {
+    this.db.prepare('INSERT INTO tags (tag, image_id) VALUES (?, ?) ON CONFLICT(tag) DO UPDATE SET image_id = excluded.image_id')
+      .run(tag, imageId);
+  }
+  deleteTag(tag: string): void {
+    this.db.prepare('DELETE FROM tags WHERE tag = ?').run(tag);
+  }
+
+  container(id: string): ContainerRow | undefined {
+    return this.db.prepare('SELECT * FROM containers WHERE id = ?').get(id) as ContainerRow | undefined;
+  }
+  containers(): ContainerRow[] {
+    return this.db.prepare('SELECT * FROM containers').all() as ContainerRow[];
+  }
+  insertContainer(id: string, imageId: string, created: string): void {
+    this.db.prepare('INSERT INTO containers (id, image_id, created) VALUES (?, ?, ?)').run(id, imageId, created);
+  }
+  deleteContainer(id: string): void {
+    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+  }
+  containersUsing(imageId: string): string[] {
+    return (this.db.prepare('SELECT id FROM containers WHERE image_id = ? ORDER BY id').all(imageId) as { id: string }[]).map((r) => r.id);
+  }
+}

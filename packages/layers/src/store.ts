@@ -1,0 +1,404 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Syscalls } from '@berth/syscall';
+import { detectFormat, SpooledArchive, spoolStream, type ImagePlan } from './archive.js';
+import {
+  AmbiguousImageError, ContainerBusyError, ContainerExistsError, DigestMismatchError, ImageConflictError,
+  ImageInUseError, InvalidArchiveError, LayerStoreError, LowerdirTooLongError, NoSuchContainerError, NoSuchImageError,
+} from './errors.js';
+import { planDockerSave, planOciLayout, rootfsConfigBlob } from './formats.js';
+import { applyLayer } from './layer-apply.js';
+import { Metadata, openDatabase, type ImageRow } from './metadata.js';
+import { chainIds, normalizeTag, randomShortName, randomSuffix, sha256Hex, tryNormalizeTag } from './refs.js';
+import type {
+  ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportResult, Mount, OpenOptions,
+  ReconcileReport, RemoveImageResult,
+} from './types.js';
+import { materialize } from './vfs.js';
+
+/** The kernel copies mount options into one page; the string and its NUL must fit. */
+export const MOUNT_OPTIONS_LIMIT = 4095;
+const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const TEMP = /^\.(tmp|del)-/;
+
+interface StagedLayer { id: string; diffId: string; parent: string | null; size: number; tmp: string }
+
+/**
+ * The layer store: unpacked layers shared between images, images and tags,
+ * and each container's writable layer. It never mounts anything; it returns
+ * mounts as data (`mountFor`) for the launch to apply in the container's own
+ * mount namespace. One process owns a store root at a time.
+ */
+export class LayerStore {
+  /** What `open` cleaned up and found. */
+  readonly startupReport: ReconcileReport;
+  private readonly meta: Metadata;
+
+  private constructor(readonly root: string, private readonly sys: Syscalls, readonly driver: Driver) {
+    for (const d of ['layers', 'containers', 'l', 'tmp']) mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
+    this.meta = new Metadata(openDatabase(join(root, 'metadata.db')));
+    this.startupReport = this.reconcile();
+  }
+
+  static open(root: string, opts: OpenOptions): LayerStore {
+    return new LayerStore(root, opts.syscalls, opts.driver ?? 'overlay');
+  }
+
+  close(): void {
+    this.meta.db.close();
+  }
+
+  private layerDir(id: string): string {
+    return join(this.root, 'layers', id);
+  }
+  private containerDir(id: string): string {
+    return join(this.root, 'containers', id);
+  }
+
+  // ---- images ------------------------------------------------------------
+
+  private record(row: ImageRow): ImageRecord {
+    return {
+      id: `sha256:${row.id}`,
+      tags: this.meta.tagsOf(row.id),
+      config: JSON.parse(row.config) as ImageConfig,
+      created: row.created,
+      size: this.meta.imageSize(row.id),
+      layers: this.meta.imageLayers(row.id),
+    };
+  }
+
+  /** Resolves a tag, `name`, full or `sha256:` id, or unique id prefix to an image id (hex). */
+  private resolve(ref: string): string | undefined {
+    const tag = tryNormalizeTag(ref);
+    const tagged = tag === undefined ? undefined : this.meta.imageOfTag(tag);
+    if (tagged) return tagged;
+    const hex = ref.startsWith('sha256:') ? ref.slice('sha256:'.length) : ref;
+    if (!/^[a-f0-9]{1,64}$/.test(hex)) return undefined;
+    const matches = this.meta.imagesByPrefix(hex);
+    if (matches.length > 1) throw new AmbiguousImageError(ref);
+    return matches[0]?.id;
+  }
+
+  listImages(): ImageRecord[] {
+    return this.meta.images().map((r) => this.record(r));
+  }
+
+  findImage(ref: string): ImageRecord | undefined {
+    const id = this.resolve(ref);
+    const row = id === undefined ? undefined : this.meta.image(id);
+    return row ? this.record(row) : undefined;
+  }
+
+  inspectImage(ref: string): ImageRecord {
+    const image = this.findImage(ref);
+    if (!image) throw new NoSuchImageError(ref);
+    return image;
+  }
+
+  tagImage(ref: string, tag: string): void {
+    const id = this.resolve(ref);
+    if (id === undefined) throw new NoSuchImageError(ref);
+    this.meta.setTag(normalizeTag(tag), id);
+  }
+
+  containersUsing(imageRef: string): string[] {
+    const id = this.resolve(imageRef);
+    return id === undefined ? [] : this.meta.containersUsing(id);
+  }
+
+  /**
+   * Docker's `rmi`: a tag of an image with other tags is only untagged;
+   * otherwise the image goes, with every layer no other image uses. Refused
+   * while a container uses the image, even with `force`.
+   */
+  removeImage(ref: string, opts: { force?: boolean } = {}): RemoveImageResult {
+    const id = this.resolve(ref);
+    if (id === undefined) throw new NoSuchImageError(ref);
+    const tags = this.meta.tagsOf(id);
+    const tag = tryNormalizeTag(ref);
+    const byTag = tag !== undefined && this.meta.imageOfTag(tag) === id;
+    if (byTag && tags.length > 1) {
+      this.meta.deleteTag(tag);
+      return { untagged: [tag], deleted: [] };
+    }
+    if (!byTag && tags.length > 1 && opts.force !== true) {
+      throw new ImageConflictError(ref, `it is tagged ${tags.join(', ')}; remove it by tag, or use force`);
+    }
+    const users = this.meta.containersUsing(id);
+    if (users.length > 0) throw new ImageInUseError(ref, users);
+    const released = this.meta.db.transaction(() => {
+      for (const t of tags) this.meta.deleteTag(t);
+      this.meta.deleteImage(id);
+      return this.releaseUnreferencedLayers();
+    })();
+    // Directories go after the commit: a crash in between leaves an orphan
+    // directory (reported by reconcile), never a record without its files.
+    for (const layer of released) this.discard(this.layerDir(layer.id), join(this.root, 'layers'), join(this.root, 'l', layer.short));
+    return { untagged: tags, deleted: [`sha256:${id}`, ...released.map((l) => `sha256:${l.id}`)] };
+  }
+
+  private releaseUnreferencedLayers(): { id: string; short: string }[] {
+    const out: { id: string; short: string }[] = [];
+    let pending = this.meta.unreferencedLayers();
+    // Children before parents (parent is a foreign key).
+    while (pending.length > 0) {
+      const parents = new Set(pending.map((l) => l.parent));
+      const leaves = pending.filter((l) => !parents.has(l.id));
+      if (leaves.length === 0) break;
+      for (const l of leaves) {
+        this.meta.deleteLayer(l.id);
+        out.push({ id: l.id, short: l.short });
+      }
+      pending = pending.filter((l) => parents.has(l.id));
+    }
+    return out;
+  }
+
+  private discard(dir: string, parent: string, link?: string): void {
+    if (link) rmSync(link, { force: true });
+    if (!existsSync(dir)) return;
+    const trash = join(parent, `.del-${randomSuffix()}`);
+    renameSync(dir, trash);
+    rmSync(trash, { recursive: true, force: true });
+  }
+
+  // ---- import ------------------------------------------------------------
+
+  /**
+   * Imports a `docker save` archive, an OCI layout tar or a plain rootfs tar
+   * (format detected), from a path or a stream. Layers are unpacked under
+   * temporary names and everything is recorded and renamed into place in
+   * one transaction: a bad archive leaves the store as it was.
+   */
+  async importImage(source: string | NodeJS.ReadableStream, opts: ImportOptions = {}): Promise<ImportResult> {
+    const tag = opts.tag === undefined ? undefined : normalizeTag(opts.tag);
+    const work = join(this.root, 'tmp', `import-${randomSuffix()}`);
+    mkdirSync(work, { mode: 0o700 });
+    const staged = new Map<string, StagedLayer>();
+    try {
+      const file = typeof source === 'string' ? source : await spoolStream(source, join(work, 'input'));
+      if (!statSync(file).isFile()) throw new InvalidArchiveError(`${file} is not a file`);
+      const format = await detectFormat(file);
+      let plans: ImagePlan[];
+      if (format === 'rootfs') {
+        plans = [await this.planRootfs(file, staged, opts)];
+      } else {
+        const archive = await SpooledArchive.spool(file, join(work, 'spool'));
+        plans = format === 'docker-save' ? planDockerSave(archive) : planOciLayout(archive);
+        for (const plan of plans) await this.stageLayers(plan, staged, opts);
+      }
+      if (tag !== undefined) {
+        if (plans.length !== 1) throw new InvalidArchiveError(`the archive holds ${plans.length} images, so a tag argument is ambiguous`);
+        plans[0]?.tags.push(tag);
+      }
+      this.commit(plans, staged);
+      return { images: plans.map((p) => this.inspectImage(`sha256:${p.id}`)) };
+    } finally {
+      for (const s of staged.values()) rmSync(s.tmp, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  private async planRootfs(file: string, staged: Map<string, StagedLayer>, opts: ImportOptions): Promise<ImagePlan> {
+    const tmp = join(this.root, 'layers', `.tmp-${randomSuffix()}`);
+    const total = statSync(file).size;
+    const onBytes = (done: number): void => opts.onProgress?.({ layer: 0, layers: 1, bytesDone: done, bytesTotal: total, phase: 'extract' });
+    const { diffId, size } = await applyLayer(file, join(tmp, 'diff'), { syscalls: this.sys, onBytes, what: 'the root filesystem tar' });
+    const [id] = chainIds([diffId]);
+    if (id === undefined) throw new InvalidArchiveError('no layer');
+    if (this.meta.layer(id)) rmSync(tmp, { recursive: true, force: true });
+    else staged.set(id, { id, diffId, parent: null, size, tmp });
+    const created = new Date().toISOString();
+    const blob = rootfsConfigBlob(diffId, created);
+    return { id: sha256Hex(blob), config: {}, created, diffIds: [diffId], layerFiles: [file], tags: [] };
+  }
+
+  private async stageLayers(plan: ImagePlan, staged: Map<string, StagedLayer>, opts: ImportOptions): Promise<void> {
+    const ids = chainIds(plan.diffIds);
+    for (const [i, id] of ids.entries()) {
+      const diffId = plan.diffIds[i] ?? '';
+      const file = plan.layerFiles[i] ?? '';
+      const total = statSync(file).size;
+      const base = { layer: i, layers: ids.length, diffId, bytesTotal: total };
+      if (staged.has(id) || this.meta.layer(id)) {
+        opts.onProgress?.({ ...base, bytesDone: total, phase: 'exists' });
+        continue;
+      }
+      const tmp = join(this.root, 'layers', `.tmp-${randomSuffix()}`);
+      staged.set(id, { id, diffId, parent: i === 0 ? null : (ids[i - 1] ?? null), size: 0, tmp });
+      const result = await applyLayer(file, join(tmp, 'diff'), {
+        syscalls: this.sys,
+        what: `layer ${i} (${diffId})`,
+        onBytes: (done) => opts.onProgress?.({ ...base, bytesDone: done, phase: 'extract' }),
+      });
+      if (result.diffId !== diffId) throw new DigestMismatchError(`layer ${i} against the config's diffID`, diffId, result.diffId);
+      const entry = staged.get(id);
+      if (entry) entry.size = result.size;
+    }
+  }
+
+  /** One transaction: layer rows + renames + links, image rows, tags. Undone on failure. */
+  private commit(plans: readonly ImagePlan[], staged: Map<string, StagedLayer>): void {
+    const undo: (() => void)[] = [];
+    const now = new Date().toISOString();
+    try {
+      this.meta.db.transaction(() => {
+        for (const layer of staged.values()) {
+          if (this.meta.layer(layer.id)) continue; // stored meanwhile; ours is dropped
+          let short = randomShortName();
+          while (this.meta.shortTaken(short)) short = randomShortName();
+          this.meta.insertLayer({ id: layer.id, diff_id: layer.diffId, parent: layer.parent, short, size: layer.size, created: now });
+          const dir = this.layerDir(layer.id);
+          renameSync(layer.tmp, dir);
+          undo.push(() => renameSync(dir, layer.tmp));
+          const link = join(this.root, 'l', short);
+          symlinkSync(`../layers/${layer.id}/diff`, link);
+          undo.push(() => unlinkSync(link));
+        }
+        for (const plan of plans) {
+          if (!this.meta.image(plan.id)) this.meta.insertImage(plan.id, plan.config, plan.created, chainIds(plan.diffIds));
+          for (const t of plan.tags) this.meta.setTag(t, plan.id);
+        }
+      })();
+    } catch (error) {
+      for (const step of undo.reverse()) {
+        try { step(); } catch { /* best effort; reconcile reports leftovers */ }
+      }
+      throw error;
+    }
+  }
+
+  // ---- containers ----------------------------------------------------------
+
+  /** Creates `containers/<id>/{diff,work,mnt}` (and a full `rootfs` copy for vfs) and records the image use. */
+  prepareContainer(containerId: string, imageRef: string): ContainerLayout {
+    if (!CONTAINER_ID.test(containerId)) {
+      throw new LayerStoreError('INVALID_CONTAINER_ID', `failed to prepare container ${JSON.stringify(containerId)}: ids are letters, digits, _ . - (up to 128)`);
+    }
+    const image = this.resolve(imageRef);
+    if (image === undefined || !this.meta.image(image)) throw new NoSuchImageError(imageRef);
+    if (this.meta.container(containerId) || existsSync(this.containerDir(containerId))) throw new ContainerExistsError(containerId);
+    const tmp = join(this.root, 'containers', `.tmp-${randomSuffix()}`);
+    try {
+      mkdirSync(tmp, { mode: 0o710 });
+      for (const d of ['diff', 'work', 'mnt']) mkdirSync(join(tmp, d), { mode: d === 'diff' ? 0o755 : 0o700 });
+      if (this.driver === 'vfs') {
+        materialize(this.sys, this.meta.imageLayers(image).map((l) => join(this.layerDir(l), 'diff')), join(tmp, 'rootfs'));
+      }
+      this.meta.db.transaction(() => {
+        this.meta.insertContainer(containerId, image, new Date().toISOString());
+        renameSync(tmp, this.containerDir(containerId));
+      })();
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    const dir = this.containerDir(containerId);
+    return { dir, diff: join(dir, 'diff'), work: join(dir, 'work'), mnt: join(dir, 'mnt'), rootfs: this.mountFor(containerId) };
+  }
+
+  /**
+   * The mount that gives the container its root filesystem, on `mnt`.
+   * overlay: lowerdirs top first through the short `l/` links, so 128
+   * layers fit in the kernel's one-page option limit under a root like
+   * /var/lib/berth. vfs: a recursive bind of the full copy.
+   */
+  mountFor(containerId: string): Mount {
+    const row = this.meta.container(containerId);
+    if (!row) throw new NoSuchContainerError(containerId);
+    const dir = this.containerDir(containerId);
+    const target = join(dir, 'mnt');
+    if (this.driver === 'vfs') return { type: 'bind', source: join(dir, 'rootfs'), target, options: ['rbind'] };
+    const lowers = this.meta.imageLayers(row.image_id).map((id) => {
+      const layer = this.meta.layer(id);
+      if (!layer) throw new LayerStoreError('MISSING_LAYER', `failed to build the mount for ${containerId}: layer ${id} is not recorded; re-import the image`);
+      return join(this.root, 'l', layer.short);
+    }).reverse();
+    const options = [`lowerdir=${lowers.join(':')}`, `upperdir=${join(dir, 'diff')}`, `workdir=${join(dir, 'work')}`];
+    const length = options.join(',').length;
+    if (length > MOUNT_OPTIONS_LIMIT) throw new LowerdirTooLongError(containerId, length);
+    return { type: 'overlay', source: 'overlay', target, options };
+  }
+
+  /**
+   * Removes the container's directories and its record. Mounts live only in
+   * container namespaces; one still visible here under the directory would
+   * make rm -rf delete through it, so that is refused.
+   */
+  removeContainer(containerId: string): void {
+    if (!this.meta.container(containerId)) throw new NoSuchContainerError(containerId);
+    const dir = this.containerDir(containerId);
+    const busy = mountPointsUnder(dir)[0];
+    if (busy !== undefined) throw new ContainerBusyError(containerId, busy);
+    this.meta.deleteContainer(containerId);
+    this.discard(dir, join(this.root, 'containers'));
+  }
+
+  // ---- housekeeping ---------------------------------------------------------
+
+  /**
+   * Removes temporaries (`.tmp-*`, `.del-*`, import spools, stale links) and
+   * reports directories and records that disagree. Runs at `open`.
+   */
+  reconcile(opts: { removeOrphans?: boolean } = {}): ReconcileReport {
+    const report: ReconcileReport = { removedTemporaries: [], orphanLayers: [], orphanContainers: [], missingLayers: [], missingContainers: [] };
+    for (const sub of ['layers', 'containers']) {
+      for (const name of readdirSync(join(this.root, sub))) {
+        if (TEMP.test(name)) {
+          rmSync(join(this.root, sub, name), { recursive: true, force: true });
+          report.removedTemporaries.push(`${sub}/${name}`);
+        }
+      }
+    }
+    for (const name of readdirSync(join(this.root, 'tmp'))) {
+      rmSync(join(this.root, 'tmp', name), { recursive: true, force: true });
+      report.removedTemporaries.push(`tmp/${name}`);
+    }
+    const layers = this.meta.layers();
+    const shorts = new Set(layers.map((l) => l.short));
+    for (const name of readdirSync(join(this.root, 'l'))) {
+      if (!shorts.has(name)) {
+        rmSync(join(this.root, 'l', name), { force: true });
+        report.removedTemporaries.push(`l/${name}`);
+      }
+    }
+    const layerIds = new Set(layers.map((l) => l.id));
+    for (const name of readdirSync(join(this.root, 'layers'))) if (!layerIds.has(name)) report.orphanLayers.push(name);
+    for (const l of layers) if (!existsSync(this.layerDir(l.id))) report.missingLayers.push(l.id);
+    const containerIds = new Set(this.meta.containers().map((c) => c.id));
+    for (const name of readdirSync(join(this.root, 'containers'))) if (!containerIds.has(name)) report.orphanContainers.push(name);
+    for (const id of containerIds) if (!existsSync(this.containerDir(id))) report.missingContainers.push(id);
+    if (opts.removeOrphans === true) {
+      for (const id of report.orphanLayers) this.discard(this.layerDir(id), join(this.root, 'layers'));
+      for (const id of report.orphanContainers) {
+        if (mountPointsUnder(this.containerDir(id)).length === 0) this.discard(this.containerDir(id), join(this.root, 'containers'));
+      }
+    }
+    return report;
+  }
+
+  diskUsage(): DiskUsage {
+    const layers = this.meta.layers();
+    const images = this.meta.images();
+    const imageBytes = new Set(images.flatMap((i) => this.meta.imageLayers(i.id)));
+    return {
+      layers: { count: layers.length, bytes: layers.reduce((n, l) => n + l.size, 0) },
+      images: { count: images.length, bytes: layers.filter((l) => imageBytes.has(l.id)).reduce((n, l) => n + l.size, 0) },
+      containers: { count: this.meta.containers().length },
+    };
+  }
+}
+
+/** Mount points at or below `dir` in this process's mount namespace. */
+export function mountPointsUnder(dir: string): string[] {
+  const table = readFileSync('/proc/self/mountinfo', 'utf8');
+  const out: string[] = [];
+  for (const line of table.split('\n')) {
+    const field = line.split(' ')[4];
+    if (field === undefined) continue;
+    const point = field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (point === dir || point.startsWith(`${dir}/`)) out.push(point);
+  }
+  return out;
+}
+

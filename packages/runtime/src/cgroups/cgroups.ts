@@ -1,0 +1,320 @@
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { CgroupError, fsCode } from './errors.js';
+import { cgroupDir, parseMountinfo, parseProcCgroup } from './layout.js';
+import { v1Writes, v2Writes, type CgroupController, type CgroupLimits, type CgroupWrite } from './limits.js';
+
+/*
+ * Container cgroups, synchronous only: this runs on a worker thread between
+ * the spawn of the init and its "go", where async fs would run on libuv's
+ * pool in other namespaces (design.md).
+ *
+ * Placement (design.md): on v1, per hierarchy, <supervisor's own cgroup>/berth/<id>,
+ * so a container stays inside the limits the supervisor runs under; on v2,
+ * <parent>/berth/<id>, controllers enabled only in berth/, which berth owns.
+ * berth only ever writes to, or removes, directories named <id> directly
+ * under a berth/ directory; it never changes a cgroup it did not create.
+ */
+
+export interface CgroupsOptions {
+  /** The cgroup under which `berth/` is made, as a cgroup path ("/system.slice/x").
+   *  Default: v1 the supervisor's own cgroup in each hierarchy; v2 the root. */
+  parent?: string;
+  /** Where procfs is (tests point it at a fake tree). Default /proc. */
+  procRoot?: string;
+  /** Where sysfs is; cgroup mount points under /sys are looked up there. Default /sys. */
+  sysfsRoot?: string;
+  /** v1 controllers to place containers in. Default memory, pids, cpu, cpuacct. */
+  controllers?: readonly string[];
+}
+
+/** A container's cgroup: one directory per v1 hierarchy, or one on v2. Plain data (JSON-safe). */
+export interface CgroupHandle {
+  readonly containerId: string;
+  readonly version: 1 | 2;
+  readonly paths: readonly string[];
+}
+
+interface Parent {
+  /** The berth/ directory under the parent cgroup. */
+  berthDir: string;
+  controllers: readonly string[];
+}
+
+const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const V2_CONTROLLERS: readonly CgroupController[] = ['cpu', 'memory', 'pids'];
+const DEFAULT_V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct'];
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if (fsCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function writeCgroupFile(path: string, value: string): void {
+  try {
+    writeFileSync(path, value);
+  } catch (error) {
+    throw new CgroupError('CGROUP_WRITE_FAILED', `failed to write "${value}" to ${path}: ${fsCode(error) ?? String(error)}`, path, {
+      cause: error,
+    });
+  }
+}
+
+/** "key value" lines (memory.events, memory.oom_control) as a map. */
+function keyValues(text: string | undefined): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const line of (text ?? '').split('\n')) {
+    const [key, value] = line.trim().split(/\s+/);
+    if (key && value !== undefined) map.set(key, Number(value));
+  }
+  return map;
+}
+
+export class Cgroups {
+  /** berth/ directories this instance made, the only ones it may remove. */
+  private readonly createdBerthDirs = new Set<string>();
+
+  constructor(
+    readonly version: 1 | 2,
+    private readonly parents: readonly Parent[],
+  ) {}
+
+  /** Find the hierarchies and this process's place in them. */
+  static detect(options: CgroupsOptions = {}): Cgroups {
+    const procRoot = options.procRoot ?? '/proc';
+    const sysfsRoot = options.sysfsRoot ?? '/sys';
+    const onSysfs = (path: string): string =>
+      path === '/sys' || path.startsWith('/sys/') ? posix.join(sysfsRoot, path.slice(4)) : path;
+    const mounts = parseMountinfo(readFileSync(posix.join(procRoot, 'self', 'mountinfo'), 'utf8'));
+    const own = parseProcCgroup(readFileSync(posix.join(procRoot, 'self', 'cgroup'), 'utf8'));
+    const wanted = options.controllers ?? DEFAULT_V1_CONTROLLERS;
+
+    const v1 = mounts.v1.filter((h) => h.controllers.some((c) => wanted.includes(c)));
+    if (v1.length > 0) {
+      // v1 or hybrid: the controllers live in v1 hierarchies (the v2 one has none).
+      const parents = v1.map((h) => {
+        const path = options.parent ?? own.get(h.controllers[0] ?? '') ?? '/';
+        return {
+          berthDir: posix.join(cgroupDir(onSysfs(h.mountPoint), h.mountRoot, path), 'berth'),
+          controllers: h.controllers,
+        };
+      });
+      return new Cgroups(1, parents);
+    }
+    if (mounts.v2) {
+      const path = options.parent ?? '/';
+      return new Cgroups(2, [
+        { berthDir: posix.join(cgroupDir(onSysfs(mounts.v2.mountPoint), mounts.v2.mountRoot, path), 'berth'), controllers: [] },
+      ]);
+    }
+    throw new CgroupError('CGROUP_UNSUPPORTED', 'failed to find cgroups: no cgroup v1 controller or cgroup2 mount in mountinfo; mount cgroupfs');
+  }
+
+  /** The berth/ directories containers go under (one per v1 hierarchy). */
+  get berthDirs(): string[] {
+    return this.parents.map((p) => p.berthDir);
+  }
+
+  /** Make the container's cgroup and write its limits; all or nothing. */
+  create(containerId: string, limits: CgroupLimits = {}): CgroupHandle {
+    if (!CONTAINER_ID.test(containerId)) {
+      throw new CgroupError('CGROUP_INVALID_ID', `failed to create cgroup: invalid container id "${containerId}"`);
+    }
+    const writes = this.version === 1 ? v1Writes(limits) : v2Writes(limits);
+    for (const w of writes) this.controllerParent(w.controller); // fail before any effect
+    const made: string[] = [];
+    try {
+      for (const parent of this.parents) {
+        this.ensureBerthDir(parent);
+        const dir = posix.join(parent.berthDir, containerId);
+        try {
+          mkdirSync(dir);
+        } catch (error) {
+          const hint = fsCode(error) === 'EEXIST' ? '; a previous container with this id was not cleaned up, remove it first' : '';
+          throw new CgroupError('CGROUP_CREATE_FAILED', `failed to create cgroup ${dir}: ${fsCode(error) ?? String(error)}${hint}`, dir, {
+            cause: error,
+          });
+        }
+        made.push(dir);
+        this.applyWrites(dir, writes.filter((w) => this.version === 2 || parent.controllers.includes(w.controller)));
+      }
+    } catch (error) {
+      for (const dir of made.reverse()) this.rmdirQuietly(dir);
+      throw error;
+    }
+    return { containerId, version: this.version, paths: made };
+  }
+
+  /** Put a process (the waiting init) into the container's cgroup, in every hierarchy. */
+  place(handle: CgroupHandle, pid: number): void {
+    for (const path of this.checkedPaths(handle)) writeCgroupFile(posix.join(path, 'cgroup.procs'), String(pid));
+  }
+
+  /**
+   * Remove the container's cgroup directories. Kills nothing: the caller ends
+   * the processes first; a cgroup whose last task is still exiting is busy for
+   * a moment, so EBUSY is retried briefly.
+   */
+  remove(handle: CgroupHandle, timeoutMs = 2000): void {
+    for (const path of this.checkedPaths(handle)) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        try {
+          rmdirSync(path);
+          break;
+        } catch (error) {
+          const code = fsCode(error);
+          if (code === 'ENOENT') break;
+          if (code === 'EBUSY' && Date.now() < deadline) {
+            sleepSync(10);
+            continue;
+          }
+          throw new CgroupError(
+            code === 'EBUSY' ? 'CGROUP_BUSY' : 'CGROUP_REMOVE_FAILED',
+            `failed to remove cgroup ${path}: ${code ?? String(error)}${code === 'EBUSY' ? '; processes are still in it, stop them first' : ''}`,
+            path,
+            { cause: error },
+          );
+        }
+      }
+    }
+  }
+
+  /** Remove the berth/ directories this instance created, if they are empty now. */
+  cleanup(): string[] {
+    const removed: string[] = [];
+    for (const dir of this.createdBerthDirs) {
+      if (this.rmdirQuietly(dir)) {
+        removed.push(dir);
+        this.createdBerthDirs.delete(dir);
+      }
+    }
+    return removed;
+  }
+
+  /** The directories a container's cgroup has (or would have), without touching anything. */
+  pathsFor(containerId: string): string[] {
+    if (!CONTAINER_ID.test(containerId)) {
+      throw new CgroupError('CGROUP_INVALID_ID', `failed to name cgroup: invalid container id "${containerId}"`);
+    }
+    return this.parents.map((p) => posix.join(p.berthDir, containerId));
+  }
+
+  /**
+   * A handle for directories recorded earlier (after a supervisor restart);
+   * refuses anything not directly under a berth/ dir of this layout. No paths
+   * give an empty handle (a container that never got a cgroup).
+   */
+  fromPaths(paths: readonly string[]): CgroupHandle {
+    const ids = new Set(paths.map((p) => posix.basename(p)));
+    const [containerId = ''] = ids;
+    if (ids.size > 1) {
+      throw new CgroupError('CGROUP_NOT_OURS', `failed to adopt cgroups ${paths.join(', ')}: expected one container id`);
+    }
+    const handle = { containerId, version: this.version, paths: [...paths] };
+    this.checkedPaths(handle);
+    return handle;
+  }
+
+  /** Whether the kernel's OOM killer killed a process of this container. */
+  oomKilled(handle: CgroupHandle): boolean {
+    const memory = this.memoryPath(handle);
+    if (memory === undefined) return false;
+    const file = this.version === 1 ? 'memory.oom_control' : 'memory.events';
+    return (keyValues(readOptional(posix.join(memory, file))).get('oom_kill') ?? 0) > 0;
+  }
+
+  /** The highest memory use seen, in bytes, where the kernel records it. */
+  memoryPeakBytes(handle: CgroupHandle): number | undefined {
+    const memory = this.memoryPath(handle);
+    if (memory === undefined) return undefined;
+    const text = readOptional(posix.join(memory, this.version === 1 ? 'memory.max_usage_in_bytes' : 'memory.peak'));
+    return text === undefined ? undefined : Number(text.trim());
+  }
+
+  private memoryPath(handle: CgroupHandle): string | undefined {
+    return this.checkedPaths(handle).find((path) => {
+      const parent = this.parents.find((p) => p.berthDir === posix.dirname(path));
+      return this.version === 2 || (parent?.controllers.includes('memory') ?? false);
+    });
+  }
+
+  private controllerParent(controller: CgroupController): void {
+    if (this.version === 2) return; // checked against cgroup.controllers in ensureBerthDir
+    if (!this.parents.some((p) => p.controllers.includes(controller))) {
+      throw new CgroupError(
+        'CGROUP_CONTROLLER_UNAVAILABLE',
+        `failed to set a ${controller} limit: no cgroup v1 hierarchy has the ${controller} controller mounted`,
+      );
+    }
+  }
+
+  /** Never act on a path that is not <one of our berth dirs>/<id>. */
+  private checkedPaths(handle: CgroupHandle): readonly string[] {
+    for (const path of handle.paths) {
+      const ours = this.parents.some((p) => p.berthDir === posix.dirname(path));
+      if (!ours || posix.basename(path) !== handle.containerId || !CONTAINER_ID.test(handle.containerId)) {
+        throw new CgroupError('CGROUP_NOT_OURS', `failed to use cgroup ${path}: not a container cgroup under ${this.berthDirs.join(', ')}`, path);
+      }
+    }
+    return handle.paths;
+  }
+
+  private ensureBerthDir(parent: Parent): void {
+    try {
+      mkdirSync(parent.berthDir);
+      this.createdBerthDirs.add(parent.berthDir);
+    } catch (error) {
+      if (fsCode(error) !== 'EEXIST') {
+        throw new CgroupError('CGROUP_CREATE_FAILED', `failed to create cgroup ${parent.berthDir}: ${fsCode(error) ?? String(error)}`, parent.berthDir, {
+          cause: error,
+        });
+      }
+    }
+    if (this.version === 2) this.enableV2Controllers(parent.berthDir);
+  }
+
+  /** Enable cpu/memory/pids for berth/'s children, in berth/ only (which berth owns). */
+  private enableV2Controllers(berthDir: string): void {
+    const available = (readOptional(posix.join(berthDir, 'cgroup.controllers')) ?? '').trim().split(/\s+/);
+    const enabled = (readOptional(posix.join(berthDir, 'cgroup.subtree_control')) ?? '').trim().split(/\s+/);
+    const missing = V2_CONTROLLERS.filter((c) => available.includes(c) && !enabled.includes(c));
+    if (missing.length > 0) writeCgroupFile(posix.join(berthDir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '));
+    this.availableV2 = available;
+  }
+
+  private availableV2: readonly string[] = [];
+
+  private applyWrites(dir: string, writes: readonly CgroupWrite[]): void {
+    for (const w of writes) {
+      if (this.version === 2 && !this.availableV2.includes(w.controller)) {
+        throw new CgroupError(
+          'CGROUP_CONTROLLER_UNAVAILABLE',
+          `failed to set a ${w.controller} limit: the ${w.controller} controller is not delegated to ${posix.dirname(dir)}; ` +
+            `enable it in the parent's cgroup.subtree_control (berth never changes cgroups it did not create)`,
+          dir,
+        );
+      }
+      const file = posix.join(dir, w.file);
+      if (w.optional && !existsSync(file)) continue;
+      writeCgroupFile(file, w.value);
+    }
+  }
+
+  private rmdirQuietly(dir: string): boolean {
+    try {
+      rmdirSync(dir);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

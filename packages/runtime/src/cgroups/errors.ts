@@ -1,0 +1,31 @@
+/** Stable codes for cgroup failures, so callers can branch without parsing messages. */
+export type CgroupErrorCode =
+  | 'CGROUP_UNSUPPORTED'
+  | 'CGROUP_INVALID_ID'
+  | 'CGROUP_NOT_OURS'
+  | 'CGROUP_CONTROLLER_UNAVAILABLE'
+  | 'CGROUP_WRITE_FAILED'
+  | 'CGROUP_CREATE_FAILED'
+  | 'CGROUP_BUSY'
+  | 'CGROUP_REMOVE_FAILED';
+
+/** A failed cgroup operation; the message reads "failed to <verb> <object>: ...". */
+export class CgroupError extends Error {
+  override readonly name = 'CgroupError';
+
+  constructor(
+    readonly code: CgroupErrorCode,
+    message: string,
+    readonly path?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The errno name of a Node fs error (`EBUSY`), or undefined. */
+export function fsCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}

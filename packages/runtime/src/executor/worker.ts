@@ -1,0 +1,30 @@
+/**
+ * A launch worker (piscina). Each thread saves its own namespaces once; every
+ * launch unshares from berth's mount namespace, builds the container's tree,
+ * starts the init, and returns the thread to where it was.
+ */
+import { CLONE_FS, LinuxSyscalls, Namespaces, withFault } from '@berth/syscall';
+import { WorkerRetiredError } from '../errors.js';
+import { Executor } from './execute.js';
+import type { LaunchStarted, LaunchTask } from './protocol.js';
+
+const base = new LinuxSyscalls();
+// CLONE_FS gives this thread its own root and cwd, which setns(mnt) needs.
+base.unshare(CLONE_FS);
+const namespaces = new Namespaces(base);
+const home = namespaces.save();
+
+export default function launch(task: LaunchTask): LaunchStarted {
+  const sys = task.fault ? withFault(base, task.fault) : base;
+  try {
+    return new Executor(sys, namespaces, home).launch(task);
+  } catch (error) {
+    if (error instanceof WorkerRetiredError) {
+      // This thread may be stuck in a container's namespaces: never reuse it.
+      // Containers it started earlier survive; their ports close and the main
+      // thread watches their pids instead.
+      setImmediate(() => process.exit(70));
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * The launch plan: everything a launch does, as JSON-serialisable data.
+ * `planLaunch` computes it without touching anything; the executor (on a
+ * worker thread) and the container init apply it. Paths inside the
+ * container are absolute (`/data`) and must be resolved *inside* the
+ * rootfs by the executor (openat2 RESOLVE_IN_ROOT), never joined as strings.
+ */
+import type { MountSpec, MountType } from '../spec/types.js';
+
+/** A mount as the layer store hands it out (containerd's `Mount`). */
+export interface RootfsMount {
+  type: string;
+  source: string;
+  /** Host path of the container's root (`<root>/containers/<id>/mnt`). */
+  target: string;
+  options: readonly string[];
+}
+
+/** The image config fields the plan reads (Docker's image `Config`). */
+export interface PlanImageConfig {
+  Cmd?: readonly string[] | null;
+  Entrypoint?: readonly string[] | null;
+  Env?: readonly string[] | null;
+  WorkingDir?: string | null;
+  User?: string | null;
+  Volumes?: Record<string, unknown> | null;
+}
+
+/** The container `Config` fields of a Docker create body that the plan reads. */
+export interface PlanContainerConfig extends PlanImageConfig {
+  Hostname?: string | null;
+  Tty?: boolean | null;
+}
+
+/** The `HostConfig` fields of a Docker create body that the plan reads. 0 and null mean "unset", as in Docker. */
+export interface PlanHostConfig {
+  /** '' | 'default' | 'bridge' | 'none' give a private network namespace with loopback; 'host' keeps the host's. */
+  NetworkMode?: string | null;
+  Memory?: number | null;
+  MemorySwap?: number | null;
+  PidsLimit?: number | null;
+  NanoCpus?: number | null;
+  CpuQuota?: number | null;
+  CpuPeriod?: number | null;
+  CpuShares?: number | null;
+  Init?: boolean | null;
+  ReadonlyRootfs?: boolean | null;
+  /** null: Docker's defaults; [] : none. */
+  MaskedPaths?: readonly string[] | null;
+  /** null: Docker's defaults; [] : none. */
+  ReadonlyPaths?: readonly string[] | null;
+}
+
+/** A MountSpec after the caller created or found what backs it. */
+export interface ResolvedMount {
+  spec: MountSpec;
+  /** Host path: the volume's `_data` dir, the bind source; anything (e.g. 'tmpfs') for a tmpfs. */
+  source: string;
+  /** The volume's name (the generated one for an anonymous volume). */
+  volumeName?: string;
+  /** The caller's stat of the source; a file bind gets a file mount point. Default: a directory. */
+  sourceIsFile?: boolean;
+  anonymous?: boolean;
+}
+
+export interface PlanInput {
+  /** 64 hex characters. */
+  containerId: string;
+  image: PlanImageConfig;
+  config: PlanContainerConfig;
+  hostConfig: PlanHostConfig;
+  /** In the order `resolveMounts` returned them (sorted by destination depth). */
+  mounts: readonly ResolvedMount[];
+  rootfs: RootfsMount;
+  /** Host path of the berth-init binary. */
+  initPath: string;
+  /** Cgroup parent; '' or absent for the runtime's default. */
+  cgroupParent?: string;
+  /** The host's hostname, used as the default with `--network host`, as Docker does. */
+  hostHostname?: string;
+  /** Online CPUs, to refuse a NanoCpus beyond them as Docker does (unchecked when absent). */
+  hostCpus?: number;
+}
+
+/** A user mount (bind, volume or tmpfs), ready for the executor. */
+export interface PlannedMount {
+  /** What to mount: a bind of `source`, or a fresh tmpfs. Volumes are binds of their data dir. */
+  kind: 'bind' | 'tmpfs';
+  /** What the user asked for. */
+  type: MountType;
+  /** Host path for a bind (volume data dir, bind source), 'tmpfs' for a tmpfs. */
+  source: string;
+  /** Absolute path inside the container; resolve it inside the rootfs. */
+  destination: string;
+  /** MS_* flags of the initial mount(2): MS_BIND[|MS_REC] for a bind, the tmpfs flags (incl. MS_RDONLY) for a tmpfs. */
+  flags: number;
+  /** mount(2) data: tmpfs options (`size=65536k,mode=755`), null for a bind. */
+  data: string | null;
+  /** Bind the whole tree below the source (MS_REC / AT_RECURSIVE); false for `bind-recursive=disabled`. */
+  recursive: boolean;
+  readOnly: boolean;
+  /** Read-only applies to every submount too (mount_setattr AT_RECURSIVE): `ro` unless `bind-recursive=writable`. */
+  recursiveReadOnly: boolean;
+  /** `bind-recursive=readonly`: fail rather than fall back when recursive read-only is impossible. */
+  requireRecursiveReadOnly: boolean;
+  /** MS_PRIVATE, MS_SLAVE or MS_SHARED (without MS_REC). */
+  propagation: number;
+  /** Whether propagation applies to submounts too (the `r` modes). */
+  propagationRecursive: boolean;
+  /** Create a missing bind source first (`-v`); a `--mount` bind without `bind-create-src` must exist. */
+  createSource: boolean;
+  /** The source is a file: the mount point is created as a file. Filled from the caller's stat. */
+  sourceIsFile: boolean;
+  /** `volume-subpath`: resolve beneath `source` without symlinks, then bind that. */
+  subpath?: string;
+  /**
+   * Copy the image's content at `destination` into the volume if the volume
+   * is empty and the image has a directory there (Docker's copy-up). Absent
+   * for binds, tmpfs, `nocopy` and `--volumes-from` mounts.
+   */
+  copyUp?: {
+    volume: string;
+    /** True when the volume exists because the image declares this `VOLUME`. */
+    fromImage: boolean;
+  };
+  volumeName?: string;
+  anonymous: boolean;
+  /** Set for mounts borrowed through `--volumes-from`. */
+  fromContainer?: string;
+}
+
+/** A character device node in the container's /dev. */
+export interface DeviceNode {
+  /** Name below /dev. */
+  name: string;
+  major: number;
+  minor: number;
+  /** Permission bits (without S_IFCHR). */
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** A filesystem mounted below /dev (pts, shm, mqueue). */
+export interface DevSubMount {
+  /** Name below /dev. */
+  name: string;
+  /** Filesystem type and mount(2) source. */
+  fstype: 'devpts' | 'tmpfs' | 'mqueue';
+  flags: number;
+  data: string | null;
+}
+
+/**
+ * The minimal /dev, in the order to make it: the tmpfs, device nodes,
+ * sub-mounts, symlinks. Sub-mounts a user mount replaces (e.g. `--tmpfs
+ * /dev/shm`) are left out, as Docker does.
+ */
+export interface DevPlan {
+  /** The tmpfs mounted on /dev. */
+  tmpfs: { flags: number; data: string };
+  devices: DeviceNode[];
+  mounts: DevSubMount[];
+  symlinks: Array<{ name: string; target: string }>;
+}
+
+/** A kernel filesystem at a fixed place (sysfs on /sys, proc on /proc). */
+export interface SystemMount {
+  destination: string;
+  fstype: string;
+  flags: number;
+}
+
+/** Docker's default capabilities. */
+export interface CapabilitySet {
+  names: string[];
+  numbers: number[];
+  /** Bit mask of `numbers` (0xa80425fb for Docker's default set). */
+  mask: number;
+}
+
+/** Cgroup limits; an absent field means unlimited (Docker's 0). */
+export interface PlannedLimits {
+  memoryBytes?: number;
+  /** Memory plus swap (Docker's `--memory-swap`), -1 for unlimited swap. */
+  memorySwapBytes?: number;
+  pidsMax?: number;
+  cpuQuotaUs?: number;
+  cpuPeriodUs?: number;
+  cpuShares?: number;
+}
+
+export interface LaunchPlan {
+  containerId: string;
+  /** CLONE_NEW* flags to unshare: mnt, pid, uts, ipc, and net unless `network` is 'host'. (A thread also needs CLONE_FS.) */
+  namespaces: number;
+  /** 'none': a new network namespace with only loopback; 'host': the host's. */
+  network: 'none' | 'host';
+  rootfs: RootfsMount;
+  /** User mounts, in mount order (parents before children), applied after /dev and /sys. */
+  mounts: PlannedMount[];
+  dev: DevPlan;
+  /** sysfs, read-only. */
+  sys: SystemMount;
+  /** Where and how the init mounts /proc (it must: only a process inside the pid namespace can). */
+  proc: SystemMount;
+  /** Paths the init hides (/dev/null over files, an empty read-only tmpfs over directories). */
+  maskedPaths: string[];
+  /** Paths the init remounts read-only. */
+  readonlyPaths: string[];
+  hostname: string;
+  /** KEY=VALUE, Docker's order: PATH, HOSTNAME, [TERM], then the merged container/image env. */
+  env: string[];
+  /** Absolute working directory inside the container. */
+  cwd: string;
+  /** `user[:group]` as given (names or ids); '' is root. Resolved by the init against the container's /etc/passwd. */
+  user: string;
+  process: {
+    /** argv: Entrypoint + Cmd after Docker's merge rules. */
+    args: string[];
+    tty: boolean;
+  };
+  /** `--init`: the init stays PID 1, reaps and forwards signals. */
+  init: boolean;
+  limits: PlannedLimits;
+  /** Remount the rootfs read-only after the mounts (`--read-only`); user mounts keep their own mode. */
+  readonlyRootfs: boolean;
+  capabilities: CapabilitySet;
+  initPath: string;
+  /** '' for the runtime's default parent. */
+  cgroupParent: string;
+}

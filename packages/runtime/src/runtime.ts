@@ -1,0 +1,262 @@
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { LinuxSyscalls, PrivateMountNamespace, type FaultPlan, type Syscalls } from '@berth/syscall';
+import type { ImageRecord, LayerStore } from '@berth/layers';
+import type { VolumeStore } from '@berth/volumes';
+import { Cgroups } from './cgroups/index.js';
+import { LaunchPool } from './executor/pool.js';
+import { BindSourceMissingError } from './errors.js';
+import { planLaunch, type ResolvedMount } from './plan/index.js';
+import { resolveMounts, type MountSpec } from './spec/index.js';
+import { processStartTime, readStatusFile, statusFromWait } from './status.js';
+import type {
+  ContainerConfig, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer,
+} from './runtime-types.js';
+
+export interface RuntimeOptions {
+  /** berth's root directory (layers, volumes and containers live under it). */
+  root: string;
+  layers: LayerStore;
+  volumes: VolumeStore;
+  /** Warm launch workers (default 2). */
+  workers?: number;
+  syscalls?: Syscalls;
+  /** berth's own mount namespace; made here when not given. */
+  mountNamespace?: PrivateMountNamespace;
+  /** Cgroup under which `berth/<id>` cgroups are made (default: the supervisor's own). */
+  cgroupParent?: string;
+  /** The container init binary (default: the one this package builds). */
+  initPath?: string;
+}
+
+export interface StartOptions {
+  /** Fail the Nth syscall of this launch (fault-injection tests). */
+  fault?: FaultPlan;
+}
+
+const DEFAULT_INIT = fileURLToPath(new URL('./berth-init', import.meta.url));
+const POLL_MS = 50;
+
+/**
+ * The launch, as a library: resolves a container's mounts (creating and
+ * referencing volumes), prepares its root filesystem, plans the launch as
+ * data, and runs the plan on a warm worker thread.
+ */
+export class Runtime {
+  private readonly cgroups: Cgroups;
+
+  private constructor(
+    private readonly options: RuntimeOptions,
+    private readonly sys: Syscalls,
+    readonly mountNamespace: PrivateMountNamespace,
+    private readonly ownsNamespace: boolean,
+    private readonly pool: LaunchPool,
+    readonly initPath: string,
+  ) {
+    this.cgroups = Cgroups.detect(options.cgroupParent ? { parent: options.cgroupParent } : {});
+  }
+
+  static async open(options: RuntimeOptions): Promise<Runtime> {
+    const sys = options.syscalls ?? new LinuxSyscalls();
+    const initPath = options.initPath ?? DEFAULT_INIT;
+    if (!existsSync(initPath)) {
+      throw new Error(`failed to find the container init at ${initPath}: run \`npm run build\` (it needs a C compiler: apt-get install gcc)`);
+    }
+    const ownsNamespace = !options.mountNamespace;
+    const ns = options.mountNamespace ?? PrivateMountNamespace.create(sys);
+    const pool = new LaunchPool(options.workers === undefined ? {} : { workers: options.workers });
+    return new Runtime(options, sys, ns, ownsNamespace, pool, initPath);
+  }
+
+  /** Checks a container's mount configuration without touching anything (for create). */
+  validate(config: ContainerConfig, hostConfig: HostConfig, volumesFrom?: (ref: string) => MountPoint[]): MountSpec[] {
+    const image = config.Image ? this.options.layers.findImage(config.Image) : undefined;
+    return this.mountSpecs(config, hostConfig, image, volumesFrom);
+  }
+
+  async start(req: StartRequest, options: StartOptions = {}): Promise<StartedContainer> {
+    const { layers, volumes } = this.options;
+    const image = layers.inspectImage(req.image);
+    const specs = this.mountSpecs(req.config, req.hostConfig, image, req.volumesFrom);
+    const acquired: string[] = [];
+    const createdAnonymous: string[] = [];
+    let statusFd = -1;
+    try {
+      const resolved = specs.map((spec) => this.resolveMount(req, spec, acquired, createdAnonymous));
+      const rootfs = this.rootfsFor(req.id, image.id);
+      const plan = planLaunch({
+        containerId: req.id,
+        image: image.config,
+        config: req.config,
+        hostConfig: req.hostConfig,
+        mounts: resolved,
+        rootfs,
+        initPath: this.initPath,
+        ...(this.options.cgroupParent ? { cgroupParent: this.options.cgroupParent } : {}),
+      });
+      statusFd = openSync(req.statusPath, 'w', 0o600);
+      const { started, exited } = await this.pool.launch({
+        plan,
+        stdio: req.stdio,
+        statusFd,
+        berthNamespaceFd: this.mountNamespace.fd,
+        ...(options.fault ? { fault: options.fault } : {}),
+      });
+      const anonymousVolumes = resolved.filter((m) => m.anonymous && m.volumeName).map((m) => m.volumeName!);
+      return {
+        id: req.id,
+        pid: started.pid,
+        startTime: started.startTime,
+        setupMs: started.setupMs,
+        mounts: resolved.map(toMountPoint),
+        anonymousVolumes,
+        exited: this.watchExit(started.pid, started.startTime, started.cgroupPaths, req.statusPath, exited),
+      };
+    } catch (error) {
+      for (const name of acquired) volumes.release(name, req.id);
+      for (const name of createdAnonymous) {
+        try { volumes.remove(name); } catch { /* in use elsewhere or already gone */ }
+      }
+      throw error;
+    } finally {
+      if (statusFd >= 0) closeSync(statusFd);
+    }
+  }
+
+  /** The container's root filesystem mount, preparing its layers on its first start. */
+  private rootfsFor(id: string, imageId: string) {
+    const { layers } = this.options;
+    try {
+      return layers.mountFor(id);
+    } catch {
+      return layers.prepareContainer(id, imageId).rootfs;
+    }
+  }
+
+  /** The final status an init wrote, e.g. for a container that exited while no supervisor ran. */
+  readStatus(statusPath: string): ExitStatus | undefined {
+    return readStatusFile(statusPath);
+  }
+
+  /**
+   * Releases what a removed container held: its volume references, its
+   * anonymous volumes when asked (`--rm`, `rm -v`), its layer directories.
+   */
+  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes: readonly string[]; removeLayers?: boolean }): void {
+    const { layers, volumes } = this.options;
+    volumes.releaseAll(id);
+    if (opts.removeAnonymousVolumes) {
+      for (const name of opts.anonymousVolumes) {
+        try { volumes.remove(name); } catch { /* shared through --volumes-from, or already gone */ }
+      }
+    }
+    if (opts.removeLayers !== false) {
+      try { layers.removeContainer(id); } catch { /* never prepared */ }
+    }
+    const cgroup = this.cgroups.fromPaths(this.cgroups.pathsFor(id).filter((p) => existsSync(p)));
+    this.cgroups.remove(cgroup);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+    if (this.ownsNamespace) this.mountNamespace.close();
+  }
+
+  private mountSpecs(config: ContainerConfig, hostConfig: HostConfig, image: ImageRecord | undefined,
+    volumesFrom?: (ref: string) => MountPoint[]): MountSpec[] {
+    return resolveMounts({ Config: config, HostConfig: hostConfig } as never, {
+      imageVolumes: Object.keys(image?.config.Volumes ?? {}),
+      ...(volumesFrom ? { volumesFrom: (ref: string) => volumesFrom(ref).map(fromMountPoint) } : {}),
+    });
+  }
+
+  private resolveMount(req: StartRequest, spec: MountSpec, acquired: string[], createdAnonymous: string[]): ResolvedMount {
+    const { volumes } = this.options;
+    if (spec.type === 'volume') {
+      let name = spec.source;
+      if (spec.anonymous || name === '') {
+        const reuse = req.previousMounts?.find((m) => m.Type === 'volume' && m.Destination === spec.destination)?.Name;
+        if (reuse && volumes.find(reuse)) name = reuse;
+        else {
+          name = volumes.create({}).Name;
+          createdAnonymous.push(name);
+        }
+      } else if (!volumes.find(name)) {
+        volumes.create({
+          name,
+          ...(spec.volumeDriver ? { driver: spec.volumeDriver } : {}),
+          ...(spec.volumeLabels ? { labels: spec.volumeLabels } : {}),
+          ...(spec.volumeOptions ? { options: spec.volumeOptions } : {}),
+        });
+      }
+      const { dataDir } = volumes.acquire(name, req.id);
+      acquired.push(name);
+      return { spec, source: dataDir, volumeName: name, sourceIsFile: false, anonymous: spec.anonymous };
+    }
+    if (spec.type === 'bind') {
+      let stat = statOrUndefined(spec.source);
+      if (!stat) {
+        if (!spec.createSource) throw new BindSourceMissingError(spec.source);
+        mkdirSync(spec.source, { recursive: true, mode: 0o755 });
+        stat = statSync(spec.source);
+      }
+      return { spec, source: spec.source, sourceIsFile: !stat.isDirectory(), anonymous: false };
+    }
+    return { spec, source: 'tmpfs', sourceIsFile: false, anonymous: false };
+  }
+
+  /**
+   * Resolves once the container's init has exited. The worker that started
+   * it reports the exit; if that worker died first, the pid is watched
+   * instead (pid plus start time, so a reused pid is never mistaken for it).
+   */
+  private async watchExit(pid: number, startTime: number, cgroupPaths: string[], statusPath: string,
+    exited: Promise<{ code: number | null; signal: string | null } | null>): Promise<ExitStatus> {
+    let waited = await exited;
+    if (waited === null) {
+      while (processStartTime(pid) === startTime) await sleep(POLL_MS);
+    }
+    const handle = this.cgroups.fromPaths(cgroupPaths);
+    let oom = false;
+    try { oom = this.cgroups.oomKilled(handle); } catch { /* cgroup gone */ }
+    try { this.cgroups.remove(handle); } catch { /* still busy: removed at cleanup */ }
+    waited ??= { code: null, signal: null };
+    return readStatusFile(statusPath, oom) ?? statusFromWait(waited.code, waited.signal, oom);
+  }
+}
+
+function statOrUndefined(path: string) {
+  try { return statSync(path); } catch { return undefined; }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function toMountPoint(m: ResolvedMount): MountPoint {
+  const { spec } = m;
+  return {
+    Type: spec.type,
+    ...(m.volumeName ? { Name: m.volumeName, Driver: spec.volumeDriver || 'local' } : {}),
+    Source: spec.type === 'tmpfs' ? '' : m.source,
+    Destination: spec.destination,
+    Mode: spec.type === 'volume' ? (spec.nocopy ? 'nocopy' : 'z') : '',
+    RW: !spec.readOnly,
+    Propagation: spec.type === 'bind' ? spec.propagation : '',
+  };
+}
+
+function fromMountPoint(m: MountPoint): MountSpec {
+  return {
+    type: m.Type,
+    source: m.Type === 'volume' ? (m.Name ?? '') : m.Source,
+    destination: m.Destination,
+    readOnly: !m.RW,
+    propagation: 'rprivate',
+    recursive: 'enabled',
+    createSource: false,
+    nocopy: true,
+    anonymous: false,
+  };
+}
+

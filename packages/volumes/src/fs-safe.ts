@@ -1,0 +1,109 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UnsafePathError } from './errors.js';
+
+/** True when `child` is `parent` or lies beneath it (both already real paths). */
+export function isWithin(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Check that `dir` is a real directory (not a symlink) whose real path is
+ * exactly where it should be inside `volumesRoot`. A volume directory swapped
+ * for a symlink must never lead a removal or an export elsewhere.
+ */
+export function assertRealDirInside(volumesRoot: string, dir: string, what: string): fs.Stats {
+  const st = fs.lstatSync(dir);
+  if (st.isSymbolicLink() || !st.isDirectory()) {
+    throw new UnsafePathError(`failed to ${what}: ${dir} is not a real directory (a symlink or another file); berth will not follow it, inspect it by hand`);
+  }
+  const real = fs.realpathSync(dir);
+  if (real !== dir || !isWithin(volumesRoot, real)) {
+    throw new UnsafePathError(`failed to ${what}: ${dir} resolves to ${real}, outside ${volumesRoot}; berth will not follow it`);
+  }
+  return st;
+}
+
+/**
+ * `rm -rf` that never follows symlinks and never crosses into another mount
+ * (a bind mount left inside a volume must not take the host's files with it).
+ * Synchronous on purpose: it may run inside a mount namespace.
+ */
+export function removeTree(target: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (!st.isDirectory()) {
+    fs.unlinkSync(target);
+    return;
+  }
+  removeDirOnDevice(target, st.dev);
+}
+
+function removeDirOnDevice(dir: string, dev: number): void {
+  for (const name of fs.readdirSync(dir)) {
+    const child = path.join(dir, name);
+    const st = fs.lstatSync(child);
+    if (st.isDirectory()) {
+      if (st.dev !== dev) {
+        throw new UnsafePathError(`failed to remove ${child}: it is a mount point of another filesystem; unmount it first`);
+      }
+      removeDirOnDevice(child, dev);
+    } else {
+      fs.unlinkSync(child);
+    }
+  }
+  fs.rmdirSync(dir);
+}
+
+/**
+ * Bytes used by a tree the way moby's `directory.Size` counts them: apparent
+ * sizes of everything but directories, each inode (hardlink group) once.
+ */
+export function treeSize(root: string): number {
+  const seen = new Set<string>();
+  let size = 0;
+  const walk = (dir: string): void => {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const child = path.join(dir, name);
+      let st: fs.BigIntStats;
+      try {
+        st = fs.lstatSync(child, { bigint: true });
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) {
+        walk(child);
+        continue;
+      }
+      if (st.size === 0n) continue;
+      const key = `${st.dev}:${st.ino}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      size += Number(st.size);
+    }
+  };
+  walk(root);
+  return size;
+}
+
+/** True when `dir` is a directory with no entries. */
+export function isEmptyDir(dir: string): boolean {
+  const handle = fs.opendirSync(dir);
+  try {
+    return handle.readSync() === null;
+  } finally {
+    handle.closeSync();
+  }
+}

@@ -1,0 +1,415 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { MNT_DETACH, type PrivateMountNamespace, type Syscalls } from '@berth/syscall';
+import { copyTree } from './copy-tree.js';
+import { hasMountOptions, mountPlanFor, validateDriverOptions } from './driver-options.js';
+import {
+  InvalidArchiveError, InvalidVolumeOptionError, NoMountNamespaceError, UnsafePathError, VolumeError,
+  VolumeInUseError, VolumeMountError, VolumeNotEmptyError, VolumeNotFoundError,
+} from './errors.js';
+import { listPredicate, prunePredicate } from './filters.js';
+import { assertRealDirInside, isEmptyDir, removeTree, treeSize } from './fs-safe.js';
+import { IMPORT_PREFIX, Layout, tempName } from './layout.js';
+import { MetadataDb, type VolumeRecord } from './metadata.js';
+import { ANONYMOUS_LABEL, anonymousVolumeName, validateVolumeName } from './names.js';
+import { reconcileVolumes } from './reconcile.js';
+import { exportTree } from './tar-export.js';
+import { ArchiveRejection, extractTree } from './tar-import.js';
+import type {
+  AcquiredVolume, CreateVolumeOptions, ImportReport, PruneOptions, PruneReport, ReconcileReport, ReleasedReference,
+  Volume, VolumeFilters, VolumeUsage,
+} from './types.js';
+
+export interface VolumeStoreOptions {
+  syscalls: Syscalls;
+  /** berth's own mount namespace, where driver-option volumes (tmpfs, devices) are mounted. */
+  mountNamespace?: PrivateMountNamespace;
+}
+
+function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Docker's local volume driver over a directory tree and a SQLite database.
+ *
+ * `<root>/volumes/<name>/_data` holds the data; `<root>/volumes/metadata.db`
+ * holds names, labels, options and references. Every change that touches
+ * both builds under a temporary name and renames inside the transaction, so
+ * another process (or a crash) never sees half of it.
+ */
+export class VolumeStore {
+  readonly #db: MetadataDb;
+  readonly #layout: Layout;
+  readonly #sys: Syscalls;
+  readonly #ns: PrivateMountNamespace | undefined;
+  /** Driver-option volumes mounted by this process in its namespace (mounts die with it). */
+  readonly #mounted = new Set<string>();
+  /** What the reconcile at open found. */
+  readonly openReport: ReconcileReport;
+
+  private constructor(layout: Layout, db: MetadataDb, opts: VolumeStoreOptions) {
+    this.#layout = layout;
+    this.#db = db;
+    this.#sys = opts.syscalls;
+    this.#ns = opts.mountNamespace;
+    this.openReport = reconcileVolumes(db, layout);
+  }
+
+  /** Open (creating if needed) the store under `<root>/volumes`, reconciling it. */
+  static open(root: string, opts: VolumeStoreOptions): VolumeStore {
+    const dir = path.join(root, 'volumes');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o701 });
+    const layout = new Layout(fs.realpathSync(dir));
+    return new VolumeStore(layout, new MetadataDb(layout.dbFile), opts);
+  }
+
+  /** `<root>/volumes`, as a real path. */
+  get volumesDir(): string {
+    return this.#layout.volumesDir;
+  }
+
+  #toVolume(r: VolumeRecord): Volume {
+    return {
+      Name: r.name,
+      Driver: r.driver,
+      Mountpoint: this.#layout.dataDir(r.name),
+      CreatedAt: r.createdAt,
+      Labels: r.labels,
+      Scope: 'local',
+      Options: r.options,
+    };
+  }
+
+  #record(name: string): VolumeRecord {
+    const r = this.#db.get(name);
+    if (!r) throw new VolumeNotFoundError(name);
+    return r;
+  }
+
+  /** A fresh `<tmp>/_data` pair with the local driver's modes (0701 / 0755 root). */
+  #stage(): string {
+    const tmp = this.#layout.temp();
+    fs.mkdirSync(tmp, 0o701);
+    fs.chmodSync(tmp, 0o701);
+    const data = path.join(tmp, '_data');
+    fs.mkdirSync(data, 0o755);
+    fs.chmodSync(data, 0o755);
+    this.#sys.lchown(data, 0, 0);
+    return tmp;
+  }
+
+  /** Rename a staged directory into place; inside the caller's transaction. */
+  #place(tmp: string, name: string): void {
+    const final = this.#layout.volumeDir(name);
+    if (fs.lstatSync(final, { throwIfNoEntry: false }) !== undefined) {
+      // A directory left by a crash between rename and commit: adopt it
+      // (Docker treats every directory as a volume) rather than lose its data.
+      assertRealDirInside(this.volumesDir, final, `create volume ${name}`);
+      if (!fs.existsSync(path.join(final, '_data'))) fs.renameSync(path.join(tmp, '_data'), path.join(final, '_data'));
+      return;
+    }
+    fs.renameSync(tmp, final);
+  }
+
+  create(opts: CreateVolumeOptions = {}): Volume {
+    const driver = opts.driver === undefined || opts.driver === '' ? 'local' : opts.driver;
+    if (driver !== 'local') {
+      throw new VolumeError('NotFound', `error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    }
+    const anonymous = opts.name === undefined || opts.name === '';
+    const name = anonymous ? anonymousVolumeName() : (opts.name as string);
+    validateVolumeName(name);
+    const options = { ...(opts.options ?? {}) };
+    validateDriverOptions(options);
+    const labels = { ...(opts.labels ?? {}) };
+    if (anonymous) labels[ANONYMOUS_LABEL] = '';
+
+    const existing = this.#db.get(name);
+    if (existing) return this.#toVolume(existing);
+    const tmp = this.#stage();
+    try {
+      const record = this.#db.transaction(() => {
+        const raced = this.#db.get(name);
+        if (raced) return raced;
+        const r: VolumeRecord = { name, driver, createdAt: rfc3339(new Date()), labels, options };
+        this.#db.insert(r);
+        this.#place(tmp, name);
+        return r;
+      });
+      return this.#toVolume(record);
+    } finally {
+      removeTree(tmp);
+    }
+  }
+
+  inspect(name: string): Volume {
+    return this.#toVolume(this.#record(name));
+  }
+
+  find(name: string): Volume | undefined {
+    const r = this.#db.get(name);
+    return r ? this.#toVolume(r) : undefined;
+  }
+
+  /** One SELECT; no filesystem calls (Mountpoint is computed from the name). */
+  list(filters: VolumeFilters = {}): Volume[] {
+    const keep = listPredicate(filters, () => this.#db.refCounts());
+    const out: Volume[] = [];
+    for (const r of this.#db.all()) if (keep(r)) out.push(this.#toVolume(r));
+    return out;
+  }
+
+  /**
+   * Remove a volume. Missing: NotFound (ignored with force, as the API's
+   * DELETE ?force=1 does). In use: InUse, even with force. The directory is
+   * renamed out of sight inside the transaction and deleted after it, never
+   * following a symlink or crossing into another mount.
+   */
+  remove(name: string, opts: { force?: boolean } = {}): void {
+    const trash = this.#db.transaction(() => {
+      const r = this.#db.get(name);
+      if (!r) {
+        if (opts.force) return undefined;
+        throw new VolumeNotFoundError(name);
+      }
+      const refs = this.#db.refsOf(name);
+      if (refs.length > 0) throw new VolumeInUseError(name, refs);
+      const dir = this.#layout.volumeDir(name);
+      let moved: string | undefined;
+      if (fs.lstatSync(dir, { throwIfNoEntry: false }) !== undefined) {
+        assertRealDirInside(this.volumesDir, dir, `remove volume ${name}`);
+        moved = this.#layout.temp();
+        fs.renameSync(dir, moved);
+      }
+      this.#db.delete(name);
+      return moved;
+    });
+    if (trash !== undefined) removeTree(trash);
+  }
+
+  prune(opts: PruneOptions = {}): PruneReport {
+    const keep = prunePredicate(opts.filters);
+    const counts = this.#db.refCounts();
+    const report: PruneReport = { VolumesDeleted: [], SpaceReclaimed: 0 };
+    for (const r of this.#db.all()) {
+      if ((counts.get(r.name) ?? 0) > 0) continue;
+      if (!opts.all && !Object.hasOwn(r.labels, ANONYMOUS_LABEL)) continue;
+      if (!keep(r)) continue;
+      const size = treeSize(this.#layout.dataDir(r.name));
+      try {
+        this.remove(r.name);
+      } catch (error) {
+        // Acquired or removed by someone else since the scan: not ours to prune.
+        if (error instanceof VolumeError && (error.code === 'InUse' || error.code === 'NotFound')) continue;
+        throw error;
+      }
+      report.VolumesDeleted.push(r.name);
+      report.SpaceReclaimed += size;
+    }
+    return report;
+  }
+
+  #mount(r: VolumeRecord): void {
+    const plan = mountPlanFor(r.options);
+    if (!plan || this.#mounted.has(r.name)) return;
+    if (!this.#ns) throw new NoMountNamespaceError(r.name);
+    const target = this.#layout.dataDir(r.name);
+    const sys = this.#sys;
+    try {
+      this.#ns.run(() => {
+        sys.mount(plan.source, target, plan.fstype, plan.flags, plan.data);
+        if (plan.propagation !== 0) sys.mount(null, target, null, plan.propagation, null);
+      });
+    } catch (error) {
+      throw new VolumeMountError(
+        `failed to mount volume ${r.name} (type=${plan.fstype} device=${plan.source}): ${(error as Error).message}; check the volume's driver options`,
+        { cause: error },
+      );
+    }
+    this.#mounted.add(r.name);
+  }
+
+  #unmountIfUnused(name: string): void {
+    if (!this.#mounted.has(name) || !this.#ns || this.#db.refsOf(name).length > 0) return;
+    const target = this.#layout.dataDir(name);
+    const sys = this.#sys;
+    // MNT_DETACH: a release must not fail because a file is still open somewhere.
+    this.#ns.run(() => sys.umount2(target, MNT_DETACH));
+    this.#mounted.delete(name);
+  }
+
+  /** Record that a container uses the volume (persisted); mount driver-option volumes on first use. */
+  acquire(name: string, containerId: string): AcquiredVolume {
+    return this.#db.transaction(() => {
+      const r = this.#record(name);
+      this.#db.addRef(name, containerId);
+      this.#mount(r);
+      return {
+        name,
+        dataDir: this.#layout.dataDir(name),
+        refCount: this.#db.refsOf(name).length,
+        driverMounted: this.#mounted.has(name),
+        options: r.options,
+      };
+    });
+  }
+
+  /** Drop one reference (idempotent); unmount a driver-option volume when the last user goes. */
+  release(name: string, containerId: string): void {
+    this.#db.transaction(() => {
+      this.#db.dropRef(name, containerId);
+      this.#unmountIfUnused(name);
+    });
+  }
+
+  /** Drop every reference of a container; returns the volumes it held. */
+  releaseAll(containerId: string): string[] {
+    return this.#db.transaction(() => {
+      const names = this.#db.volumesOfContainer(containerId);
+      this.#db.dropContainer(containerId);
+      for (const name of names) this.#unmountIfUnused(name);
+      return names;
+    });
+  }
+
+  /** Drop references held by containers that no longer exist (after a supervisor restart). */
+  reconcileReferences(liveContainerIds: ReadonlySet<string>): ReleasedReference[] {
+    return this.#db.transaction(() => {
+      const dropped: ReleasedReference[] = [];
+      for (const { volume, container } of this.#db.allRefs()) {
+        if (liveContainerIds.has(container)) continue;
+        this.#db.dropRef(volume, container);
+        dropped.push({ volume, container });
+      }
+      for (const volume of new Set(dropped.map((d) => d.volume))) this.#unmountIfUnused(volume);
+      return dropped;
+    });
+  }
+
+  usedBy(name: string): string[] {
+    this.#record(name);
+    return this.#db.refsOf(name);
+  }
+
+  /** Sizes for `system df -v` (one walk per volume; hardlinks counted once). */
+  usage(): VolumeUsage[];
+  usage(name: string): VolumeUsage;
+  usage(name?: string): VolumeUsage | VolumeUsage[] {
+    const counts = this.#db.refCounts();
+    const one = (r: VolumeRecord): VolumeUsage => ({
+      name: r.name,
+      size: treeSize(this.#layout.dataDir(r.name)),
+      refCount: counts.get(r.name) ?? 0,
+    });
+    if (name !== undefined) return one(this.#record(name));
+    return this.#db.all().map(one);
+  }
+
+  #plainDataDir(name: string, verb: string): string {
+    const r = this.#record(name);
+    if (hasMountOptions(r.options)) {
+      throw new InvalidVolumeOptionError(`failed to ${verb} volume ${name}: its data lives on a driver-option mount (type/device/o), which berth does not ${verb}`);
+    }
+    assertRealDirInside(this.volumesDir, this.#layout.volumeDir(name), `${verb} volume ${name}`);
+    const data = this.#layout.dataDir(name);
+    assertRealDirInside(this.volumesDir, data, `${verb} volume ${name}`);
+    return data;
+  }
+
+  /** The volume's data as a tar stream (PAX xattrs, owners, modes, hardlinks). */
+  exportTar(name: string): Readable {
+    return exportTree(this.#plainDataDir(name, 'export'), this.#sys);
+  }
+
+  /**
+   * Import a tar stream into a new or empty, unused volume. The archive is
+   * extracted into a staging directory inside the volume directory and
+   * renamed over the empty `_data` only when the whole stream was good, so a
+   * truncated or hostile archive leaves the volume as it was.
+   */
+  async importTar(name: string, input: Readable): Promise<ImportReport> {
+    let created = false;
+    if (!this.#db.get(name)) {
+      this.create({ name });
+      created = true;
+    }
+    const fail = (error: unknown): never => {
+      if (created) this.remove(name, { force: true });
+      throw error;
+    };
+    let staging: string | undefined;
+    let entries = 0;
+    try {
+      const data = this.#plainDataDir(name, 'import');
+      const refs = this.#db.refsOf(name);
+      if (refs.length > 0) throw new VolumeInUseError(name, refs, 'import into');
+      if (!isEmptyDir(data)) throw new VolumeNotEmptyError(name);
+      staging = path.join(this.#layout.volumeDir(name), tempName(IMPORT_PREFIX));
+      fs.mkdirSync(staging, 0o755);
+      try {
+        ({ entries } = await extractTree(staging, input, this.#sys));
+      } catch (error) {
+        const reason = error instanceof ArchiveRejection ? error.message : `the archive could not be read: ${(error as Error).message}`;
+        throw new InvalidArchiveError(name, reason, { cause: error });
+      }
+      const dest = data;
+      const stage = staging;
+      this.#db.transaction(() => {
+        const now = this.#db.refsOf(name);
+        if (now.length > 0) throw new VolumeInUseError(name, now, 'import into');
+        // rename(2) replaces an empty directory atomically and fails on a non-empty one.
+        try {
+          fs.renameSync(stage, dest);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (error as NodeJS.ErrnoException).code === 'EEXIST') {
+            throw new VolumeNotEmptyError(name);
+          }
+          throw error;
+        }
+      });
+      staging = undefined;
+    } catch (error) {
+      if (staging !== undefined) removeTree(staging);
+      return fail(error);
+    }
+    return { volume: this.inspect(name), created, entries };
+  }
+
+  /** A new named volume `dst` with a copy of `src`'s data (owners, modes, xattrs, hardlinks kept). */
+  clone(src: string, dst: string, opts: { labels?: Record<string, string> } = {}): Volume {
+    validateVolumeName(dst);
+    const from = this.#record(src);
+    const srcData = this.#plainDataDir(src, 'clone');
+    if (this.#db.get(dst)) throw new VolumeError('AlreadyExists', `failed to clone volume ${src} to ${dst}: volume ${dst} already exists; choose another name`);
+    const labels = { ...(opts.labels ?? from.labels) };
+    delete labels[ANONYMOUS_LABEL];
+    const tmp = this.#stage();
+    try {
+      copyTree(srcData, path.join(tmp, '_data'), this.#sys);
+      const record = this.#db.transaction(() => {
+        if (this.#db.get(dst)) throw new VolumeError('AlreadyExists', `failed to clone volume ${src} to ${dst}: volume ${dst} already exists; choose another name`);
+        if (fs.lstatSync(this.#layout.volumeDir(dst), { throwIfNoEntry: false }) !== undefined) {
+          throw new UnsafePathError(`failed to clone volume ${src} to ${dst}: ${this.#layout.volumeDir(dst)} exists without metadata; run reconcile first`);
+        }
+        const r: VolumeRecord = { name: dst, driver: 'local', createdAt: rfc3339(new Date()), labels, options: {} };
+        this.#db.insert(r);
+        fs.renameSync(tmp, this.#layout.volumeDir(dst));
+        return r;
+      });
+      return this.#toVolume(record);
+    } finally {
+      removeTree(tmp);
+    }
+  }
+
+  /** Compare metadata and directories again (also done by `open`). */
+  reconcile(): ReconcileReport {
+    return reconcileVolumes(this.#db, this.#layout);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

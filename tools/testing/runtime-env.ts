@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LinuxSyscalls, PrivateMountNamespace } from '@berth/syscall';
+import { LayerStore } from '@berth/layers';
+import { VolumeStore } from '@berth/volumes';
+import { Runtime, type ContainerConfig, type ExitStatus, type HostConfig, type StartedContainer } from '@berth/runtime';
+// @ts-expect-error -- plain ESM tool without types
+import { writeBusyboxImage } from '../busybox-image.mjs';
+
+export interface RunResult {
+  status: ExitStatus;
+  output: string;
+  started: StartedContainer;
+}
+
+/** A real berth root in a temp dir: stores, berth's namespace, a runtime and a busybox image. */
+export interface TestEnv {
+  root: string;
+  syscalls: LinuxSyscalls;
+  mountNamespace: PrivateMountNamespace;
+  layers: LayerStore;
+  volumes: VolumeStore;
+  runtime: Runtime;
+  /** Start a container and return at once (output goes to a file read by `output()`). */
+  start(cmd: string[], hostConfig?: HostConfig, config?: ContainerConfig, image?: string): Promise<{ started: StartedContainer; output: () => string; id: string }>;
+  /** Run a container to completion and clean it up. */
+  run(cmd: string[], hostConfig?: HostConfig, config?: ContainerConfig, image?: string): Promise<RunResult>;
+  importImage(options?: { tag?: string; volumes?: string[]; symlinks?: Record<string, string>; omit?: string[] }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openTestEnv(options: { workers?: number } = {}): Promise<TestEnv> {
+  const root = mkdtempSync(join(tmpdir(), 'berth-test-'));
+  const syscalls = new LinuxSyscalls();
+  const mountNamespace = PrivateMountNamespace.create(syscalls);
+  const layers = LayerStore.open(root, { syscalls });
+  const volumes = VolumeStore.open(root, { syscalls, mountNamespace });
+  const runtime = await Runtime.open({ root, layers, volumes, syscalls, mountNamespace, workers: options.workers ?? 2 });
+  const env: TestEnv = {
+    root, syscalls, mountNamespace, layers, volumes, runtime,
+    async importImage(opts = {}) {
+      const archive = join(root, `image-${randomBytes(4).toString('hex')}.tar`);
+      await writeBusyboxImage(archive, opts);
+      await layers.importImage(archive);
+      rmSync(archive);
+    },
+    async start(cmd, hostConfig = {}, config = {}, image = 'busybox') {
+      const id = randomBytes(32).toString('hex');
+      const out = join(root, `${id}.out`);
+      const fd = openSync(out, 'w');
+      try {
+        const started = await runtime.start({
+          id, image, config: { ...config, Cmd: cmd }, hostConfig, stdio: { stdout: fd, stderr: fd }, statusPath: join(root, `${id}.status`),
+        });
+        return { started, id, output: () => readFileSync(out, 'utf8') };
+      } finally {
+        closeSync(fd);
+      }
+    },
+    async run(cmd, hostConfig = {}, config = {}, image = 'busybox') {
+      const { started, id, output } = await env.start(cmd, hostConfig, config, image);
+      const status = await started.exited;
+      runtime.cleanup(id, { removeAnonymousVolumes: false, anonymousVolumes: started.anonymousVolumes });
+      return { status, output: output(), started };
+    },
+    async close() {
+      await runtime.close();
+      layers.close();
+      volumes.close();
+      mountNamespace.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  await env.importImage();
+  return env;
+}
