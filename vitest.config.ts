@@ -17,7 +17,7 @@ export default defineConfig({
       {
         test: {
           name: 'root',
-          include: ['packages/*/test/root/**/*.test.ts'],
+          include: ['packages/*/test/root/**/*.test.ts', 'test/reliability/**/*.test.ts'],
           pool: 'forks',
           fileParallelism: false,
           testTimeout: 60_000,

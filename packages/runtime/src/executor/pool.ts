@@ -1,7 +1,8 @@
 import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { LaunchStarted, LaunchTask, WorkerMessage } from './protocol.js';
+import { WorkerRetiredError } from '../errors.js';
+import { RETIRED_EXIT_CODE, type LaunchStarted, type LaunchTask, type WorkerMessage } from './protocol.js';
 
 const workerFile = fileURLToPath(new URL('./worker.js', import.meta.url));
 
@@ -57,6 +58,9 @@ export class LaunchPool {
       return { started, exited };
     } catch (error) {
       port1.close();
+      if (error instanceof Error && error.message.endsWith(`exited with code: ${RETIRED_EXIT_CODE}`)) {
+        throw new WorkerRetiredError(error);
+      }
       throw error;
     }
   }

@@ -28,3 +28,6 @@ export interface LaunchStarted {
 export type WorkerMessage =
   | { kind: 'exited'; code: number | null; signal: string | null }
   | { kind: 'spawn-error'; message: string };
+
+/** The exit code of a worker thread that retired itself after failing to restore its namespaces. */
+export const RETIRED_EXIT_CODE = 70;

@@ -6,24 +6,25 @@
 import { CLONE_FS, LinuxSyscalls, Namespaces, withFault } from '@berth/syscall';
 import { WorkerRetiredError } from '../errors.js';
 import { Executor } from './execute.js';
-import type { LaunchStarted, LaunchTask } from './protocol.js';
+import { RETIRED_EXIT_CODE, type LaunchStarted, type LaunchTask } from './protocol.js';
 
 const base = new LinuxSyscalls();
 // CLONE_FS gives this thread its own root and cwd, which setns(mnt) needs.
 base.unshare(CLONE_FS);
-const namespaces = new Namespaces(base);
-const home = namespaces.save();
+const home = new Namespaces(base).save();
 
 export default function launch(task: LaunchTask): LaunchStarted {
   const sys = task.fault ? withFault(base, task.fault) : base;
   try {
-    return new Executor(sys, namespaces, home).launch(task);
+    // The restore goes through the same (possibly faulty) syscalls as the launch.
+    return new Executor(sys, new Namespaces(sys), home).launch(task);
   } catch (error) {
     if (error instanceof WorkerRetiredError) {
-      // This thread may be stuck in a container's namespaces: never reuse it.
-      // Containers it started earlier survive; their ports close and the main
-      // thread watches their pids instead.
-      setImmediate(() => process.exit(70));
+      // This thread may be stuck in a container's namespaces (keeping them
+      // alive): end it now, never reuse it. Containers it started earlier
+      // survive; their ports close and the main thread watches their pids.
+      console.error(`berth: ${error.message}`);
+      process.exit(RETIRED_EXIT_CODE);
     }
     throw error;
   }
