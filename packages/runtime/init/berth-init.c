@@ -17,6 +17,11 @@
  *           exited N | signaled SIGNUM | exec-failed ERRNO MESSAGE
  *           | setup-failed STEP ERRNO MESSAGE
  *         It outlives a supervisor crash: the supervisor may not be our parent.
+ *   fd 5: exit pipe (optional, write end). Never written; it closes when the
+ *         init exits, which is how the launcher learns of the exit without
+ *         depending on the thread that started us.
+ *   Every other inherited fd is closed at start: a host fd leaked into a
+ *   container is an escape (runc CVE-2024-21626).
  *   Exit code: the command's, 128+signal, 127 (not found), 126 (cannot
  *   invoke), 125 (setup failed), 1 (no go).
  */
@@ -611,6 +616,13 @@ int main(int argc, char **argv)
 	if (fcntl(4, F_GETFD) >= 0) {
 		status_fd = 4;
 		fcntl(4, F_SETFD, FD_CLOEXEC);
+	}
+	/* The exit pipe stays open in the init only, never in the command. */
+	if (fcntl(5, F_GETFD) >= 0)
+		fcntl(5, F_SETFD, FD_CLOEXEC);
+	if (syscall(SYS_close_range, 6U, ~0U, 0U) < 0) {
+		for (int fd = 6; fd < 1024; fd++)
+			close(fd);
 	}
 	parse_args(argc, argv, &o);
 

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { LinuxSyscalls, PrivateMountNamespace, type FaultPlan, type Syscalls } from '@berth/syscall';
+import { LinuxSyscalls, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult } from '@berth/syscall';
 import type { ImageRecord, LayerStore } from '@berth/layers';
 import type { VolumeStore } from '@berth/volumes';
 import { Cgroups } from './cgroups/index.js';
@@ -8,7 +9,7 @@ import { LaunchPool } from './executor/pool.js';
 import { BindSourceMissingError } from './errors.js';
 import { planLaunch, type ResolvedMount } from './plan/index.js';
 import { resolveMounts, type MountSpec } from './spec/index.js';
-import { processStartTime, readStatusFile, statusFromWait } from './status.js';
+import { processStartTime, readStatusFile, signalName, statusFromWait } from './status.js';
 import type {
   ContainerConfig, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer,
 } from './runtime-types.js';
@@ -36,6 +37,7 @@ export interface StartOptions {
 
 const DEFAULT_INIT = fileURLToPath(new URL('./berth-init', import.meta.url));
 const POLL_MS = 50;
+const WNOHANG = 1;
 
 /**
  * The launch, as a library: resolves a container's mounts (creating and
@@ -95,7 +97,7 @@ export class Runtime {
         ...(this.options.cgroupParent ? { cgroupParent: this.options.cgroupParent } : {}),
       });
       statusFd = openSync(req.statusPath, 'w', 0o600);
-      const { started, exited } = await this.pool.launch({
+      const started = await this.pool.launch({
         plan,
         stdio: req.stdio,
         statusFd,
@@ -110,7 +112,7 @@ export class Runtime {
         setupMs: started.setupMs,
         mounts: resolved.map(toMountPoint),
         anonymousVolumes,
-        exited: this.watchExit(started.pid, started.startTime, started.cgroupPaths, req.statusPath, exited),
+        exited: this.watchExit(started.pid, started.startTime, started.exitFd, started.cgroupPaths, req.statusPath),
       };
     } catch (error) {
       for (const name of acquired) volumes.release(name, req.id);
@@ -206,22 +208,45 @@ export class Runtime {
   }
 
   /**
-   * Resolves once the container's init has exited. The worker that started
-   * it reports the exit; if that worker died first, the pid is watched
-   * instead (pid plus start time, so a reused pid is never mistaken for it).
+   * Resolves once the container's init has exited. EOF on its exit pipe says
+   * when, on this thread, whatever became of the worker that started it; the
+   * init is then reaped here for the status its parent sees. The status line
+   * the init wrote wins when there is one.
    */
-  private async watchExit(pid: number, startTime: number, cgroupPaths: string[], statusPath: string,
-    exited: Promise<{ code: number | null; signal: string | null } | null>): Promise<ExitStatus> {
-    let waited = await exited;
-    if (waited === null) {
-      while (processStartTime(pid) === startTime) await sleep(POLL_MS);
-    }
+  private async watchExit(pid: number, startTime: number, exitFd: number, cgroupPaths: string[], statusPath: string): Promise<ExitStatus> {
+    await new Promise<void>((resolve) => {
+      const pipe = new Socket({ fd: exitFd, readable: true, writable: false });
+      pipe.on('close', () => resolve());
+      pipe.on('error', () => pipe.destroy());
+      pipe.resume();
+    });
+    const waited = await this.reap(pid, startTime);
     const handle = this.cgroups.fromPaths(cgroupPaths);
     let oom = false;
     try { oom = this.cgroups.oomKilled(handle); } catch { /* cgroup gone */ }
     try { this.cgroups.remove(handle); } catch { /* still busy: removed at cleanup */ }
-    waited ??= { code: null, signal: null };
-    return readStatusFile(statusPath, oom) ?? statusFromWait(waited.code, waited.signal, oom);
+    const signal = waited.signal === null ? null : signalName(waited.signal);
+    return readStatusFile(statusPath, oom) ?? statusFromWait(waited.code, signal, oom);
+  }
+
+  /**
+   * Reaps the init. Its fds close before it becomes a zombie (the kernel
+   * still tears down its namespaces in between), so poll briefly.
+   */
+  private async reap(pid: number, startTime: number): Promise<WaitResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const waited = this.sys.waitpid(pid, WNOHANG);
+        if (waited.pid !== 0) return waited;
+      } catch (error) {
+        // Not our child (reaped elsewhere): fall back to watching the pid.
+        if (!isSyscallError(error, 'ECHILD')) throw error;
+        while (processStartTime(pid) === startTime) await sleep(POLL_MS);
+        return { pid, code: null, signal: null };
+      }
+      if (attempt < 20) await new Promise((resolve) => setImmediate(resolve));
+      else await sleep(attempt < 200 ? 1 : POLL_MS);
+    }
   }
 }
 

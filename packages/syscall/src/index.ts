@@ -9,7 +9,7 @@
  */
 export * from './constants.js';
 export type {
-  MountAttr, OpenHow, SyscallArgs, SyscallCall, SyscallName, SyscallResult, SyscallSignatures, Syscalls,
+  MountAttr, OpenHow, SpawnOptions, WaitResult, SyscallArgs, SyscallCall, SyscallName, SyscallResult, SyscallSignatures, Syscalls,
 } from './signatures.js';
 export { SYSCALL_NAMES } from './signatures.js';
 export { SyscallError, errnoName, errnoNumber, isSyscallError } from './errors.js';

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { MountAttr, OpenHow, SyscallName, Syscalls } from './signatures.js';
+import type { MountAttr, OpenHow, SpawnOptions, SyscallName, Syscalls, WaitResult } from './signatures.js';
 import { SyscallError } from './errors.js';
 
 // koffi is CommonJS; load it once per thread, not per call.
@@ -7,6 +7,15 @@ const require = createRequire(import.meta.url);
 const koffi = require('koffi') as typeof import('koffi');
 
 const SYS_openat2 = 437; // glibc 2.36 has no wrapper (x86-64 number)
+const F_DUPFD_CLOEXEC = 1030;
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+// Opaque glibc structures, with room to spare: posix_spawn_file_actions_t is
+// 80 bytes, posix_spawnattr_t 336, sigset_t 128 on x86-64.
+const FILE_ACTIONS_SIZE = 128;
+const SPAWNATTR_SIZE = 512;
+const SIGSET_SIZE = 128;
 const ENODATA = 61;
 const ERANGE = 34;
 
@@ -16,7 +25,9 @@ interface Libc {
   fchdir: any; sethostname: any; mount_setattr: any; open_tree: any; move_mount: any; fsopen: any;
   fsconfig: any; fsmount: any; open: any; syscall: any; close: any; mkdirat: any; symlinkat: any; fchmodat: any; mknodat: any; lsetxattr: any;
   lgetxattr: any; llistxattr: any; lchown: any; pidfd_open: any; pidfd_send_signal: any; prctl: any;
-  socket: any; ioctl: any;
+  socket: any; ioctl: any; pipe2: any; waitpid: any; fcntl: any; posix_spawn: any; fa_init: any; fa_dup2: any;
+  fa_chdir: any; fa_destroy: any; attr_init: any; attr_setflags: any; attr_setsigmask: any; attr_setsigdefault: any;
+  attr_destroy: any; sigemptyset: any; sigfillset: any;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -59,6 +70,21 @@ function bind(): Libc {
     prctl: lib.func('int prctl(int option, ...)'),
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
+    pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
+    waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
+    fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
+    posix_spawn: lib.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
+    fa_init: lib.func('int posix_spawn_file_actions_init(void *actions)'),
+    fa_dup2: lib.func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
+    fa_chdir: lib.func('int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)'),
+    fa_destroy: lib.func('int posix_spawn_file_actions_destroy(void *actions)'),
+    attr_init: lib.func('int posix_spawnattr_init(void *attr)'),
+    attr_setflags: lib.func('int posix_spawnattr_setflags(void *attr, short flags)'),
+    attr_setsigmask: lib.func('int posix_spawnattr_setsigmask(void *attr, const void *set)'),
+    attr_setsigdefault: lib.func('int posix_spawnattr_setsigdefault(void *attr, const void *set)'),
+    attr_destroy: lib.func('int posix_spawnattr_destroy(void *attr)'),
+    sigemptyset: lib.func('int sigemptyset(void *set)'),
+    sigfillset: lib.func('int sigfillset(void *set)'),
   };
   return libc;
 }
@@ -67,6 +93,11 @@ function check(result: number | bigint, syscall: SyscallName, paths: readonly st
   const value = Number(result);
   if (value === -1) throw new SyscallError(syscall, koffi.errno(), paths);
   return value;
+}
+
+/** posix_spawn and its helpers return the error number instead of setting errno. */
+function spawnCheck(result: number, paths: readonly string[]): void {
+  if (result !== 0) throw new SyscallError('spawn', result, paths);
 }
 
 /**
@@ -198,5 +229,53 @@ export class LinuxSyscalls implements Syscalls {
   }
   ioctl(fd: number, request: number, arg: Buffer): number {
     return check(this.c.ioctl(fd, request, 'void *', arg), 'ioctl');
+  }
+  pipe2(flags: number): [number, number] {
+    const fds = [0, 0];
+    check(this.c.pipe2(fds, flags), 'pipe2');
+    return [fds[0]!, fds[1]!];
+  }
+  waitpid(pid: number, options: number): WaitResult {
+    const status = [0];
+    const got = check(this.c.waitpid(pid, status, options), 'waitpid', [String(pid)]);
+    const raw = status[0]!;
+    if (got === 0) return { pid: 0, code: null, signal: null };
+    // WIFEXITED: low 7 bits zero; WTERMSIG otherwise.
+    return (raw & 0x7f) === 0 ? { pid: got, code: (raw >> 8) & 0xff, signal: null } : { pid: got, code: null, signal: raw & 0x7f };
+  }
+  spawn(path: string, argv: readonly string[], envp: readonly string[], options: SpawnOptions): number {
+    const c = this.c;
+    const actions = Buffer.alloc(FILE_ACTIONS_SIZE);
+    const attr = Buffer.alloc(SPAWNATTR_SIZE);
+    const mask = Buffer.alloc(SIGSET_SIZE);
+    const all = Buffer.alloc(SIGSET_SIZE);
+    const temporary: number[] = [];
+    c.fa_init(actions);
+    c.attr_init(attr);
+    try {
+      // A source fd that is also a lower target would be clobbered by an
+      // earlier dup2: move such sources above every target first.
+      const sources = options.fds.map((fd, target) => {
+        if (fd >= options.fds.length || fd === target) return fd;
+        const high = check(c.fcntl(fd, F_DUPFD_CLOEXEC, 'int', options.fds.length), 'spawn');
+        temporary.push(high);
+        return high;
+      });
+      sources.forEach((fd, target) => spawnCheck(c.fa_dup2(actions, fd, target), [path]));
+      spawnCheck(c.fa_chdir(actions, options.cwd), [options.cwd]);
+      c.sigemptyset(mask);
+      c.sigfillset(all);
+      spawnCheck(c.attr_setsigmask(attr, mask), [path]);
+      spawnCheck(c.attr_setsigdefault(attr, all), [path]);
+      const flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (options.setsid ? POSIX_SPAWN_SETSID : 0);
+      spawnCheck(c.attr_setflags(attr, flags), [path]);
+      const pid = [0];
+      spawnCheck(c.posix_spawn(pid, path, actions, attr, [...argv, null], [...envp, null]), [path]);
+      return pid[0]!;
+    } finally {
+      c.fa_destroy(actions);
+      c.attr_destroy(attr);
+      for (const fd of temporary) c.close(fd);
+    }
   }
 }

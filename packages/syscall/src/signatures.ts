@@ -23,6 +23,24 @@ export interface OpenHow {
   resolve: number;
 }
 
+/** How `spawn` sets up the child (posix_spawn file actions and attributes). */
+export interface SpawnOptions {
+  /** fds[i] becomes the child's fd i; every other fd not opened CLOEXEC is inherited too. */
+  fds: readonly number[];
+  /** Working directory of the child. */
+  cwd: string;
+  /** Start a new session (like a detached spawn). */
+  setsid: boolean;
+}
+
+/** A waited-for child: exactly one of `code` and `signal` is set once it has exited. */
+export interface WaitResult {
+  /** 0 when the child has not changed state yet (WNOHANG). */
+  pid: number;
+  code: number | null;
+  signal: number | null;
+}
+
 export interface SyscallSignatures {
   mount: {
     args: [source: string | null, target: string, fstype: string | null, flags: number, data: string | null];
@@ -61,6 +79,15 @@ export interface SyscallSignatures {
   pidfdSendSignal: { args: [pidfd: number, signal: number]; result: void };
   prctl: { args: [option: number, arg2: number, arg3: number, arg4: number, arg5: number]; result: number };
   socket: { args: [domain: number, type: number, protocol: number]; result: number };
+  pipe2: { args: [flags: number]; result: [readFd: number, writeFd: number] };
+  /**
+   * posix_spawn(3): glibc clones with CLONE_VM|CLONE_VFORK, so the cost does
+   * not grow with the parent's memory as fork's does. The child starts in the
+   * calling thread's namespaces, with all signals at their defaults and none
+   * blocked.
+   */
+  spawn: { args: [path: string, argv: readonly string[], envp: readonly string[], options: SpawnOptions]; result: number };
+  waitpid: { args: [pid: number, options: number]; result: WaitResult };
   /** ioctl(2) whose argument is a buffer the kernel may read and write (e.g. struct ifreq). */
   ioctl: { args: [fd: number, request: number, arg: Buffer]; result: number };
 }
@@ -81,5 +108,5 @@ export const SYSCALL_NAMES: readonly SyscallName[] = [
   'mountSetattr', 'openTree', 'moveMount', 'fsopen', 'fsconfig', 'fsmount', 'open', 'openat2', 'close',
   'mkdirat', 'symlinkat', 'fchmodat',
   'mknodat', 'lsetxattr', 'lgetxattr', 'llistxattr', 'lchown', 'pidfdOpen', 'pidfdSendSignal', 'prctl',
-  'socket', 'ioctl',
+  'socket', 'ioctl', 'pipe2', 'spawn', 'waitpid',
 ];

@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { Writable } from 'node:stream';
-import type { Namespaces, SavedNamespaces, Syscalls } from '@berth/syscall';
+import { O_CLOEXEC, type Namespaces, type SavedNamespaces, type Syscalls } from '@berth/syscall';
 import { Cgroups } from '../cgroups/index.js';
 import { LaunchError, WorkerRetiredError } from '../errors.js';
 import type { LaunchPlan } from '../plan/index.js';
@@ -11,6 +10,12 @@ import type { LaunchStarted, LaunchTask } from './protocol.js';
 import { buildContainerTree } from './tree.js';
 
 let cgroups: Cgroups | undefined;
+
+interface Spawned {
+  pid: number;
+  goFd: number;
+  exitFd: number;
+}
 
 /**
  * Runs one launch plan on the calling (worker) thread: design.md steps 2–8.
@@ -23,57 +28,73 @@ export class Executor {
     private readonly sys: Syscalls,
     private readonly namespaces: Namespaces,
     private readonly home: SavedNamespaces,
+    private readonly devNull: number,
   ) {}
 
   launch(task: LaunchTask): LaunchStarted {
     const started = performance.now();
     const { plan } = task;
-    let child: ChildProcess | undefined;
+    let spawned: Spawned | undefined;
     let failure: unknown;
     try {
       buildContainerTree(this.sys, plan, task.berthNamespaceFd);
-      child = spawnInit(plan, task);
+      spawned = this.spawnInit(plan, task);
     } catch (error) {
       failure = error;
     } finally {
       try {
         this.namespaces.restore(this.home);
       } catch (error) {
-        if (child?.pid) process.kill(child.pid, 'SIGKILL');
+        if (spawned) process.kill(spawned.pid, 'SIGKILL');
         throw new WorkerRetiredError(error, failure);
       }
     }
-    if (failure !== undefined || !child || child.pid === undefined) {
-      child?.on('error', () => undefined);
-      throw new LaunchError(`failed to start container ${plan.containerId.slice(0, 12)}: ${describe(failure ?? 'the container init could not be spawned')}`, failure);
+    if (failure !== undefined || !spawned) {
+      throw new LaunchError(`failed to start container ${plan.containerId.slice(0, 12)}: ${describe(failure)}`, failure);
     }
     const setupMs = performance.now() - started;
-    const pid = child.pid;
-    const { port } = task;
-    child.on('exit', (code, signal) => {
-      port.postMessage({ kind: 'exited', code, signal });
-      port.close();
-    });
-    child.on('error', () => undefined);
-    const cgroupPaths = placeInCgroup(plan, pid);
-    const startTime = processStartTime(pid) ?? 0;
-    // The init waits for this byte: it is in its cgroup before anything of the container runs.
-    const go = child.stdio[3] as Writable;
-    go.on('error', () => undefined); // an init killed before it read "go" resets the pipe
-    go.end('g');
-    return { pid, startTime, cgroupPaths, setupMs };
+    const { pid, goFd, exitFd } = spawned;
+    try {
+      const cgroupPaths = placeInCgroup(plan, pid);
+      const startTime = processStartTime(pid) ?? 0;
+      // The init waits for this byte: it is in its cgroup before anything of the container runs.
+      try {
+        writeSync(goFd, 'g');
+      } catch {
+        // EPIPE: the init is already gone (killed); its exit pipe tells the rest.
+      }
+      return { pid, startTime, cgroupPaths, exitFd, setupMs };
+    } catch (error) {
+      this.sys.close(exitFd);
+      throw error;
+    } finally {
+      this.sys.close(goFd);
+    }
   }
-}
 
-function spawnInit(plan: LaunchPlan, task: LaunchTask): ChildProcess {
-  // spawn() forks from this thread: the init lands in the thread's new
-  // namespaces, with the host's root (it pivots itself).
-  return spawn(plan.initPath, initArguments(plan), {
-    cwd: plan.rootfs.target,
-    env: envObject(plan.env),
-    stdio: [task.stdio.stdin ?? 'ignore', task.stdio.stdout, task.stdio.stderr, 'pipe', task.statusFd],
-    detached: true,
-  });
+  /**
+   * posix_spawn from this thread: the init lands in the thread's new
+   * namespaces, with the host's root (it pivots itself). Unlike fork, its
+   * cost does not grow with the supervisor's memory.
+   */
+  private spawnInit(plan: LaunchPlan, task: LaunchTask): Spawned {
+    const [goRead, goFd] = this.sys.pipe2(O_CLOEXEC);
+    const [exitFd, exitWrite] = this.sys.pipe2(O_CLOEXEC);
+    try {
+      const fds = [task.stdio.stdin ?? this.devNull, task.stdio.stdout, task.stdio.stderr, goRead, task.statusFd, exitWrite];
+      const pid = this.sys.spawn(plan.initPath, [plan.initPath, ...initArguments(plan)], plan.env, {
+        fds, cwd: plan.rootfs.target, setsid: true,
+      });
+      return { pid, goFd, exitFd };
+    } catch (error) {
+      this.sys.close(goFd);
+      this.sys.close(exitFd);
+      throw error;
+    } finally {
+      this.sys.close(goRead);
+      this.sys.close(exitWrite);
+    }
+  }
 }
 
 /**
@@ -96,15 +117,6 @@ function placeInCgroup(plan: LaunchPlan, pid: number): string[] {
   }
 }
 
-function envObject(env: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of env) {
-    const eq = entry.indexOf('=');
-    if (eq > 0) out[entry.slice(0, eq)] = entry.slice(eq + 1);
-  }
-  return out;
-}
-
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return error instanceof Error ? error.message : String(error ?? 'unknown error');
 }

@@ -1,9 +1,8 @@
-import type { MessagePort } from 'node:worker_threads';
 import type { FaultPlan } from '@berth/syscall';
 import type { LaunchPlan } from '../plan/index.js';
 import type { StdioFds } from '../runtime-types.js';
 
-/** What the main thread sends a worker for one launch. Plain data plus a port. */
+/** What the main thread sends a worker for one launch: plain data and fd numbers (fds are process-wide). */
 export interface LaunchTask {
   plan: LaunchPlan;
   stdio: StdioFds;
@@ -11,8 +10,6 @@ export interface LaunchTask {
   statusFd: number;
   /** berth's own mount namespace, entered before unsharing (design.md). */
   berthNamespaceFd: number;
-  /** Where the worker reports the container's exit. */
-  port: MessagePort;
   /** Fault injection: fail the Nth syscall of this launch (tests). */
   fault?: FaultPlan;
 }
@@ -21,13 +18,14 @@ export interface LaunchStarted {
   pid: number;
   startTime: number;
   cgroupPaths: string[];
+  /**
+   * Read end of the init's exit pipe: EOF means the init has exited. The
+   * caller owns it. It does not depend on the worker staying alive.
+   */
+  exitFd: number;
   /** Milliseconds spent in the namespace and mount sequence, for the bench. */
   setupMs: number;
 }
-
-export type WorkerMessage =
-  | { kind: 'exited'; code: number | null; signal: string | null }
-  | { kind: 'spawn-error'; message: string };
 
 /** The exit code of a worker thread that retired itself after failing to restore its namespaces. */
 export const RETIRED_EXIT_CODE = 70;

@@ -3,7 +3,7 @@
  * launch unshares from berth's mount namespace, builds the container's tree,
  * starts the init, and returns the thread to where it was.
  */
-import { CLONE_FS, LinuxSyscalls, Namespaces, withFault } from '@berth/syscall';
+import { CLONE_FS, LinuxSyscalls, Namespaces, O_CLOEXEC, O_RDWR, withFault } from '@berth/syscall';
 import { WorkerRetiredError } from '../errors.js';
 import { Executor } from './execute.js';
 import { RETIRED_EXIT_CODE, type LaunchStarted, type LaunchTask } from './protocol.js';
@@ -12,17 +12,19 @@ const base = new LinuxSyscalls();
 // CLONE_FS gives this thread its own root and cwd, which setns(mnt) needs.
 base.unshare(CLONE_FS);
 const home = new Namespaces(base).save();
+// Opened on the host once: a container's stdin when the caller gives none.
+const devNull = base.open('/dev/null', O_RDWR | O_CLOEXEC, 0);
 
 export default function launch(task: LaunchTask): LaunchStarted {
   const sys = task.fault ? withFault(base, task.fault) : base;
   try {
     // The restore goes through the same (possibly faulty) syscalls as the launch.
-    return new Executor(sys, new Namespaces(sys), home).launch(task);
+    return new Executor(sys, new Namespaces(sys), home, devNull).launch(task);
   } catch (error) {
     if (error instanceof WorkerRetiredError) {
       // This thread may be stuck in a container's namespaces (keeping them
       // alive): end it now, never reuse it. Containers it started earlier
-      // survive; their ports close and the main thread watches their pids.
+      // are unaffected: their exits are seen through their exit pipes.
       console.error(`berth: ${error.message}`);
       process.exit(RETIRED_EXIT_CODE);
     }

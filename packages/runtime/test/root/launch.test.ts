@@ -125,6 +125,12 @@ describeRoot('the launch: volumes, binds and isolation on the real kernel', () =
     expect(r.output).toBe('0\nCapEff:\t00000000a80425fb\n');
   });
 
+  it('leaks no host file descriptor into the container (runc CVE-2024-21626)', async () => {
+    // The shell's own fds only: stdin, stdout, stderr, and the one ls opens to list them.
+    const r = await env.run(['sh', '-c', 'ls /proc/self/fd | tr "\\n" " "']);
+    expect(r.output.trim().split(' ').map(Number).filter((fd) => fd > 3)).toEqual([]);
+  });
+
   it('reports a missing command as 127 and a non-executable one as 126', async () => {
     const missing = await env.run(['no-such-command']);
     expect(missing.status.exitCode).toBe(127);
