@@ -1,1 +1,32 @@
-export {};
+/**
+ * @berth/supervisor: the long-running process behind the `berth` CLI and the
+ * Docker-compatible API. It keeps containers in SQLite, drives their
+ * lifecycles through the `Runtime`, keeps their output in json-file logs
+ * through FIFOs that survive its own crash, and re-adopts running
+ * containers when it starts again.
+ *
+ * ```ts
+ * import { Supervisor } from '@berth/supervisor';
+ * const sup = await Supervisor.start({ root: '/var/lib/berth', socketPath: '/run/berth/berth.sock' });
+ * // DOCKER_HOST=unix:///run/berth/berth.sock docker run --rm busybox echo hi
+ * await sup.close();
+ * ```
+ */
+export { Supervisor, runDaemon, openRealParts, DEFAULT_SOCKET, type SupervisorOptions, type SupervisorParts } from './supervisor.js';
+export { ContainerStore, type ContainerRecord, type ContainerState, type ContainerUpdate } from './container-store.js';
+export { Lifecycle, type LifecycleOptions, type WaitCondition, type WaitResult, type Waiter } from './lifecycle.js';
+export { createApiServer, listenUnix, buildRouter } from './api/server.js';
+export type { ApiDeps } from './api/deps.js';
+export { queryBool, parseFilters, API_VERSION } from './api/http-util.js';
+export { PULL_UNSUPPORTED } from './api/image-routes.js';
+export type {
+  ContainerConfig, ContainerEngine, ExitStatus, HostConfig, ImageConfigView, ImageService, ImageView, MountPoint,
+  StartedContainer, StartRequest, StdioFds, VolumeListFilters, VolumePruneFilters, VolumeService, VolumeView,
+} from './engine.js';
+export {
+  ConflictError, InvalidParameterError, NoSuchContainerError, NotImplementedError, NotModifiedError, PayloadTooLargeError,
+  SupervisorError, httpStatusFor,
+} from './errors.js';
+export { frame, deframe, STREAM_STDOUT, STREAM_STDERR, STREAM_SYSTEM_ERR } from './framing.js';
+export { containerPaths, type ContainerPaths } from './stdio.js';
+export { generateName, normalizeName } from './names.js';

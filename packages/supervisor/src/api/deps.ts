@@ -1,0 +1,11 @@
+import type { ImageService, VolumeService } from '../engine.js';
+import type { Lifecycle } from '../lifecycle.js';
+
+/** What the API layer drives. */
+export interface ApiDeps {
+  lifecycle: Lifecycle;
+  images: ImageService;
+  volumes: VolumeService;
+  /** berth's root directory (shown in /info, used to find log files). */
+  root: string;
+}

@@ -1,0 +1,71 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: string[];
+  query: URLSearchParams;
+}
+
+export interface UpgradeContext {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  params: string[];
+  query: URLSearchParams;
+}
+
+type Handler = (ctx: RouteContext) => Promise<void> | void;
+type UpgradeHandler = (ctx: UpgradeContext) => Promise<void> | void;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+/** Docker accepts every `/vX.Y/` prefix and unversioned paths alike. */
+export function stripVersion(path: string): string {
+  return path.replace(/^\/v\d+(\.\d+)?(?=\/)/, '');
+}
+
+/** A tiny method + regex router; captures become `params`, URL-decoded. */
+export class Router {
+  private readonly routes: Route[] = [];
+  private readonly upgrades: { pattern: RegExp; handler: UpgradeHandler }[] = [];
+
+  on(method: string, pattern: RegExp, handler: Handler): this {
+    this.routes.push({ method, pattern, handler });
+    return this;
+  }
+
+  onUpgrade(pattern: RegExp, handler: UpgradeHandler): this {
+    this.upgrades.push({ pattern, handler });
+    return this;
+  }
+
+  match(method: string, rawUrl: string): { handler: Handler; params: string[]; query: URLSearchParams } | 'method' | undefined {
+    const url = new URL(rawUrl, 'http://berth');
+    const path = stripVersion(url.pathname);
+    let pathMatched = false;
+    for (const r of this.routes) {
+      const m = r.pattern.exec(path);
+      if (!m) continue;
+      pathMatched = true;
+      if (r.method !== method && !(r.method === 'GET' && method === 'HEAD')) continue;
+      return { handler: r.handler, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')), query: url.searchParams };
+    }
+    return pathMatched ? 'method' : undefined;
+  }
+
+  matchUpgrade(rawUrl: string): { handler: UpgradeHandler; params: string[]; query: URLSearchParams } | undefined {
+    const url = new URL(rawUrl, 'http://berth');
+    const path = stripVersion(url.pathname);
+    for (const u of this.upgrades) {
+      const m = u.pattern.exec(path);
+      if (m) return { handler: u.handler, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')), query: url.searchParams };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,109 @@
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { errorMessage, httpStatusFor, NotImplementedError, SupervisorError } from '../errors.js';
+import { containerRoutes } from './container-routes.js';
+import type { ApiDeps } from './deps.js';
+import { commonHeaders, sendError, sendJson } from './http-util.js';
+import { imageRoutes } from './image-routes.js';
+import { Router } from './router.js';
+import { systemRoutes } from './system-routes.js';
+import { volumeRoutes } from './volume-routes.js';
+
+export function buildRouter(deps: ApiDeps): Router {
+  const r = new Router();
+  systemRoutes(r, deps);
+  volumeRoutes(r, deps);
+  containerRoutes(r, deps);
+  imageRoutes(r, deps);
+  return r;
+}
+
+/** The Docker Engine API subset, as a node:http server (not yet listening). */
+export function createApiServer(deps: ApiDeps): Server {
+  const router = buildRouter(deps);
+  const server = createServer((req, res) => {
+    const m = router.match(req.method ?? 'GET', req.url ?? '/');
+    if (m === undefined || m === 'method') {
+      req.resume();
+      const path = (req.url ?? '/').split('?')[0];
+      sendJson(res, m === 'method' ? 405 : 404, {
+        message: m === 'method' ? `method ${req.method} is not allowed on ${path}` : `page not found: berth does not implement ${req.method} ${path}`,
+      });
+      return;
+    }
+    let result: Promise<void> | void;
+    try {
+      result = m.handler({ req, res, params: m.params, query: m.query });
+    } catch (err) {
+      req.resume();
+      sendError(res, err);
+      return;
+    }
+    if (result) {
+      result.catch((err: unknown) => {
+        req.resume();
+        sendError(res, err);
+      });
+    }
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    const fail = (err: unknown): void => {
+      const status = httpStatusFor(err);
+      const body = JSON.stringify({ message: errorMessage(err) });
+      const headers = { ...commonHeaders(), 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), 'Connection': 'close' };
+      socket.end(`HTTP/1.1 ${status} Error\r\n` + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n' + body);
+    };
+    const m = router.matchUpgrade(req.url ?? '/');
+    if (!m) {
+      fail(new NotImplementedError(`failed to upgrade ${req.url ?? ''}: only attach supports "Upgrade: tcp"`));
+      return;
+    }
+    try {
+      const r = m.handler({ req, socket, head, params: m.params, query: m.query });
+      if (r) r.catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  });
+  // Never let a client's error take the daemon down.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n{"message":"malformed HTTP request"}');
+  });
+  return server;
+}
+
+function somethingAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Listen on a unix socket, mode 0660. A socket file left by a dead daemon is
+ * removed; one that still answers belongs to a live daemon and is an error.
+ */
+export async function listenUnix(server: Server, socketPath: string): Promise<void> {
+  mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
+  if (existsSync(socketPath)) {
+    if (!lstatSync(socketPath).isSocket()) {
+      throw new SupervisorError('AddressInUse', `failed to listen on ${socketPath}: a file that is not a socket is in the way; move it away`);
+    }
+    if (await somethingAnswers(socketPath)) {
+      throw new SupervisorError('AddressInUse', `failed to listen on ${socketPath}: another daemon answers on it; stop it or use another --host`);
+    }
+    unlinkSync(socketPath);
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  chmodSync(socketPath, 0o660);
+}

@@ -1,0 +1,64 @@
+import type { ContainerRecord } from '../container-store.js';
+import { frame, streamType } from '../framing.js';
+import { type LogQuery, type LogRecord, matches, readLog } from '../json-log.js';
+import type { Lifecycle } from '../lifecycle.js';
+import { containerPaths } from '../stdio.js';
+
+/** Where a container's output goes: an HTTP response body or a hijacked socket. */
+export interface StreamSink {
+  write(buf: Buffer): void;
+  end(): void;
+  /** Called once when the client goes away. */
+  onClose(fn: () => void): void;
+}
+
+export interface OutputRequest extends LogQuery {
+  /** Replay what is already in the log first. */
+  logs: boolean;
+  /** Keep streaming live output until this run's output ends. */
+  follow: boolean;
+  timestamps: boolean;
+}
+
+export function contentTypeFor(rec: ContainerRecord): string {
+  return rec.config.Tty === true ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream';
+}
+
+function encode(rec: ContainerRecord, r: LogRecord, timestamps: boolean): Buffer {
+  const payload = Buffer.from(timestamps ? `${r.time} ${r.log}` : r.log, 'utf8');
+  return rec.config.Tty === true ? payload : frame(streamType(r.stream), payload);
+}
+
+/**
+ * Stream a container's output to a sink: the log so far (when asked), then
+ * live records until the output of the run ends. The replay and the
+ * subscription happen in the same tick (the log writer is synchronous), so
+ * nothing is lost or doubled between them. A container that has not started
+ * yet is waited for: `run` attaches before it starts.
+ */
+export function streamOutput(lifecycle: Lifecycle, root: string, rec: ContainerRecord, q: OutputRequest, sink: StreamSink): void {
+  if (q.logs) {
+    for (const r of readLog(containerPaths(root, rec.id).log, q)) sink.write(encode(rec, r, q.timestamps));
+  }
+  const waitForStart = rec.state === 'created';
+  if (!q.follow || (!lifecycle.isRunning(rec.id) && !waitForStart)) {
+    sink.end();
+    return;
+  }
+  const ch = lifecycle.channel(rec.id);
+  const { tail: _tail, ...live } = q;
+  const onRecord = (r: LogRecord): void => {
+    if (matches(r, live)) sink.write(encode(rec, r, q.timestamps));
+  };
+  const onEnd = (): void => {
+    cleanup();
+    sink.end();
+  };
+  const cleanup = (): void => {
+    ch.off('record', onRecord);
+    ch.off('end', onEnd);
+  };
+  ch.on('record', onRecord);
+  ch.on('end', onEnd);
+  sink.onClose(cleanup);
+}

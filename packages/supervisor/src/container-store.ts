@@ -1,0 +1,203 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConflictError, NoSuchContainerError } from './errors.js';
+import type { ContainerConfig, HostConfig, MountPoint } from './engine.js';
+
+export type ContainerState = 'created' | 'running' | 'exited' | 'removing' | 'dead';
+
+/** One container, as the store keeps it. Timestamps are RFC 3339 strings; '' when never set. */
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  /** The reference the user gave (`busybox`, `sha256:…`). */
+  image: string;
+  imageId: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  mounts: MountPoint[];
+  state: ContainerState;
+  pid: number;
+  /** /proc/PID/stat start time in clock ticks; with pid, identifies the process across restarts. */
+  startTime: number;
+  exitCode: number;
+  error: string;
+  oomKilled: boolean;
+  created: string;
+  startedAt: string;
+  finishedAt: string;
+  autoRemove: boolean;
+  anonymousVolumes: string[];
+}
+
+interface Row {
+  id: string; name: string; image: string; image_id: string; config: string; host_config: string; mounts: string;
+  state: string; pid: number; start_time: number; exit_code: number; error: string; oom: number; created: string;
+  started_at: string; finished_at: string; auto_remove: number; anonymous_volumes: string;
+}
+
+// Each entry upgrades the schema by one version (PRAGMA user_version); never edit a shipped one.
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE containers (
+     id TEXT PRIMARY KEY CHECK (length(id) = 64),
+     name TEXT NOT NULL UNIQUE,
+     image TEXT NOT NULL,
+     image_id TEXT NOT NULL,
+     config TEXT NOT NULL,
+     host_config TEXT NOT NULL,
+     mounts TEXT NOT NULL DEFAULT '[]',
+     state TEXT NOT NULL CHECK (state IN ('created','running','exited','removing','dead')),
+     pid INTEGER NOT NULL DEFAULT 0,
+     start_time INTEGER NOT NULL DEFAULT 0,
+     exit_code INTEGER NOT NULL DEFAULT 0,
+     error TEXT NOT NULL DEFAULT '',
+     oom INTEGER NOT NULL DEFAULT 0,
+     created TEXT NOT NULL,
+     started_at TEXT NOT NULL DEFAULT '',
+     finished_at TEXT NOT NULL DEFAULT '',
+     auto_remove INTEGER NOT NULL DEFAULT 0,
+     anonymous_volumes TEXT NOT NULL DEFAULT '[]'
+   );
+   CREATE INDEX containers_state ON containers(state);`,
+];
+
+function fromRow(r: Row): ContainerRecord {
+  return {
+    id: r.id, name: r.name, image: r.image, imageId: r.image_id,
+    config: JSON.parse(r.config) as ContainerConfig,
+    hostConfig: JSON.parse(r.host_config) as HostConfig,
+    mounts: JSON.parse(r.mounts) as MountPoint[],
+    state: r.state as ContainerState, pid: r.pid, startTime: r.start_time, exitCode: r.exit_code,
+    error: r.error, oomKilled: r.oom !== 0, created: r.created, startedAt: r.started_at,
+    finishedAt: r.finished_at, autoRemove: r.auto_remove !== 0,
+    anonymousVolumes: JSON.parse(r.anonymous_volumes) as string[],
+  };
+}
+
+export type ContainerUpdate = Partial<Omit<ContainerRecord, 'id' | 'name' | 'created'>>;
+
+const COLUMN: Record<keyof ContainerUpdate, string> = {
+  image: 'image', imageId: 'image_id', config: 'config', hostConfig: 'host_config', mounts: 'mounts',
+  state: 'state', pid: 'pid', startTime: 'start_time', exitCode: 'exit_code', error: 'error', oomKilled: 'oom',
+  startedAt: 'started_at', finishedAt: 'finished_at', autoRemove: 'auto_remove', anonymousVolumes: 'anonymous_volumes',
+};
+
+function toColumnValue(key: keyof ContainerUpdate, value: unknown): unknown {
+  if (key === 'config' || key === 'hostConfig' || key === 'mounts' || key === 'anonymousVolumes') return JSON.stringify(value);
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
+
+/** The containers table in `<root>/supervisor.db` (WAL, migrations by user_version). */
+export class ContainerStore {
+  private constructor(private readonly db: Database.Database) {}
+
+  static open(path: string): ContainerStore {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const db = new Database(path, { timeout: 5000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const migrate = db.transaction(() => {
+      for (let v = version; v < MIGRATIONS.length; v++) {
+        db.exec(MIGRATIONS[v]!);
+      }
+      db.pragma(`user_version = ${MIGRATIONS.length}`);
+    });
+    if (version < MIGRATIONS.length) migrate();
+    return new ContainerStore(db);
+  }
+
+  insert(rec: ContainerRecord): void {
+    try {
+      this.db.prepare(
+        `INSERT INTO containers (id, name, image, image_id, config, host_config, mounts, state, pid, start_time,
+           exit_code, error, oom, created, started_at, finished_at, auto_remove, anonymous_volumes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        rec.id, rec.name, rec.image, rec.imageId, JSON.stringify(rec.config), JSON.stringify(rec.hostConfig),
+        JSON.stringify(rec.mounts), rec.state, rec.pid, rec.startTime, rec.exitCode, rec.error, rec.oomKilled ? 1 : 0,
+        rec.created, rec.startedAt, rec.finishedAt, rec.autoRemove ? 1 : 0, JSON.stringify(rec.anonymousVolumes),
+      );
+    } catch (err) {
+      if (String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT')) {
+        const other = this.byName(rec.name);
+        throw new ConflictError(
+          `Conflict. The container name "/${rec.name}" is already in use by container "${other?.id ?? '?'}". ` +
+          'You have to remove (or rename) that container to be able to reuse that name.',
+        );
+      }
+      throw err;
+    }
+  }
+
+  update(id: string, changes: ContainerUpdate): ContainerRecord {
+    const keys = Object.keys(changes) as (keyof ContainerUpdate)[];
+    if (keys.length > 0) {
+      const sets = keys.map((k) => `${COLUMN[k]} = ?`).join(', ');
+      const values = keys.map((k) => toColumnValue(k, changes[k]));
+      const res = this.db.prepare(`UPDATE containers SET ${sets} WHERE id = ?`).run(...values, id);
+      if (res.changes === 0) throw new NoSuchContainerError(id);
+    }
+    return this.get(id);
+  }
+
+  delete(id: string): void {
+    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+  }
+
+  find(id: string): ContainerRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM containers WHERE id = ?').get(id) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  get(id: string): ContainerRecord {
+    const rec = this.find(id);
+    if (!rec) throw new NoSuchContainerError(id);
+    return rec;
+  }
+
+  byName(name: string): ContainerRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM containers WHERE name = ?').get(name) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  /**
+   * Docker's resolution order: full id, exact name (with or without "/"),
+   * then a unique id prefix. An ambiguous prefix is an error, not a guess.
+   */
+  resolve(ref: string): ContainerRecord {
+    if (ref.length === 0) throw new NoSuchContainerError(ref);
+    if (/^[0-9a-f]{64}$/.test(ref)) {
+      const rec = this.find(ref);
+      if (rec) return rec;
+    }
+    const named = this.byName(ref.startsWith('/') ? ref.slice(1) : ref);
+    if (named) return named;
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const rows = this.db.prepare("SELECT * FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(ref) as Row[];
+      if (rows.length === 1) return fromRow(rows[0]!);
+      if (rows.length > 1) {
+        throw new ConflictError(`multiple IDs found with provided prefix: ${ref}; give more characters of the id`);
+      }
+    }
+    throw new NoSuchContainerError(ref);
+  }
+
+  list(): ContainerRecord[] {
+    return (this.db.prepare('SELECT * FROM containers ORDER BY created DESC, rowid DESC').all() as Row[]).map(fromRow);
+  }
+
+  listByState(state: ContainerState): ContainerRecord[] {
+    return (this.db.prepare('SELECT * FROM containers WHERE state = ?').all(state) as Row[]).map(fromRow);
+  }
+
+  nameTaken(name: string): boolean {
+    return this.db.prepare('SELECT 1 FROM containers WHERE name = ?').get(name) !== undefined;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

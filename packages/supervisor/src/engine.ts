@@ -1,0 +1,159 @@
+/**
+ * What the supervisor consumes from the other packages, as interfaces so the
+ * dependency is explicit and the lifecycle and API layers can be driven by a
+ * small fake in unit tests. The real implementations are `Runtime`
+ * (@berth/runtime), `LayerStore` (@berth/layers) and `VolumeStore`
+ * (@berth/volumes); `Supervisor.start` wires them.
+ *
+ * The launch contract types mirror `@berth/runtime`'s runtime-types.ts
+ * (structurally identical, so the real Runtime satisfies `ContainerEngine`).
+ */
+
+export interface ContainerConfig {
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  Env?: string[] | null;
+  WorkingDir?: string | null;
+  User?: string | null;
+  Hostname?: string | null;
+  Volumes?: Record<string, object> | null;
+  Labels?: Record<string, string> | null;
+  Image?: string;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  [key: string]: unknown;
+}
+
+export interface HostConfig {
+  Binds?: string[] | null;
+  Mounts?: unknown[] | null;
+  Tmpfs?: Record<string, string> | null;
+  VolumesFrom?: string[] | null;
+  ReadonlyRootfs?: boolean;
+  NetworkMode?: string;
+  AutoRemove?: boolean;
+  [key: string]: unknown;
+}
+
+export interface StdioFds {
+  stdin?: number;
+  stdout: number;
+  stderr: number;
+}
+
+export interface MountPoint {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+}
+
+export interface StartRequest {
+  id: string;
+  image: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  stdio: StdioFds;
+  statusPath: string;
+  volumesFrom?: (ref: string) => MountPoint[];
+  /** The mounts of the container's previous run (a restart keeps its anonymous volumes). */
+  previousMounts?: MountPoint[];
+}
+
+export interface ExitStatus {
+  exitCode: number;
+  signal?: string;
+  error?: string;
+  oomKilled: boolean;
+}
+
+export interface StartedContainer {
+  id: string;
+  pid: number;
+  startTime: number;
+  mounts: MountPoint[];
+  anonymousVolumes: string[];
+  exited: Promise<ExitStatus>;
+}
+
+/** The launcher: `Runtime` from @berth/runtime. */
+export interface ContainerEngine {
+  start(req: StartRequest): Promise<StartedContainer>;
+  /** Throws the user-facing mount-spec errors at create time. */
+  validate(config: ContainerConfig, hostConfig: HostConfig, volumesFrom?: (ref: string) => MountPoint[]): void;
+  /** The status line a container's init left behind, for containers that exited while nobody watched. */
+  readStatus(statusPath: string): ExitStatus | undefined;
+  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes: string[] }): void | Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The image config fields the supervisor reads (Docker's `Config`). */
+export interface ImageConfigView {
+  Cmd?: string[];
+  Entrypoint?: string[];
+  Env?: string[];
+  WorkingDir?: string;
+  User?: string;
+  Volumes?: Record<string, object>;
+  Labels?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface ImageView {
+  id: string;
+  tags: string[];
+  config: ImageConfigView;
+  created: string;
+  size: number;
+  layers: string[];
+}
+
+/** The image side of `LayerStore` from @berth/layers. */
+export interface ImageService {
+  importImage(source: string | NodeJS.ReadableStream, opts?: { tag?: string }): Promise<{ images: ImageView[] }>;
+  listImages(): ImageView[] | Promise<ImageView[]>;
+  /** Throws `No such image: X` (code NO_SUCH_IMAGE) when unknown. */
+  inspectImage(ref: string): ImageView | Promise<ImageView>;
+  removeImage(ref: string, opts?: { force?: boolean }): { untagged: string[]; deleted: string[] } | Promise<{ untagged: string[]; deleted: string[] }>;
+  diskUsage?(): unknown;
+}
+
+/** Docker's Volume shape. */
+export interface VolumeView {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt?: string;
+  Labels: Record<string, string> | null;
+  Scope: string;
+  Options: Record<string, string> | null;
+  UsageData?: { Size: number; RefCount: number } | null;
+  [key: string]: unknown;
+}
+
+export interface VolumeListFilters {
+  dangling?: boolean;
+  name?: readonly string[];
+  label?: readonly string[];
+  driver?: readonly string[];
+}
+
+export interface VolumePruneFilters {
+  label?: readonly string[];
+  'label!'?: readonly string[];
+}
+
+/** `VolumeStore` from @berth/volumes. Errors carry `.code` (NotFound, InUse, InvalidName...). */
+export interface VolumeService {
+  create(opts: { name?: string; driver?: string; labels?: Record<string, string>; options?: Record<string, string> }): VolumeView | Promise<VolumeView>;
+  inspect(name: string): VolumeView | Promise<VolumeView>;
+  list(filters?: VolumeListFilters): VolumeView[] | Promise<VolumeView[]>;
+  remove(name: string, opts?: { force?: boolean }): void | Promise<void>;
+  prune(opts: { all?: boolean; filters?: VolumePruneFilters }): { VolumesDeleted: string[]; SpaceReclaimed: number } | Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+  usage?(): unknown;
+  reconcileReferences?(liveIds: ReadonlySet<string>): unknown;
+}

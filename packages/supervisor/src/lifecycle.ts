@@ -1,0 +1,362 @@
+import { EventEmitter } from 'node:events';
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
+import type { Syscalls } from '@berth/syscall';
+import type { ContainerRecord, ContainerStore } from './container-store.js';
+import type { ContainerEngine, ExitStatus, HostConfig, ImageService, MountPoint } from './engine.js';
+import { ConflictError, errorMessage, InvalidParameterError, NotModifiedError } from './errors.js';
+import { mergeImageConfig, parseCreateBody } from './create-request.js';
+import type { LogRecord } from './json-log.js';
+import { generateName, newContainerId, normalizeName } from './names.js';
+import { parseSignal, readStartTime, signalProcess } from './process-control.js';
+import { containerPaths, openStdioForStart, OutputPump } from './stdio.js';
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface WaitResult {
+  StatusCode: number;
+  Error: { Message: string } | null;
+}
+
+export interface Waiter {
+  result: Promise<WaitResult>;
+  /** Forget the waiter (its client went away). */
+  cancel(): void;
+}
+
+interface PendingWait {
+  condition: WaitCondition;
+  resolve: (r: WaitResult) => void;
+}
+
+/** A running container the supervisor watches. `done` resolves once it is fully exited and recorded. */
+interface Live {
+  pump: OutputPump;
+  pid: number;
+  startTime: number;
+  done: Promise<void>;
+  stopPolling?: () => void;
+}
+
+export interface LifecycleOptions {
+  root: string;
+  store: ContainerStore;
+  engine: ContainerEngine;
+  images: ImageService;
+  syscalls: Syscalls;
+  /** How often re-adopted containers (no longer our children) are checked for exit. */
+  pollIntervalMs?: number;
+}
+
+/**
+ * Container lifecycles: create, start, wait, stop, kill, remove, auto-remove
+ * and the re-adoption of containers that outlived a previous supervisor.
+ * One lifecycle operation per method; the API layer only translates HTTP.
+ */
+export class Lifecycle {
+  /** Per-container output channel that outlives one run: attach subscribes before start. */
+  private readonly channels = new Map<string, EventEmitter>();
+  private readonly live = new Map<string, Live>();
+  private readonly waiters = new Map<string, Set<PendingWait>>();
+  private readonly removals = new Map<string, Promise<void>>();
+  private readonly pollMs: number;
+  private closed = false;
+
+  constructor(private readonly o: LifecycleOptions) {
+    this.pollMs = o.pollIntervalMs ?? 100;
+  }
+
+  get store(): ContainerStore {
+    return this.o.store;
+  }
+
+  /** The output channel of a container: 'record' (LogRecord) and 'end' (this run's output is complete). */
+  channel(id: string): EventEmitter {
+    let ch = this.channels.get(id);
+    if (!ch) {
+      ch = new EventEmitter();
+      ch.setMaxListeners(0);
+      this.channels.set(id, ch);
+    }
+    return ch;
+  }
+
+  isRunning(id: string): boolean {
+    return this.live.has(id);
+  }
+
+  async create(body: unknown, name?: string): Promise<{ Id: string; Warnings: string[] }> {
+    const req = parseCreateBody(body);
+    const finalName = name ? normalizeName(name) : generateName((n) => this.o.store.nameTaken(n));
+    if (this.o.store.nameTaken(finalName)) {
+      const other = this.o.store.byName(finalName)!;
+      throw new ConflictError(
+        `Conflict. The container name "/${finalName}" is already in use by container "${other.id}". ` +
+        'You have to remove (or rename) that container to be able to reuse that name.',
+      );
+    }
+    const image = await this.o.images.inspectImage(req.image);
+    const config = mergeImageConfig(req.config, image.config, req.image);
+    const hostConfig: HostConfig = req.hostConfig;
+    this.o.engine.validate(config, hostConfig, (ref) => this.volumesFrom(ref));
+    const id = newContainerId();
+    this.o.store.insert({
+      id, name: finalName, image: req.image, imageId: image.id, config, hostConfig, mounts: [], state: 'created',
+      pid: 0, startTime: 0, exitCode: 0, error: '', oomKilled: false, created: new Date().toISOString(),
+      startedAt: '', finishedAt: '', autoRemove: hostConfig.AutoRemove === true, anonymousVolumes: [],
+    });
+    return { Id: id, Warnings: [] };
+  }
+
+  private volumesFrom(ref: string): MountPoint[] {
+    return this.o.store.resolve(ref).mounts;
+  }
+
+  async start(ref: string): Promise<void> {
+    const rec = this.o.store.resolve(ref);
+    if (rec.state === 'running' || this.live.has(rec.id)) throw new NotModifiedError(`container ${rec.id} is already running`);
+    if (rec.state === 'removing' || rec.state === 'dead') {
+      throw new ConflictError(`failed to start container ${rec.id}: it is being removed`);
+    }
+    const paths = containerPaths(this.o.root, rec.id);
+    rmSync(paths.status, { force: true });
+    const io = openStdioForStart(this.o.syscalls, paths);
+    const pump = new OutputPump(paths);
+    this.wire(rec.id, pump);
+    let started;
+    try {
+      started = await this.o.engine.start({
+        id: rec.id, image: rec.imageId || rec.image, config: rec.config, hostConfig: rec.hostConfig,
+        stdio: io.stdio, statusPath: paths.status, volumesFrom: (r) => this.volumesFrom(r),
+        ...(rec.mounts.length > 0 ? { previousMounts: rec.mounts } : {}),
+      });
+    } catch (err) {
+      io.close();
+      await pump.drained;
+      pump.finish();
+      this.o.store.update(rec.id, { error: errorMessage(err), exitCode: 128 });
+      // Docker removes an --rm container whose start failed; `run` waits on `removed`.
+      if (rec.autoRemove) await this.remove(rec.id, { force: true, removeVolumes: true }).catch(() => undefined);
+      throw err;
+    }
+    // The container holds its own ends now; ours would keep EOF from ever coming.
+    io.close();
+    this.o.store.update(rec.id, {
+      state: 'running', pid: started.pid, startTime: started.startTime, mounts: started.mounts,
+      anonymousVolumes: [...new Set([...rec.anonymousVolumes, ...started.anonymousVolumes])],
+      startedAt: new Date().toISOString(), finishedAt: '', exitCode: 0, error: '', oomKilled: false,
+    });
+    this.watch(rec.id, pump, started.pid, started.startTime, started.exited);
+  }
+
+  private wire(id: string, pump: OutputPump): void {
+    const ch = this.channel(id);
+    pump.on('record', (r: LogRecord) => ch.emit('record', r));
+    pump.on('end', () => ch.emit('end'));
+  }
+
+  private watch(id: string, pump: OutputPump, pid: number, startTime: number, exited: Promise<ExitStatus>): void {
+    const done = Promise.all([exited, pump.drained]).then(
+      ([status]) => this.onExit(id, pump, status),
+      (err: unknown) => this.onExit(id, pump, { exitCode: 125, error: `failed to watch container: ${errorMessage(err)}`, oomKilled: false }),
+    );
+    this.live.set(id, { pump, pid, startTime, done });
+  }
+
+  /** Record the exit (only now, with all output in the log), wake waiters, auto-remove. */
+  private async onExit(id: string, pump: OutputPump, status: ExitStatus): Promise<void> {
+    if (this.closed) return;
+    pump.finish(status.error ? `berth: ${status.error}\n` : undefined);
+    this.live.delete(id);
+    const rec = this.o.store.update(id, {
+      state: 'exited', exitCode: status.exitCode, error: status.error ?? '', oomKilled: status.oomKilled,
+      finishedAt: new Date().toISOString(), pid: 0,
+    });
+    this.fire(id, ['not-running', 'next-exit'], rec.exitCode);
+    if (rec.autoRemove) {
+      try {
+        await this.remove(id, { force: true, removeVolumes: true });
+      } catch (err) {
+        console.error(`berth: failed to auto-remove container ${id}: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  private fire(id: string, conditions: WaitCondition[], exitCode: number): void {
+    const set = this.waiters.get(id);
+    if (!set) return;
+    for (const w of [...set]) {
+      if (conditions.includes(w.condition)) {
+        set.delete(w);
+        w.resolve({ StatusCode: exitCode, Error: null });
+      }
+    }
+  }
+
+  /** Register a waiter. Throws NoSuchContainer now (so the API can answer 404 before its 200 headers). */
+  wait(ref: string, condition: WaitCondition = 'not-running'): Waiter {
+    const rec = this.o.store.resolve(ref);
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) {
+      throw new InvalidParameterError(`invalid condition: "${condition}"; use not-running, next-exit or removed`);
+    }
+    if (condition === 'not-running' && !this.live.has(rec.id) && rec.state !== 'running') {
+      return { result: Promise.resolve({ StatusCode: rec.exitCode, Error: null }), cancel: () => undefined };
+    }
+    let set = this.waiters.get(rec.id);
+    if (!set) this.waiters.set(rec.id, (set = new Set()));
+    const s = set;
+    let entry!: PendingWait;
+    const result = new Promise<WaitResult>((resolve) => { entry = { condition, resolve }; });
+    s.add(entry);
+    return { result, cancel: () => { s.delete(entry); } };
+  }
+
+  /** SIGTERM (or the container's StopSignal), then SIGKILL after `timeoutSec`; returns once it has fully exited. */
+  async stop(ref: string, timeoutSec?: number, signal?: string): Promise<void> {
+    const rec = this.o.store.resolve(ref);
+    const l = this.live.get(rec.id);
+    if (!l) throw new NotModifiedError(`container ${rec.id} is not running`);
+    const configured = typeof rec.config['StopTimeout'] === 'number' ? rec.config['StopTimeout'] : 10;
+    const t = timeoutSec ?? configured;
+    const stopSignal = typeof rec.config['StopSignal'] === 'string' ? rec.config['StopSignal'] : 'SIGTERM';
+    signalProcess(this.o.syscalls, l.pid, l.startTime, parseSignal(signal ?? stopSignal));
+    if (t < 0) return l.done;
+    const inTime = await Promise.race([l.done.then(() => true), sleep(t * 1000).then(() => false)]);
+    if (!inTime) {
+      signalProcess(this.o.syscalls, l.pid, l.startTime, 9);
+      await l.done;
+    }
+  }
+
+  async kill(ref: string, signal?: string): Promise<void> {
+    const rec = this.o.store.resolve(ref);
+    const l = this.live.get(rec.id);
+    if (!l) throw new ConflictError(`Cannot kill container: ${rec.id}: container ${rec.id} is not running`);
+    const sig = parseSignal(signal, 'SIGKILL');
+    signalProcess(this.o.syscalls, l.pid, l.startTime, sig);
+    // Docker waits for a SIGKILLed container to be gone before answering.
+    if (sig === 9) await Promise.race([l.done, sleep(10_000)]);
+  }
+
+  /**
+   * Remove a container: with `force` a running one is killed and reaped
+   * first; its volume references are released (and its anonymous volumes
+   * removed with `removeVolumes`) before this returns.
+   */
+  remove(ref: string, opts: { force?: boolean; removeVolumes?: boolean } = {}): Promise<void> {
+    const rec = this.o.store.resolve(ref);
+    const pending = this.removals.get(rec.id);
+    if (pending) return pending;
+    const l = this.live.get(rec.id);
+    if (l && !opts.force) {
+      return Promise.reject(new ConflictError(
+        `cannot remove container "/${rec.name}": container is running: stop the container before removing or force remove`,
+      ));
+    }
+    const p = this.doRemove(rec, l, opts.removeVolumes === true).finally(() => this.removals.delete(rec.id));
+    this.removals.set(rec.id, p);
+    return p;
+  }
+
+  private async doRemove(rec: ContainerRecord, l: Live | undefined, removeVolumes: boolean): Promise<void> {
+    if (l) {
+      signalProcess(this.o.syscalls, l.pid, l.startTime, 9);
+      await l.done;
+    }
+    const current = this.o.store.update(rec.id, { state: 'removing' });
+    try {
+      await this.o.engine.cleanup(rec.id, {
+        removeAnonymousVolumes: removeVolumes || current.autoRemove,
+        anonymousVolumes: current.anonymousVolumes,
+      });
+    } catch (err) {
+      this.o.store.update(rec.id, { state: 'dead', error: `failed to remove container: ${errorMessage(err)}` });
+      throw err;
+    }
+    const paths = containerPaths(this.o.root, rec.id);
+    for (const f of [paths.stdoutFifo, paths.stderrFifo, paths.status, paths.log]) rmSync(f, { force: true });
+    try {
+      if (readdirSync(paths.dir).length === 0) rmdirSync(paths.dir);
+    } catch { /* the layer store owns the directory and may have removed it */ }
+    this.o.store.delete(rec.id);
+    // Attach clients still waiting for a start that will never come.
+    this.channels.get(rec.id)?.emit('end');
+    this.channels.delete(rec.id);
+    this.fire(rec.id, ['removed', 'not-running', 'next-exit'], current.exitCode);
+    this.waiters.delete(rec.id);
+  }
+
+  /**
+   * After a restart: containers recorded as running are re-adopted when the
+   * same process (pid + start time) is still alive, or get their real exit
+   * status from the status file the init left; their FIFOs are reopened and
+   * drained either way. Half-done removals are finished.
+   */
+  async recover(): Promise<{ adopted: string[]; exited: string[] }> {
+    const adopted: string[] = [];
+    const exited: string[] = [];
+    for (const rec of this.o.store.listByState('removing')) {
+      await this.remove(rec.id, { force: true }).catch((err: unknown) => {
+        console.error(`berth: failed to finish removing container ${rec.id}: ${errorMessage(err)}`);
+      });
+    }
+    for (const rec of this.o.store.listByState('running')) {
+      const paths = containerPaths(this.o.root, rec.id);
+      let pump: OutputPump;
+      try {
+        pump = new OutputPump(paths);
+      } catch (err) {
+        // Without its FIFOs the output is lost; the exit status still counts.
+        console.error(`berth: failed to reopen the output of container ${rec.id}: ${errorMessage(err)}`);
+        pump = new OutputPump(paths, { readFifos: false });
+      }
+      this.wire(rec.id, pump);
+      // Checked after the FIFOs are open: if it is alive now, it held the writing ends when we opened them.
+      const alive = readStartTime(rec.pid) === rec.startTime;
+      if (!alive) pump.drainNow();
+      (alive ? adopted : exited).push(rec.id);
+      let stopPolling = (): void => undefined;
+      const exitedP = new Promise<ExitStatus>((resolve) => {
+        // Once the process is gone its status file should be there; a few polls of grace cover
+        // a writer that is still flushing it.
+        let graceLeft = 5;
+        const check = (): boolean => {
+          if (readStartTime(rec.pid) === rec.startTime) return false;
+          const status = this.o.engine.readStatus(paths.status);
+          if (!status && graceLeft-- > 0) return false;
+          resolve(status ?? {
+            exitCode: 137, oomKilled: false,
+            error: 'the exit status was lost: the container exited while the supervisor was down and left no status file',
+          });
+          return true;
+        };
+        if (check()) return;
+        const timer = setInterval(() => { if (check()) clearInterval(timer); }, this.pollMs);
+        stopPolling = () => clearInterval(timer);
+      });
+      this.watch(rec.id, pump, rec.pid, rec.startTime, exitedP);
+      this.live.get(rec.id)!.stopPolling = stopPolling;
+    }
+    return { adopted, exited };
+  }
+
+  /** Wait for every watched container to be recorded as exited (tests, orderly shutdown of short jobs). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.live.values()].map((l) => l.done));
+  }
+
+  /** Stop watching: containers keep running; a later supervisor re-adopts them. */
+  close(): void {
+    this.closed = true;
+    for (const l of this.live.values()) {
+      l.stopPolling?.();
+      l.pump.detach();
+    }
+    this.live.clear();
+    for (const set of this.waiters.values()) set.clear();
+    this.waiters.clear();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

@@ -1,0 +1,143 @@
+import type { Server } from 'node:http';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LinuxSyscalls, PrivateMountNamespace, type Syscalls } from '@berth/syscall';
+import { createApiServer, listenUnix } from './api/server.js';
+import { ContainerStore } from './container-store.js';
+import type { ContainerEngine, ImageService, VolumeService } from './engine.js';
+import { errorMessage, SupervisorError } from './errors.js';
+import { Lifecycle } from './lifecycle.js';
+
+export const DEFAULT_SOCKET = '/run/berth/berth.sock';
+
+export interface SupervisorOptions {
+  root: string;
+  socketPath: string;
+  workers?: number;
+  cgroupParent?: string;
+}
+
+/** The parts a Supervisor runs on; `Supervisor.start` makes the real ones, tests may pass their own. */
+export interface SupervisorParts {
+  engine: ContainerEngine;
+  images: ImageService;
+  volumes: VolumeService;
+  syscalls: Syscalls;
+  /** Called after everything else on close (stores, namespace). */
+  close?: () => Promise<void> | void;
+}
+
+type Ctor<T> = { open(...args: never[]): T };
+
+/**
+ * Loads a sibling package at run time and checks that it exports what the
+ * supervisor needs, so a missing or half-built package gives a clear error.
+ */
+async function load<T>(specifier: string, exportName: string): Promise<T> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(specifier)) as Record<string, unknown>;
+  } catch (err) {
+    throw new SupervisorError('MissingPackage', `failed to load ${specifier}: ${errorMessage(err)}; build it with npx tsc -b packages/supervisor`);
+  }
+  const value = mod[exportName] as Partial<Ctor<unknown>> | undefined;
+  if (!value || typeof value.open !== 'function') {
+    throw new SupervisorError('MissingPackage', `failed to load ${specifier}: it does not export ${exportName}.open yet; rebuild it`);
+  }
+  return value as T;
+}
+
+/** The real parts: layer store, volume store and Runtime sharing berth's own mount namespace. */
+export async function openRealParts(opts: SupervisorOptions, syscalls: Syscalls = new LinuxSyscalls()): Promise<SupervisorParts> {
+  const { LayerStore } = { LayerStore: await load<{ open(root: string, o: object): ImageService & { close?(): void } }>('@berth/layers', 'LayerStore') };
+  const VolumeStore = await load<{ open(root: string, o: object): VolumeService & { close?(): void } }>('@berth/volumes', 'VolumeStore');
+  const Runtime = await load<{ open(o: object): Promise<ContainerEngine> }>('@berth/runtime', 'Runtime');
+  // One namespace for volumes and launches; the supervisor itself never mounts on the host.
+  const ns = PrivateMountNamespace.create(syscalls);
+  const layers = LayerStore.open(opts.root, { syscalls });
+  const volumes = VolumeStore.open(opts.root, { syscalls, mountNamespace: ns });
+  const engine = await Runtime.open({
+    root: opts.root, layers, volumes, syscalls, mountNamespace: ns,
+    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+    ...(opts.cgroupParent !== undefined ? { cgroupParent: opts.cgroupParent } : {}),
+  });
+  return {
+    engine, images: layers, volumes, syscalls,
+    close: () => {
+      volumes.close?.();
+      layers.close?.();
+      ns.close();
+    },
+  };
+}
+
+/**
+ * The long-running supervisor: the container store, the lifecycles, the
+ * Docker API on a unix socket. Containers outlive it; `start` re-adopts
+ * the ones a previous supervisor left running.
+ */
+export class Supervisor {
+  private constructor(
+    readonly root: string,
+    readonly socketPath: string,
+    readonly store: ContainerStore,
+    readonly lifecycle: Lifecycle,
+    readonly server: Server,
+    private readonly parts: SupervisorParts,
+  ) {}
+
+  get engine(): ContainerEngine {
+    return this.parts.engine;
+  }
+
+  static async start(opts: SupervisorOptions, parts?: SupervisorParts): Promise<Supervisor> {
+    mkdirSync(join(opts.root, 'supervisor'), { recursive: true, mode: 0o711 });
+    const p = parts ?? (await openRealParts(opts));
+    const store = ContainerStore.open(join(opts.root, 'supervisor.db'));
+    const lifecycle = new Lifecycle({ root: opts.root, store, engine: p.engine, images: p.images, syscalls: p.syscalls });
+    try {
+      await lifecycle.recover();
+      // Volume references of containers that are gone (removed while we were down, or half-removed).
+      p.volumes.reconcileReferences?.(new Set(store.list().map((c) => c.id)));
+      const server = createApiServer({ lifecycle, images: p.images, volumes: p.volumes, root: opts.root });
+      await listenUnix(server, opts.socketPath);
+      return new Supervisor(opts.root, opts.socketPath, store, lifecycle, server, p);
+    } catch (err) {
+      lifecycle.close();
+      store.close();
+      await p.engine.close();
+      await p.close?.();
+      throw err;
+    }
+  }
+
+  /** Stop serving. Running containers keep running; the next supervisor re-adopts them. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    rmSync(this.socketPath, { force: true });
+    this.lifecycle.close();
+    this.store.close();
+    await this.parts.engine.close();
+    await this.parts.close?.();
+  }
+}
+
+/** `berth daemon`: run until SIGINT/SIGTERM. */
+export async function runDaemon(opts: SupervisorOptions & { log?: (line: string) => void }): Promise<void> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const sup = await Supervisor.start(opts);
+  log(`berth daemon: listening on unix://${opts.socketPath} (root ${opts.root})`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await sup.close();
+}

@@ -1,0 +1,95 @@
+/**
+ * A `ContainerEngine` for unit tests: it runs the container's command as a
+ * plain host process (no namespaces, no root) with the stdio fds the
+ * supervisor hands it, and writes the status file on exit as the init does.
+ * Everything the supervisor itself does (FIFOs, logs, waits, signals,
+ * re-adoption) is real.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type {
+  ContainerConfig, ContainerEngine, ExitStatus, HostConfig, ImageService, ImageView, StartedContainer, StartRequest,
+} from '../../src/engine.js';
+import { readStartTime } from '../../src/process-control.js';
+
+export class FakeEngine implements ContainerEngine {
+  readonly started: StartRequest[] = [];
+  readonly cleanups: { id: string; removeAnonymousVolumes: boolean; anonymousVolumes: string[] }[] = [];
+  readonly pids = new Set<number>();
+  failStart: Error | undefined;
+
+  validate(_config: ContainerConfig, hostConfig: HostConfig): void {
+    for (const b of hostConfig.Binds ?? []) {
+      if (!b.includes(':')) throw Object.assign(new Error(`invalid volume specification: '${b}'`), { code: 'InvalidSpec' });
+    }
+  }
+
+  async start(req: StartRequest): Promise<StartedContainer> {
+    if (this.failStart) throw this.failStart;
+    this.started.push(req);
+    const argv = [...(req.config.Entrypoint ?? []), ...(req.config.Cmd ?? [])];
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: [req.stdio.stdin ?? 'ignore', req.stdio.stdout, req.stdio.stderr],
+      env: Object.fromEntries((req.config.Env ?? []).map((e) => [e.split('=')[0], e.split('=').slice(1).join('=')])),
+    });
+    // Listen for the exit at once: a command like `true` may be gone before its start time is read.
+    const exitInfo = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+      child.once('exit', (code, signal) => resolve([code, signal]));
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid!));
+      child.once('error', reject);
+    });
+    this.pids.add(pid);
+    // A process that already exited gets a start time no live process can have.
+    const startTime = readStartTime(pid) ?? -1;
+    const exited = exitInfo.then(([code, signal]) => {
+      this.pids.delete(pid);
+      const status: ExitStatus = signal
+        ? { exitCode: 128 + (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 } as Record<string, number>)[signal] ?? 0), signal, oomKilled: false }
+        : { exitCode: code ?? 0, oomKilled: false };
+      writeFileSync(req.statusPath, JSON.stringify(status));
+      return status;
+    });
+    const anonymousVolumes = Object.keys(req.config.Volumes ?? {}).map((_, i) => `${req.id.slice(0, 8)}anon${i}`);
+    return { id: req.id, pid, startTime, mounts: [], anonymousVolumes, exited };
+  }
+
+  readStatus(statusPath: string): ExitStatus | undefined {
+    try {
+      return JSON.parse(readFileSync(statusPath, 'utf8')) as ExitStatus;
+    } catch {
+      return undefined;
+    }
+  }
+
+  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes: string[] }): void {
+    this.cleanups.push({ id, ...opts });
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class FakeImages implements ImageService {
+  images: ImageView[] = [{
+    id: 'sha256:' + 'a'.repeat(64), tags: ['busybox:latest'], config: { Cmd: ['sh'], Env: ['PATH=/usr/bin:/bin'] },
+    created: '2024-01-01T00:00:00Z', size: 1234, layers: ['b'.repeat(64)],
+  }];
+
+  async importImage(): Promise<{ images: ImageView[] }> {
+    return { images: this.images };
+  }
+  listImages(): ImageView[] {
+    return this.images;
+  }
+  inspectImage(ref: string): ImageView {
+    const img = this.images.find((i) => i.id === ref || i.tags.includes(ref) || i.tags.includes(`${ref}:latest`));
+    if (!img) throw Object.assign(new Error(`No such image: ${ref}`), { code: 'NO_SUCH_IMAGE' });
+    return img;
+  }
+  removeImage(ref: string): { untagged: string[]; deleted: string[] } {
+    const img = this.inspectImage(ref);
+    this.images = this.images.filter((i) => i !== img);
+    return { untagged: img.tags, deleted: [img.id] };
+  }
+}

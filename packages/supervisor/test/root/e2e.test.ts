@@ -1,0 +1,139 @@
+/**
+ * End to end through the real socket, with the real Runtime: the docker CLI
+ * (DOCKER_HOST=unix://…) and dockerode against a supervisor running as a
+ * child process, and restart reconciliation after SIGKILLing it.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
+import { busyboxImageArchive } from '../helpers/busybox-image.js';
+
+const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+
+async function runtimeReady(): Promise<string | undefined> {
+  try {
+    const mod = (await import('@berth/runtime')) as Record<string, unknown>;
+    if (typeof (mod['Runtime'] as { open?: unknown } | undefined)?.open !== 'function') return '@berth/runtime does not export Runtime yet';
+  } catch (err) {
+    return `@berth/runtime is not built: ${(err as Error).message}`;
+  }
+  if (!existsSync('/bin/busybox')) return 'busybox-static is not installed (/bin/busybox)';
+  return undefined;
+}
+
+const notReady = await runtimeReady();
+if (notReady) console.warn(`[supervisor e2e] skipping: ${notReady}`);
+
+describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
+  if (notReady) {
+    it.skip(`needs the real Runtime: ${notReady}`, () => undefined);
+    return;
+  }
+  let root: string;
+  let socketPath: string;
+  let daemon: ChildProcess;
+  let mountsBefore: string;
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, DOCKER_HOST: `unix://${socketPath}`, DOCKER_CONFIG: join(root, 'docker-config') });
+  const docker = (...args: string[]): Promise<{ stdout: string; stderr: string }> => run('docker', args, { env: env() });
+
+  async function startDaemon(): Promise<void> {
+    const code = `import { runDaemon } from '@berth/supervisor';\nawait runDaemon({ root: ${JSON.stringify(root)}, socketPath: ${JSON.stringify(socketPath)} });\n`;
+    // -e resolves '@berth/supervisor' from cwd: the repository root.
+    daemon = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'inherit', 'inherit'], cwd: REPO });
+    for (let i = 0; i < 200; i++) {
+      if (existsSync(socketPath)) {
+        try { await new Docker({ socketPath }).ping(); return; } catch { /* not yet */ }
+      }
+      await sleep(50);
+    }
+    throw new Error('the supervisor did not come up');
+  }
+
+  beforeAll(async () => {
+    mountsBefore = hostMountTable();
+    root = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
+    socketPath = join(root, 'berth.sock');
+    await startDaemon();
+    writeFileSync(join(root, 'busybox.tar'), await busyboxImageArchive());
+  });
+
+  afterAll(async () => {
+    if (daemon && daemon.exitCode === null) {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+    }
+    rmSync(root, { recursive: true, force: true });
+    expect(hostMountTable()).toBe(mountsBefore);
+  });
+
+  it('image load and images', async () => {
+    const { stdout } = await docker('image', 'load', '-i', join(root, 'busybox.tar'));
+    expect(stdout).toContain('Loaded image: berth-test/busybox:latest');
+    expect((await docker('images')).stdout).toContain('berth-test/busybox');
+  });
+
+  it('volume create/ls/inspect/rm/prune', async () => {
+    await docker('volume', 'create', 'v1');
+    expect((await docker('volume', 'ls', '-q')).stdout.split('\n')).toContain('v1');
+    expect(JSON.parse((await docker('volume', 'inspect', 'v1')).stdout)[0]).toMatchObject({ Name: 'v1', Driver: 'local' });
+    await docker('volume', 'rm', 'v1');
+    await docker('volume', 'create', 'v2');
+    const pruned = await docker('volume', 'prune', '-a', '-f');
+    expect(pruned.stdout).toContain('v2');
+  });
+
+  it('run --rm -v vol:/d: attached output, exit code, and the container is gone', async () => {
+    const r = await docker('run', '--rm', '-v', 'data:/d', 'berth-test/busybox', 'sh', '-c', 'echo hi > /d/f; cat /d/f; echo err >&2').catch((e: { stdout: string; stderr: string }) => e);
+    expect(r.stdout).toBe('hi\n');
+    expect(r.stderr).toBe('err\n');
+    const failed = await docker('run', '--rm', 'berth-test/busybox', 'sh', '-c', 'exit 3').catch((e: { code: number }) => e);
+    expect((failed as { code: number }).code).toBe(3);
+    expect((await docker('ps', '-a', '-q')).stdout.trim()).toBe('');
+  });
+
+  it('run -d, logs, ps -a, rm -v', async () => {
+    const id = (await docker('run', '-d', '--name', 'bg', '-v', '/anon', 'berth-test/busybox', 'sh', '-c', 'echo one; echo two')).stdout.trim();
+    await docker('wait', id);
+    expect((await docker('logs', 'bg')).stdout).toBe('one\ntwo\n');
+    expect((await docker('ps', '-a')).stdout).toMatch(/bg/);
+    const anon = (await new Docker({ socketPath }).getContainer(id).inspect()).Mounts.find((m) => m.Destination === '/anon')?.Name;
+    await docker('rm', '-v', 'bg');
+    if (anon) await expect(docker('volume', 'inspect', anon)).rejects.toThrow();
+  });
+
+  it('dockerode: create, attach, start, wait', async () => {
+    const d = new Docker({ socketPath });
+    const c = await d.createContainer({ Image: 'berth-test/busybox', Cmd: ['echo', 'dockerode'] });
+    const waited = c.wait({ condition: 'next-exit' });
+    await c.start();
+    expect((await waited).StatusCode).toBe(0);
+    await c.remove();
+  });
+
+  it('restart reconciliation: SIGKILL the supervisor with containers running, start again', async () => {
+    const d = new Docker({ socketPath });
+    const long = await d.createContainer({ Image: 'berth-test/busybox', Cmd: ['sh', '-c', 'echo a; sleep 2; echo b; exit 7'] });
+    await long.start();
+    const rm = await d.createContainer({ Image: 'berth-test/busybox', Cmd: ['sh', '-c', 'sleep 0.5'], HostConfig: { AutoRemove: true } });
+    await rm.start();
+    daemon.kill('SIGKILL');
+    await new Promise((r) => daemon.once('exit', r));
+    await sleep(1000);
+    await startDaemon();
+    const d2 = new Docker({ socketPath });
+    expect((await d2.getContainer(long.id).inspect()).State.Running).toBe(true);
+    expect((await d2.getContainer(long.id).wait()).StatusCode).toBe(7);
+    const logs = (await d2.getContainer(long.id).logs({ stdout: true })) as unknown as Buffer;
+    expect(logs.toString()).toContain('b\n');
+    await expect(d2.getContainer(rm.id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await d2.getContainer(long.id).remove();
+  });
+});

@@ -1,0 +1,152 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LinuxSyscalls } from '@berth/syscall';
+import { VolumeStore } from '@berth/volumes';
+import { Supervisor } from '../../src/supervisor.js';
+import { deframe } from '../../src/framing.js';
+import { FakeEngine, FakeImages } from '../helpers/fake-engine.js';
+
+interface Raw { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
+
+function raw(socketPath: string, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.on('upgrade', (res, socket) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.end(body);
+  });
+}
+
+describe('Docker API over a unix socket (dockerode, fake engine, real volume store)', () => {
+  let root: string;
+  let socketPath: string;
+  let sup: Supervisor;
+  let docker: Docker;
+  const engine = new FakeEngine();
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'berth-api-'));
+    socketPath = join(root, 'berth.sock');
+    const syscalls = new LinuxSyscalls();
+    const volumes = VolumeStore.open(root, { syscalls });
+    sup = await Supervisor.start({ root, socketPath }, {
+      engine, images: new FakeImages(), volumes, syscalls, close: () => volumes.close(),
+    });
+    docker = new Docker({ socketPath });
+  });
+  afterAll(async () => {
+    for (const pid of engine.pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    await sup?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('answers ping with the headers the docker CLI negotiates from, versioned or not', async () => {
+    const head = await raw(socketPath, 'HEAD', '/_ping');
+    expect(head.status).toBe(200);
+    expect(head.headers['api-version']).toBe('1.47');
+    expect(head.headers['ostype']).toBe('linux');
+    const get = await raw(socketPath, 'GET', '/v1.50/_ping');
+    expect(get.body.toString()).toBe('OK');
+    expect((await docker.version()).ApiVersion).toBe('1.47');
+  });
+
+  it('errors are {"message"} with Content-Type exactly application/json', async () => {
+    const r = await raw(socketPath, 'GET', '/v1.47/containers/nope/json');
+    expect(r.status).toBe(404);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(r.body.toString())).toEqual({ message: 'No such container: nope' });
+    const bad = await raw(socketPath, 'POST', '/containers/create', '{"Image":', { 'Content-Type': 'application/json' });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body.toString()).message).toMatch(/invalid JSON/);
+    const wrong = await raw(socketPath, 'POST', '/containers/create', '{"Image":"busybox","Cmd":[1]}');
+    expect(wrong.status).toBe(400);
+    const big = await raw(socketPath, 'POST', '/volumes/create', JSON.stringify({ Name: 'x'.repeat(2 * 1024 * 1024) }));
+    expect(big.status).toBe(413);
+    const pull = await raw(socketPath, 'POST', '/images/create?fromImage=alpine');
+    expect(JSON.parse(pull.body.toString()).message).toMatch(/cannot pull images/);
+  });
+
+  it('volumes: create, list with both filter encodings, inspect, remove with force semantics, prune', async () => {
+    // dockerode 5 wraps the answer in a Volume handle: check the raw answer too.
+    await docker.createVolume({ Name: 'v1', Labels: { a: 'b' } });
+    const v2 = await raw(socketPath, 'POST', '/volumes/create', JSON.stringify({ Driver: 'local', Name: 'v2', Labels: {}, DriverOpts: {} }));
+    expect(v2.status).toBe(201);
+    expect(JSON.parse(v2.body.toString())).toMatchObject({ Name: 'v2', Driver: 'local', Scope: 'local' });
+    await docker.getVolume('v2').remove();
+    const byCli = await raw(socketPath, 'GET', `/volumes?filters=${encodeURIComponent('{"label":{"a=b":true}}')}`);
+    expect(JSON.parse(byCli.body.toString()).Volumes.map((x: { Name: string }) => x.Name)).toEqual(['v1']);
+    const listed = await docker.listVolumes({ filters: { name: ['v1'] } });
+    expect(listed.Volumes.map((x) => x.Name)).toEqual(['v1']);
+    expect(listed.Warnings).toBeNull();
+    expect((await docker.getVolume('v1').inspect()).Name).toBe('v1');
+    await expect(docker.getVolume('missing').inspect()).rejects.toMatchObject({ statusCode: 404 });
+    const bad = await raw(socketPath, 'POST', '/volumes/create', '{"Name":"a"}');
+    expect(bad.status).toBe(400);
+    expect((await raw(socketPath, 'DELETE', '/volumes/missing?force=1')).status).toBe(204);
+    await docker.getVolume('v1').remove();
+    await docker.createVolume({});
+    const pruned = await docker.pruneVolumes();
+    expect(pruned.VolumesDeleted).toHaveLength(1);
+  });
+
+  it('containers: create, attach (plain 200) before start, wait, logs, inspect, list, remove', async () => {
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo hello; echo oops >&2; exit 4'], name: 'job1' });
+    const stream = (await c.attach({ stream: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
+    const chunks: Buffer[] = [];
+    stream.on('data', (b: Buffer) => chunks.push(b));
+    const ended = new Promise((r) => stream.on('end', r));
+    const waited = c.wait({ condition: 'next-exit' });
+    await c.start();
+    expect((await waited).StatusCode).toBe(4);
+    await ended;
+    const frames = deframe(Buffer.concat(chunks)).frames.map((f) => [f.type, f.payload.toString()]);
+    expect(frames).toEqual(expect.arrayContaining([[1, 'hello\n'], [2, 'oops\n']]));
+    const info = await c.inspect();
+    expect(info).toMatchObject({ Name: '/job1', Path: 'sh', State: { Status: 'exited', ExitCode: 4, Running: false }, GraphDriver: { Name: 'overlay2' } });
+    expect(info.Config).not.toBeNull();
+    const logs = (await c.logs({ stdout: true, stderr: false, follow: false, tail: 1 })) as unknown as Buffer;
+    expect(deframe(logs).frames.map((f) => f.payload.toString())).toEqual(['hello\n']);
+    const all = await docker.listContainers({ all: true });
+    expect(all.find((x) => x.Id === c.id)).toMatchObject({ Names: ['/job1'], State: 'exited' });
+    expect((await docker.listContainers()).find((x) => x.Id === c.id)).toBeUndefined();
+    await expect(c.stop()).rejects.toMatchObject({ statusCode: 304 });
+    await expect(c.kill()).rejects.toMatchObject({ statusCode: 409 });
+    await c.remove({ v: true });
+    await expect(c.inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('attach with Upgrade: tcp answers 101 UPGRADED and closes when the output ends; wait removed for --rm', async () => {
+    const created = await raw(socketPath, 'POST', '/v1.47/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['echo', 'hi'], HostConfig: { AutoRemove: true } }));
+    const { Id } = JSON.parse(created.body.toString()) as { Id: string };
+    const attached = raw(socketPath, 'POST', `/v1.47/containers/${Id}/attach?stderr=1&stdout=1&stream=1`, undefined, { Connection: 'Upgrade', Upgrade: 'tcp' });
+    const waited = raw(socketPath, 'POST', `/v1.47/containers/${Id}/wait?condition=removed`);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await raw(socketPath, 'POST', `/v1.47/containers/${Id}/start`)).status).toBe(204);
+    const a = await attached;
+    expect(a.status).toBe(101);
+    expect(a.headers['content-type']).toBe('application/vnd.docker.multiplexed-stream');
+    expect(deframe(a.body).frames.map((f) => f.payload.toString())).toEqual(['hi\n']);
+    expect(JSON.parse((await waited).body.toString())).toEqual({ StatusCode: 0, Error: null });
+    expect((await raw(socketPath, 'GET', `/containers/${Id}/json`)).status).toBe(404);
+  });
+
+  it('rm without force on a running container is 409; rm -f returns once it is gone', async () => {
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '30'] });
+    await c.start();
+    await expect(c.remove()).rejects.toMatchObject({ statusCode: 409 });
+    await c.remove({ force: true });
+    expect(engine.pids.size).toBe(0);
+  });
+});
