@@ -27,7 +27,7 @@ fi
 npm run build
 
 case "${1:-}" in
-  demo) exec node tools/demo.mjs ;;
+  demo) exec bash tools/demo.sh ;;
   test) npm run lint && npx vitest run ;;
   *) echo "usage: tools/quickstart.sh demo|test" >&2; exit 2 ;;
 esac
