@@ -46,6 +46,18 @@ function parseObject(text: string): Record<string, string> {
   return text === '{}' ? {} : (JSON.parse(text) as Record<string, string>);
 }
 
+function retryBusy<T>(fn: () => T, timeoutMs = 10_000): T {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return fn();
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
+
 function toRecord(row: VolumeRow): VolumeRecord {
   return {
     name: row.name,
@@ -70,10 +82,13 @@ export class MetadataDb {
     try {
       this.#db = new Database(file, { timeout: 10_000 });
       this.#db.pragma('busy_timeout = 10000');
-      this.#db.pragma('journal_mode = WAL');
+      // Switching a new database to WAL needs an exclusive lock and SQLite
+      // does not wait for it through the busy handler: two processes opening
+      // a fresh root at once get SQLITE_BUSY here, so wait and retry.
+      retryBusy(() => this.#db.pragma('journal_mode = WAL'));
       this.#db.pragma('synchronous = NORMAL');
       this.#db.pragma('foreign_keys = ON');
-      this.#migrate();
+      retryBusy(() => this.#migrate());
     } catch (error) {
       if (error instanceof VolumeError) throw error;
       throw new VolumeError('Metadata', `failed to open volume metadata ${file}: ${(error as Error).message}`, { cause: error });
