@@ -1,0 +1,94 @@
+/** A berth root in a temp dir with the busybox image, for the library rows. */
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LinuxSyscalls, PrivateMountNamespace } from '@berth/syscall';
+import { LayerStore } from '@berth/layers';
+import { VolumeStore } from '@berth/volumes';
+import { Runtime, type HostConfig } from '@berth/runtime';
+import { LaunchFailedError } from './errors.js';
+
+/** tools/busybox-image.mjs, resolved from dist/ or src/. */
+export async function writeBusyboxImage(path: string): Promise<{ id: string; size: number }> {
+  const mod = (await import(new URL('../../../tools/busybox-image.mjs', import.meta.url).href)) as {
+    writeBusyboxImage(p: string): Promise<{ id: string; size: number }>;
+  };
+  return mod.writeBusyboxImage(path);
+}
+
+export interface LaunchTiming {
+  /** `runtime.start` call to `exited` resolving. */
+  ms: number;
+  /** Worker-side namespace + mount sequence (StartedContainer.setupMs). */
+  setupMs: number;
+  /** `runtime.cleanup` afterwards (container layer directories removed). */
+  cleanupMs: number;
+}
+
+export class BerthEnv {
+  private readonly devNull: number;
+
+  private constructor(
+    readonly root: string,
+    readonly syscalls: LinuxSyscalls,
+    readonly mountNamespace: PrivateMountNamespace,
+    readonly layers: LayerStore,
+    readonly volumes: VolumeStore,
+    readonly runtime: Runtime,
+    readonly workers: number,
+  ) {
+    this.devNull = openSync('/dev/null', 'w');
+  }
+
+  /** Opens a root under `dir` and imports `archive` into it as busybox. */
+  static async open(dir: string, archive: string, workers: number): Promise<BerthEnv> {
+    const root = join(dir, `berth-root-${workers}w`);
+    mkdirSync(root, { recursive: true });
+    const syscalls = new LinuxSyscalls();
+    const mountNamespace = PrivateMountNamespace.create(syscalls);
+    const layers = LayerStore.open(root, { syscalls });
+    const volumes = VolumeStore.open(root, { syscalls, mountNamespace });
+    if (!layers.findImage('busybox')) await layers.importImage(archive);
+    const runtime = await Runtime.open({ root, layers, volumes, syscalls, mountNamespace, workers });
+    return new BerthEnv(root, syscalls, mountNamespace, layers, volumes, runtime, workers);
+  }
+
+  /** Starts `/bin/true` and waits for it; cleanup is timed apart. */
+  async launch(hostConfig: HostConfig): Promise<LaunchTiming> {
+    const id = randomBytes(32).toString('hex');
+    const statusPath = join(this.root, `${id}.status`);
+    const t0 = performance.now();
+    const started = await this.runtime.start({
+      id, image: 'busybox', config: { Cmd: ['/bin/true'] }, hostConfig,
+      stdio: { stdout: this.devNull, stderr: this.devNull }, statusPath,
+    });
+    const status = await started.exited;
+    const ms = performance.now() - t0;
+    const t1 = performance.now();
+    this.runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: started.anonymousVolumes });
+    const cleanupMs = performance.now() - t1;
+    rmSync(statusPath, { force: true });
+    if (status.exitCode !== 0) {
+      throw new LaunchFailedError('berth /bin/true', `exit ${status.exitCode}${status.error ? `: ${status.error}` : ''}`);
+    }
+    return { ms, setupMs: started.setupMs, cleanupMs };
+  }
+
+  async close(): Promise<void> {
+    await this.runtime.close();
+    closeSync(this.devNull);
+    this.layers.close();
+    this.volumes.close();
+    this.mountNamespace.close();
+  }
+}
+
+/** The launch of case 1(a): /proc, /dev and two named volumes at /v1 and /v2 (overlay rootfs is always there). */
+export function twoVolumes(): HostConfig {
+  return { Binds: ['bench-v1:/v1', 'bench-v2:/v2'] };
+}
+
+/** `count` binds of `source` at /m0../m{count-1}. */
+export function binds(source: string, count: number): HostConfig {
+  return { Binds: Array.from({ length: count }, (_, i) => `${source}:/m${i}`) };
+}

@@ -1,0 +1,111 @@
+/**
+ * Case 1: launch latency of /bin/true, every runtime interleaved round-robin
+ * in one run so that drift on a shared machine hits all of them alike.
+ */
+import { spawnSync } from 'node:child_process';
+import { twoVolumes, type BerthEnv } from '../berth-env.js';
+import type { Daemon } from '../daemon.js';
+import type { PeerState } from '../peers.js';
+import type { LatencyRow } from '../report-types.js';
+import { pairedRatio, summarize, type Summary } from '../stats.js';
+
+export interface LatencyOptions {
+  runs: number;
+  warmup: number;
+  /** Slow runtimes (podman, the CLI) take part in only the first this-many iterations. */
+  slowRuns: number;
+  log: (line: string) => void;
+}
+
+export interface LatencyResult {
+  rows: LatencyRow[];
+  hundredSequentialMs: number;
+  setupMs: Summary | undefined;
+  cleanupMs: Summary | undefined;
+}
+
+interface Contender {
+  row: LatencyRow;
+  /** Sample per iteration (NaN where it sat out), aligned with the others for pairing. */
+  aligned: number[];
+  slow: boolean;
+  time: () => Promise<number>;
+}
+
+function timeTrue(): number {
+  const t0 = performance.now();
+  spawnSync('/bin/true', [], { stdio: 'ignore' });
+  return performance.now() - t0;
+}
+
+export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: PeerState[], o: LatencyOptions): Promise<LatencyResult> {
+  const setup: number[] = [];
+  const cleanup: number[] = [];
+  const lib: Contender = {
+    row: { name: 'berth (library, warm pool)', command: `runtime.start({ image: 'busybox', Cmd: ['/bin/true'], Binds: ['bench-v1:/v1', 'bench-v2:/v2'] }) → await exited; overlay rootfs, /proc, /dev, net/pid/ipc/uts/mount namespaces; pool of ${env.workers} workers`, status: 'ok', samples: [] },
+    aligned: [], slow: false,
+    time: async () => {
+      const t = await env.launch(twoVolumes());
+      setup.push(t.setupMs);
+      cleanup.push(t.cleanupMs);
+      return t.ms;
+    },
+  };
+  const contenders: Contender[] = [lib];
+  if (typeof daemon === 'string') {
+    contenders.push({ row: { name: 'berth run --rm (CLI + supervisor)', command: 'berth run --rm busybox /bin/true', status: 'unavailable', reason: daemon, samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(Number.NaN) });
+  } else {
+    contenders.push({ row: { name: 'berth run --rm (CLI + supervisor)', command: daemon.runArgv().join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(daemon.timeRun()) });
+  }
+  for (const p of peers) {
+    const row: LatencyRow = { name: p.name, command: p.peer ? p.peer.argv(0, '<id>').join(' ') : '', status: p.status, samples: [] };
+    if (p.reason) row.reason = p.reason;
+    if (p.peer?.note) row.command += `  (${p.peer.note})`;
+    const peer = p.peer;
+    contenders.push({ row, aligned: [], slow: p.name === 'podman', time: () => Promise.resolve(peer ? peer.time(0) : Number.NaN) });
+  }
+  contenders.push({ row: { name: 'fork+exec /bin/true (no container; floor)', command: 'spawnSync /bin/true', status: 'ok', samples: [] }, aligned: [], slow: false, time: () => Promise.resolve(timeTrue()) });
+  const active = contenders.filter((c) => c.row.status === 'ok');
+
+  for (let i = 0; i < o.warmup; i++) {
+    for (const c of active) if (!c.slow || i < 3) await c.time();
+  }
+  setup.length = 0;
+  cleanup.length = 0;
+  for (let i = 0; i < o.runs; i++) {
+    for (const c of contenders) {
+      const takesPart = c.row.status === 'ok' && (!c.slow || i < o.slowRuns);
+      const ms = takesPart ? await c.time() : Number.NaN;
+      c.aligned.push(ms);
+      if (takesPart) c.row.samples.push(ms);
+    }
+    if ((i + 1) % 50 === 0) o.log(`  latency: ${i + 1}/${o.runs} iterations`);
+  }
+
+  const crun = contenders.find((c) => c.row.name === 'crun' && c.row.status === 'ok');
+  for (const c of contenders) {
+    if (c.row.samples.length === 0) continue;
+    c.row.summary = summarize(c.row.samples);
+    if (crun) {
+      const a: number[] = [];
+      const b: number[] = [];
+      c.aligned.forEach((x, i) => {
+        const y = crun.aligned[i];
+        if (!Number.isNaN(x) && y !== undefined && !Number.isNaN(y)) { a.push(x); b.push(y); }
+      });
+      if (a.length > 0) c.row.ratioToCrun = pairedRatio(a, b);
+    }
+  }
+
+  // 100 sequential launches, start to exited and cleanup, back to back.
+  const t0 = performance.now();
+  for (let i = 0; i < 100; i++) await env.launch(twoVolumes());
+  const hundredSequentialMs = performance.now() - t0;
+
+  return {
+    rows: contenders.map((c) => c.row),
+    hundredSequentialMs,
+    setupMs: setup.length ? summarize(setup) : undefined,
+    cleanupMs: cleanup.length ? summarize(cleanup) : undefined,
+  };
+}

@@ -1,0 +1,41 @@
+/** Case 6: supervisor RSS, idle and under load, and per worker (1 vs 4 workers). */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Daemon } from '../daemon.js';
+import type { MemoryRow } from '../report-types.js';
+
+export async function runMemory(dir: string, archive: string, main: Daemon, o: { loadRuns: number }): Promise<MemoryRow[]> {
+  const rows: MemoryRow[] = [];
+  await sleep(500);
+  const idle4 = main.rssMB();
+  rows.push({ name: 'supervisor idle, 4 workers', rssMB: idle4, note: 'after the latency runs' });
+  let peak = idle4;
+  let stop = false;
+  const sampler = (async () => {
+    while (!stop) {
+      peak = Math.max(peak, main.rssMB());
+      await sleep(20);
+    }
+  })();
+  let next = 0;
+  const lane = async () => {
+    while (next < o.loadRuns) {
+      next += 1;
+      await main.runAsync();
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, lane));
+  stop = true;
+  await sampler;
+  rows.push({ name: 'supervisor under load, 4 workers', rssMB: peak, note: `peak while ${o.loadRuns} \`berth run --rm\` ran 8 at a time` });
+  const one = await Daemon.start(dir, archive, 1);
+  try {
+    one.timeRun(); // the worker has loaded its modules
+    await sleep(500);
+    const idle1 = one.rssMB();
+    rows.push({ name: 'supervisor idle, 1 worker', rssMB: idle1, note: 'after one run' });
+    rows.push({ name: 'per worker', rssMB: (idle4 - idle1) / 3, note: '(idle 4 workers − idle 1 worker) / 3' });
+  } finally {
+    await one.stop();
+  }
+  return rows;
+}

@@ -1,0 +1,117 @@
+/** A berth supervisor in a child process (`berth daemon`), for the CLI and memory rows. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LinuxSyscalls } from '@berth/syscall';
+import { LayerStore } from '@berth/layers';
+import { BenchError, LaunchFailedError } from './errors.js';
+
+export const CLI = fileURLToPath(new URL('../../cli/bin/berth.js', import.meta.url));
+
+function ping(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/_ping', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => { req.destroy(); resolve(false); });
+    req.end();
+  });
+}
+
+export class Daemon {
+  private constructor(
+    readonly root: string,
+    readonly socketPath: string,
+    private readonly child: ChildProcess,
+    private readonly logFile: string,
+  ) {}
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Imports the archive into a fresh root, then starts `berth daemon` on it and waits for /_ping. */
+  static async start(dir: string, archive: string, workers: number): Promise<Daemon> {
+    const root = join(dir, `daemon-root-${workers}w`);
+    mkdirSync(root, { recursive: true });
+    const layers = LayerStore.open(root, { syscalls: new LinuxSyscalls() });
+    try {
+      if (!layers.findImage('busybox')) await layers.importImage(archive);
+    } finally {
+      layers.close();
+    }
+    const socketPath = join(dir, `berth-${workers}w.sock`);
+    const logFile = join(dir, `daemon-${workers}w.log`);
+    const fd = openSync(logFile, 'a');
+    const child = spawn(process.execPath, [CLI, '--root', root, '--host', `unix://${socketPath}`, 'daemon', '--workers', String(workers)],
+      { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const daemon = new Daemon(root, socketPath, child, logFile);
+    let exited: string | undefined;
+    child.once('exit', (code, signal) => { exited = `exit ${code ?? signal}`; });
+    for (let i = 0; i < 150; i++) {
+      if (exited) break;
+      if (await ping(socketPath)) return daemon;
+      await sleep(100);
+    }
+    await daemon.stop();
+    throw new BenchError('DaemonStart', `failed to start berth daemon (${exited ?? 'no answer in 15 s'}): ${daemon.lastLog()}`);
+  }
+
+  lastLog(): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').trim().split('\n').slice(-3).join(' / ') || 'no output';
+    } catch {
+      return 'no log';
+    }
+  }
+
+  /** The argv of one `berth run --rm busybox /bin/true`. */
+  runArgv(): string[] {
+    return [process.execPath, CLI, '--root', this.root, '--host', `unix://${this.socketPath}`, 'run', '--rm', 'busybox', '/bin/true'];
+  }
+
+  /** One CLI run, whole-process wall time. */
+  timeRun(): number {
+    const [file, ...args] = this.runArgv();
+    const t0 = performance.now();
+    const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) throw new LaunchFailedError('berth run --rm', `exit ${r.status ?? r.signal}: ${r.stderr.trim()}`);
+    return ms;
+  }
+
+  /** One CLI run without blocking the event loop (for the load in the memory case). */
+  runAsync(): Promise<void> {
+    const [file, ...args] = this.runArgv();
+    return new Promise((resolve, reject) => {
+      const c = spawn(file!, args, { stdio: 'ignore' });
+      c.once('error', reject);
+      c.once('exit', (code) => (code === 0 ? resolve() : reject(new LaunchFailedError('berth run --rm', `exit ${code}`))));
+    });
+  }
+
+  /** Resident set size of the supervisor process, MB. */
+  rssMB(): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+    return kb / 1024;
+  }
+
+  /** SIGTERM by pid, SIGKILL after 10 s. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timedOut = await Promise.race([gone.then(() => false), sleep(10_000).then(() => true)]);
+    if (timedOut) {
+      this.child.kill('SIGKILL');
+      await gone;
+    }
+  }
+}

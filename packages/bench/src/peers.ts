@@ -1,0 +1,191 @@
+/**
+ * The peers berth is compared with, each run on the same rootfs with the
+ * same command. Every peer is timed the same way as berth's CLI row: the
+ * wall time of one synchronous spawn, from fork to exit.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LinuxSyscalls, MNT_DETACH, PrivateMountNamespace } from '@berth/syscall';
+import { LaunchFailedError } from './errors.js';
+import { bindMounts, ociConfig } from './oci-config.js';
+
+export type PeerName = 'crun' | 'runc' | 'bubblewrap' | 'podman';
+export const PEER_NAMES: readonly PeerName[] = ['crun', 'runc', 'bubblewrap', 'podman'];
+
+const BINARIES: Record<PeerName, string> = { crun: 'crun', runc: 'runc', bubblewrap: 'bwrap', podman: 'podman' };
+/** Debian package names (`--with-peers`). */
+export const APT_PACKAGES: Record<PeerName, string> = { crun: 'crun', runc: 'runc', bubblewrap: 'bubblewrap', podman: 'podman' };
+
+export function which(binary: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
+  const path = r.stdout.trim();
+  return r.status === 0 && path ? path : undefined;
+}
+
+export function peerVersion(name: PeerName): string {
+  const path = which(BINARIES[name]);
+  if (!path) return 'not installed';
+  const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
+  return (r.stdout || r.stderr).split('\n')[0]?.trim() || 'unknown';
+}
+
+/** Installs the missing peers from Debian (apt-get update once first). Returns what it did. */
+export function installMissingPeers(log: (line: string) => void): string[] {
+  const missing = PEER_NAMES.filter((p) => !which(BINARIES[p]));
+  if (missing.length === 0) return [];
+  const pkgs = missing.map((p) => APT_PACKAGES[p]);
+  log(`installing missing peers: apt-get install ${pkgs.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+  if (update.status !== 0) log('apt-get update failed; trying the install anyway');
+  const install = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { stdio: 'inherit', env });
+  if (install.status !== 0) log(`apt-get install failed (exit ${install.status}); the missing peers' rows will say "not installed"`);
+  return pkgs;
+}
+
+export interface PeerContext {
+  /** Temp dir the peers may write to (bundles, state, podman storage). */
+  workDir: string;
+  /** The busybox layer extracted with tar (the same files as berth's image). */
+  rootfs: string;
+  /** Host directory bound at /m0../mN. */
+  bindSource: string;
+  /** The docker-save archive (for `podman load`). */
+  archive: string;
+}
+
+/** One peer, ready to time. */
+export interface Peer {
+  name: PeerName;
+  /** The argv it runs for `mounts` extra binds (for the report). */
+  argv(mounts: number, id: string): string[];
+  /** Runs once, synchronously; returns wall milliseconds. Throws if it did not exit 0. */
+  time(mounts: number): number;
+  /** What the command runs inside of, if anything beyond the argv (for the report). */
+  note?: string;
+  close(): void;
+}
+
+let counter = 0;
+function nextId(peer: string): string {
+  counter += 1;
+  return `berth-bench-${peer}-${process.pid}-${counter}`;
+}
+
+function timedSpawn(what: string, argv: string[], cwd: string): number {
+  const [file, ...args] = argv;
+  const t0 = performance.now();
+  const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd, encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (r.error) throw new LaunchFailedError(what, r.error.message);
+  if (r.status !== 0) throw new LaunchFailedError(what, `exit ${r.status ?? r.signal}: ${r.stderr.trim().split('\n').slice(-2).join(' / ')}`);
+  return ms;
+}
+
+/** crun/runc bundles: one per mount count, all pointing at the shared rootfs. */
+function bundleFor(ctx: PeerContext, peer: string, mounts: number): string {
+  const dir = join(ctx.workDir, `bundle-${peer}-${mounts}`);
+  mkdirSync(dir, { recursive: true });
+  const config = ociConfig({ args: ['/bin/true'], extraMounts: bindMounts(ctx.bindSource, mounts) });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, root: { path: ctx.rootfs, readonly: true } }, null, 2));
+  return dir;
+}
+
+function ociPeer(ctx: PeerContext, name: 'crun' | 'runc'): Peer {
+  const state = join(ctx.workDir, `state-${name}`);
+  mkdirSync(state, { recursive: true });
+  const bundles = new Map<number, string>();
+  const bundle = (mounts: number) => {
+    let b = bundles.get(mounts);
+    if (!b) bundles.set(mounts, (b = bundleFor(ctx, name, mounts)));
+    return b;
+  };
+  const argv = (mounts: number, id: string) => name === 'crun'
+    ? [which('crun')!, '--root', state, '--cgroup-manager=disabled', 'run', '--bundle', bundle(mounts), id]
+    : [which('runc')!, '--root', state, 'run', '--bundle', bundle(mounts), id];
+  if (name === 'runc') {
+    return { name, argv, time: (m) => timedSpawn(name, argv(m, nextId(name)), ctx.workDir), close: () => {} };
+  }
+  // crun with cgroups disabled still refuses this hybrid layout while the
+  // empty v2 hierarchy is mounted at /sys/fs/cgroup/unified. Rather than an
+  // `unshare -m sh -c 'umount ...; exec crun'` wrapper per run (which would
+  // add two execs to crun's time), the bench keeps one private mount
+  // namespace (a slave of the host's, so the umount stays in it) and forks
+  // crun from the main thread while it is inside that namespace.
+  const sys = new LinuxSyscalls();
+  const ns = PrivateMountNamespace.create(sys);
+  const cwd = process.cwd();
+  const inNs = <T>(fn: () => T): T => {
+    try {
+      return ns.run(fn);
+    } finally {
+      process.chdir(cwd); // setns resets the thread's cwd to /
+    }
+  };
+  inNs(() => {
+    try { sys.umount2('/sys/fs/cgroup/unified', MNT_DETACH); } catch { /* not mounted here: nothing to hide */ }
+  });
+  return {
+    name,
+    argv,
+    note: 'forked from a thread inside a private mount namespace (slave of the host\'s) where /sys/fs/cgroup/unified is unmounted; the namespace switch is outside the timed region',
+    time: (m) => inNs(() => timedSpawn(name, argv(m, nextId(name)), ctx.workDir)),
+    close: () => ns.close(),
+  };
+}
+
+function bwrapPeer(ctx: PeerContext): Peer {
+  const argv = (mounts: number) => [
+    which('bwrap')!, '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net',
+    '--ro-bind', ctx.rootfs, '/', '--proc', '/proc', '--dev', '/dev',
+    ...Array.from({ length: mounts }, (_, i) => ['--bind', ctx.bindSource, `/m${i}`]).flat(),
+    '/bin/true',
+  ];
+  return { name: 'bubblewrap', argv, time: (m) => timedSpawn('bubblewrap', argv(m), ctx.workDir), close: () => {} };
+}
+
+function podmanPeer(ctx: PeerContext): Peer {
+  const global = [
+    which('podman')!, '--root', join(ctx.workDir, 'podman-root'), '--runroot', join(ctx.workDir, 'podman-runroot'),
+    '--cgroup-manager', 'cgroupfs', '--runtime', 'runc', '--events-backend', 'file',
+  ];
+  const load = spawnSync(global[0]!, [...global.slice(1), 'load', '-i', ctx.archive], { encoding: 'utf8' });
+  if (load.status !== 0) throw new LaunchFailedError('podman load', load.stderr.trim());
+  const argv = (mounts: number) => [
+    ...global, 'run', '--rm', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--network', 'none',
+    ...Array.from({ length: mounts }, (_, i) => ['-v', `${ctx.bindSource}:/m${i}`]).flat(),
+    'localhost/busybox:latest', '/bin/true',
+  ];
+  return {
+    name: 'podman',
+    argv,
+    note: 'storage under the bench\'s temp dir (--root/--runroot); image loaded with podman load -i from the same archive',
+    time: (m) => timedSpawn('podman', argv(m), ctx.workDir),
+    close: () => {
+      // Only this temp storage is touched; the directory goes with the work dir.
+      spawnSync(global[0]!, [...global.slice(1), 'rmi', '--all', '--force'], { stdio: 'ignore' });
+    },
+  };
+}
+
+export type PeerState = { name: PeerName; peer?: Peer; status: 'ok' | 'not installed' | 'broken'; reason?: string };
+
+/** Opens each peer and runs it once; a peer that fails is reported with its reason and skipped. */
+export function openPeers(ctx: PeerContext, log: (line: string) => void): PeerState[] {
+  return PEER_NAMES.map((name): PeerState => {
+    if (!which(BINARIES[name])) return { name, status: 'not installed' };
+    let peer: Peer | undefined;
+    try {
+      peer = name === 'crun' || name === 'runc' ? ociPeer(ctx, name) : name === 'bubblewrap' ? bwrapPeer(ctx) : podmanPeer(ctx);
+      peer.time(0);
+      peer.time(1);
+      return { name, peer, status: 'ok' };
+    } catch (error) {
+      peer?.close();
+      const reason = (error as Error).message;
+      log(`${name}: broken, skipped: ${reason}`);
+      return { name, status: 'broken', reason };
+    }
+  });
+}

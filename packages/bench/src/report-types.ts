@@ -1,0 +1,92 @@
+/** The shape of one benchmark run: what the JSON file holds and the writers read. */
+import type { LinearFit, PairedRatio, Summary } from './stats.js';
+
+export interface MachineFacts {
+  kernel: string;
+  cores: number;
+  cpuModel: string;
+  node: string;
+  /** 1, 5 and 15 minute load averages at the start and at the end of the run (the machine is shared). */
+  loadAverageStart: number[];
+  loadAverageEnd: number[];
+  cgroup: string;
+  /** Peer name → `--version` first line, or "not installed". */
+  peers: Record<string, string>;
+}
+
+/** A runtime's row: a summary, or why there is none. */
+export interface LatencyRow {
+  name: string;
+  /** Exactly what was run (argv, or a description for library calls). */
+  command: string;
+  status: 'ok' | 'not installed' | 'unavailable' | 'broken';
+  reason?: string;
+  samples: number[];
+  summary?: Summary;
+  /** Pair by pair with crun in the same interleaved run. */
+  ratioToCrun?: PairedRatio;
+}
+
+export interface MountGrowthRow {
+  name: string;
+  status: LatencyRow['status'];
+  reason?: string;
+  /** Mount count → p50 ms. */
+  points: { mounts: number; p50: number; samples: number }[];
+  fit?: LinearFit;
+}
+
+export interface ThroughputRow {
+  inFlight: number;
+  launches: number;
+  seconds: number;
+  perSecond: number;
+}
+
+export interface TimedStep {
+  name: string;
+  ms: number;
+  note?: string;
+}
+
+export interface ImportRow {
+  image: string;
+  bytes: number;
+  berthMBps: number;
+  tarMBps: number;
+  berthMs: number;
+  tarMs: number;
+}
+
+export interface MemoryRow {
+  name: string;
+  rssMB: number;
+  note?: string;
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean | 'n/a';
+  note?: string;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  quick: boolean;
+  runs: number;
+  warmup: number;
+  durationS: number;
+  machine: MachineFacts;
+  latencyLib: { hundredSequentialMs: number; setupMs: Summary | undefined; cleanupMs: Summary | undefined };
+  latency: LatencyRow[];
+  mountCounts: number[];
+  mountGrowth: MountGrowthRow[];
+  throughput: { poolSize: number; rows: ThroughputRow[] };
+  volumes: TimedStep[];
+  imports: ImportRow[];
+  memory: MemoryRow[];
+  targets: TargetCheck[];
+  hostMountsUnchanged: boolean;
+  notes: string[];
+}

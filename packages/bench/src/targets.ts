@@ -1,0 +1,43 @@
+/** The targets of issue 7, checked against one run's figures (ratios within the run, never absolutes across runs). */
+import type { BenchReport, TargetCheck } from './report-types.js';
+
+const f = (x: number, d = 2) => x.toFixed(d);
+
+export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mountGrowth' | 'throughput' | 'volumes'>): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const row = (name: string) => r.latency.find((x) => x.name === name || x.name.startsWith(name));
+  const lib = row('berth (library');
+  const cli = row('berth run --rm');
+  const crun = row('crun');
+  const podman = row('podman');
+
+  if (lib?.ratioToCrun && crun?.summary) {
+    const ratio = lib.ratioToCrun.ofP50s;
+    checks.push({ target: 'warm-pool launch p50 ≤ 0.5× crun run p50 (same run)', measured: `${f(ratio)}× (per-iteration median ${f(lib.ratioToCrun.perIterationMedian)}×)`, met: ratio <= 0.5 });
+  } else {
+    checks.push({ target: 'warm-pool launch p50 ≤ 0.5× crun run p50 (same run)', measured: `crun ${crun?.status ?? 'missing'}`, met: 'n/a' });
+  }
+  checks.push({ target: '100 sequential warm-pool launches < 0.5 s', measured: `${f(r.latencyLib.hundredSequentialMs / 1000)} s`, met: r.latencyLib.hundredSequentialMs < 500 });
+
+  if (cli?.summary && podman?.summary) {
+    const ratio = cli.summary.p50 / podman.summary.p50;
+    checks.push({ target: '`berth run --rm` ≤ 0.25× `podman run --rm` (p50s, same run)', measured: `${f(ratio)}×`, met: ratio <= 0.25 });
+  } else {
+    checks.push({ target: '`berth run --rm` ≤ 0.25× `podman run --rm` (p50s, same run)', measured: `berth CLI ${cli?.status ?? 'missing'}${cli?.reason ? ` (${cli.reason})` : ''}, podman ${podman?.status ?? 'missing'}`, met: 'n/a' });
+  }
+
+  const berthFit = r.mountGrowth.find((m) => m.name === 'berth (library)')?.fit;
+  const crunFit = r.mountGrowth.find((m) => m.name === 'crun')?.fit;
+  if (berthFit && crunFit) {
+    checks.push({ target: 'ms per extra bind mount ≤ crun\'s', measured: `berth ${f(berthFit.slope, 3)} ms vs crun ${f(crunFit.slope, 3)} ms`, met: berthFit.slope <= crunFit.slope });
+  } else {
+    checks.push({ target: 'ms per extra bind mount ≤ crun\'s', measured: berthFit ? `berth ${f(berthFit.slope, 3)} ms; crun not measured` : 'not measured', met: 'n/a' });
+  }
+
+  const t8 = r.throughput.rows.find((t) => t.inFlight === 8);
+  checks.push({ target: '≥ 300 launches/s with 8 in flight', measured: t8 ? `${f(t8.perSecond, 0)}/s (pool of ${r.throughput.poolSize})` : 'not measured', met: t8 ? t8.perSecond >= 300 : 'n/a' });
+
+  const list10k = r.volumes.find((v) => v.name === 'list 10,000');
+  checks.push({ target: 'list 10,000 volumes < 50 ms', measured: list10k ? `${f(list10k.ms, 1)} ms` : 'not measured', met: list10k ? list10k.ms < 50 : 'n/a' });
+  return checks;
+}
