@@ -3,7 +3,7 @@ export { run, type RunIo } from './main.js';
 export { ApiClient, buildPath, encodeFilters, type Query, type RequestOptions, type WaitResult } from './client.js';
 export { Demuxer, encodeFrame, demuxAll, STREAM_STDOUT, STREAM_STDERR, STREAM_SYSTEM, type Frame, type StreamType } from './stream.js';
 export { buildCreateRequest, type CreateFlags, type CreateRequest } from './create-body.js';
-export { convertMountFlag, convertVolumeFlag, convertTmpfsFlag, convertMountFlags, type ApiMount, type MountFields } from './mount-flags.js';
+export { convertMountFlags, type ApiMount, type MountConverter, type MountFields } from './mount-flags.js';
 export { ensureDaemon, socketPathOf, DEFAULT_HOST, DEFAULT_ROOT } from './daemon.js';
 export { humanSize, parseMemory } from './format/size.js';
 export { humanDuration, timeAgo } from './format/duration.js';

@@ -2,12 +2,11 @@ import type { ApiClient } from '../client.js';
 import type { Context } from '../context.js';
 import { buildCreateRequest, type CreateFlags } from '../create-body.js';
 import { DaemonError } from '../errors.js';
-import { loadMountConverter } from '../mount-flags.js';
 import { isNotFound } from './common.js';
 
 /** `POST /containers/create`; a missing image gets a hint instead of docker's pull. */
 export async function createContainer(ctx: Context, client: ApiClient, flags: CreateFlags, image: string, command: readonly string[]): Promise<string> {
-  const request = buildCreateRequest(flags, image, command, { cwd: ctx.cwd, env: ctx.env }, await loadMountConverter());
+  const request = buildCreateRequest(flags, image, command, { cwd: ctx.cwd, env: ctx.env });
   try {
     const created = await client.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', {
       query: { name: request.name },

@@ -101,11 +101,12 @@ describe('berth against a Docker API server', () => {
   });
 
   it('ps -a prints docker\'s table', async () => {
+    // Ages far from a unit boundary, so a slow machine cannot change the text.
     const now = Math.floor(Date.now() / 1000);
     fake = await startFakeDocker(sock, {
       containers: [
-        { Id: '0123456789abcdef0123', Names: ['/web'], Image: 'busybox', Command: "sh -c 'echo hello world and more'", Created: now - 5, State: 'running', Status: 'Up 4 seconds' },
-        { Id: 'fedcba9876543210fedc', Names: ['/job'], Image: 'img', Command: 'true', Created: now - 125, State: 'exited', Status: 'Exited (0) 2 minutes ago' },
+        { Id: '0123456789abcdef0123', Names: ['/web'], Image: 'busybox', Command: "sh -c 'echo hello world and more'", Created: now - 3 * 3600 - 1200, State: 'running', Status: 'Up 3 hours' },
+        { Id: 'fedcba9876543210fedc', Names: ['/job'], Image: 'img', Command: 'true', Created: now - 150, State: 'exited', Status: 'Exited (0) 2 minutes ago' },
       ],
     });
     const ps = await berth([...g(), 'ps', '-a']);
@@ -113,7 +114,7 @@ describe('berth against a Docker API server', () => {
     expect(fake.calls()).toEqual(['GET /containers/json?all=1']);
     expect(ps.stdout).toBe([
       'CONTAINER ID   IMAGE     COMMAND                  CREATED         STATUS                     PORTS     NAMES',
-      '0123456789ab   busybox   "sh -c \'echo hello w…"   5 seconds ago   Up 4 seconds                         web',
+      '0123456789ab   busybox   "sh -c \'echo hello w…"   3 hours ago     Up 3 hours                           web',
       'fedcba987654   img       "true"                   2 minutes ago   Exited (0) 2 minutes ago             job',
       '',
     ].join('\n'));
