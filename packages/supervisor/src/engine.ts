@@ -119,6 +119,7 @@ export interface ImageService {
   /** Throws `No such image: X` (code NO_SUCH_IMAGE) when unknown. */
   inspectImage(ref: string): ImageView | Promise<ImageView>;
   removeImage(ref: string, opts?: { force?: boolean }): { untagged: string[]; deleted: string[] } | Promise<{ untagged: string[]; deleted: string[] }>;
+  /** `LayerStore.diskUsage()`: `{ layers: { count, bytes }, ... }`; layers shared by images counted once. */
   diskUsage?(): unknown;
 }
 
@@ -154,6 +155,9 @@ export interface VolumeService {
   list(filters?: VolumeListFilters): VolumeView[] | Promise<VolumeView[]>;
   remove(name: string, opts?: { force?: boolean }): void | Promise<void>;
   prune(opts: { all?: boolean; filters?: VolumePruneFilters }): { VolumesDeleted: string[]; SpaceReclaimed: number } | Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+  /** `VolumeStore.usage()`: `{ name, size, refCount }[]`, size in bytes (one walk per volume). */
   usage?(): unknown;
+  /** Ids of the containers holding a reference to the volume. */
+  usedBy?(name: string): string[];
   reconcileReferences?(liveIds: ReadonlySet<string>): unknown;
 }

@@ -2,8 +2,9 @@
  * @berth/supervisor: the long-running process behind the `berth` CLI and the
  * Docker-compatible API. It keeps containers in SQLite, drives their
  * lifecycles through the `Runtime`, keeps their output in json-file logs
- * through FIFOs that survive its own crash, and re-adopts running
- * containers when it starts again.
+ * (converted from append-only files the containers write, so nothing is
+ * lost when the supervisor crashes), and re-adopts running containers when
+ * it starts again.
  *
  * ```ts
  * import { Supervisor } from '@berth/supervisor';

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import type { StreamName } from './framing.js';
 
 /** One record of Docker's json-file log driver. */
@@ -35,18 +35,23 @@ export function splitLines(chunk: string): string[] {
 /**
  * Appends records to `<id>-json.log`. Writes are synchronous so that, once a
  * chunk has been handled, it is in the file: "exited" is only declared after
- * both streams hit EOF, and then everything is on disk.
+ * both raw output files were converted to their end, and then everything is
+ * on disk.
  */
 export class JsonLogWriter {
   private fd: number;
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'a', 0o640);
+    this.fd = openSync(path, 'a+', 0o640);
+    // A supervisor killed mid-append leaves a torn last line; end it here, or the
+    // next record would be glued to it and be unreadable too (readLog skips the torn one).
+    if (endsMidLine(this.fd)) writeSync(this.fd, '\n');
   }
 
   write(stream: StreamName, text: string, time = rfc3339Nano()): LogRecord[] {
     const records = splitLines(text).map((log) => ({ log, stream, time }));
     if (records.length > 0 && this.fd >= 0) {
-      writeSync(this.fd, records.map((r) => JSON.stringify(r) + '\n').join(''));
+      const bytes = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8');
+      for (let off = 0; off < bytes.length;) off += writeSync(this.fd, bytes, off);
     }
     return records;
   }
@@ -57,6 +62,14 @@ export class JsonLogWriter {
       this.fd = -1;
     }
   }
+}
+
+function endsMidLine(fd: number): boolean {
+  const size = fstatSync(fd).size;
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] !== 10;
 }
 
 export interface LogQuery {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import type { Syscalls } from '@berth/syscall';
 import type { ContainerRecord, ContainerStore } from './container-store.js';
 import type { ContainerEngine, ExitStatus, HostConfig, ImageService, MountPoint } from './engine.js';
@@ -8,7 +8,8 @@ import { mergeImageConfig, parseCreateBody } from './create-request.js';
 import type { LogRecord } from './json-log.js';
 import { generateName, newContainerId, normalizeName } from './names.js';
 import { parseSignal, readStartTime, signalProcess } from './process-control.js';
-import { containerPaths, openStdioForStart, OutputPump } from './stdio.js';
+import { OutputFollower } from './output-follower.js';
+import { containerPaths, openStdioForStart, removeRawOutput } from './stdio.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -30,7 +31,7 @@ interface PendingWait {
 
 /** A running container the supervisor watches. `done` resolves once it is fully exited and recorded. */
 interface Live {
-  pump: OutputPump;
+  output: OutputFollower;
   pid: number;
   startTime: number;
   done: Promise<void>;
@@ -43,7 +44,7 @@ export interface LifecycleOptions {
   engine: ContainerEngine;
   images: ImageService;
   syscalls: Syscalls;
-  /** How often re-adopted containers (no longer our children) are checked for exit. */
+  /** How often re-adopted containers (no longer our children) are checked for exit, and output files polled. */
   pollIntervalMs?: number;
 }
 
@@ -119,9 +120,11 @@ export class Lifecycle {
     }
     const paths = containerPaths(this.o.root, rec.id);
     rmSync(paths.status, { force: true });
-    const io = openStdioForStart(this.o.syscalls, paths);
-    const pump = new OutputPump(paths);
-    this.wire(rec.id, pump);
+    // The last run is recorded as exited, so its output is in the log already.
+    removeRawOutput(paths);
+    const io = openStdioForStart(paths);
+    const output = new OutputFollower(paths, { pollMs: this.pollMs });
+    this.wire(rec.id, output);
     let started;
     try {
       started = await this.o.engine.start({
@@ -131,46 +134,52 @@ export class Lifecycle {
       });
     } catch (err) {
       io.close();
-      await pump.drained;
-      pump.finish();
+      output.finish();
       this.o.store.update(rec.id, { error: errorMessage(err), exitCode: 128 });
       // Docker removes an --rm container whose start failed; `run` waits on `removed`.
       if (rec.autoRemove) await this.remove(rec.id, { force: true, removeVolumes: true }).catch(() => undefined);
       throw err;
     }
-    // The container holds its own ends now; ours would keep EOF from ever coming.
+    // The container holds its own fds now.
     io.close();
     this.o.store.update(rec.id, {
       state: 'running', pid: started.pid, startTime: started.startTime, mounts: started.mounts,
       anonymousVolumes: [...new Set([...rec.anonymousVolumes, ...started.anonymousVolumes])],
       startedAt: new Date().toISOString(), finishedAt: '', exitCode: 0, error: '', oomKilled: false,
     });
-    this.watch(rec.id, pump, started.pid, started.startTime, started.exited);
+    this.watch(rec.id, output, started.pid, started.startTime, started.exited);
   }
 
-  private wire(id: string, pump: OutputPump): void {
+  private wire(id: string, output: OutputFollower): void {
     const ch = this.channel(id);
-    pump.on('record', (r: LogRecord) => ch.emit('record', r));
-    pump.on('end', () => ch.emit('end'));
+    output.on('record', (r: LogRecord) => ch.emit('record', r));
+    output.on('end', () => ch.emit('end'));
   }
 
-  private watch(id: string, pump: OutputPump, pid: number, startTime: number, exited: Promise<ExitStatus>): void {
-    const done = Promise.all([exited, pump.drained]).then(
-      ([status]) => this.onExit(id, pump, status),
-      (err: unknown) => this.onExit(id, pump, { exitCode: 125, error: `failed to watch container: ${errorMessage(err)}`, oomKilled: false }),
+  private watch(id: string, output: OutputFollower, pid: number, startTime: number, exited: Promise<ExitStatus>): void {
+    const done = exited.then(
+      (status) => this.onExit(id, output, status),
+      (err: unknown) => this.onExit(id, output, { exitCode: 125, error: `failed to watch container: ${errorMessage(err)}`, oomKilled: false }),
     );
-    this.live.set(id, { pump, pid, startTime, done });
+    this.live.set(id, { output, pid, startTime, done });
   }
 
-  /** Record the exit (only now, with all output in the log), wake waiters, auto-remove. */
-  private async onExit(id: string, pump: OutputPump, status: ExitStatus): Promise<void> {
+  /**
+   * Record the exit, only once all output is in the log. `exited` resolves
+   * when the init is gone, and when PID 1 of a pid namespace exits the
+   * kernel kills every other process in it: nothing writes to the raw files
+   * any more, so converting them to their end gets everything.
+   */
+  private async onExit(id: string, output: OutputFollower, status: ExitStatus): Promise<void> {
     if (this.closed) return;
-    pump.finish(status.error ? `berth: ${status.error}\n` : undefined);
+    output.finish(status.error ? `berth: ${status.error}\n` : undefined);
     this.live.delete(id);
     const rec = this.o.store.update(id, {
       state: 'exited', exitCode: status.exitCode, error: status.error ?? '', oomKilled: status.oomKilled,
       finishedAt: new Date().toISOString(), pid: 0,
     });
+    // Only after the exit is recorded: until then a restarted supervisor may need them.
+    removeRawOutput(containerPaths(this.o.root, id));
     this.fire(id, ['not-running', 'next-exit'], rec.exitCode);
     if (rec.autoRemove) {
       try {
@@ -272,11 +281,8 @@ export class Lifecycle {
       this.o.store.update(rec.id, { state: 'dead', error: `failed to remove container: ${errorMessage(err)}` });
       throw err;
     }
-    const paths = containerPaths(this.o.root, rec.id);
-    for (const f of [paths.stdoutFifo, paths.stderrFifo, paths.status, paths.log]) rmSync(f, { force: true });
-    try {
-      if (readdirSync(paths.dir).length === 0) rmdirSync(paths.dir);
-    } catch { /* the layer store owns the directory and may have removed it */ }
+    // The supervisor's own directory: log, raw output, offsets, status.
+    rmSync(containerPaths(this.o.root, rec.id).dir, { recursive: true, force: true });
     this.o.store.delete(rec.id);
     // Attach clients still waiting for a start that will never come.
     this.channels.get(rec.id)?.emit('end');
@@ -288,8 +294,9 @@ export class Lifecycle {
   /**
    * After a restart: containers recorded as running are re-adopted when the
    * same process (pid + start time) is still alive, or get their real exit
-   * status from the status file the init left; their FIFOs are reopened and
-   * drained either way. Half-done removals are finished.
+   * status from the status file the init left; either way their output is
+   * followed on from the saved offsets, so what they wrote while no
+   * supervisor ran reaches the log. Half-done removals are finished.
    */
   async recover(): Promise<{ adopted: string[]; exited: string[] }> {
     const adopted: string[] = [];
@@ -299,20 +306,13 @@ export class Lifecycle {
         console.error(`berth: failed to finish removing container ${rec.id}: ${errorMessage(err)}`);
       });
     }
+    // Raw output a supervisor left behind when it died right after recording an exit.
+    for (const rec of this.o.store.listByState('exited')) removeRawOutput(containerPaths(this.o.root, rec.id));
     for (const rec of this.o.store.listByState('running')) {
       const paths = containerPaths(this.o.root, rec.id);
-      let pump: OutputPump;
-      try {
-        pump = new OutputPump(paths);
-      } catch (err) {
-        // Without its FIFOs the output is lost; the exit status still counts.
-        console.error(`berth: failed to reopen the output of container ${rec.id}: ${errorMessage(err)}`);
-        pump = new OutputPump(paths, { readFifos: false });
-      }
-      this.wire(rec.id, pump);
-      // Checked after the FIFOs are open: if it is alive now, it held the writing ends when we opened them.
+      const output = new OutputFollower(paths, { pollMs: this.pollMs });
+      this.wire(rec.id, output);
       const alive = readStartTime(rec.pid) === rec.startTime;
-      if (!alive) pump.drainNow();
       (alive ? adopted : exited).push(rec.id);
       let stopPolling = (): void => undefined;
       const exitedP = new Promise<ExitStatus>((resolve) => {
@@ -333,7 +333,7 @@ export class Lifecycle {
         const timer = setInterval(() => { if (check()) clearInterval(timer); }, this.pollMs);
         stopPolling = () => clearInterval(timer);
       });
-      this.watch(rec.id, pump, rec.pid, rec.startTime, exitedP);
+      this.watch(rec.id, output, rec.pid, rec.startTime, exitedP);
       this.live.get(rec.id)!.stopPolling = stopPolling;
     }
     return { adopted, exited };
@@ -349,7 +349,7 @@ export class Lifecycle {
     this.closed = true;
     for (const l of this.live.values()) {
       l.stopPolling?.();
-      l.pump.detach();
+      l.output.detach();
     }
     this.live.clear();
     for (const set of this.waiters.values()) set.clear();

@@ -39,10 +39,12 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
   });
 
   // Streams: the body is not size-limited; the answer is JSON lines, errors in-stream.
-  r.on('POST', /^\/images\/load$/, async ({ req, res }) => {
+  // `tag=REF` is a berth extension (`berth image import FILE REF`): tag the loaded image REF.
+  r.on('POST', /^\/images\/load$/, async ({ req, res, query }) => {
+    const tag = query.get('tag') || undefined;
     res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/json' });
     try {
-      const { images } = await d.images.importImage(req);
+      const { images } = await d.images.importImage(req, tag !== undefined ? { tag } : {});
       for (const img of images) {
         const names = img.tags.length > 0 ? img.tags.map((t) => `Loaded image: ${t}\n`) : [`Loaded image ID: ${img.id}\n`];
         for (const stream of names) res.write(JSON.stringify({ stream }) + '\n');

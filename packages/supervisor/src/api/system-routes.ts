@@ -1,5 +1,6 @@
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { existsSync } from 'node:fs';
+import { containerSizes, layersSize, volumesWithUsage } from '../disk-usage.js';
 import { containerSummary } from '../docker-shapes.js';
 import type { ApiDeps } from './deps.js';
 import { API_VERSION, BERTH_VERSION, commonHeaders, MIN_API_VERSION, sendJson } from './http-util.js';
@@ -46,15 +47,13 @@ export function systemRoutes(r: Router, d: ApiDeps): void {
   r.on('GET', /^\/system\/df$/, async ({ res }) => {
     const containers = d.lifecycle.store.list();
     const images = await d.images.listImages();
-    const volumes = await d.volumes.list({});
-    const refs = (name: string): number => containers.filter((c) => c.mounts.some((m) => m.Name === name)).length;
+    const imageSize = new Map(images.map((i) => [i.id, i.size]));
     sendJson(res, 200, {
-      LayersSize: images.reduce((n, i) => n + i.size, 0),
+      LayersSize: layersSize(d.images, images),
       Images: images.map((img) => imageSummary(img, containers.filter((c) => c.imageId === img.id).length)),
-      Containers: containers.map((c) => ({ ...containerSummary(c), SizeRw: -1, SizeRootFs: -1 })),
-      Volumes: volumes.map((v) => ({ ...v, UsageData: v.UsageData ?? { Size: -1, RefCount: refs(v.Name) } })),
+      Containers: containers.map((c) => ({ ...containerSummary(c), ...containerSizes(d.root, c, imageSize.get(c.imageId)) })),
+      Volumes: await volumesWithUsage(d.volumes, containers),
       BuildCache: [],
     });
   });
-
 }

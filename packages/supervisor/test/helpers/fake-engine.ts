@@ -2,11 +2,13 @@
  * A `ContainerEngine` for unit tests: it runs the container's command as a
  * plain host process (no namespaces, no root) with the stdio fds the
  * supervisor hands it, and writes the status file on exit as the init does.
- * Everything the supervisor itself does (FIFOs, logs, waits, signals,
+ * Like PID 1 of a pid namespace, the command takes the processes it started
+ * with it: `exited` resolves once its whole process group is gone.
+ * Everything the supervisor itself does (output files, logs, waits, signals,
  * re-adoption) is real.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type {
   ContainerConfig, ContainerEngine, ExitStatus, HostConfig, ImageService, ImageView, StartedContainer, StartRequest,
 } from '../../src/engine.js';
@@ -30,6 +32,7 @@ export class FakeEngine implements ContainerEngine {
     const argv = [...(req.config.Entrypoint ?? []), ...(req.config.Cmd ?? [])];
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: [req.stdio.stdin ?? 'ignore', req.stdio.stdout, req.stdio.stderr],
+      detached: true, // its own process group, killed as a whole on exit (the pid namespace's teardown)
       env: Object.fromEntries((req.config.Env ?? []).map((e) => [e.split('=')[0], e.split('=').slice(1).join('=')])),
     });
     // Listen for the exit at once: a command like `true` may be gone before its start time is read.
@@ -43,7 +46,8 @@ export class FakeEngine implements ContainerEngine {
     this.pids.add(pid);
     // A process that already exited gets a start time no live process can have.
     const startTime = readStartTime(pid) ?? -1;
-    const exited = exitInfo.then(([code, signal]) => {
+    const exited = exitInfo.then(async ([code, signal]) => {
+      await killGroup(pid);
       this.pids.delete(pid);
       const status: ExitStatus = signal
         ? { exitCode: 128 + (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 } as Record<string, number>)[signal] ?? 0), signal, oomKilled: false }
@@ -70,14 +74,41 @@ export class FakeEngine implements ContainerEngine {
   async close(): Promise<void> {}
 }
 
+/** Processes of a group that can still run (zombies cannot write; reparented ones may be reaped late). */
+function liveMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try { stat = readFileSync(`/proc/${name}/stat`, 'utf8'); } catch { continue; }
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') out.push(Number(name));
+  }
+  return out;
+}
+
+/** SIGKILL what is left of a process group and wait until none of it runs. */
+export async function killGroup(pgid: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (liveMembers(pgid).length === 0) return;
+    try { process.kill(-pgid, 'SIGKILL'); } catch { return; /* ESRCH: nobody left */ }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 export class FakeImages implements ImageService {
+  readonly imports: ({ tag?: string } | undefined)[] = [];
   images: ImageView[] = [{
     id: 'sha256:' + 'a'.repeat(64), tags: ['busybox:latest'], config: { Cmd: ['sh'], Env: ['PATH=/usr/bin:/bin'] },
     created: '2024-01-01T00:00:00Z', size: 1234, layers: ['b'.repeat(64)],
   }];
 
-  async importImage(): Promise<{ images: ImageView[] }> {
-    return { images: this.images };
+  async importImage(source: string | NodeJS.ReadableStream, opts?: { tag?: string }): Promise<{ images: ImageView[] }> {
+    if (typeof source !== 'string') for await (const _ of source as AsyncIterable<unknown>) { /* drain the upload */ }
+    this.imports.push(opts);
+    const img = this.images[0]!;
+    if (opts?.tag !== undefined && !img.tags.includes(opts.tag)) img.tags = [...img.tags, opts.tag];
+    return { images: [img] };
   }
   listImages(): ImageView[] {
     return this.images;

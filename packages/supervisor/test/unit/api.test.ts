@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,14 +35,16 @@ describe('Docker API over a unix socket (dockerode, fake engine, real volume sto
   let sup: Supervisor;
   let docker: Docker;
   const engine = new FakeEngine();
+  const images = new FakeImages();
+  let volumes: VolumeStore;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'berth-api-'));
     socketPath = join(root, 'berth.sock');
     const syscalls = new LinuxSyscalls();
-    const volumes = VolumeStore.open(root, { syscalls });
+    volumes = VolumeStore.open(root, { syscalls });
     sup = await Supervisor.start({ root, socketPath }, {
-      engine, images: new FakeImages(), volumes, syscalls, close: () => volumes.close(),
+      engine, images, volumes, syscalls, close: () => volumes.close(),
     });
     docker = new Docker({ socketPath });
   });
@@ -148,5 +150,32 @@ describe('Docker API over a unix socket (dockerode, fake engine, real volume sto
     await expect(c.remove()).rejects.toMatchObject({ statusCode: 409 });
     await c.remove({ force: true });
     expect(engine.pids.size).toBe(0);
+  });
+
+  it('images/load?tag=REF (berth image import FILE REF) tags the loaded image REF', async () => {
+    const plain = await raw(socketPath, 'POST', '/v1.47/images/load?quiet=1', 'not really a tar', { 'Content-Type': 'application/x-tar' });
+    expect(plain.status).toBe(200);
+    expect(images.imports.at(-1)).toEqual({});
+    const tagged = await raw(socketPath, 'POST', `/v1.47/images/load?quiet=1&tag=${encodeURIComponent('mine/app:1.0')}`, 'x', { 'Content-Type': 'application/x-tar' });
+    expect(images.imports.at(-1)).toEqual({ tag: 'mine/app:1.0' });
+    expect(tagged.body.toString()).toContain('Loaded image: mine/app:1.0');
+    expect((await docker.listImages()).flatMap((i) => i.RepoTags ?? [])).toContain('mine/app:1.0');
+  });
+
+  it('system df: volume sizes and reference counts from the volume store, container sizes', async () => {
+    await docker.createVolume({ Name: 'dfvol' });
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['true'] });
+    writeFileSync(join((await docker.getVolume('dfvol').inspect()).Mountpoint, 'f'), 'x'.repeat(5000));
+    volumes.acquire('dfvol', c.id); // what the Runtime does at start
+    const df = JSON.parse((await raw(socketPath, 'GET', '/v1.47/system/df')).body.toString()) as {
+      Volumes: { Name: string; UsageData: { Size: number; RefCount: number } }[];
+      Containers: { Id: string; SizeRw: number }[]; LayersSize: number;
+    };
+    expect(df.Volumes.find((v) => v.Name === 'dfvol')?.UsageData).toEqual({ Size: 5000, RefCount: 1 });
+    expect(df.Containers.find((x) => x.Id === c.id)?.SizeRw).toBe(-1); // never started: no writable layer yet
+    expect(df.LayersSize).toBe(1234);
+    volumes.release('dfvol', c.id);
+    await c.remove();
+    await docker.getVolume('dfvol').remove();
   });
 });

@@ -8,7 +8,7 @@ import { Lifecycle } from '../../src/lifecycle.js';
 import { containerPaths } from '../../src/stdio.js';
 import { FakeEngine, FakeImages } from '../helpers/fake-engine.js';
 
-describe('Lifecycle (real FIFOs and logs, host processes)', () => {
+describe('Lifecycle (real output files and logs, host processes)', () => {
   let root: string;
   let store: ContainerStore;
   let engine: FakeEngine;
@@ -46,12 +46,17 @@ describe('Lifecycle (real FIFOs and logs, host processes)', () => {
     expect(readFileSync(containerPaths(root, Id).log, 'utf8')).toMatch(/"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z"/);
   });
 
-  it('counts a container as exited only at EOF: output from a process that outlives the main one is kept', async () => {
-    const { Id } = await lc.create({ Image: 'busybox', Cmd: ['sh', '-c', '(sleep 0.3; echo late) & echo early'] });
+  it('counts a container as exited only once all its output is in the log, a child\'s and a last partial line included', async () => {
+    const { Id } = await lc.create({ Image: 'busybox', Cmd: ['sh', '-c', '(seq 1 3000) & wait; printf "no newline"'] });
     const w = lc.wait(Id, 'next-exit');
     await lc.start(Id);
     await w.result;
-    expect(logOf(Id).map((r) => r.log)).toEqual(['early\n', 'late\n']);
+    const expected = Array.from({ length: 3000 }, (_, i) => `${i + 1}\n`).join('') + 'no newline';
+    expect(logOf(Id).map((r) => r.log).join('')).toBe(expected);
+    // The json log is the record now: the raw files are gone once the exit is recorded.
+    expect(existsSync(containerPaths(root, Id).stdout)).toBe(false);
+    await lc.remove(Id);
+    expect(existsSync(containerPaths(root, Id).dir)).toBe(false);
   });
 
   it('auto-removes with anonymous volumes and then wakes `removed` waiters', async () => {
@@ -92,7 +97,7 @@ describe('Lifecycle (real FIFOs and logs, host processes)', () => {
     const { Id } = await lc.create({ Image: 'busybox', Cmd: ['sh', '-c', 'echo before; sleep 0.6; echo during; sleep 0.3; exit 5'] });
     await lc.start(Id);
     await new Promise((r) => setTimeout(r, 200));
-    lc.close(); // the supervisor "dies": the container keeps running and writing into its FIFO
+    lc.close(); // the supervisor "dies": the container keeps running and writing into its output file
     await new Promise((r) => setTimeout(r, 600));
     lc = open();
     const report = await lc.recover();
