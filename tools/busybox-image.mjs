@@ -15,7 +15,7 @@ function applets() {
   return out.split('\n').filter((a) => a && a !== 'busybox');
 }
 
-function packLayer(symlinks = {}, omit = []) {
+function packLayer(symlinks = {}, omit = [], dirs = []) {
   const pack = tar.pack();
   const mtime = new Date(0);
   const dir = (name, mode = 0o755) => pack.entry({ name, type: 'directory', mode, mtime, uid: 0, gid: 0 });
@@ -24,6 +24,7 @@ function packLayer(symlinks = {}, omit = []) {
     if (!omit.includes(d.slice(0, -1))) dir(d, d === 'root/' ? 0o700 : 0o755);
   }
   dir('tmp/', 0o1777);
+  for (const d of dirs) dir(`${d.replace(/^\/+|\/+$/g, '')}/`);
   file('bin/busybox', readFileSync(BUSYBOX), 0o755);
   for (const a of applets()) pack.entry({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox', mtime, uid: 0, gid: 0 });
   file('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
@@ -44,11 +45,11 @@ async function collect(stream) {
  * Writes `busybox:latest` (or `tag`) as a docker-save archive to `path`.
  * `volumes` become the image's VOLUMEs; `symlinks` ({ 'data': '/etc' }) are
  * extra symlinks in the layer and `omit` top-level directories left out, for
- * hostile-image tests.
+ * hostile-image tests; `dirs` are extra empty directories (mount points).
  * Returns the image's config digest and the archive size.
  */
-export async function writeBusyboxImage(path, { tag = 'busybox:latest', volumes, symlinks, omit } = {}) {
-  const layer = await collect(packLayer(symlinks, omit));
+export async function writeBusyboxImage(path, { tag = 'busybox:latest', volumes, symlinks, omit, dirs } = {}) {
+  const layer = await collect(packLayer(symlinks, omit, dirs));
   const diffId = `sha256:${createHash('sha256').update(layer).digest('hex')}`;
   const config = Buffer.from(JSON.stringify({
     architecture: 'amd64',

@@ -49,7 +49,10 @@ export function openDatabase(file: string): Db {
   const db = new Database(file, { timeout: 5000 });
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
-  db.pragma('synchronous = FULL');
+  // NORMAL in WAL mode survives a killed process (the case berth must handle);
+  // a power loss may drop the latest commits, which the startup reconcile reports
+  // as orphans. FULL would fsync on every container create and remove.
+  db.pragma('synchronous = NORMAL');
   const current = Number(db.pragma('user_version', { simple: true }));
   if (current > SCHEMA_VERSION) {
     db.close();
@@ -66,87 +69,99 @@ export function openDatabase(file: string): Db {
 
 /** Typed queries over the schema; no file system effects here. */
 export class Metadata {
+  /** Prepared once: preparing a statement costs more than running it (a launch makes several). */
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(readonly db: Db) {}
 
+  private stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   layer(id: string): LayerRow | undefined {
-    return this.db.prepare('SELECT * FROM layers WHERE id = ?').get(id) as LayerRow | undefined;
+    return this.stmt('SELECT * FROM layers WHERE id = ?').get(id) as LayerRow | undefined;
   }
   layers(): LayerRow[] {
-    return this.db.prepare('SELECT * FROM layers').all() as LayerRow[];
+    return this.stmt('SELECT * FROM layers').all() as LayerRow[];
   }
   insertLayer(row: LayerRow): void {
-    this.db.prepare('INSERT INTO layers (id, diff_id, parent, short, size, created) VALUES (?, ?, ?, ?, ?, ?)')
+    this.stmt('INSERT INTO layers (id, diff_id, parent, short, size, created) VALUES (?, ?, ?, ?, ?, ?)')
       .run(row.id, row.diff_id, row.parent, row.short, row.size, row.created);
   }
   shortTaken(short: string): boolean {
-    return this.db.prepare('SELECT 1 FROM layers WHERE short = ?').get(short) !== undefined;
+    return this.stmt('SELECT 1 FROM layers WHERE short = ?').get(short) !== undefined;
   }
   /** Layers no image refers to, top of each chain first so children go before parents. */
   unreferencedLayers(): LayerRow[] {
-    const rows = this.db.prepare(
+    const rows = this.stmt(
       'SELECT * FROM layers WHERE id NOT IN (SELECT layer_id FROM image_layers)').all() as LayerRow[];
     return rows;
   }
   deleteLayer(id: string): void {
-    this.db.prepare('DELETE FROM layers WHERE id = ?').run(id);
+    this.stmt('DELETE FROM layers WHERE id = ?').run(id);
   }
 
   image(id: string): ImageRow | undefined {
-    return this.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
+    return this.stmt('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
   }
   images(): ImageRow[] {
-    return this.db.prepare('SELECT * FROM images ORDER BY created DESC, id').all() as ImageRow[];
+    return this.stmt('SELECT * FROM images ORDER BY created DESC, id').all() as ImageRow[];
   }
   imagesByPrefix(prefix: string): ImageRow[] {
-    return this.db.prepare("SELECT * FROM images WHERE id LIKE ? || '%'").all(prefix) as ImageRow[];
+    return this.stmt("SELECT * FROM images WHERE id LIKE ? || '%'").all(prefix) as ImageRow[];
   }
   insertImage(id: string, config: ImageConfig, created: string, layers: readonly string[]): void {
-    this.db.prepare('INSERT INTO images (id, config, created) VALUES (?, ?, ?)').run(id, JSON.stringify(config), created);
-    const stmt = this.db.prepare('INSERT INTO image_layers (image_id, position, layer_id) VALUES (?, ?, ?)');
+    this.stmt('INSERT INTO images (id, config, created) VALUES (?, ?, ?)').run(id, JSON.stringify(config), created);
+    const stmt = this.stmt('INSERT INTO image_layers (image_id, position, layer_id) VALUES (?, ?, ?)');
     layers.forEach((layer, i) => stmt.run(id, i, layer));
   }
   deleteImage(id: string): void {
-    this.db.prepare('DELETE FROM images WHERE id = ?').run(id);
+    this.stmt('DELETE FROM images WHERE id = ?').run(id);
   }
   imageLayers(id: string): string[] {
-    return (this.db.prepare('SELECT layer_id FROM image_layers WHERE image_id = ? ORDER BY position').all(id) as { layer_id: string }[])
+    return (this.stmt('SELECT layer_id FROM image_layers WHERE image_id = ? ORDER BY position').all(id) as { layer_id: string }[])
       .map((r) => r.layer_id);
   }
   imageSize(id: string): number {
-    const row = this.db.prepare(
+    const row = this.stmt(
       'SELECT COALESCE(SUM(l.size), 0) AS size FROM image_layers il JOIN layers l ON l.id = il.layer_id WHERE il.image_id = ?',
     ).get(id) as { size: number };
     return row.size;
   }
 
   tagsOf(imageId: string): string[] {
-    return (this.db.prepare('SELECT tag FROM tags WHERE image_id = ? ORDER BY tag').all(imageId) as { tag: string }[]).map((r) => r.tag);
+    return (this.stmt('SELECT tag FROM tags WHERE image_id = ? ORDER BY tag').all(imageId) as { tag: string }[]).map((r) => r.tag);
   }
   imageOfTag(tag: string): string | undefined {
-    return (this.db.prepare('SELECT image_id FROM tags WHERE tag = ?').get(tag) as { image_id: string } | undefined)?.image_id;
+    return (this.stmt('SELECT image_id FROM tags WHERE tag = ?').get(tag) as { image_id: string } | undefined)?.image_id;
   }
   /** Points `tag` at `imageId`, moving it from another image if needed (docker semantics). */
   setTag(tag: string, imageId: string): void {
-    this.db.prepare('INSERT INTO tags (tag, image_id) VALUES (?, ?) ON CONFLICT(tag) DO UPDATE SET image_id = excluded.image_id')
+    this.stmt('INSERT INTO tags (tag, image_id) VALUES (?, ?) ON CONFLICT(tag) DO UPDATE SET image_id = excluded.image_id')
       .run(tag, imageId);
   }
   deleteTag(tag: string): void {
-    this.db.prepare('DELETE FROM tags WHERE tag = ?').run(tag);
+    this.stmt('DELETE FROM tags WHERE tag = ?').run(tag);
   }
 
   container(id: string): ContainerRow | undefined {
-    return this.db.prepare('SELECT * FROM containers WHERE id = ?').get(id) as ContainerRow | undefined;
+    return this.stmt('SELECT * FROM containers WHERE id = ?').get(id) as ContainerRow | undefined;
   }
   containers(): ContainerRow[] {
-    return this.db.prepare('SELECT * FROM containers').all() as ContainerRow[];
+    return this.stmt('SELECT * FROM containers').all() as ContainerRow[];
   }
   insertContainer(id: string, imageId: string, created: string): void {
-    this.db.prepare('INSERT INTO containers (id, image_id, created) VALUES (?, ?, ?)').run(id, imageId, created);
+    this.stmt('INSERT INTO containers (id, image_id, created) VALUES (?, ?, ?)').run(id, imageId, created);
   }
   deleteContainer(id: string): void {
-    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+    this.stmt('DELETE FROM containers WHERE id = ?').run(id);
   }
   containersUsing(imageId: string): string[] {
-    return (this.db.prepare('SELECT id FROM containers WHERE image_id = ? ORDER BY id').all(imageId) as { id: string }[]).map((r) => r.id);
+    return (this.stmt('SELECT id FROM containers WHERE image_id = ? ORDER BY id').all(imageId) as { id: string }[]).map((r) => r.id);
   }
 }

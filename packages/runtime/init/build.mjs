@@ -25,7 +25,10 @@ if (mtime(output) > mtime(source) && !process.argv.includes('--force')) {
 
 const cc = process.env.CC ?? 'cc';
 mkdirSync(dirname(output), { recursive: true });
-const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', output, source];
+// Static: exec of the init is on every launch's path, and a static binary
+// skips the dynamic loader and libc's relocation (measured: about a third of
+// the exec time here). It parses /etc/passwd itself, so no NSS is needed.
+const args = ['-O2', '-static', '-Wall', '-Wextra', '-Werror', '-o', output, source];
 const result = spawnSync(cc, args, { stdio: 'inherit' });
 if (result.error && result.error.code === 'ENOENT') {
   console.error(

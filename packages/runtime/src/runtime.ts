@@ -208,10 +208,13 @@ export class Runtime {
   }
 
   /**
-   * Resolves once the container's init has exited. EOF on its exit pipe says
-   * when, on this thread, whatever became of the worker that started it; the
-   * init is then reaped here for the status its parent sees. The status line
-   * the init wrote wins when there is one.
+   * Resolves once the container is done. EOF on the init's exit pipe says
+   * when, on this thread, whatever became of the worker that started it.
+   * By then the init has ended every other process of the container and
+   * written its status line, so the status is known while the kernel is
+   * still tearing the namespaces down; the init is reaped (and its cgroup
+   * removed) in the background. Without a status line (the init was
+   * killed), the status is what its parent sees when reaping it.
    */
   private async watchExit(pid: number, startTime: number, exitFd: number, cgroupPaths: string[], statusPath: string): Promise<ExitStatus> {
     await new Promise<void>((resolve) => {
@@ -220,13 +223,20 @@ export class Runtime {
       pipe.on('error', () => pipe.destroy());
       pipe.resume();
     });
-    const waited = await this.reap(pid, startTime);
-    const handle = this.cgroups.fromPaths(cgroupPaths);
+    const cgroup = this.cgroups.fromPaths(cgroupPaths);
     let oom = false;
-    try { oom = this.cgroups.oomKilled(handle); } catch { /* cgroup gone */ }
-    try { this.cgroups.remove(handle); } catch { /* still busy: removed at cleanup */ }
-    const signal = waited.signal === null ? null : signalName(waited.signal);
-    return readStatusFile(statusPath, oom) ?? statusFromWait(waited.code, signal, oom);
+    try { oom = this.cgroups.oomKilled(cgroup); } catch { /* no cgroup */ }
+    const reaped = this.reap(pid, startTime).then((waited) => {
+      try { this.cgroups.remove(cgroup); } catch { /* still busy: removed at cleanup */ }
+      return waited;
+    });
+    const reported = readStatusFile(statusPath, oom);
+    if (reported) {
+      reaped.catch(() => undefined);
+      return reported;
+    }
+    const waited = await reaped;
+    return statusFromWait(waited.code, waited.signal === null ? null : signalName(waited.signal), oom);
   }
 
   /**
