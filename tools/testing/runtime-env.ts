@@ -62,11 +62,12 @@ export async function openTestEnv(options: { workers?: number } = {}): Promise<T
     async run(cmd, hostConfig = {}, config = {}, image = 'busybox') {
       const { started, id, output } = await env.start(cmd, hostConfig, config, image);
       const status = await started.exited;
-      runtime.cleanup(id, { removeAnonymousVolumes: false, anonymousVolumes: started.anonymousVolumes });
+      await runtime.cleanup(id, { removeAnonymousVolumes: false, anonymousVolumes: started.anonymousVolumes });
       return { status, output: output(), started };
     },
     async close() {
       await runtime.close();
+      await layers.idle();
       layers.close();
       volumes.close();
       mountNamespace.close();

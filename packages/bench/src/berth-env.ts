@@ -8,12 +8,20 @@ import { VolumeStore } from '@berth/volumes';
 import { Runtime, type HostConfig } from '@berth/runtime';
 import { LaunchFailedError } from './errors.js';
 
-/** tools/busybox-image.mjs, resolved from dist/ or src/. */
+/** The most bind mounts a case uses: /m0../m99. */
+export const MAX_BINDS = 100;
+
+/**
+ * tools/busybox-image.mjs, resolved from dist/ or src/. The image carries
+ * empty /m0../m99 mount points so that berth, like the peers (whose rootfs is
+ * this image unpacked), binds onto existing directories: the mount-growth
+ * case then compares mounting, not directory creation in an overlay.
+ */
 export async function writeBusyboxImage(path: string): Promise<{ id: string; size: number }> {
   const mod = (await import(new URL('../../../tools/busybox-image.mjs', import.meta.url).href)) as {
-    writeBusyboxImage(p: string): Promise<{ id: string; size: number }>;
+    writeBusyboxImage(p: string, options: { dirs: string[] }): Promise<{ id: string; size: number }>;
   };
-  return mod.writeBusyboxImage(path);
+  return mod.writeBusyboxImage(path, { dirs: Array.from({ length: MAX_BINDS }, (_, i) => `m${i}`) });
 }
 
 export interface LaunchTiming {
@@ -65,7 +73,9 @@ export class BerthEnv {
     const status = await started.exited;
     const ms = performance.now() - t0;
     const t1 = performance.now();
-    this.runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: started.anonymousVolumes });
+    // Directory deletion continues in the background, overlapping the next
+    // launch (as it would in a busy supervisor); close() waits for it.
+    void this.runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: started.anonymousVolumes });
     const cleanupMs = performance.now() - t1;
     rmSync(statusPath, { force: true });
     if (status.exitCode !== 0) {
@@ -76,6 +86,7 @@ export class BerthEnv {
 
   async close(): Promise<void> {
     await this.runtime.close();
+    await this.layers.idle();
     closeSync(this.devNull);
     this.layers.close();
     this.volumes.close();

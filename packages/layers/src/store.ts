@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Syscalls } from '@berth/syscall';
 import { detectFormat, SpooledArchive, spoolStream, type ImagePlan } from './archive.js';
@@ -33,6 +34,7 @@ export class LayerStore {
   /** What `open` cleaned up and found. */
   readonly startupReport: ReconcileReport;
   private readonly meta: Metadata;
+  private readonly removals = new Set<Promise<void>>();
 
   private constructor(readonly root: string, private readonly sys: Syscalls, readonly driver: Driver) {
     for (const d of ['layers', 'containers', 'l', 'tmp']) mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
@@ -155,12 +157,31 @@ export class LayerStore {
     return out;
   }
 
-  private discard(dir: string, parent: string, link?: string): void {
+  /**
+   * Takes a directory out of sight at once (one rename), then deletes it;
+   * with `background`, off the caller's path (removing a container's layers
+   * was a third of a launch's main-thread cost). A crash leaves a `.del-*`
+   * directory, which `reconcile` removes at the next start; `idle()` waits
+   * for pending deletions.
+   */
+  private discard(dir: string, parent: string, link?: string, background = false): void {
     if (link) rmSync(link, { force: true });
     if (!existsSync(dir)) return;
     const trash = join(parent, `.del-${randomSuffix()}`);
     renameSync(dir, trash);
-    rmSync(trash, { recursive: true, force: true });
+    if (!background) {
+      rmSync(trash, { recursive: true, force: true });
+      return;
+    }
+    const removal = rm(trash, { recursive: true, force: true })
+      .catch(() => undefined) // left for reconcile
+      .finally(() => this.removals.delete(removal));
+    this.removals.add(removal);
+  }
+
+  /** Resolves when every directory removed so far is gone from disk. */
+  async idle(): Promise<void> {
+    while (this.removals.size > 0) await Promise.all(this.removals);
   }
 
   // ---- import ------------------------------------------------------------
@@ -325,13 +346,14 @@ export class LayerStore {
    * container namespaces; one still visible here under the directory would
    * make rm -rf delete through it, so that is refused.
    */
-  removeContainer(containerId: string): void {
+  /** Removes a container's layer directories; `background` deletes them after returning (see `idle`). */
+  removeContainer(containerId: string, opts: { background?: boolean } = {}): void {
     if (!this.meta.container(containerId)) throw new NoSuchContainerError(containerId);
     const dir = this.containerDir(containerId);
     const busy = mountPointsUnder(dir)[0];
     if (busy !== undefined) throw new ContainerBusyError(containerId, busy);
     this.meta.deleteContainer(containerId);
-    this.discard(dir, join(this.root, 'containers'));
+    this.discard(dir, join(this.root, 'containers'), undefined, opts.background === true);
   }
 
   // ---- housekeeping ---------------------------------------------------------

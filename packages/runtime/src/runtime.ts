@@ -142,9 +142,13 @@ export class Runtime {
 
   /**
    * Releases what a removed container held: its volume references, its
-   * anonymous volumes when asked (`--rm`, `rm -v`), its layer directories.
+   * anonymous volumes when asked (`--rm`, `rm -v`), its cgroup, its layer
+   * directories. Everything but the directories is done on return; they are
+   * renamed out of sight at once and deleted in the background, and the
+   * promise resolves when they are gone (await it for Docker's `rm`
+   * semantics, or not, to overlap the deletion with the next launch).
    */
-  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes: readonly string[]; removeLayers?: boolean }): void {
+  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes: readonly string[]; removeLayers?: boolean }): Promise<void> {
     const { layers, volumes } = this.options;
     volumes.releaseAll(id);
     if (opts.removeAnonymousVolumes) {
@@ -152,11 +156,13 @@ export class Runtime {
         try { volumes.remove(name); } catch { /* shared through --volumes-from, or already gone */ }
       }
     }
-    if (opts.removeLayers !== false) {
-      try { layers.removeContainer(id); } catch { /* never prepared */ }
-    }
     const cgroup = this.cgroups.fromPaths(this.cgroups.pathsFor(id).filter((p) => existsSync(p)));
     this.cgroups.remove(cgroup);
+    if (opts.removeLayers === false) return Promise.resolve();
+    try {
+      layers.removeContainer(id, { background: true });
+    } catch { /* never prepared */ }
+    return layers.idle();
   }
 
   async close(): Promise<void> {
