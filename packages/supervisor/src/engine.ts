@@ -5,80 +5,13 @@
  * (@berth/runtime), `LayerStore` (@berth/layers) and `VolumeStore`
  * (@berth/volumes); `Supervisor.start` wires them.
  *
- * The launch contract types mirror `@berth/runtime`'s runtime-types.ts
- * (structurally identical, so the real Runtime satisfies `ContainerEngine`).
+ * The launch contract types are `@berth/runtime`'s own.
  */
+import type {
+  ContainerConfig, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StdioFds,
+} from '@berth/runtime';
 
-export interface ContainerConfig {
-  Cmd?: string[] | null;
-  Entrypoint?: string[] | null;
-  Env?: string[] | null;
-  WorkingDir?: string | null;
-  User?: string | null;
-  Hostname?: string | null;
-  Volumes?: Record<string, object> | null;
-  Labels?: Record<string, string> | null;
-  Image?: string;
-  Tty?: boolean;
-  OpenStdin?: boolean;
-  [key: string]: unknown;
-}
-
-export interface HostConfig {
-  Binds?: string[] | null;
-  Mounts?: unknown[] | null;
-  Tmpfs?: Record<string, string> | null;
-  VolumesFrom?: string[] | null;
-  ReadonlyRootfs?: boolean;
-  NetworkMode?: string;
-  AutoRemove?: boolean;
-  [key: string]: unknown;
-}
-
-export interface StdioFds {
-  stdin?: number;
-  stdout: number;
-  stderr: number;
-}
-
-export interface MountPoint {
-  Type: 'bind' | 'volume' | 'tmpfs';
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
-}
-
-export interface StartRequest {
-  id: string;
-  image: string;
-  config: ContainerConfig;
-  hostConfig: HostConfig;
-  stdio: StdioFds;
-  statusPath: string;
-  volumesFrom?: (ref: string) => MountPoint[];
-  /** The mounts of the container's previous run (a restart keeps its anonymous volumes). */
-  previousMounts?: MountPoint[];
-}
-
-export interface ExitStatus {
-  exitCode: number;
-  signal?: string;
-  error?: string;
-  oomKilled: boolean;
-}
-
-export interface StartedContainer {
-  id: string;
-  pid: number;
-  startTime: number;
-  mounts: MountPoint[];
-  anonymousVolumes: string[];
-  exited: Promise<ExitStatus>;
-}
+export type { ContainerConfig, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StdioFds };
 
 /** The launcher: `Runtime` from @berth/runtime. */
 export interface ContainerEngine {
