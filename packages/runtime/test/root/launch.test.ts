@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Cgroups } from '@berth/runtime';
 import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
 import { openTestEnv, type TestEnv } from '../../../../tools/testing/runtime-env.js';
 
@@ -129,6 +130,32 @@ describeRoot('the launch: volumes, binds and isolation on the real kernel', () =
     // The shell's own fds only: stdin, stdout, stderr, and the one ls opens to list them.
     const r = await env.run(['sh', '-c', 'ls /proc/self/fd | tr "\\n" " "']);
     expect(r.output.trim().split(' ').map(Number).filter((fd) => fd > 3)).toEqual([]);
+  });
+
+  it('stops a fork bomb at --pids-limit and kills a memory hog at --memory', async () => {
+    const bomb = await env.run(['sh', '-c', 'i=0; while [ $i -lt 100 ]; do sleep 5 & i=$((i+1)); done 2>/dev/null; ls /proc | grep -cE "^[0-9]+$"'],
+      { PidsLimit: 20 });
+    expect(Number(bomb.output.trim())).toBeLessThanOrEqual(20);
+    const hog = await env.run(['sh', '-c', 'head -c 200m /dev/zero | tail > /dev/null'], { Memory: 32 * 1024 * 1024, MemorySwap: 32 * 1024 * 1024 });
+    expect(hog.status.oomKilled).toBe(true);
+    // The cgroups made for the limits are gone with the containers.
+    const cgroups = Cgroups.detect();
+    expect([...cgroups.pathsFor(bomb.started.id), ...cgroups.pathsFor(hog.started.id)].filter((p) => existsSync(p))).toEqual([]);
+  });
+
+  it('mounts a tmpfs-backed volume (driver options) in berth\'s namespace, never on the host', async () => {
+    const start = hostMountTable();
+    const mount = { Type: 'volume', Source: 'tmpvol', Target: '/t',
+      VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' } } } };
+    const r = await env.run(['sh', '-c', [
+      'dd if=/dev/zero of=/t/a bs=1k count=512 2>/dev/null && echo fits',
+      'dd if=/dev/zero of=/t/b bs=1k count=1024 2>/dev/null || echo full',
+      'grep " /t " /proc/mounts | cut -d" " -f3',
+    ].join('; ')], { Mounts: [mount] });
+    expect(r.output).toBe('fits\nfull\ntmpfs\n');
+    expect(hostMountTable()).toBe(start);
+    // The data never reached the volume directory on the host's disk.
+    expect(readdirSync(join(env.root, 'volumes', 'tmpvol', '_data'))).toEqual([]);
   });
 
   it('reports a missing command as 127 and a non-executable one as 126', async () => {
