@@ -29,6 +29,8 @@ export type MountSpecErrorCode =
   | 'invalid-api-field'
   /** `--mount type=bind` whose source is missing, without `bind-create-src` (raised by the executor). */
   | 'bind-source-missing'
+  /** A shared or slave bind whose source is not on a shared (or slave) mount. */
+  | 'bind-propagation'
   /** A form Docker accepts that berth does not implement (image mounts). */
   | 'unsupported';
 
@@ -52,6 +54,15 @@ export class BindSourceMissingError extends MountSpecError {
 
   constructor(readonly source: string) {
     super('bind-source-missing', `invalid mount config for type "bind": bind source path does not exist: ${source}`, source);
+  }
+}
+
+/** Docker's check that a shared/slave bind can propagate at all (moby's ensureShared / ensureSharedOrSlave). */
+export class BindPropagationError extends MountSpecError {
+  override readonly name: string = 'BindPropagationError';
+
+  constructor(message: string, readonly source: string) {
+    super('bind-propagation', message, source);
   }
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LinuxSyscalls, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult } from '@berth/syscall';
@@ -7,6 +7,7 @@ import type { VolumeStore } from '@berth/volumes';
 import { Cgroups } from './cgroups/index.js';
 import { LaunchPool } from './executor/pool.js';
 import { BindSourceMissingError } from './errors.js';
+import { checkBindPropagation } from './propagation.js';
 import { planLaunch, type ResolvedMount } from './plan/index.js';
 import { resolveMounts, type MountSpec } from './spec/index.js';
 import { processStartTime, readStatusFile, signalName, statusFromWait } from './status.js';
@@ -207,6 +208,9 @@ export class Runtime {
         if (!spec.createSource) throw new BindSourceMissingError(spec.source);
         mkdirSync(spec.source, { recursive: true, mode: 0o755 });
         stat = statSync(spec.source);
+      }
+      if (spec.propagation !== 'rprivate' && spec.propagation !== 'private') {
+        checkBindPropagation(realpathSync(spec.source), spec.propagation, readFileSync('/proc/self/mountinfo', 'utf8'));
       }
       return { spec, source: spec.source, sourceIsFile: !stat.isDirectory(), anonymous: false };
     }

@@ -1,7 +1,7 @@
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import {
   AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MOUNT_ATTR_RDONLY, MOVE_MOUNT_F_EMPTY_PATH,
-  MOVE_MOUNT_T_EMPTY_PATH, MS_BIND, MS_PRIVATE, MS_REC, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLOEXEC,
+  MOVE_MOUNT_T_EMPTY_PATH, MS_BIND, MS_PRIVATE, MS_REC, MS_SLAVE, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLOEXEC,
   OPEN_TREE_CLONE, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, type Syscalls,
 } from '@berth/syscall';
 import { copyTree } from '@berth/volumes';
@@ -23,7 +23,11 @@ import { RootResolver, fdPath } from './resolve.js';
 export function buildContainerTree(sys: Syscalls, plan: LaunchPlan, berthNamespaceFd: number): void {
   sys.setns(berthNamespaceFd, CLONE_NEWNS);
   sys.unshare(plan.namespaces);
-  sys.mount(null, '/', null, MS_REC | MS_PRIVATE, null);
+  // Private, as Docker's rprivate; a slave of the host instead when a bind
+  // asks for slave or shared propagation, so that its source's host mounts
+  // still reach it (nothing propagates back: berth's namespace is a slave).
+  const propagates = plan.mounts.some((m) => m.kind === 'bind' && m.propagation !== MS_PRIVATE);
+  sys.mount(null, '/', null, MS_REC | (propagates ? MS_SLAVE : MS_PRIVATE), null);
   const { rootfs } = plan;
   if (rootfs.type === 'bind') sys.mount(rootfs.source, rootfs.target, null, MS_BIND | MS_REC, null);
   else sys.mount(rootfs.source, rootfs.target, rootfs.type, 0, rootfs.options.join(','));

@@ -158,6 +158,16 @@ describeRoot('the launch: volumes, binds and isolation on the real kernel', () =
     expect(readdirSync(join(env.root, 'volumes', 'tmpvol', '_data'))).toEqual([]);
   });
 
+  it('refuses a shared bind whose source is not on a shared mount, with Docker\'s message', async () => {
+    const shared = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+      .some((l) => /shared:/.test(l) && ['/', '/tmp'].includes(l.split(' ')[4] ?? ''));
+    if (shared) {
+      console.warn('skipping the not-shared case: / or /tmp is a shared mount on this host');
+      return;
+    }
+    await expect(env.run(['true'], { Binds: [`${host}:/h:rshared`] })).rejects.toThrow(/is mounted on .* but it is not a shared mount/);
+  });
+
   it('reports a missing command as 127 and a non-executable one as 126', async () => {
     const missing = await env.run(['no-such-command']);
     expect(missing.status.exitCode).toBe(127);
