@@ -1,7 +1,6 @@
 /** The progress bar shown while an archive streams to the daemon (stderr, only on a terminal). */
 import { Transform } from 'node:stream';
 import type { Readable, Writable } from 'node:stream';
-import { Presets, SingleBar } from 'cli-progress';
 import { humanSize } from './format/size.js';
 
 export interface CountingStream {
@@ -15,7 +14,9 @@ export interface CountingStream {
  * Wraps `source` so every byte sent is counted and shown: `bytes sent of
  * file size` when the size is known, bytes alone for stdin.
  */
-export function withProgress(source: Readable, total: number | undefined, err: Writable, label: string): CountingStream {
+export async function withProgress(source: Readable, total: number | undefined, err: Writable, label: string): Promise<CountingStream> {
+  // Loaded here, not at start-up: every other command would pay for it.
+  const { Presets, SingleBar } = await import('cli-progress');
   const known = total !== undefined && total > 0;
   const bar = new SingleBar(
     {

@@ -15,7 +15,7 @@ import { enc } from './common.js';
 export async function imageImport(ctx: Context, file: string, ref: string | undefined): Promise<number> {
   const source = openArchive(ctx, file);
   const client = await ctx.client();
-  const counted = withProgress(source.stream, source.size, ctx.err, 'Loading');
+  const counted = await withProgress(source.stream, source.size, ctx.err, 'Loading');
   let res;
   try {
     res = await client.stream('POST', '/images/load', {

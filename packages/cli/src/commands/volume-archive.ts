@@ -19,7 +19,7 @@ export async function volumeExport(ctx: Context, name: string, opts: { output?: 
 export async function volumeImport(ctx: Context, name: string, file: string): Promise<number> {
   const source = openArchive(ctx, file);
   const client = await ctx.client();
-  const counted = withProgress(source.stream, source.size, ctx.err, `Importing into ${name}`);
+  const counted = await withProgress(source.stream, source.size, ctx.err, `Importing into ${name}`);
   try {
     await client.request('POST', `/berth/volumes/${enc(name)}/import`, {
       headers: { 'Content-Type': 'application/x-tar' },
