@@ -29,6 +29,8 @@ export class Executor {
     private readonly namespaces: Namespaces,
     private readonly home: SavedNamespaces,
     private readonly devNull: number,
+    /** A network namespace prepared ahead (consumed by this launch), if any. */
+    private readonly spareNetFd?: number,
   ) {}
 
   launch(task: LaunchTask): LaunchStarted {
@@ -37,7 +39,7 @@ export class Executor {
     let spawned: Spawned | undefined;
     let failure: unknown;
     try {
-      buildContainerTree(this.sys, plan, task.berthNamespaceFd);
+      buildContainerTree(this.sys, plan, task.berthNamespaceFd, this.spareNetFd);
       spawned = this.spawnInit(plan, task);
     } catch (error) {
       failure = error;

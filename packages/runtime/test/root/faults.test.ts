@@ -40,9 +40,10 @@ describeRoot('faults injected into a launch', () => {
 
   it('retires a worker that cannot return to the host namespaces, without losing the container it started before', async () => {
     const long = await env.start(['sh', '-c', 'sleep 1; exit 7']);
-    // setns #1 enters berth's namespace; #2 is the first restore: make it fail.
+    // setns #1 enters berth's namespace, #2 the prepared network namespace
+    // (when the worker has one ready); #3 is always one of the restores.
     const req = request(['true']);
-    await expect(env.runtime.start(req, { fault: { failAt: 2, errno: 'EPERM', only: 'setns' } })).rejects.toThrow(/retired/);
+    await expect(env.runtime.start(req, { fault: { failAt: 3, errno: 'EPERM', only: 'setns' } })).rejects.toThrow(/retired/);
     env.runtime.cleanup(req.id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
     // The container started by the retired worker is still watched, and its real status read.
     const status = await long.started.exited;

@@ -70,6 +70,17 @@ describe('buildContainerTree: the exact kernel call sequence of a plan', () => {
     expect(rec.names()).not.toContain('socket');
   });
 
+  it('joins a network namespace prepared ahead instead of making one, and leaves its loopback alone', () => {
+    const rec = new RecordingSyscalls();
+    buildContainerTree(rec.syscalls, plan([]), 7, 99);
+    expect(rec.calls.slice(0, 3)).toEqual([
+      { name: 'setns', args: [7, CLONE_NEWNS] },
+      { name: 'unshare', args: [CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC] },
+      { name: 'setns', args: [99, CLONE_NEWNET] },
+    ]);
+    expect(rec.names()).not.toContain('socket');
+  });
+
   it('stops at the first failing call and closes what it opened', () => {
     const rec = new RecordingSyscalls().failNext('moveMount', 'EBUSY');
     expect(() => buildContainerTree(rec.syscalls, plan(['data:/data:nocopy']), 7)).toThrow(/failed to moveMount.*EBUSY/);
