@@ -93,4 +93,8 @@ export interface VolumeService {
   /** Ids of the containers holding a reference to the volume. */
   usedBy?(name: string): string[];
   reconcileReferences?(liveIds: ReadonlySet<string>): unknown;
+  /** berth's extensions (`/berth/volumes/...`): a volume's content as a tar stream, filled from one, copied. */
+  exportTar?(name: string): NodeJS.ReadableStream;
+  importTar?(name: string, archive: NodeJS.ReadableStream): Promise<unknown>;
+  clone?(source: string, target: string): VolumeView | Promise<VolumeView>;
 }

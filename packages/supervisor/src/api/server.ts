@@ -10,11 +10,13 @@ import { imageRoutes } from './image-routes.js';
 import { Router } from './router.js';
 import { systemRoutes } from './system-routes.js';
 import { volumeRoutes } from './volume-routes.js';
+import { volumeArchiveRoutes } from './volume-archive-routes.js';
 
 export function buildRouter(deps: ApiDeps): Router {
   const r = new Router();
   systemRoutes(r, deps);
   volumeRoutes(r, deps);
+  volumeArchiveRoutes(r, deps);
   containerRoutes(r, deps);
   imageRoutes(r, deps);
   return r;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,5 +177,30 @@ describe('Docker API over a unix socket (dockerode, fake engine, real volume sto
     volumes.release('dfvol', c.id);
     await c.remove();
     await docker.getVolume('dfvol').remove();
+  });
+
+  it('berth volume export, import and clone: a tar round trip through the API, refusals as 4xx', async () => {
+    await docker.createVolume({ Name: 'src-vol' });
+    const dir = (await docker.getVolume('src-vol').inspect()).Mountpoint;
+    writeFileSync(join(dir, 'hello.txt'), 'hello from a volume\n');
+    const exported = await raw(socketPath, 'GET', '/berth/volumes/src-vol/export');
+    expect(exported.status).toBe(200);
+    expect(exported.headers['content-type']).toBe('application/x-tar');
+    const imported = await raw(socketPath, 'POST', '/berth/volumes/dst-vol/import', exported.body.toString('latin1'), { 'Content-Type': 'application/x-tar' });
+    expect(imported.status).toBe(200);
+    const dst = (await docker.getVolume('dst-vol').inspect()).Mountpoint;
+    expect(readFileSync(join(dst, 'hello.txt'), 'utf8')).toBe('hello from a volume\n');
+    const cloned = await raw(socketPath, 'POST', '/berth/volumes/src-vol/clone?to=copy-vol');
+    expect(cloned.status).toBe(201);
+    expect(JSON.parse(cloned.body.toString())).toMatchObject({ Name: 'copy-vol', Driver: 'local' });
+    expect(readFileSync(join((await docker.getVolume('copy-vol').inspect()).Mountpoint, 'hello.txt'), 'utf8')).toBe('hello from a volume\n');
+    // Refusals: a missing volume, a non-empty target, garbage instead of a tar.
+    expect((await raw(socketPath, 'GET', '/berth/volumes/nope/export')).status).toBe(404);
+    expect((await raw(socketPath, 'POST', '/berth/volumes/dst-vol/import', exported.body.toString('latin1'))).status).toBeGreaterThanOrEqual(400);
+    const garbage = await raw(socketPath, 'POST', '/berth/volumes/garbage-vol/import', 'this is not a tar archive at all'.repeat(40));
+    expect(garbage.status).toBe(400);
+    expect(JSON.parse(garbage.body.toString()).message).toMatch(/.+/);
+    expect((await raw(socketPath, 'POST', '/berth/volumes/src-vol/clone')).status).toBe(400);
+    for (const v of ['src-vol', 'dst-vol', 'copy-vol']) await docker.getVolume(v).remove();
   });
 });
