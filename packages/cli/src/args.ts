@@ -65,7 +65,8 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
 
   program.command('daemon').description('run the supervisor in the foreground')
     .option('--workers <n>', 'worker pool size')
-    .action((o: { workers?: string }) => dispatch((ctx) => daemon(ctx, o)));
+    .option('--storage-driver <driver>', 'overlay (default) or vfs: full copies, where overlay cannot be mounted')
+    .action((o: { workers?: string; storageDriver?: string }) => dispatch((ctx) => daemon(ctx, o)));
 
   containerFlags(program.command('run').description('create and start a container').option('-d, --detach', 'run in the background and print the container id'))
     .action((image: string, command: string[], o: CreateFlags) => dispatch((ctx) => run(ctx, image, command, o)));

@@ -15,6 +15,8 @@ export interface SupervisorOptions {
   socketPath: string;
   workers?: number;
   cgroupParent?: string;
+  /** The layer store's driver: overlay (default) or vfs (full copies, for filesystems overlay cannot use). */
+  storageDriver?: 'overlay' | 'vfs';
 }
 
 /** The parts a Supervisor runs on; `Supervisor.start` makes the real ones, tests may pass their own. */
@@ -54,7 +56,7 @@ export async function openRealParts(opts: SupervisorOptions, syscalls: Syscalls 
   const Runtime = await load<{ open(o: object): Promise<ContainerEngine> }>('@berth/runtime', 'Runtime');
   // One namespace for volumes and launches; the supervisor itself never mounts on the host.
   const ns = PrivateMountNamespace.create(syscalls);
-  const layers = LayerStore.open(opts.root, { syscalls });
+  const layers = LayerStore.open(opts.root, { syscalls, ...(opts.storageDriver ? { driver: opts.storageDriver } : {}) });
   const volumes = VolumeStore.open(opts.root, { syscalls, mountNamespace: ns });
   const engine = await Runtime.open({
     root: opts.root, layers, volumes, syscalls, mountNamespace: ns,

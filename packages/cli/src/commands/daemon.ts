@@ -7,7 +7,7 @@ interface RunningSupervisor {
   close(): Promise<void> | void;
 }
 interface SupervisorClass {
-  start(options: { root: string; socketPath: string; workers?: number }): Promise<RunningSupervisor>;
+  start(options: { root: string; socketPath: string; workers?: number; storageDriver?: 'overlay' | 'vfs' }): Promise<RunningSupervisor>;
 }
 
 /**
@@ -31,14 +31,20 @@ async function loadSupervisor(): Promise<SupervisorClass> {
 }
 
 /** Runs the supervisor in the foreground until SIGINT/SIGTERM. */
-export async function daemon(ctx: Context, opts: { workers?: string }): Promise<number> {
+export async function daemon(ctx: Context, opts: { workers?: string; storageDriver?: string }): Promise<number> {
   const workers = opts.workers === undefined ? undefined : Number(opts.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
     throw new UsageError(`invalid --workers '${opts.workers ?? ''}': use a whole number of at least 1`);
   }
   const Supervisor = await loadSupervisor();
   mkdirSync(path.dirname(ctx.socketPath), { recursive: true, mode: 0o755 });
-  const supervisor = await Supervisor.start({ root: ctx.root, socketPath: ctx.socketPath, ...(workers === undefined ? {} : { workers }) });
+  const driver = opts.storageDriver;
+  if (driver !== undefined && driver !== 'overlay' && driver !== 'vfs') {
+    throw new UsageError(`invalid --storage-driver '${driver}': use overlay or vfs`);
+  }
+  const supervisor = await Supervisor.start({
+    root: ctx.root, socketPath: ctx.socketPath, ...(workers === undefined ? {} : { workers }), ...(driver ? { storageDriver: driver } : {}),
+  });
   ctx.err.write(`berth daemon: listening on unix://${ctx.socketPath} (root ${ctx.root})\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
