@@ -225,7 +225,15 @@ export class LayerStore {
     const tmp = join(this.root, 'layers', `.tmp-${randomSuffix()}`);
     const total = statSync(file).size;
     const onBytes = (done: number): void => opts.onProgress?.({ layer: 0, layers: 1, bytesDone: done, bytesTotal: total, phase: 'extract' });
-    const { diffId, size } = await applyLayer(file, join(tmp, 'diff'), { syscalls: this.sys, onBytes, what: 'the root filesystem tar' });
+    let unpacked: { diffId: string; size: number };
+    try {
+      unpacked = await applyLayer(file, join(tmp, 'diff'), { syscalls: this.sys, onBytes, what: 'the root filesystem tar' });
+    } catch (error) {
+      // Not staged yet (its id is known only once unpacked): remove it here.
+      rmSync(tmp, { recursive: true, force: true });
+      throw error;
+    }
+    const { diffId, size } = unpacked;
     const [id] = chainIds([diffId]);
     if (id === undefined) throw new InvalidArchiveError('no layer');
     if (this.meta.layer(id)) rmSync(tmp, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LinuxSyscalls, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult } from '@berth/syscall';
 import type { ImageRecord, LayerStore } from '@berth/layers';
-import type { VolumeStore } from '@berth/volumes';
+import { ANONYMOUS_LABEL, resolveSubpath, type VolumeStore } from '@berth/volumes';
 import { Cgroups } from './cgroups/index.js';
 import { LaunchPool } from './executor/pool.js';
 import { BindSourceMissingError } from './errors.js';
@@ -151,9 +151,12 @@ export class Runtime {
    */
   cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes: readonly string[]; removeLayers?: boolean }): Promise<void> {
     const { layers, volumes } = this.options;
-    volumes.releaseAll(id);
+    const released = volumes.releaseAll(id);
     if (opts.removeAnonymousVolumes) {
-      for (const name of opts.anonymousVolumes) {
+      // The anonymous volumes it still held count too: a supervisor killed in
+      // the middle of a start may never have recorded them.
+      const held = released.filter((name) => volumes.find(name)?.Labels[ANONYMOUS_LABEL] !== undefined);
+      for (const name of new Set([...opts.anonymousVolumes, ...held])) {
         try { volumes.remove(name); } catch { /* shared through --volumes-from, or already gone */ }
       }
     }
@@ -200,6 +203,12 @@ export class Runtime {
       }
       const { dataDir } = volumes.acquire(name, req.id);
       acquired.push(name);
+      if (spec.subpath !== undefined) {
+        // Refused here with the volume store's clear errors (a container may
+        // have planted a symlink); the worker resolves it again, race-free,
+        // from an fd on the volume.
+        this.sys.close(resolveSubpath(dataDir, spec.subpath, this.sys).fd);
+      }
       return { spec, source: dataDir, volumeName: name, sourceIsFile: false, anonymous: spec.anonymous };
     }
     if (spec.type === 'bind') {

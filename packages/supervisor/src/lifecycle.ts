@@ -181,7 +181,9 @@ export class Lifecycle {
     // Only after the exit is recorded: until then a restarted supervisor may need them.
     removeRawOutput(containerPaths(this.o.root, id));
     this.fire(id, ['not-running', 'next-exit'], rec.exitCode);
-    if (rec.autoRemove) {
+    // A removal already under way (`rm -f`) waits for this exit to finish: it
+    // does the auto-removal itself, and awaiting it here would deadlock.
+    if (rec.autoRemove && !this.removals.has(id)) {
       try {
         await this.remove(id, { force: true, removeVolumes: true });
       } catch (err) {

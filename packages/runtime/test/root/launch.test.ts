@@ -69,6 +69,16 @@ describeRoot('the launch: volumes, binds and isolation on the real kernel', () =
     }
   });
 
+  it('removes the anonymous volumes a container held even when the caller lost track of them', async () => {
+    const c = await env.start(['true'], {}, { Volumes: { '/anon': {} } });
+    await c.started.exited;
+    const [name] = c.started.anonymousVolumes;
+    expect(env.volumes.find(name!)).toBeDefined();
+    // As after a supervisor crash mid-start: no record of the volume's name.
+    await env.runtime.cleanup(c.id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
+    expect(env.volumes.find(name!)).toBeUndefined();
+  });
+
   it('copies image content into an empty volume, and not with nocopy', async () => {
     const copied = await env.run(['cat', '/etc/hostname'], { Mounts: [{ Type: 'volume', Source: 'cu', Target: '/etc' }] });
     expect(copied.output).toBe('busybox\n');

@@ -1,0 +1,111 @@
+/**
+ * Reads a berth root from the outside, the way an auditor would: the three
+ * SQLite databases (read-only) and the directories they describe, and says
+ * where they disagree. Used between crashes, so it never writes.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+export interface BerthState {
+  volumes: string[];
+  /** volume name -> container ids holding a reference. */
+  refs: Map<string, string[]>;
+  layers: string[];
+  layerContainers: string[];
+  images: string[];
+  /** supervisor container id -> state. */
+  containers: Map<string, string>;
+  dirs: { volumes: string[]; layers: string[]; containers: string[]; supervisor: string[] };
+  volumesWithoutData: string[];
+  /** `PRAGMA integrity_check` of each database ('ok' when sound). */
+  integrity: Record<string, string>;
+}
+
+function readDb<T>(file: string, fn: (db: InstanceType<typeof Database>) => T): T | undefined {
+  if (!existsSync(file)) return undefined;
+  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+const list = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).sort() : []);
+const col = (db: InstanceType<typeof Database>, sql: string): string[] =>
+  (db.prepare(sql).all() as Record<string, string>[]).map((r) => Object.values(r)[0] as string).sort();
+
+export function readBerthState(root: string): BerthState {
+  const integrity: Record<string, string> = {};
+  const check = (name: string, db: InstanceType<typeof Database>): void => {
+    integrity[name] = String(db.pragma('integrity_check', { simple: true }));
+  };
+  const vol = readDb(join(root, 'volumes', 'metadata.db'), (db) => {
+    check('volumes', db);
+    const refs = new Map<string, string[]>();
+    for (const r of db.prepare('SELECT volume, container FROM refs ORDER BY volume, container').all() as { volume: string; container: string }[]) {
+      refs.set(r.volume, [...(refs.get(r.volume) ?? []), r.container]);
+    }
+    return { names: col(db, 'SELECT name FROM volumes'), refs };
+  });
+  const lay = readDb(join(root, 'metadata.db'), (db) => {
+    check('layers', db);
+    return { layers: col(db, 'SELECT id FROM layers'), containers: col(db, 'SELECT id FROM containers'), images: col(db, 'SELECT id FROM images') };
+  });
+  const sup = readDb(join(root, 'supervisor.db'), (db) => {
+    check('supervisor', db);
+    return new Map((db.prepare('SELECT id, state FROM containers').all() as { id: string; state: string }[]).map((r) => [r.id, r.state]));
+  });
+  const volumeDirs = list(join(root, 'volumes')).filter((n) => !n.startsWith('metadata.db'));
+  return {
+    volumesWithoutData: volumeDirs.filter((n) => !existsSync(join(root, 'volumes', n, '_data'))),
+    volumes: vol?.names ?? [],
+    refs: vol?.refs ?? new Map(),
+    layers: lay?.layers ?? [],
+    layerContainers: lay?.containers ?? [],
+    images: lay?.images ?? [],
+    containers: sup ?? new Map(),
+    dirs: {
+      volumes: volumeDirs,
+      layers: list(join(root, 'layers')),
+      containers: list(join(root, 'containers')),
+      supervisor: list(join(root, 'supervisor')),
+    },
+    integrity,
+  };
+}
+
+const minus = (a: readonly string[], b: readonly string[]): string[] => a.filter((x) => !b.includes(x));
+
+/**
+ * Every disagreement between metadata and disk, as readable strings (empty
+ * when consistent). Run while nothing is in flight: a temporary directory
+ * then means a crash left one behind that the restart's reconcile missed.
+ */
+export function inconsistencies(s: BerthState): string[] {
+  const out: string[] = [];
+  for (const [db, result] of Object.entries(s.integrity)) if (result !== 'ok') out.push(`${db} database: integrity_check says ${result}`);
+  for (const n of minus(s.dirs.volumes, s.volumes)) out.push(`volumes/${n}: a directory without metadata (orphan)`);
+  for (const n of minus(s.volumes, s.dirs.volumes)) out.push(`volume ${n}: metadata without a directory`);
+  for (const n of s.volumesWithoutData) out.push(`volumes/${n}: no _data directory`);
+  for (const n of minus(s.dirs.layers, s.layers)) out.push(`layers/${n}: a directory without metadata (orphan)`);
+  for (const n of minus(s.layers, s.dirs.layers)) out.push(`layer ${n}: metadata without a directory`);
+  for (const n of minus(s.dirs.containers, s.layerContainers)) out.push(`containers/${n}: a directory without metadata (orphan)`);
+  for (const n of minus(s.layerContainers, s.dirs.containers)) out.push(`container layer ${n}: metadata without a directory`);
+  const supervised = [...s.containers.keys()];
+  for (const n of minus(s.layerContainers, supervised)) out.push(`container layer ${n}: no container record in the supervisor (leaked)`);
+  for (const n of minus(s.dirs.supervisor, supervised)) out.push(`supervisor/${n}: a directory without a container record (orphan)`);
+  for (const [id, state] of s.containers) {
+    if (state !== 'created' && !s.layerContainers.includes(id)) out.push(`container ${id} (${state}): has run but has no layer record`);
+    if (state === 'removing' || state === 'dead') out.push(`container ${id}: left in state ${state}`);
+  }
+  for (const [volume, holders] of s.refs) {
+    if (!s.volumes.includes(volume)) out.push(`volume ${volume}: references without a volume`);
+    for (const c of minus(holders, supervised)) out.push(`volume ${volume}: referenced by container ${c}, which does not exist`);
+  }
+  return out;
+}
+
+/** 64 hex characters: the name Docker (and berth) gives an anonymous volume. */
+export const isAnonymousName = (name: string): boolean => /^[0-9a-f]{64}$/.test(name);

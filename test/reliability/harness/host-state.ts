@@ -1,0 +1,118 @@
+/**
+ * What a test must leave as it found it: the host's mount table, berth's
+ * cgroups under this process's own cgroups, container processes, and the
+ * sentinel files hostile inputs aim at.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join, posix } from 'node:path';
+
+export function hostMountTable(): string {
+  return readFileSync('/proc/self/mountinfo', 'utf8');
+}
+
+/** Mount points (field 5 of mountinfo) at or below `dir`, in this process's namespace. */
+export function mountsUnder(dir: string): string[] {
+  return hostMountTable().split('\n').map((l) => l.split(' ')[4]).filter((p): p is string => p !== undefined)
+    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((p) => p === dir || p.startsWith(`${dir}/`));
+}
+
+/**
+ * Every directory below a `berth/` cgroup under this process's cgroups, in
+ * every hierarchy (v1 controllers and v2). A child process (the daemon)
+ * starts in the same cgroups, so its containers' cgroups land here.
+ */
+export function berthCgroups(): string[] {
+  const self = new Map<string, string>();
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (m) self.set(m[1] ?? '', m[2] ?? '/');
+  }
+  const out: string[] = [];
+  for (const line of hostMountTable().split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!left || !right) continue;
+    const fields = left.split(' ');
+    const [fstype, , superOpts = ''] = right.split(' ');
+    const mountRoot = fields[3] ?? '/';
+    const mountPoint = fields[4] ?? '';
+    let key: string | undefined;
+    if (fstype === 'cgroup2') key = '';
+    else if (fstype === 'cgroup') key = [...self.keys()].find((k) => k !== '' && k.split(',').every((c) => superOpts.split(',').includes(c)));
+    if (key === undefined) continue;
+    const path = self.get(key) ?? '/';
+    const rel = mountRoot !== '/' && path.startsWith(mountRoot) ? path.slice(mountRoot.length) : path;
+    const dir = posix.join(mountPoint, rel, 'berth');
+    if (!existsSync(dir)) continue;
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) out.push(join(dir, e.name));
+  }
+  return out.sort();
+}
+
+/** Field 22 of /proc/PID/stat (start time in ticks), or undefined when the process is gone. */
+export function startTimeOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z') return undefined;
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Processes whose command line mentions `needle` (e.g. a test's temp root), excluding zombies. */
+export function processesMentioning(needle: string): { pid: number; cmdline: string }[] {
+  const out: { pid: number; cmdline: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmdline.includes(needle) && startTimeOf(pid) !== undefined) out.push({ pid, cmdline });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+export function openFdCount(pid: number | 'self' = 'self'): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+export function rssBytes(pid: number | 'self' = 'self'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return Number(kb ?? 0) * 1024;
+}
+
+/**
+ * A fingerprint of each path: type, mode, owner, size, content hash (files),
+ * target (symlinks), and the sorted names of directories. Anything an escape
+ * could change shows up as a difference.
+ */
+export function fingerprint(paths: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of paths) {
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    if (!st) {
+      out[p] = 'absent';
+    } else if (st.isSymbolicLink()) {
+      out[p] = `link ${readlinkSync(p)}`;
+    } else if (st.isDirectory()) {
+      out[p] = `dir ${st.mode.toString(8)} ${st.uid}:${st.gid} [${readdirSync(p).sort().join(',')}]`;
+    } else {
+      const hash = st.isFile() ? createHash('sha256').update(readFileSync(p)).digest('hex') : '-';
+      out[p] = `file ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.nlink} ${hash}`;
+    }
+  }
+  return out;
+}
+
+/** Lines added to or removed from the mount table since `before` (empty when identical). */
+export function mountTableChanges(before: string, after = hostMountTable()): string[] {
+  const b = before.split('\n');
+  const a = after.split('\n');
+  return [...a.filter((l) => !b.includes(l)).map((l) => `+ ${l}`), ...b.filter((l) => !a.includes(l)).map((l) => `- ${l}`)];
+}
