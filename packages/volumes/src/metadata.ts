@@ -78,7 +78,10 @@ export class MetadataDb {
   readonly #db: Database.Database;
   readonly #stmts;
 
+  readonly #file: string;
+
   constructor(file: string) {
+    this.#file = file;
     try {
       this.#db = new Database(file, { timeout: 10_000 });
       this.#db.pragma('busy_timeout = 10000');
@@ -131,7 +134,15 @@ export class MetadataDb {
   /** Run `fn` holding SQLite's write lock; any throw rolls everything back. */
   transaction<T>(fn: () => T): T {
     if (this.#db.inTransaction) return fn();
-    return this.#db.transaction(fn).immediate();
+    try {
+      return this.#db.transaction(fn).immediate();
+    } catch (error) {
+      // SQLite rolled back: nothing changed. Say what to do about a full disk.
+      if ((error as { code?: string }).code === 'SQLITE_FULL') {
+        throw new VolumeError('Metadata', `failed to write volume metadata ${this.#file}: the disk is full; nothing was changed, free space and retry`, { cause: error });
+      }
+      throw error;
+    }
   }
 
   get(name: string): VolumeRecord | undefined {
