@@ -6,7 +6,7 @@ import { copyTree } from './copy-tree.js';
 import { hasMountOptions, mountPlanFor, validateDriverOptions } from './driver-options.js';
 import {
   InvalidArchiveError, InvalidVolumeOptionError, NoMountNamespaceError, UnsafePathError, VolumeError,
-  VolumeInUseError, VolumeMountError, VolumeNotEmptyError, VolumeNotFoundError,
+  VolumeInUseError, VolumeMountError, VolumeNotEmptyError, VolumeNotFoundError, isVolumeError,
 } from './errors.js';
 import { listPredicate, prunePredicate } from './filters.js';
 import { assertRealDirInside, isEmptyDir, removeTree, treeSize } from './fs-safe.js';
@@ -32,6 +32,20 @@ function rfc3339(date: Date): string {
 }
 
 /**
+ * A full disk must not stop a restarted supervisor from serving what it
+ * has: the reconcile writes metadata, so it is skipped (and reported) then,
+ * and runs at the next open.
+ */
+function reconcileAtOpen(db: MetadataDb, layout: Layout): ReconcileReport {
+  try {
+    return reconcileVolumes(db, layout);
+  } catch (error) {
+    if (!isVolumeError(error, 'Metadata') || !/disk is full/.test(error.message)) throw error;
+    return { tempsRemoved: [], adopted: [], orphans: [], missingData: [], skipped: error.message };
+  }
+}
+
+/**
  * Docker's local volume driver over a directory tree and a SQLite database.
  *
  * `<root>/volumes/<name>/_data` holds the data; `<root>/volumes/metadata.db`
@@ -54,7 +68,7 @@ export class VolumeStore {
     this.#db = db;
     this.#sys = opts.syscalls;
     this.#ns = opts.mountNamespace;
-    this.openReport = reconcileVolumes(db, layout);
+    this.openReport = reconcileAtOpen(db, layout);
   }
 
   /** Open (creating if needed) the store under `<root>/volumes`, reconciling it. */

@@ -73,6 +73,8 @@ export interface ReconcileReport {
   orphans: string[];
   /** Metadata whose directory is gone; the metadata was dropped (there was no data to lose). */
   missingData: string[];
+  /** Why the reconcile could not run (the disk was full); it runs again at the next open. */
+  skipped?: string;
 }
 
 export interface ImportReport {
