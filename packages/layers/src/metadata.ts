@@ -58,12 +58,16 @@ export function openDatabase(file: string): Db {
     db.close();
     throw new Error(`failed to open layer metadata ${file}: schema version ${current} is newer than this berth (${SCHEMA_VERSION}); upgrade berth`);
   }
-  db.transaction(() => {
-    for (let v = current; v < SCHEMA_VERSION; v++) {
-      db.exec(MIGRATIONS[v] ?? '');
-    }
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  })();
+  // Only when there is something to migrate: an up-to-date store opens
+  // without writing, so it opens on a full disk too.
+  if (current < SCHEMA_VERSION) {
+    db.transaction(() => {
+      for (let v = current; v < SCHEMA_VERSION; v++) {
+        db.exec(MIGRATIONS[v] ?? '');
+      }
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  }
   return db;
 }
 
