@@ -79,6 +79,8 @@ export class MetadataDb {
   readonly #stmts;
 
   readonly #file: string;
+  /** Undo actions of the transaction in progress. */
+  #undo: (() => void)[] | undefined;
 
   constructor(file: string) {
     this.#file = file;
@@ -131,17 +133,34 @@ export class MetadataDb {
     step.immediate();
   }
 
-  /** Run `fn` holding SQLite's write lock; any throw rolls everything back. */
-  transaction<T>(fn: () => T): T {
-    if (this.#db.inTransaction) return fn();
+  /**
+   * Run `fn` holding SQLite's write lock; any throw rolls everything back.
+   * `fn` registers how to undo each change it makes on disk (a rename) with
+   * `onRollback`: if `fn` or the commit fails (a full disk fails the commit
+   * after `fn` returned), those run in reverse, so the directories match
+   * the metadata again.
+   */
+  transaction<T>(fn: (onRollback: (undo: () => void) => void) => T): T {
+    const outer = this.#undo;
+    if (this.#db.inTransaction) return fn((undo) => outer?.push(undo));
+    const undo: (() => void)[] = [];
+    this.#undo = undo;
     try {
-      return this.#db.transaction(fn).immediate();
+      return this.#db.transaction(() => fn((u) => undo.push(u))).immediate();
     } catch (error) {
-      // SQLite rolled back: nothing changed. Say what to do about a full disk.
+      for (const u of undo.reverse()) {
+        try {
+          u();
+        } catch {
+          // Left for the reconcile at the next open to report.
+        }
+      }
       if ((error as { code?: string }).code === 'SQLITE_FULL') {
         throw new VolumeError('Metadata', `failed to write volume metadata ${this.#file}: the disk is full; nothing was changed, free space and retry`, { cause: error });
       }
       throw error;
+    } finally {
+      this.#undo = undefined;
     }
   }
 

@@ -115,7 +115,7 @@ export class VolumeStore {
   }
 
   /** Rename a staged directory into place; inside the caller's transaction. */
-  #place(tmp: string, name: string): void {
+  #place(tmp: string, name: string, onRollback: (undo: () => void) => void): void {
     const final = this.#layout.volumeDir(name);
     if (fs.lstatSync(final, { throwIfNoEntry: false }) !== undefined) {
       // A directory left by a crash between rename and commit: adopt it
@@ -125,6 +125,7 @@ export class VolumeStore {
       return;
     }
     fs.renameSync(tmp, final);
+    onRollback(() => fs.renameSync(final, tmp));
   }
 
   create(opts: CreateVolumeOptions = {}): Volume {
@@ -144,12 +145,12 @@ export class VolumeStore {
     if (existing) return this.#toVolume(existing);
     const tmp = this.#stage();
     try {
-      const record = this.#db.transaction(() => {
+      const record = this.#db.transaction((onRollback) => {
         const raced = this.#db.get(name);
         if (raced) return raced;
         const r: VolumeRecord = { name, driver, createdAt: rfc3339(new Date()), labels, options };
         this.#db.insert(r);
-        this.#place(tmp, name);
+        this.#place(tmp, name, onRollback);
         return r;
       });
       return this.#toVolume(record);
@@ -182,7 +183,7 @@ export class VolumeStore {
    * following a symlink or crossing into another mount.
    */
   remove(name: string, opts: { force?: boolean } = {}): void {
-    const trash = this.#db.transaction(() => {
+    const trash = this.#db.transaction((onRollback) => {
       const r = this.#db.get(name);
       if (!r) {
         if (opts.force) return undefined;
@@ -194,8 +195,10 @@ export class VolumeStore {
       let moved: string | undefined;
       if (fs.lstatSync(dir, { throwIfNoEntry: false }) !== undefined) {
         assertRealDirInside(this.volumesDir, dir, `remove volume ${name}`);
-        moved = this.#layout.temp();
-        fs.renameSync(dir, moved);
+        const to = this.#layout.temp();
+        fs.renameSync(dir, to);
+        onRollback(() => fs.renameSync(to, dir));
+        moved = to;
       }
       this.#db.delete(name);
       return moved;
@@ -402,7 +405,7 @@ export class VolumeStore {
     const tmp = this.#stage();
     try {
       copyTree(srcData, path.join(tmp, '_data'), this.#sys);
-      const record = this.#db.transaction(() => {
+      const record = this.#db.transaction((onRollback) => {
         if (this.#db.get(dst)) throw new VolumeError('AlreadyExists', `failed to clone volume ${src} to ${dst}: volume ${dst} already exists; choose another name`);
         if (fs.lstatSync(this.#layout.volumeDir(dst), { throwIfNoEntry: false }) !== undefined) {
           throw new UnsafePathError(`failed to clone volume ${src} to ${dst}: ${this.#layout.volumeDir(dst)} exists without metadata; run reconcile first`);
@@ -410,6 +413,7 @@ export class VolumeStore {
         const r: VolumeRecord = { name: dst, driver: 'local', createdAt: rfc3339(new Date()), labels, options: {} };
         this.#db.insert(r);
         fs.renameSync(tmp, this.#layout.volumeDir(dst));
+        onRollback(() => fs.renameSync(this.#layout.volumeDir(dst), tmp));
         return r;
       });
       return this.#toVolume(record);
