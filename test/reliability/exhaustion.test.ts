@@ -51,7 +51,7 @@ describeRoot(`resource exhaustion: a ${SIZE_MB} MB root filled up`, () => {
   });
 
   it('a volume import larger than the disk fails with a clear ENOSPC error and leaves no volume or staging behind', () => {
-    expect(out.importError).toMatch(/failed to import into volume big: .*ENOSPC: no space left on device/);
+    expect(out.importError).toMatch(/^NoSpace failed to import into volume big: no space left on device; nothing was imported, free space and retry/);
     expect(out.afterImport.volumes).toEqual([]);
     expect(out.afterImport.entries.filter((e) => !e.startsWith('metadata.db'))).toEqual([]);
   });

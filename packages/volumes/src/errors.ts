@@ -17,7 +17,9 @@ export type VolumeErrorCode =
   | 'InvalidArchive'
   | 'MountFailed'
   | 'NoMountNamespace'
-  | 'Metadata';
+  | 'Metadata'
+  /** The disk filled up during the operation; nothing was changed. */
+  | 'NoSpace';
 
 export class VolumeError extends Error {
   override readonly name: string = 'VolumeError';

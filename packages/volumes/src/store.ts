@@ -368,6 +368,11 @@ export class VolumeStore {
       try {
         ({ entries } = await extractTree(staging, input, this.#sys));
       } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOSPC' || code === 'EDQUOT') {
+          // Not the archive's fault: say so, or the API would answer 400.
+          throw new VolumeError('NoSpace', `failed to import into volume ${name}: no space left on device; nothing was imported, free space and retry`, { cause: error });
+        }
         const reason = error instanceof ArchiveRejection ? error.message : `the archive could not be read: ${(error as Error).message}`;
         throw new InvalidArchiveError(name, reason, { cause: error });
       }
