@@ -1,40 +1,8 @@
-import { type BigIntStats, lstatSync, readdirSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
+import { treeSize } from '@berth/volumes';
 import type { ContainerRecord } from './container-store.js';
 import type { ImageService, ImageView, VolumeService, VolumeView } from './engine.js';
-
-/** Bytes under a directory, as `du` counts them for `system df` (hardlinks once, unreadable entries skipped). */
-export function treeSize(root: string): number {
-  const seen = new Set<string>();
-  let size = 0;
-  const walk = (dir: string): void => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const child = join(dir, name);
-      let st: BigIntStats;
-      try {
-        st = lstatSync(child, { bigint: true });
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) {
-        walk(child);
-        continue;
-      }
-      const key = `${st.dev}:${st.ino}`;
-      if (st.size === 0n || seen.has(key)) continue;
-      seen.add(key);
-      size += Number(st.size);
-    }
-  };
-  walk(root);
-  return size;
-}
 
 interface VolumeUsageEntry {
   name: string;
