@@ -1,9 +1,9 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LinuxSyscalls, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult } from '@berth/syscall';
 import type { ImageRecord, LayerStore } from '@berth/layers';
-import { ANONYMOUS_LABEL, resolveSubpath, type VolumeStore } from '@berth/volumes';
+import { resolveSubpath, type VolumeStore } from '@berth/volumes';
 import { Cgroups } from './cgroups/index.js';
 import { LaunchPool } from './executor/pool.js';
 import { BindSourceMissingError } from './errors.js';
@@ -136,6 +136,24 @@ export class Runtime {
     }
   }
 
+  /**
+   * Inits of this container that no caller ever learned about: a supervisor
+   * killed in the middle of `start` (after the spawn, before it recorded
+   * the pid). Found by the rootfs on their command line; the caller ends
+   * them by pid, then cleans up.
+   */
+  strayInits(id: string): number[] {
+    const marker = `\0--rootfs\0${this.options.root}/containers/${id}/mnt\0`;
+    const found: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (`\0${readFileSync(`/proc/${entry}/cmdline`, 'latin1')}`.includes(marker)) found.push(Number(entry));
+      } catch { /* gone */ }
+    }
+    return found;
+  }
+
   /** The final status an init wrote, e.g. for a container that exited while no supervisor ran. */
   readStatus(statusPath: string): ExitStatus | undefined {
     return readStatusFile(statusPath);
@@ -151,12 +169,12 @@ export class Runtime {
    */
   cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes: readonly string[]; removeLayers?: boolean }): Promise<void> {
     const { layers, volumes } = this.options;
-    const released = volumes.releaseAll(id);
+    // Its anonymous volumes go with its references, in one transaction: a
+    // crash in between cannot strand one.
+    volumes.releaseAll(id, { removeAnonymous: opts.removeAnonymousVolumes });
     if (opts.removeAnonymousVolumes) {
-      // The anonymous volumes it still held count too: a supervisor killed in
-      // the middle of a start may never have recorded them.
-      const held = released.filter((name) => volumes.find(name)?.Labels[ANONYMOUS_LABEL] !== undefined);
-      for (const name of new Set([...opts.anonymousVolumes, ...held])) {
+      // Recorded ones whose references an interrupted earlier cleanup already dropped.
+      for (const name of opts.anonymousVolumes) {
         try { volumes.remove(name); } catch { /* shared through --volumes-from, or already gone */ }
       }
     }

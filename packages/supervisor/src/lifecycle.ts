@@ -273,10 +273,12 @@ export class Lifecycle {
       signalProcess(this.o.syscalls, l.pid, l.startTime, 9);
       await l.done;
     }
-    const current = this.o.store.update(rec.id, { state: 'removing' });
+    // `rm -v` is recorded with the state (as auto-remove, which implies it),
+    // so a removal a crash interrupts is finished the same way at recovery.
+    const current = this.o.store.update(rec.id, { state: 'removing', ...(removeVolumes ? { autoRemove: true } : {}) });
     try {
       await this.o.engine.cleanup(rec.id, {
-        removeAnonymousVolumes: removeVolumes || current.autoRemove,
+        removeAnonymousVolumes: current.autoRemove,
         anonymousVolumes: current.anonymousVolumes,
       });
     } catch (err) {
@@ -306,6 +308,20 @@ export class Lifecycle {
     for (const rec of this.o.store.listByState('removing')) {
       await this.remove(rec.id, { force: true }).catch((err: unknown) => {
         console.error(`berth: failed to finish removing container ${rec.id}: ${errorMessage(err)}`);
+      });
+    }
+    // A supervisor killed in the middle of a start leaves the container
+    // recorded as created, maybe with an init running and volumes held that
+    // nobody acknowledged: end that init and give back what it held (its
+    // anonymous volumes were made by that start). A later start begins anew.
+    for (const rec of this.o.store.listByState('created')) {
+      const stray = this.o.engine.strayInits?.(rec.id) ?? [];
+      for (const pid of stray) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      }
+      if (stray.length > 0) await sleep(50);
+      await Promise.resolve(this.o.engine.cleanup(rec.id, { removeAnonymousVolumes: true, anonymousVolumes: [] })).catch((err: unknown) => {
+        console.error(`berth: failed to clean up the interrupted start of container ${rec.id}: ${errorMessage(err)}`);
       });
     }
     // Raw output a supervisor left behind when it died right after recording an exit.

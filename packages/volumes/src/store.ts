@@ -191,19 +191,24 @@ export class VolumeStore {
       }
       const refs = this.#db.refsOf(name);
       if (refs.length > 0) throw new VolumeInUseError(name, refs);
-      const dir = this.#layout.volumeDir(name);
-      let moved: string | undefined;
-      if (fs.lstatSync(dir, { throwIfNoEntry: false }) !== undefined) {
-        assertRealDirInside(this.volumesDir, dir, `remove volume ${name}`);
-        const to = this.#layout.temp();
-        fs.renameSync(dir, to);
-        onRollback(() => fs.renameSync(to, dir));
-        moved = to;
-      }
-      this.#db.delete(name);
-      return moved;
+      return this.#deleteInTransaction(name, onRollback);
     });
     if (trash !== undefined) removeTree(trash);
+  }
+
+  /** Row gone and directory renamed out of sight, in the caller's transaction; returns the directory to delete after it commits. */
+  #deleteInTransaction(name: string, onRollback: (undo: () => void) => void): string | undefined {
+    const dir = this.#layout.volumeDir(name);
+    let moved: string | undefined;
+    if (fs.lstatSync(dir, { throwIfNoEntry: false }) !== undefined) {
+      assertRealDirInside(this.volumesDir, dir, `remove volume ${name}`);
+      const to = this.#layout.temp();
+      fs.renameSync(dir, to);
+      onRollback(() => fs.renameSync(to, dir));
+      moved = to;
+    }
+    this.#db.delete(name);
+    return moved;
   }
 
   prune(opts: PruneOptions = {}): PruneReport {
@@ -281,14 +286,29 @@ export class VolumeStore {
     });
   }
 
-  /** Drop every reference of a container; returns the volumes it held. */
-  releaseAll(containerId: string): string[] {
-    return this.#db.transaction(() => {
-      const names = this.#db.volumesOfContainer(containerId);
+  /**
+   * Drop every reference of a container; returns the volumes it held. With
+   * `removeAnonymous` (`--rm`, `rm -v`), its anonymous volumes that nothing
+   * else holds go in the same transaction: a crash cannot leave one
+   * released but not removed.
+   */
+  releaseAll(containerId: string, opts: { removeAnonymous?: boolean } = {}): string[] {
+    const trash: string[] = [];
+    const names = this.#db.transaction((onRollback) => {
+      const held = this.#db.volumesOfContainer(containerId);
       this.#db.dropContainer(containerId);
-      for (const name of names) this.#unmountIfUnused(name);
-      return names;
+      for (const name of held) {
+        this.#unmountIfUnused(name);
+        const anonymous = this.#db.get(name)?.labels[ANONYMOUS_LABEL] !== undefined;
+        if (opts.removeAnonymous && anonymous && this.#db.refsOf(name).length === 0) {
+          const moved = this.#deleteInTransaction(name, onRollback);
+          if (moved !== undefined) trash.push(moved);
+        }
+      }
+      return held;
     });
+    for (const dir of trash) removeTree(dir);
+    return names;
   }
 
   /** Drop references held by containers that no longer exist (after a supervisor restart). */
