@@ -7,6 +7,8 @@
  *
  * The launch contract types are `@berth/runtime`'s own.
  */
+import type { ImageConfig, ImageRecord } from '@berth/layers';
+import type { Volume } from '@berth/volumes';
 import type {
   ContainerConfig, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StdioFds,
 } from '@berth/runtime';
@@ -27,25 +29,9 @@ export interface ContainerEngine {
 }
 
 /** The image config fields the supervisor reads (Docker's `Config`). */
-export interface ImageConfigView {
-  Cmd?: string[];
-  Entrypoint?: string[];
-  Env?: string[];
-  WorkingDir?: string;
-  User?: string;
-  Volumes?: Record<string, object>;
-  Labels?: Record<string, string>;
-  [key: string]: unknown;
-}
-
-export interface ImageView {
-  id: string;
-  tags: string[];
-  config: ImageConfigView;
-  created: string;
-  size: number;
-  layers: string[];
-}
+/** The layer store's image shapes. */
+export type ImageConfigView = ImageConfig;
+export type ImageView = ImageRecord;
 
 /** The image side of `LayerStore` from @berth/layers. */
 export interface ImageService {
@@ -58,18 +44,8 @@ export interface ImageService {
   diskUsage?(): unknown;
 }
 
-/** Docker's Volume shape. */
-export interface VolumeView {
-  Name: string;
-  Driver: string;
-  Mountpoint: string;
-  CreatedAt?: string;
-  Labels: Record<string, string> | null;
-  Scope: string;
-  Options: Record<string, string> | null;
-  UsageData?: { Size: number; RefCount: number } | null;
-  [key: string]: unknown;
-}
+/** Docker's Volume shape (the volume store's), with `system df`'s usage. */
+export type VolumeView = Volume & { UsageData?: { Size: number; RefCount: number } | null };
 
 export interface VolumeListFilters {
   dangling?: boolean;

@@ -2,10 +2,12 @@ import type { Server } from 'node:http';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LinuxSyscalls, PrivateMountNamespace, type Syscalls } from '@berth/syscall';
+import { LayerStore } from '@berth/layers';
+import { Runtime } from '@berth/runtime';
+import { VolumeStore } from '@berth/volumes';
 import { createApiServer, listenUnix } from './api/server.js';
 import { ContainerStore } from './container-store.js';
 import type { ContainerEngine, ImageService, VolumeService } from './engine.js';
-import { errorMessage, SupervisorError } from './errors.js';
 import { Lifecycle } from './lifecycle.js';
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
@@ -29,31 +31,8 @@ export interface SupervisorParts {
   close?: () => Promise<void> | void;
 }
 
-type Ctor<T> = { open(...args: never[]): T };
-
-/**
- * Loads a sibling package at run time and checks that it exports what the
- * supervisor needs, so a missing or half-built package gives a clear error.
- */
-async function load<T>(specifier: string, exportName: string): Promise<T> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(specifier)) as Record<string, unknown>;
-  } catch (err) {
-    throw new SupervisorError('MissingPackage', `failed to load ${specifier}: ${errorMessage(err)}; build it with npx tsc -b packages/supervisor`);
-  }
-  const value = mod[exportName] as Partial<Ctor<unknown>> | undefined;
-  if (!value || typeof value.open !== 'function') {
-    throw new SupervisorError('MissingPackage', `failed to load ${specifier}: it does not export ${exportName}.open yet; rebuild it`);
-  }
-  return value as T;
-}
-
 /** The real parts: layer store, volume store and Runtime sharing berth's own mount namespace. */
 export async function openRealParts(opts: SupervisorOptions, syscalls: Syscalls = new LinuxSyscalls()): Promise<SupervisorParts> {
-  const { LayerStore } = { LayerStore: await load<{ open(root: string, o: object): ImageService & { close?(): void } }>('@berth/layers', 'LayerStore') };
-  const VolumeStore = await load<{ open(root: string, o: object): VolumeService & { close?(): void } }>('@berth/volumes', 'VolumeStore');
-  const Runtime = await load<{ open(o: object): Promise<ContainerEngine> }>('@berth/runtime', 'Runtime');
   // One namespace for volumes and launches; the supervisor itself never mounts on the host.
   const ns = PrivateMountNamespace.create(syscalls);
   const layers = LayerStore.open(opts.root, { syscalls, ...(opts.storageDriver ? { driver: opts.storageDriver } : {}) });
@@ -66,8 +45,8 @@ export async function openRealParts(opts: SupervisorOptions, syscalls: Syscalls 
   return {
     engine, images: layers, volumes, syscalls,
     close: () => {
-      volumes.close?.();
-      layers.close?.();
+      volumes.close();
+      layers.close();
       ns.close();
     },
   };

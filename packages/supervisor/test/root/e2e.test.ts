@@ -19,25 +19,7 @@ import { busyboxImageArchive } from '../helpers/busybox-image.js';
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 
-async function runtimeReady(): Promise<string | undefined> {
-  try {
-    const mod = (await import('@berth/runtime')) as Record<string, unknown>;
-    if (typeof (mod['Runtime'] as { open?: unknown } | undefined)?.open !== 'function') return '@berth/runtime does not export Runtime yet';
-  } catch (err) {
-    return `@berth/runtime is not built: ${(err as Error).message}`;
-  }
-  if (!existsSync('/bin/busybox')) return 'busybox-static is not installed (/bin/busybox)';
-  return undefined;
-}
-
-const notReady = await runtimeReady();
-if (notReady) console.warn(`[supervisor e2e] skipping: ${notReady}`);
-
 describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
-  if (notReady) {
-    it.skip(`needs the real Runtime: ${notReady}`, () => undefined);
-    return;
-  }
   let root: string;
   let socketPath: string;
   let daemon: ChildProcess;
