@@ -5,6 +5,7 @@
  * container are absolute (`/data`) and must be resolved *inside* the
  * rootfs by the executor (openat2 RESOLVE_IN_ROOT), never joined as strings.
  */
+import type { CgroupLimits } from '../cgroups/limits.js';
 import type { MountSpec, MountType } from '../spec/types.js';
 
 /** A mount as the layer store hands it out (containerd's `Mount`). */
@@ -179,16 +180,8 @@ export interface CapabilitySet {
   mask: number;
 }
 
-/** Cgroup limits; an absent field means unlimited (Docker's 0). */
-export interface PlannedLimits {
-  memoryBytes?: number;
-  /** Memory plus swap (Docker's `--memory-swap`), -1 for unlimited swap. */
-  memorySwapBytes?: number;
-  pidsMax?: number;
-  cpuQuotaUs?: number;
-  cpuPeriodUs?: number;
-  cpuShares?: number;
-}
+/** Cgroup limits, the cgroups module's own shape; an absent field means unlimited (Docker's 0). */
+export type PlannedLimits = CgroupLimits;
 
 export interface LaunchPlan {
   containerId: string;
