@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LinuxSyscalls, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult } from '@berth/syscall';
@@ -189,6 +189,12 @@ export class Runtime {
 
   async close(): Promise<void> {
     await this.pool.close();
+    // The berth/ cgroup directories (made by the workers on first use) go
+    // too when empty; rmdir refuses a cgroup that still has children or tasks,
+    // so one still used by another supervisor stays.
+    for (const dir of this.cgroups.berthDirs) {
+      try { rmdirSync(dir); } catch { /* in use, or never made */ }
+    }
     if (this.ownsNamespace) this.mountNamespace.close();
   }
 
