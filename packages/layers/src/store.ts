@@ -350,11 +350,11 @@ export class LayerStore {
   }
 
   /**
-   * Removes the container's directories and its record. Mounts live only in
-   * container namespaces; one still visible here under the directory would
-   * make rm -rf delete through it, so that is refused.
+   * Removes the container's directories and its record; with `background`
+   * the directories are deleted after this returns (see `idle`). Mounts live
+   * only in container namespaces; one still visible here under the directory
+   * would make rm -rf delete through it, so that is refused.
    */
-  /** Removes a container's layer directories; `background` deletes them after returning (see `idle`). */
   removeContainer(containerId: string, opts: { background?: boolean } = {}): void {
     if (!this.meta.container(containerId)) throw new NoSuchContainerError(containerId);
     const dir = this.containerDir(containerId);

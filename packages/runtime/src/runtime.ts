@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LinuxSyscalls, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult } from '@berth/syscall';
-import type { ImageRecord, LayerStore } from '@berth/layers';
+import { NoSuchContainerError, type ImageRecord, type LayerStore } from '@berth/layers';
 import { resolveSubpath, type VolumeStore } from '@berth/volumes';
 import { Cgroups } from './cgroups/index.js';
 import { LaunchPool } from './executor/pool.js';
@@ -131,10 +131,13 @@ export class Runtime {
     const { layers } = this.options;
     try {
       return layers.mountFor(id);
-    } catch {
+    } catch (error) {
+      // Only "never prepared" means prepare it; any other error is the real one.
+      if (!(error instanceof NoSuchContainerError)) throw error;
       return layers.prepareContainer(id, imageId).rootfs;
     }
   }
+
 
   /**
    * Inits of this container that no caller ever learned about: a supervisor
