@@ -13,8 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRoot } from '../../tools/testing/root.js';
+import { waitContainer } from '../../tools/testing/wait.js';
 import { inconsistencies, isAnonymousName, readBerthState } from './harness/berth-state.js';
-import { Daemon, waitContainer } from './harness/daemon.js';
+import { Daemon } from './harness/daemon.js';
 import { berthCgroups, hostMountTable, mountTableChanges, processesMentioning, startTimeOf } from './harness/host-state.js';
 import { BUSYBOX_TAG, busyboxArchive, variantArchives } from './harness/images.js';
 import { seededRng, seedFromEnv, type Rng } from './harness/random.js';
@@ -189,11 +190,11 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
       });
       id = ctr.id;
       debug(`op ${op.n} created ${ctr.id.slice(0, 12)}`);
-      const waited = waitContainer(daemon.opts.socketPath, ctr.id, autoRemove ? 'removed' : 'next-exit');
-      waited.catch(() => undefined);
+      // As the docker CLI does: start only once the daemon has registered the wait.
+      const waited = await waitContainer(daemon.opts.socketPath, ctr.id, autoRemove ? 'removed' : 'next-exit');
       await ctr.start();
       debug(`op ${op.n} started`);
-      const { StatusCode } = await waited;
+      const { StatusCode } = await waited.exited;
       debug(`op ${op.n} waited ${StatusCode}`);
       if (StatusCode !== 0) {
         model.failures.push(`op ${op.n} runShort: exit ${StatusCode} ${replay}`);

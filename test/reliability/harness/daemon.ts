@@ -4,7 +4,6 @@
  * through its unix socket with dockerode.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request } from 'node:http';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -96,34 +95,4 @@ export class Daemon {
       return '(no log)';
     }
   }
-}
-
-/**
- * POST /containers/{id}/wait over a fresh connection, settling on every
- * outcome: the answer, an HTTP error, or the connection dying with the
- * daemon (dockerode's wait can stay pending forever when the daemon is
- * SIGKILLed before it answers).
- */
-export function waitContainer(socketPath: string, id: string, condition: 'not-running' | 'next-exit' | 'removed' = 'not-running'): Promise<{ StatusCode: number }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, method: 'POST', path: `/containers/${id}/wait?condition=${condition}`, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => {
-        if (!res.complete) return reject(Object.assign(new Error('the daemon closed the connection before answering'), { code: 'ECONNRESET' }));
-        if ((res.statusCode ?? 500) >= 300) return reject(Object.assign(new Error(body), { statusCode: res.statusCode }));
-        try {
-          resolve(JSON.parse(body) as { StatusCode: number });
-        } catch {
-          reject(Object.assign(new Error(`unreadable wait answer: ${body}`), { code: 'ECONNRESET' }));
-        }
-      });
-      res.on('aborted', () => reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.on('close', () => reject(Object.assign(new Error('connection closed'), { code: 'ECONNRESET' })));
-    req.end();
-  });
 }

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
+import { waitContainer } from '../../../../tools/testing/wait.js';
 import { deframe } from '../../src/framing.js';
 import { busyboxImageArchive } from '../helpers/busybox-image.js';
 
@@ -92,12 +93,12 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     if (anon) await expect(docker('volume', 'inspect', anon)).rejects.toThrow();
   });
 
-  it('dockerode: create, attach, start, wait', async () => {
+  it('dockerode: create, wait (registered), start, exit code', async () => {
     const d = new Docker({ socketPath });
     const c = await d.createContainer({ Image: 'berth-test/busybox', Cmd: ['echo', 'dockerode'] });
-    const waited = c.wait({ condition: 'next-exit' });
+    const waited = await waitContainer(socketPath, c.id, 'next-exit');
     await c.start();
-    expect((await waited).StatusCode).toBe(0);
+    expect((await waited.exited).StatusCode).toBe(0);
     await c.remove();
   });
 

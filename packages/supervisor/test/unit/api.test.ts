@@ -9,6 +9,7 @@ import { VolumeStore } from '@berth/volumes';
 import { Supervisor } from '../../src/supervisor.js';
 import { deframe } from '../../src/framing.js';
 import { FakeEngine, FakeImages } from '../helpers/fake-engine.js';
+import { waitContainer } from '../../../../tools/testing/wait.js';
 
 interface Raw { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
 
@@ -109,9 +110,9 @@ describe('Docker API over a unix socket (dockerode, fake engine, real volume sto
     const chunks: Buffer[] = [];
     stream.on('data', (b: Buffer) => chunks.push(b));
     const ended = new Promise((r) => stream.on('end', r));
-    const waited = c.wait({ condition: 'next-exit' });
+    const waited = await waitContainer(socketPath, c.id, 'next-exit');
     await c.start();
-    expect((await waited).StatusCode).toBe(4);
+    expect((await waited.exited).StatusCode).toBe(4);
     await ended;
     const frames = deframe(Buffer.concat(chunks)).frames.map((f) => [f.type, f.payload.toString()]);
     expect(frames).toEqual(expect.arrayContaining([[1, 'hello\n'], [2, 'oops\n']]));
