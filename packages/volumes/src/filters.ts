@@ -1,4 +1,5 @@
 import type { VolumeRecord } from './metadata.js';
+import { InvalidVolumeOptionError } from './errors.js';
 import type { PruneFilters, VolumeFilters } from './types.js';
 
 function values(v: string | readonly string[] | undefined): readonly string[] {
@@ -16,13 +17,48 @@ export function matchesLabels(labels: Readonly<Record<string, string>>, wanted: 
   });
 }
 
+/**
+ * moby's `filters.Args.Match`: a value matches when it equals the name or,
+ * read as an unanchored regular expression, finds it (`foo` is a substring
+ * match, `^app-` a prefix); a value that is no valid expression matches
+ * only exactly, as moby skips patterns it cannot compile.
+ */
+export function nameMatcher(pattern: string): (name: string) => boolean {
+  refuseBacktrackingTraps(pattern);
+  let re: RegExp | undefined;
+  try {
+    re = new RegExp(pattern);
+  } catch {
+    re = undefined;
+  }
+  return (name) => name === pattern || (re?.test(name) ?? false);
+}
+
+/** A repeated group that itself repeats or alternates: `(a+)+`, `(a|aa)*`. */
+const NESTED_REPETITION = /\((?:[^()\\]|\\.)*[*+?}|](?:[^()\\]|\\.)*\)(?:[*+]|\{\d+,)/;
+
+/**
+ * moby matches with Go's linear-time engine; JavaScript's backtracks, and one
+ * request could stall the supervisor for every client. The patterns that
+ * blow up are refused, with what to send instead.
+ */
+function refuseBacktrackingTraps(pattern: string): void {
+  const trap = pattern.length > 256 ? 'is longer than 256 characters'
+    : NESTED_REPETITION.test(pattern) ? 'repeats a group that itself repeats or alternates'
+    : /\\[1-9k]/.test(pattern) ? 'uses a back-reference'
+    : undefined;
+  if (trap !== undefined) {
+    throw new InvalidVolumeOptionError(`invalid filter 'name=${pattern}': the expression ${trap}; use a plain name, a prefix (^app-) or a simpler expression`);
+  }
+}
+
 export function listPredicate(filters: VolumeFilters, refCounts: () => Map<string, number>): (r: VolumeRecord) => boolean {
-  const names = values(filters.name);
+  const names = values(filters.name).map(nameMatcher);
   const labels = values(filters.label);
   const drivers = values(filters.driver);
   const counts = filters.dangling === undefined ? undefined : refCounts();
   return (r) => {
-    if (names.length > 0 && !names.some((n) => r.name.includes(n))) return false;
+    if (names.length > 0 && !names.some((matches) => matches(r.name))) return false;
     if (drivers.length > 0 && !drivers.includes(r.driver)) return false;
     if (labels.length > 0 && !matchesLabels(r.labels, labels)) return false;
     if (counts !== undefined && ((counts.get(r.name) ?? 0) === 0) !== filters.dangling) return false;

@@ -13,7 +13,7 @@ export interface Volume {
 /** `volume ls` filters. Several values of one key: name/driver match any, label must match all. */
 export interface VolumeFilters {
   dangling?: boolean;
-  /** Substring of the name. */
+  /** The name, or an unanchored regular expression that finds it (moby's filters.Args.Match). */
   name?: string | readonly string[];
   /** `key` or `key=value`. */
   label?: string | readonly string[];

@@ -93,6 +93,17 @@ describe('VolumeStore', () => {
     expect(names({ name: 'a' })).toEqual(['alpha', 'beta', 'gamma']);
     expect(names({ name: 'mm' })).toEqual(['gamma']);
     expect(names({ name: ['alp', 'bet'] })).toEqual(['alpha', 'beta']);
+    // Regular expressions, as moby's filters.Args.Match reads them.
+    expect(names({ name: '^a' })).toEqual(['alpha']);
+    expect(names({ name: 'a$' })).toEqual(['alpha', 'beta', 'gamma']);
+    expect(names({ name: '^(beta|gamma)$' })).toEqual(['beta', 'gamma']);
+    expect(names({ name: 'g.m' })).toEqual(['gamma']);
+    expect(names({ name: '(' })).toEqual([]); // not an expression: only an exact match
+    // Backtracking traps would stall the supervisor for every client: refused with a 400-class error.
+    for (const trap of ['(a+)+$', '(a|aa)*b', '(x*)*', '(.*a){12,}', '(a)\\1', 'a'.repeat(300)]) {
+      expect(codeOf(() => store.list({ name: trap })), trap).toBe('InvalidOption');
+    }
+    expect(() => store.list({ name: '(a+)+$' })).toThrow("invalid filter 'name=(a+)+$': the expression repeats a group that itself repeats or alternates; use a plain name, a prefix (^app-) or a simpler expression");
     expect(names({ label: 'env' })).toEqual(['alpha', 'beta']);
     expect(names({ label: 'env=prod' })).toEqual(['alpha']);
     expect(names({ label: ['env', 'team=a'] })).toEqual(['alpha']);
