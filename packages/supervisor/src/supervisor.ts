@@ -44,7 +44,8 @@ export async function openRealParts(opts: SupervisorOptions, syscalls: Syscalls 
   });
   return {
     engine, images: layers, volumes, syscalls,
-    close: () => {
+    close: async () => {
+      await layers.idle();
       volumes.close();
       layers.close();
       ns.close();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { RecordingSyscalls } from '@berth/syscall/testing';
 import { LayerStore } from '../../src/store.js';
 
-export interface TestStore { store: LayerStore; rec: RecordingSyscalls; root: string; dir: string; cleanup(): void; reopen(): LayerStore }
+export interface TestStore { store: LayerStore; rec: RecordingSyscalls; root: string; dir: string; cleanup(): Promise<void>; reopen(): LayerStore }
 
 /** A store in a fresh temp dir, on the recording double (no privileges needed). */
 export function tempStore(driver: 'overlay' | 'vfs' = 'overlay', opts: { rootIsDir?: boolean } = {}): TestStore {
@@ -14,7 +14,8 @@ export function tempStore(driver: 'overlay' | 'vfs' = 'overlay', opts: { rootIsD
   const t: TestStore = {
     store: LayerStore.open(root, { syscalls: rec.syscalls, driver }),
     rec, root, dir,
-    cleanup: () => {
+    cleanup: async () => {
+      await t.store.idle(); // spare container skeletons still being made
       t.store.close();
       rmSync(dir, { recursive: true, force: true });
     },
