@@ -48,6 +48,7 @@ function containerFlags(cmd: Command): Command {
     .option('--network <mode>', 'network: none, host, default or bridge')
     .option('--entrypoint <cmd>', 'override the image entrypoint')
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
+    .option('-i, --interactive', "keep the container's stdin open (run: and send berth's own stdin to it)")
     .argument('<image>', 'image reference (import it with berth image import)')
     .argument('[command...]', 'command and arguments')
     .passThroughOptions();

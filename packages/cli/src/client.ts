@@ -154,14 +154,15 @@ export class ApiClient {
   /**
    * Attaches to a container's stdout/stderr as the docker CLI does:
    * `Upgrade: tcp`, answered by 101 (the raw socket carries the stream); a
-   * server that answers a plain 200 streams in the body instead.
+   * server that answers a plain 200 streams in the body instead. With
+   * `stdin`, what is written to the returned socket goes to the container.
    */
-  attach(id: string): Promise<Readable | Duplex> {
+  attach(id: string, opts: { stdin?: boolean } = {}): Promise<Readable | Duplex> {
     return new Promise((resolve, reject) => {
       const req = http.request({
         socketPath: this.socketPath,
         method: 'POST',
-        path: buildPath(`/containers/${encodeURIComponent(id)}/attach`, { stderr: true, stdout: true, stream: true }),
+        path: buildPath(`/containers/${encodeURIComponent(id)}/attach`, { stderr: true, stdout: true, stream: true, ...(opts.stdin === true ? { stdin: true } : {}) }),
         headers: { Connection: 'Upgrade', Upgrade: 'tcp' },
         agent: false,
       });

@@ -28,6 +28,7 @@ export interface CreateFlags {
   network?: string;
   entrypoint?: string;
   init?: boolean;
+  interactive?: boolean;
 }
 
 export interface CreateRequest {
@@ -113,12 +114,13 @@ export function buildCreateRequest(
   const body: Record<string, unknown> = {
     Hostname: flags.hostname ?? '',
     User: flags.user ?? '',
-    AttachStdin: false,
+    // docker's -i: stdin stays open; an attached `run -i` also ends it when its input ends.
+    AttachStdin: attached && flags.interactive === true,
     AttachStdout: attached,
     AttachStderr: attached,
     Tty: false,
-    OpenStdin: false,
-    StdinOnce: false,
+    OpenStdin: flags.interactive === true,
+    StdinOnce: attached && flags.interactive === true,
     Env: env.length > 0 ? env : null,
     Cmd: command.length > 0 ? [...command] : null,
     Image: image,

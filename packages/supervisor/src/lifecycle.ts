@@ -9,6 +9,7 @@ import type { LogRecord } from './json-log.js';
 import { generateName, newContainerId, normalizeName } from './names.js';
 import { parseSignal, readStartTime, signalProcess } from './process-control.js';
 import { OutputFollower } from './output-follower.js';
+import { StdinPipe } from './stdin.js';
 import { containerPaths, openStdioForStart, removeRawOutput } from './stdio.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -59,6 +60,8 @@ export class Lifecycle {
   private readonly live = new Map<string, Live>();
   private readonly waiters = new Map<string, Set<PendingWait>>();
   private readonly removals = new Map<string, Promise<void>>();
+  /** Stdin of `OpenStdin` containers, from the first attach or start until the run ends. */
+  private readonly stdins = new Map<string, StdinPipe>();
   private readonly pollMs: number;
   private closed = false;
 
@@ -83,6 +86,26 @@ export class Lifecycle {
 
   isRunning(id: string): boolean {
     return this.live.has(id);
+  }
+
+  /**
+   * Where an attached client's input goes: the stdin of a container created
+   * with `OpenStdin`, made on first use so input sent before the start waits
+   * in the pipe. `undefined` when the container takes no input, or is running
+   * without a pipe (re-adopted from an earlier supervisor: its stdin ended
+   * with that supervisor).
+   */
+  stdinFor(id: string): StdinPipe | undefined {
+    const rec = this.o.store.resolve(id);
+    if (rec.config.OpenStdin !== true) return undefined;
+    let pipe = this.stdins.get(rec.id);
+    if (!pipe && !this.live.has(rec.id)) this.stdins.set(rec.id, (pipe = new StdinPipe(this.o.syscalls)));
+    return pipe;
+  }
+
+  private dropStdin(id: string): void {
+    this.stdins.get(id)?.destroy();
+    this.stdins.delete(id);
   }
 
   async create(body: unknown, name?: string): Promise<{ Id: string; Warnings: string[] }> {
@@ -122,7 +145,8 @@ export class Lifecycle {
     rmSync(paths.status, { force: true });
     // The last run is recorded as exited, so its output is in the log already.
     removeRawOutput(paths);
-    const io = openStdioForStart(paths);
+    const stdin = this.stdinFor(rec.id);
+    const io = openStdioForStart(paths, stdin?.containerFd);
     const output = new OutputFollower(paths, { pollMs: this.pollMs });
     this.wire(rec.id, output);
     let started;
@@ -134,6 +158,7 @@ export class Lifecycle {
       });
     } catch (err) {
       io.close();
+      this.dropStdin(rec.id);
       output.finish();
       this.o.store.update(rec.id, { error: errorMessage(err), exitCode: 128 });
       // Docker removes an --rm container whose start failed; `run` waits on `removed`.
@@ -142,6 +167,7 @@ export class Lifecycle {
     }
     // The container holds its own fds now.
     io.close();
+    stdin?.releaseReadEnd();
     this.o.store.update(rec.id, {
       state: 'running', pid: started.pid, startTime: started.startTime, mounts: started.mounts,
       anonymousVolumes: [...new Set([...rec.anonymousVolumes, ...started.anonymousVolumes])],
@@ -174,6 +200,7 @@ export class Lifecycle {
     if (this.closed) return;
     output.finish(status.error ? `berth: ${status.error}\n` : undefined);
     this.live.delete(id);
+    this.dropStdin(id);
     const rec = this.o.store.update(id, {
       state: 'exited', exitCode: status.exitCode, error: status.error ?? '', oomKilled: status.oomKilled,
       finishedAt: new Date().toISOString(), pid: 0,
@@ -288,6 +315,7 @@ export class Lifecycle {
     // The supervisor's own directory: log, raw output, offsets, status.
     rmSync(containerPaths(this.o.root, rec.id).dir, { recursive: true, force: true });
     this.o.store.delete(rec.id);
+    this.dropStdin(rec.id);
     // Attach clients still waiting for a start that will never come.
     this.channels.get(rec.id)?.emit('end');
     this.channels.delete(rec.id);
@@ -370,6 +398,8 @@ export class Lifecycle {
       l.output.detach();
     }
     this.live.clear();
+    // Their containers read EOF, as they would if this process died.
+    for (const id of [...this.stdins.keys()]) this.dropStdin(id);
     for (const set of this.waiters.values()) set.clear();
     this.waiters.clear();
   }

@@ -51,16 +51,17 @@ export function removeRawOutput(paths: ContainerPaths): void {
  * once the last process holding it exits, and stalls its writer at 64 KiB).
  * The supervisor follows the files into the json log (OutputFollower).
  */
-export function openStdioForStart(paths: ContainerPaths): { stdio: StdioFds; close: () => void } {
+export function openStdioForStart(paths: ContainerPaths, stdinFd?: number): { stdio: StdioFds; close: () => void } {
   mkdirSync(paths.dir, { recursive: true, mode: 0o710 });
   const fds: number[] = [];
   try {
-    fds.push(openSync('/dev/null', fsc.O_RDONLY));
+    // Without `-i` the container reads /dev/null, as under Docker; with it, the caller's pipe (not ours to close).
+    fds.push(stdinFd ?? openSync('/dev/null', fsc.O_RDONLY));
     for (const f of [paths.stdout, paths.stderr]) {
       fds.push(openSync(f, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND, 0o600));
     }
   } catch (err) {
-    for (const fd of fds) closeSync(fd);
+    for (const fd of stdinFd === undefined ? fds : fds.slice(1)) closeSync(fd);
     throw err;
   }
   let closed = false;
@@ -69,7 +70,7 @@ export function openStdioForStart(paths: ContainerPaths): { stdio: StdioFds; clo
     close: () => {
       if (closed) return;
       closed = true;
-      for (const fd of fds) closeSync(fd);
+      for (const fd of stdinFd === undefined ? fds : fds.slice(1)) closeSync(fd);
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Duplex, Readable } from 'node:stream';
 import type { ApiClient } from '../client.js';
 import type { Context } from '../context.js';
 import type { CreateFlags } from '../create-body.js';
@@ -19,6 +20,16 @@ function forwardSignals(client: ApiClient, id: string): () => void {
   return () => handlers.forEach((off) => off());
 }
 
+/**
+ * `run -i`: our stdin goes to the container over the attach socket, and its
+ * end half-closes the socket, which ends the container's stdin (StdinOnce).
+ */
+function sendInput(input: Readable, stream: Readable | Duplex): void {
+  if (!('write' in stream)) return; // a daemon that answered the attach with a plain 200 takes no input
+  input.pipe(stream, { end: true });
+  stream.on('close', () => input.unpipe(stream));
+}
+
 /** docker's order: create → attach → wait (next-exit, or removed for --rm) → start; exit with wait's StatusCode. */
 export async function run(ctx: Context, image: string, command: string[], flags: CreateFlags): Promise<number> {
   const client = await ctx.client();
@@ -28,8 +39,10 @@ export async function run(ctx: Context, image: string, command: string[], flags:
     ctx.out.write(`${id}\n`);
     return 0;
   }
-  const stream = await client.attach(id);
+  const interactive = flags.interactive === true;
+  const stream = await client.attach(id, { stdin: interactive });
   const output = pumpStream(stream, ctx.out, ctx.err);
+  if (interactive) sendInput(ctx.stdin, stream);
   const { result } = await client.wait(id, flags.rm === true ? 'removed' : 'next-exit');
   const stopForwarding = forwardSignals(client, id);
   try {

@@ -59,6 +59,11 @@ describe('create body', () => {
       AutoRemove: true, Memory: 64 * 1024 * 1024, PidsLimit: 100, NanoCpus: 1_500_000_000, NetworkMode: 'none', Init: true,
     });
   });
+  it('-i opens stdin as the docker CLI does: attached runs also attach it and end it with their input', () => {
+    expect(buildCreateRequest(none, 'img', [], ctx).body).toMatchObject({ OpenStdin: false, AttachStdin: false, StdinOnce: false });
+    expect(buildCreateRequest({ ...none, interactive: true }, 'img', [], ctx).body).toMatchObject({ OpenStdin: true, AttachStdin: true, StdinOnce: true });
+    expect(buildCreateRequest({ ...none, interactive: true, detach: true }, 'img', [], ctx).body).toMatchObject({ OpenStdin: true, AttachStdin: false, StdinOnce: false });
+  });
   it('rejects what berth cannot do, saying what it can', () => {
     expect(() => buildCreateRequest({ ...none, network: 'mynet' }, 'i', [], ctx)).toThrow(/berth supports none, host, default or bridge/);
     expect(() => buildCreateRequest({ ...none, cpus: 'two' }, 'i', [], ctx)).toThrow(/invalid --cpus/);

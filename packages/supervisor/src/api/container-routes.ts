@@ -141,11 +141,25 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     const rec = lc.store.resolve(params[0]!);
     const headers = { ...commonHeaders(), 'Content-Type': contentTypeFor(rec), 'Connection': 'Upgrade', 'Upgrade': 'tcp' };
     socket.write('HTTP/1.1 101 UPGRADED\r\n' + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n');
-    // The CLI half-closes its side at once when stdin is not attached: keep writing after its FIN.
-    socket.on('end', () => undefined);
     socket.on('error', () => socket.destroy());
-    // stdin is not supported: whatever the client sends is read and dropped.
-    socket.on('data', () => undefined);
+    const stdin = queryBool(query.get('stdin')) ? lc.stdinFor(rec.id) : undefined;
+    if (stdin) {
+      socket.on('data', (chunk: Buffer) => {
+        if (!stdin.write(chunk)) {
+          socket.pause();
+          stdin.onDrain(() => socket.resume());
+        }
+      });
+      // The CLI half-closes once its stdin ends; with StdinOnce (`run -i`) so does the container's.
+      const endOfInput = (): void => { if (rec.config.StdinOnce === true) stdin.end(); };
+      socket.on('end', endOfInput);
+      socket.on('close', endOfInput);
+    } else {
+      // No stdin for this container or this client: input is read and dropped, and the
+      // CLI's half-close (it sends one at once) does not end the output: keep writing after its FIN.
+      socket.on('data', () => undefined);
+      socket.on('end', () => undefined);
+    }
     streamOutput(lc, d.root, rec, outputRequest(query, 'attach'), {
       write: (buf) => { if (!socket.writableEnded && !socket.destroyed) socket.write(buf); },
       end: () => { if (!socket.writableEnded) socket.end(); },

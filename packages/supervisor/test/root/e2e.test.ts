@@ -93,6 +93,57 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     if (anon) await expect(docker('volume', 'inspect', anon)).rejects.toThrow();
   });
 
+  /** A command with `input` on its stdin; never rejects: the exit code is part of the result. */
+  function withInput(cmd: string, args: string[], input: string | Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(cmd, args, { env: env() });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('run -i: stdin reaches the container, its end is EOF there, and more than a pipe holds gets through', async () => {
+    const small = await withInput('docker', ['run', '-i', '--rm', '-v', 'data:/d', 'berth-test/busybox', 'sh', '-c', 'read a; echo "got:$a"; cat > /d/rest; exit 6'], 'first\nsecond\n');
+    expect(small).toMatchObject({ code: 6, stdout: 'got:first\n' });
+    const big = 'z'.repeat(1_000_000) + '\n';
+    const counted = await withInput('docker', ['run', '-i', '--rm', 'berth-test/busybox', 'wc', '-c'], big);
+    expect(counted).toMatchObject({ code: 0, stdout: `${big.length}\n` });
+    // Without -i the container reads /dev/null, as under Docker: cat ends at once.
+    expect(await withInput('docker', ['run', '--rm', 'berth-test/busybox', 'cat'], 'ignored\n')).toMatchObject({ code: 0, stdout: '' });
+    // The berth CLI, the same way.
+    const cli = [join(REPO, 'packages/cli/bin/berth.js'), '--root', root, '--host', `unix://${socketPath}`];
+    const viaBerth = await withInput(process.execPath, [...cli, 'run', '-i', '--rm', 'berth-test/busybox', 'tr', 'a-z', 'A-Z'], 'shout\n');
+    expect(viaBerth).toMatchObject({ code: 0, stdout: 'SHOUT\n' });
+    expect((await docker('ps', '-a', '-q')).stdout.trim()).toBe('');
+  });
+
+  it('dockerode: a hijacked attach with stdin feeds an OpenStdin container until the client half-closes', async () => {
+    const d = new Docker({ socketPath });
+    const c = await d.createContainer({
+      Image: 'berth-test/busybox', Cmd: ['sh', '-c', 'while read l; do echo "echo:$l"; done; echo bye'],
+      OpenStdin: true, StdinOnce: true, AttachStdin: true,
+    });
+    const stream = (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as NodeJS.ReadWriteStream;
+    const chunks: Buffer[] = [];
+    stream.on('data', (b: Buffer) => chunks.push(b));
+    const ended = new Promise((r) => stream.on('end', r));
+    const waited = await waitContainer(socketPath, c.id, 'next-exit');
+    await c.start();
+    stream.write('one\n');
+    await until('the first line back', () => deframe(Buffer.concat(chunks)).frames.map((f) => f.payload.toString()).join('') === 'echo:one\n');
+    expect((await c.inspect()).State.Running).toBe(true); // still waiting for input
+    stream.end('two\n');
+    expect((await waited.exited).StatusCode).toBe(0);
+    await ended;
+    expect(deframe(Buffer.concat(chunks)).frames.map((f) => f.payload.toString()).join('')).toBe('echo:one\necho:two\nbye\n');
+    await c.remove();
+  });
+
   it('dockerode: create, wait (registered), start, exit code', async () => {
     const d = new Docker({ socketPath });
     const c = await d.createContainer({ Image: 'berth-test/busybox', Cmd: ['echo', 'dockerode'] });
