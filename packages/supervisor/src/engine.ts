@@ -40,6 +40,8 @@ export interface ImageService {
   /** Throws `No such image: X` (code NO_SUCH_IMAGE) when unknown. */
   inspectImage(ref: string): ImageView | Promise<ImageView>;
   removeImage(ref: string, opts?: { force?: boolean }): { untagged: string[]; deleted: string[] } | Promise<{ untagged: string[]; deleted: string[] }>;
+  /** Points `tag` (`name[:tag]`) at the image `ref` names, moving it off any other image. */
+  tagImage(ref: string, tag: string): void | Promise<void>;
   /** `LayerStore.diskUsage()`: `{ layers: { count, bytes }, ... }`; layers shared by images counted once. */
   diskUsage?(): unknown;
 }

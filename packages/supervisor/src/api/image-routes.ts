@@ -1,7 +1,7 @@
-import { ConflictError, errorMessage, NotImplementedError } from '../errors.js';
+import { ConflictError, errorMessage, InvalidParameterError, NotImplementedError } from '../errors.js';
 import type { ImageView } from '../engine.js';
 import type { ApiDeps } from './deps.js';
-import { commonHeaders, queryBool, sendJson } from './http-util.js';
+import { commonHeaders, queryBool, sendEmpty, sendJson } from './http-util.js';
 import type { Router } from './router.js';
 
 export const PULL_UNSUPPORTED =
@@ -65,6 +65,14 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
 
   r.on('GET', /^\/images\/(.+)\/json$/, async ({ res, params }) => {
     sendJson(res, 200, imageInspect(await d.images.inspectImage(params[0]!)));
+  });
+
+  // `docker tag SRC NAME[:TAG]` sends repo=NAME and tag=TAG (empty: latest).
+  r.on('POST', /^\/images\/(.+)\/tag$/, async ({ res, params, query }) => {
+    const repo = query.get('repo') ?? '';
+    if (repo === '') throw new InvalidParameterError('repository name must have at least one component');
+    await d.images.tagImage(params[0]!, `${repo}:${query.get('tag') || 'latest'}`);
+    sendEmpty(res, 201);
   });
 
   r.on('DELETE', /^\/images\/(.+)$/, async ({ res, params, query }) => {

@@ -118,6 +118,11 @@ export class FakeImages implements ImageService {
     if (!img) throw Object.assign(new Error(`No such image: ${ref}`), { code: 'NO_SUCH_IMAGE' });
     return img;
   }
+  tagImage(ref: string, tag: string): void {
+    const img = this.inspectImage(ref);
+    for (const i of this.images) i.tags = i.tags.filter((t) => t !== tag);
+    img.tags = [...img.tags, tag];
+  }
   removeImage(ref: string): { untagged: string[]; deleted: string[] } {
     const img = this.inspectImage(ref);
     this.images = this.images.filter((i) => i !== img);

@@ -62,6 +62,15 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     const { stdout } = await docker('image', 'load', '-i', join(root, 'busybox.tar'));
     expect(stdout).toContain('Loaded image: berth-test/busybox:latest');
     expect((await docker('images')).stdout).toContain('berth-test/busybox');
+    // docker tag and berth image tag: POST /images/{name}/tag, then usable by the new name.
+    await docker('tag', 'berth-test/busybox', 'mine/box:v1');
+    const cli = [join(REPO, 'packages/cli/bin/berth.js'), '--root', root, '--host', `unix://${socketPath}`];
+    await run(process.execPath, [...cli, 'image', 'tag', 'mine/box:v1', 'other']);
+    const tags = JSON.parse((await docker('image', 'inspect', 'berth-test/busybox')).stdout)[0].RepoTags as string[];
+    expect(tags.sort()).toEqual(['berth-test/busybox:latest', 'mine/box:v1', 'other:latest']);
+    expect((await docker('run', '--rm', 'other', 'echo', 'tagged')).stdout).toBe('tagged\n');
+    await expect(docker('tag', 'nope', 'x')).rejects.toMatchObject({ stderr: expect.stringContaining('No such image: nope') });
+    await docker('rmi', 'mine/box:v1', 'other');
   });
 
   it('volume create/ls/inspect/rm/prune', async () => {
