@@ -6,17 +6,23 @@
 import { Command } from 'commander';
 import type { Context } from './context.js';
 import type { CreateFlags } from './create-body.js';
-import { create } from './commands/create.js';
-import { daemon } from './commands/daemon.js';
-import { imageImport, imageLs, imageRm, imageTag } from './commands/image.js';
-import { inspect, inspectKind } from './commands/inspect.js';
-import { kill, rm, start, stop, wait } from './commands/lifecycle.js';
-import { logs } from './commands/logs.js';
-import { ps } from './commands/ps.js';
-import { run } from './commands/run.js';
-import { cliVersion, info, systemDf, version } from './commands/system.js';
-import { volumeClone, volumeExport, volumeImport } from './commands/volume-archive.js';
-import { volumeCreate, volumeLs, volumePrune, volumeRm } from './commands/volume.js';
+import { cliVersion } from './version.js';
+
+// Each command's module loads when that command runs: a `berth run` does not
+// pay for loading `image import`'s archive and progress code, nor the others.
+const commands = {
+  create: () => import('./commands/create.js'),
+  daemon: () => import('./commands/daemon.js'),
+  image: () => import('./commands/image.js'),
+  inspect: () => import('./commands/inspect.js'),
+  lifecycle: () => import('./commands/lifecycle.js'),
+  logs: () => import('./commands/logs.js'),
+  ps: () => import('./commands/ps.js'),
+  run: () => import('./commands/run.js'),
+  system: () => import('./commands/system.js'),
+  volumeArchive: () => import('./commands/volume-archive.js'),
+  volume: () => import('./commands/volume.js'),
+};
 
 export type Handler = (ctx: Context) => Promise<number>;
 
@@ -67,91 +73,91 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
   program.command('daemon').description('run the supervisor in the foreground')
     .option('--workers <n>', 'worker pool size')
     .option('--storage-driver <driver>', 'overlay (default) or vfs: full copies, where overlay cannot be mounted')
-    .action((o: { workers?: string; storageDriver?: string }) => dispatch((ctx) => daemon(ctx, o)));
+    .action((o: { workers?: string; storageDriver?: string }) => dispatch(async (ctx) => (await commands.daemon()).daemon(ctx, o)));
 
   containerFlags(program.command('run').description('create and start a container').option('-d, --detach', 'run in the background and print the container id'))
-    .action((image: string, command: string[], o: CreateFlags) => dispatch((ctx) => run(ctx, image, command, o)));
+    .action((image: string, command: string[], o: CreateFlags) => dispatch(async (ctx) => (await commands.run()).run(ctx, image, command, o)));
   containerFlags(program.command('create').description('create a container without starting it'))
-    .action((image: string, command: string[], o: CreateFlags) => dispatch((ctx) => create(ctx, image, command, o)));
+    .action((image: string, command: string[], o: CreateFlags) => dispatch(async (ctx) => (await commands.create()).create(ctx, image, command, o)));
 
   program.command('start').description('start created or stopped containers').argument('<containers...>')
-    .action((names: string[]) => dispatch((ctx) => start(ctx, names)));
+    .action((names: string[]) => dispatch(async (ctx) => (await commands.lifecycle()).start(ctx, names)));
   program.command('ps').description('list containers')
     .option('-a, --all', 'show all containers (default: only running)')
     .option('-q, --quiet', 'only print container ids')
     .option('--format <format>', 'json or table')
-    .action((o: { all?: boolean; quiet?: boolean; format?: string }) => dispatch((ctx) => ps(ctx, o)));
+    .action((o: { all?: boolean; quiet?: boolean; format?: string }) => dispatch(async (ctx) => (await commands.ps()).ps(ctx, o)));
   program.command('logs').description('print the output of a container').argument('<container>')
     .option('-f, --follow', 'follow the output')
     .option('-n, --tail <n>', 'lines from the end (default all)')
     .option('-t, --timestamps', 'show timestamps')
-    .action((name: string, o: { follow?: boolean; tail?: string; timestamps?: boolean }) => dispatch((ctx) => logs(ctx, name, o)));
+    .action((name: string, o: { follow?: boolean; tail?: string; timestamps?: boolean }) => dispatch(async (ctx) => (await commands.logs()).logs(ctx, name, o)));
   program.command('stop').description('stop containers (SIGTERM, then SIGKILL after the timeout)').argument('<containers...>')
     .option('-t, --timeout <seconds>', 'seconds to wait before SIGKILL')
-    .action((names: string[], o: { timeout?: string }) => dispatch((ctx) => stop(ctx, names, o)));
+    .action((names: string[], o: { timeout?: string }) => dispatch(async (ctx) => (await commands.lifecycle()).stop(ctx, names, o)));
   program.command('kill').description('send a signal to containers').argument('<containers...>')
     .option('-s, --signal <signal>', 'signal to send (default KILL)')
-    .action((names: string[], o: { signal?: string }) => dispatch((ctx) => kill(ctx, names, o)));
+    .action((names: string[], o: { signal?: string }) => dispatch(async (ctx) => (await commands.lifecycle()).kill(ctx, names, o)));
   program.command('rm').description('remove containers').argument('<containers...>')
     .option('-f, --force', 'kill and remove running containers')
     .option('-v, --volumes', 'remove anonymous volumes of the containers')
-    .action((names: string[], o: { force?: boolean; volumes?: boolean }) => dispatch((ctx) => rm(ctx, names, o)));
+    .action((names: string[], o: { force?: boolean; volumes?: boolean }) => dispatch(async (ctx) => (await commands.lifecycle()).rm(ctx, names, o)));
   program.command('wait').description('wait for containers to stop and print their exit codes').argument('<containers...>')
-    .action((names: string[]) => dispatch((ctx) => wait(ctx, names)));
+    .action((names: string[]) => dispatch(async (ctx) => (await commands.lifecycle()).wait(ctx, names)));
   program.command('inspect').description('show containers, volumes or images as Docker API JSON').argument('<names...>')
     .option('--type <type>', 'container, volume or image')
-    .action((names: string[], o: { type?: string }) => dispatch((ctx) => inspect(ctx, names, o)));
+    .action((names: string[], o: { type?: string }) => dispatch(async (ctx) => (await commands.inspect()).inspect(ctx, names, o)));
 
   const volume = program.command('volume').description('manage volumes');
   volume.command('create').description('create a volume and print its name').argument('[name]')
     .option('-d, --driver <driver>', 'volume driver', 'local')
     .option('--label <key=value>', 'set a label', collect, [])
     .option('-o, --opt <key=value>', 'set a driver option', collect, [])
-    .action((name: string | undefined, o: { driver?: string; label: string[]; opt: string[] }) => dispatch((ctx) => volumeCreate(ctx, name, o)));
+    .action((name: string | undefined, o: { driver?: string; label: string[]; opt: string[] }) => dispatch(async (ctx) => (await commands.volume()).volumeCreate(ctx, name, o)));
   volume.command('ls').alias('list').description('list volumes')
     .option('-q, --quiet', 'only print volume names')
     .option('-f, --filter <key=value>', 'filter: dangling, name, label, driver', collect, [])
     .option('--format <format>', 'json or table')
-    .action((o: { quiet?: boolean; filter: string[]; format?: string }) => dispatch((ctx) => volumeLs(ctx, o)));
+    .action((o: { quiet?: boolean; filter: string[]; format?: string }) => dispatch(async (ctx) => (await commands.volume()).volumeLs(ctx, o)));
   volume.command('inspect').description('show volumes as Docker API JSON').argument('<names...>')
-    .action((names: string[]) => dispatch((ctx) => inspectKind('volume')(ctx, names)));
+    .action((names: string[]) => dispatch(async (ctx) => (await commands.inspect()).inspectKind('volume')(ctx, names)));
   volume.command('rm').alias('remove').description('remove volumes').argument('<names...>')
     .option('-f, --force', 'do not fail when a volume does not exist')
-    .action((names: string[], o: { force?: boolean }) => dispatch((ctx) => volumeRm(ctx, names, o)));
+    .action((names: string[], o: { force?: boolean }) => dispatch(async (ctx) => (await commands.volume()).volumeRm(ctx, names, o)));
   volume.command('prune').description('remove unused anonymous volumes (all unused with -a)')
     .option('-a, --all', 'remove named volumes too')
     .option('-f, --force', 'do not ask for confirmation')
     .option('--filter <key=value>', 'filter: label', collect, [])
-    .action((o: { all?: boolean; force?: boolean; filter: string[] }) => dispatch((ctx) => volumePrune(ctx, o)));
+    .action((o: { all?: boolean; force?: boolean; filter: string[] }) => dispatch(async (ctx) => (await commands.volume()).volumePrune(ctx, o)));
   volume.command('export').description("write a volume's contents as a tar archive").argument('<name>')
     .option('-o, --output <file>', 'write to FILE instead of stdout')
-    .action((name: string, o: { output?: string }) => dispatch((ctx) => volumeExport(ctx, name, o)));
+    .action((name: string, o: { output?: string }) => dispatch(async (ctx) => (await commands.volumeArchive()).volumeExport(ctx, name, o)));
   volume.command('import').description('fill a volume from a tar archive (FILE or - for stdin)').argument('<name>').argument('<file>')
-    .action((name: string, file: string) => dispatch((ctx) => volumeImport(ctx, name, file)));
+    .action((name: string, file: string) => dispatch(async (ctx) => (await commands.volumeArchive()).volumeImport(ctx, name, file)));
   volume.command('clone').description('copy a volume into a new volume').argument('<source>').argument('<target>')
-    .action((source: string, target: string) => dispatch((ctx) => volumeClone(ctx, source, target)));
+    .action((source: string, target: string) => dispatch(async (ctx) => (await commands.volumeArchive()).volumeClone(ctx, source, target)));
 
   const image = program.command('image').description('manage images');
   image.command('import').description('load an image archive (docker save, OCI layout or rootfs tar; FILE or -)').argument('<file>').argument('[ref]', 'tag the image REF instead of its own tag')
-    .action((file: string, ref: string | undefined) => dispatch((ctx) => imageImport(ctx, file, ref)));
+    .action((file: string, ref: string | undefined) => dispatch(async (ctx) => (await commands.image()).imageImport(ctx, file, ref)));
   image.command('load').description('load an image archive (docker-compatible; stdin unless -i)')
     .option('-i, --input <file>', 'read from FILE instead of stdin')
-    .action((o: { input?: string }) => dispatch((ctx) => imageImport(ctx, o.input ?? '-', undefined)));
-  const lsImages = (o: { quiet?: boolean; format?: string }): void => dispatch((ctx) => imageLs(ctx, o));
+    .action((o: { input?: string }) => dispatch(async (ctx) => (await commands.image()).imageImport(ctx, o.input ?? '-', undefined)));
+  const lsImages = (o: { quiet?: boolean; format?: string }): void => dispatch(async (ctx) => (await commands.image()).imageLs(ctx, o));
   image.command('ls').alias('list').description('list images').option('-q, --quiet', 'only print image ids').option('--format <format>', 'json or table').action(lsImages);
   program.command('images').description('list images').option('-q, --quiet', 'only print image ids').option('--format <format>', 'json or table').action(lsImages);
   image.command('inspect').description('show images as Docker API JSON').argument('<names...>')
-    .action((names: string[]) => dispatch((ctx) => inspectKind('image')(ctx, names)));
-  const rmImages = (names: string[], o: { force?: boolean }): void => dispatch((ctx) => imageRm(ctx, names, o));
+    .action((names: string[]) => dispatch(async (ctx) => (await commands.inspect()).inspectKind('image')(ctx, names)));
+  const rmImages = (names: string[], o: { force?: boolean }): void => dispatch(async (ctx) => (await commands.image()).imageRm(ctx, names, o));
   image.command('rm').alias('remove').description('remove images').argument('<names...>').option('-f, --force', 'remove even if tagged more than once').action(rmImages);
   program.command('rmi').description('remove images').argument('<names...>').option('-f, --force', 'remove even if tagged more than once').action(rmImages);
   image.command('tag').description('add a tag to an image').argument('<source>').argument('<target>')
-    .action((source: string, target: string) => dispatch((ctx) => imageTag(ctx, source, target)));
+    .action((source: string, target: string) => dispatch(async (ctx) => (await commands.image()).imageTag(ctx, source, target)));
 
   const system = program.command('system').description('system information');
   system.command('df').description('show disk usage').option('-v, --verbose', 'show details')
-    .action((o: { verbose?: boolean }) => dispatch((ctx) => systemDf(ctx, o)));
-  program.command('version').description('show client and daemon versions').action(() => dispatch((ctx) => version(ctx)));
-  program.command('info').description('show daemon information').action(() => dispatch((ctx) => info(ctx)));
+    .action((o: { verbose?: boolean }) => dispatch(async (ctx) => (await commands.system()).systemDf(ctx, o)));
+  program.command('version').description('show client and daemon versions').action(() => dispatch(async (ctx) => (await commands.system()).version(ctx)));
+  program.command('info').description('show daemon information').action(() => dispatch(async (ctx) => (await commands.system()).info(ctx)));
   return program;
 }

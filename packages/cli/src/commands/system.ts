@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { cliVersion } from '../version.js';
 import type { Context } from '../context.js';
 import { humanSize } from '../format/size.js';
 import { formatTable } from '../format/table.js';
@@ -52,11 +52,6 @@ export async function systemDf(ctx: Context, opts: { verbose?: boolean }): Promi
   ctx.out.write('\nLocal Volumes space usage:\n\n');
   ctx.out.write(formatTable(['VOLUME NAME', 'LINKS', 'SIZE'], volumes.map((v) => [v.Name, String(v.UsageData?.RefCount ?? 0), humanSize(Math.max(0, v.UsageData?.Size ?? 0), 3)])));
   return 0;
-}
-
-export function cliVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 export async function version(ctx: Context): Promise<number> {
