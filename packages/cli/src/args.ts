@@ -55,6 +55,7 @@ function containerFlags(cmd: Command): Command {
     .option('--entrypoint <cmd>', 'override the image entrypoint')
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
     .option('-i, --interactive', "keep the container's stdin open (run: and send berth's own stdin to it)")
+    .option('-t, --tty', 'run the command on a terminal (with -i, an interactive shell: berth -it IMAGE sh)')
     .argument('<image>', 'image reference (import it with berth image import)')
     .argument('[command...]', 'command and arguments')
     .passThroughOptions();

@@ -29,6 +29,9 @@ export interface CreateFlags {
   entrypoint?: string;
   init?: boolean;
   interactive?: boolean;
+  tty?: boolean;
+  /** The caller's terminal size, [rows, cols], sent as HostConfig.ConsoleSize with --tty. */
+  consoleSize?: [number, number];
 }
 
 export interface CreateRequest {
@@ -108,6 +111,7 @@ export function buildCreateRequest(
     Init: flags.init === true ? true : null,
     MaskedPaths: null,
     ReadonlyPaths: null,
+    ...(flags.tty === true && flags.consoleSize ? { ConsoleSize: flags.consoleSize } : {}),
   };
   if (mounts.Mounts.length > 0) hostConfig['Mounts'] = mounts.Mounts;
   if (Object.keys(mounts.Tmpfs).length > 0) hostConfig['Tmpfs'] = mounts.Tmpfs;
@@ -118,7 +122,7 @@ export function buildCreateRequest(
     AttachStdin: attached && flags.interactive === true,
     AttachStdout: attached,
     AttachStderr: attached,
-    Tty: false,
+    Tty: flags.tty === true,
     OpenStdin: flags.interactive === true,
     StdinOnce: attached && flags.interactive === true,
     Env: env.length > 0 ? env : null,

@@ -11,7 +11,7 @@
  * Protocol (the TypeScript launcher depends on it):
  *   berth-init --rootfs PATH [--user SPEC] [--cwd DIR] [--mask PATH]...
  *              [--ro PATH]... [--readonly-rootfs] [--init] [--caps HEX]
- *              [--no-new-privs | --allow-new-privs] -- CMD ARGS...
+ *              [--no-new-privs | --allow-new-privs] [--tty] -- CMD ARGS...
  *   fd 3: "go" pipe. One byte means go; EOF without a byte means exit 1 quietly.
  *   fd 4: status file (optional). One line is written before exit and fsynced:
  *           exited N | signaled SIGNUM | exec-failed ERRNO MESSAGE
@@ -20,6 +20,12 @@
  *   fd 5: exit pipe (optional, write end). Never written; it closes when the
  *         init exits, which is how the launcher learns of the exit without
  *         depending on the thread that started us.
+ *   fd 6: with --tty only, the window size file (optional): "ROWS COLS",
+ *         read at start and again on each SIGWINCH the supervisor sends.
+ *   --tty: the command runs on a terminal of the container's own devpts
+ *         (its session and controlling terminal); the init relays the
+ *         terminal's output to fd 1 and fd 0 to its input, so the output
+ *         still lands in the supervisor's append-only file.
  *   Every other inherited fd is closed at start: a host fd leaked into a
  *   container is an escape (runc CVE-2024-21626).
  *   Exit code: the command's, 128+signal, 127 (not found), 126 (cannot
@@ -36,12 +42,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/signalfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define MAX_PATHS 64
@@ -58,7 +68,7 @@ static int status_fd = -1;
 struct options {
 	const char *rootfs, *user, *cwd;
 	const char *mask[MAX_PATHS], *ro[MAX_PATHS];
-	int nmask, nro, readonly_rootfs, no_new_privs;
+	int nmask, nro, readonly_rootfs, no_new_privs, tty;
 	unsigned long long caps;
 	char **argv;
 };
@@ -487,6 +497,149 @@ static void report_exec_failure(const char *cmd, int err)
 	fprintf(stderr, "berth-init: exec: \"%s\": %s\n", cmd, why);
 }
 
+/* ---- the terminal (--tty) ---------------------------------------------- */
+
+static int winsize_fd = -1;
+
+/* The master side, relayed by the init: output to fd 1, fd 0 to input. */
+struct terminal {
+	int master, slave;
+	int hung_up;     /* every slave fd is closed: stop polling the master */
+	int input_open;  /* fd 0 has not reached EOF */
+	char in[4096];
+	size_t in_len, in_off; /* input read from fd 0 not yet taken by the master */
+};
+
+static void apply_winsize(int master)
+{
+	char buf[64];
+	unsigned rows, cols;
+	ssize_t n = winsize_fd < 0 ? -1 : pread(winsize_fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (sscanf(buf, "%u %u", &rows, &cols) != 2 || rows == 0 || cols == 0 || rows > 0xffff || cols > 0xffff)
+		return;
+	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+	ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/*
+ * The terminal comes from the container's own devpts (/dev/ptmx ->
+ * pts/ptmx), so `tty` and ttyname work inside; the peer is opened through
+ * the master (TIOCGPTPEER, no path lookup) while we are still root, and
+ * handed to the user the command runs as, as runc does.
+ */
+static void open_terminal(const struct creds *c, struct terminal *t)
+{
+	t->master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (t->master < 0)
+		fail("open-tty", "open /dev/ptmx for the terminal", errno);
+	int unlock = 0;
+	if (ioctl(t->master, TIOCSPTLCK, &unlock) < 0)
+		fail("open-tty", "unlock the terminal", errno);
+	t->slave = ioctl(t->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (t->slave < 0)
+		fail("open-tty", "open the terminal's peer", errno);
+	if (fchown(t->slave, c->uid, (gid_t)-1) < 0)
+		fail("open-tty", "give the terminal to the container's user", errno);
+	apply_winsize(t->master);
+	if (fcntl(t->master, F_SETFL, O_NONBLOCK) < 0)
+		fail("open-tty", "make the terminal non-blocking", errno);
+	t->input_open = 1;
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* the output file is gone: nothing left to keep */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Copy what the terminal has to fd 1; an EIO means no process holds the peer any more. */
+static void copy_output(struct terminal *t)
+{
+	char buf[16384];
+	for (;;) {
+		ssize_t n = read(t->master, buf, sizeof buf);
+		if (n > 0) {
+			write_all(1, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || errno != EAGAIN)
+			t->hung_up = 1;
+		return;
+	}
+}
+
+static void push_input(struct terminal *t)
+{
+	while (t->in_off < t->in_len) {
+		ssize_t n = write(t->master, t->in + t->in_off, t->in_len - t->in_off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return; /* the terminal's input queue is full: wait for POLLOUT */
+		if (n <= 0) {
+			t->in_len = t->in_off = 0; /* the terminal is gone: drop it */
+			return;
+		}
+		t->in_off += (size_t)n;
+	}
+	t->in_len = t->in_off = 0;
+}
+
+static void read_input(struct terminal *t)
+{
+	ssize_t n;
+	while ((n = read(0, t->in, sizeof t->in)) < 0 && errno == EINTR)
+		;
+	if (n <= 0) {
+		t->input_open = 0;
+		return;
+	}
+	t->in_len = (size_t)n;
+	t->in_off = 0;
+	push_input(t);
+}
+
+/* Relay between the terminal and fds 0/1 until a signal arrives; returns its number. */
+static int relay_until_signal(struct terminal *t, int sfd)
+{
+	for (;;) {
+		int pending = t->in_off < t->in_len;
+		struct pollfd p[3] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = t->hung_up ? -1 : t->master, .events = (short)(POLLIN | (pending ? POLLOUT : 0)) },
+			{ .fd = t->input_open && !pending ? 0 : -1, .events = POLLIN },
+		};
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fail("relay-tty", "wait for the terminal", errno);
+		}
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
+			copy_output(t);
+		if (p[1].revents & POLLOUT)
+			push_input(t);
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+			read_input(t);
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+				return (int)si.ssi_signo;
+		}
+	}
+}
+
 /*
  * Fork the command and stay as PID 1: forward signals, reap every zombie
  * (orphans of the container are re-parented to us), and exit with the main
@@ -511,7 +664,7 @@ static void end_all_processes(void)
 	}
 }
 
-__attribute__((noreturn)) static void run(char **argv)
+__attribute__((noreturn)) static void run(char **argv, struct terminal *tty)
 {
 	static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 	sigset_t set, old;
@@ -522,6 +675,10 @@ __attribute__((noreturn)) static void run(char **argv)
 	/* Blocked signals are queued even for a namespace init; sigwaitinfo
 	 * takes them, so nothing is lost between fork and the loop. */
 	sigprocmask(SIG_BLOCK, &set, &old);
+	/* A resize signalled before the block was lost (SIGWINCH is ignored by
+	 * default): read the size again now that later ones queue. */
+	if (tty)
+		apply_winsize(tty->master);
 
 	int report[2];
 	if (pipe2(report, O_CLOEXEC) < 0)
@@ -534,7 +691,13 @@ __attribute__((noreturn)) static void run(char **argv)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		close(report[0]);
-		int err = exec_command(argv);
+		int err = 0;
+		/* Its own session, with the terminal as controlling terminal and stdio. */
+		if (tty && (setsid() < 0 || ioctl(tty->slave, TIOCSCTTY, 0) < 0 || dup2(tty->slave, 0) < 0 ||
+			    dup2(tty->slave, 1) < 0 || dup2(tty->slave, 2) < 0))
+			err = errno;
+		if (!err)
+			err = exec_command(argv);
 		/* The write end closes on a successful exec: EOF means success. */
 		ssize_t ignored = write(report[1], &err, sizeof err);
 		(void)ignored;
@@ -547,12 +710,30 @@ __attribute__((noreturn)) static void run(char **argv)
 		;
 	close(report[0]);
 	int exec_failed = n == (ssize_t)sizeof err;
+	int sfd = -1;
+	if (tty) {
+		/* Only the command and its children may hold the peer: its EIO is their end. */
+		close(tty->slave);
+		sfd = signalfd(-1, &set, SFD_CLOEXEC);
+		if (sfd < 0)
+			fail("relay-tty", "create the signal fd", errno);
+	}
 
 	for (;;) {
-		siginfo_t info;
-		int sig = sigwaitinfo(&set, &info);
+		int sig;
+		if (tty) {
+			sig = relay_until_signal(tty, sfd);
+		} else {
+			siginfo_t info;
+			sig = sigwaitinfo(&set, &info);
+		}
 		if (sig < 0)
 			continue;
+		if (tty && sig == SIGWINCH) {
+			/* The supervisor wrote the new size; the kernel tells the foreground group. */
+			apply_winsize(tty->master);
+			continue;
+		}
 		if (sig != SIGCHLD) {
 			kill(child, sig);
 			continue;
@@ -563,6 +744,8 @@ __attribute__((noreturn)) static void run(char **argv)
 			if (pid != child)
 				continue;
 			end_all_processes();
+			if (tty)
+				copy_output(tty); /* what is left in the terminal, now that nobody writes */
 			char line[64];
 			int code;
 			if (exec_failed) {
@@ -604,6 +787,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 		}
 		if (strcmp(a, "--init") == 0)
 			continue; /* always tini-like; accepted for Docker parity */
+		if (strcmp(a, "--tty") == 0) {
+			o->tty = 1;
+			continue;
+		}
 		if (!v)
 			fail("parse-arguments", "parse arguments (missing value or unknown option)", EINVAL);
 		i++;
@@ -641,11 +828,18 @@ int main(int argc, char **argv)
 	/* The exit pipe stays open in the init only, never in the command. */
 	if (fcntl(5, F_GETFD) >= 0)
 		fcntl(5, F_SETFD, FD_CLOEXEC);
-	if (syscall(SYS_close_range, 6U, ~0U, 0U) < 0) {
-		for (int fd = 6; fd < 1024; fd++)
+	if (syscall(SYS_close_range, 7U, ~0U, 0U) < 0) {
+		for (int fd = 7; fd < 1024; fd++)
 			close(fd);
 	}
 	parse_args(argc, argv, &o);
+	/* fd 6 is the window size file of a --tty container, and nothing otherwise. */
+	if (o.tty && fcntl(6, F_GETFD) >= 0) {
+		winsize_fd = 6;
+		fcntl(6, F_SETFD, FD_CLOEXEC);
+	} else {
+		close(6);
+	}
 
 	/* Wait until the supervisor has put us in our cgroup. */
 	char go;
@@ -676,8 +870,11 @@ int main(int argc, char **argv)
 	}
 	struct creds c = { 0 };
 	resolve_user(o.user ? o.user : "0:0", &c);
+	struct terminal tty = { .master = -1, .slave = -1 };
+	if (o.tty)
+		open_terminal(&c, &tty);
 	drop_privileges(&o, &c);
 	if (chdir(o.cwd) < 0)
 		fail("chdir", "chdir to the working directory", errno);
-	run(o.argv);
+	run(o.argv, o.tty ? &tty : NULL);
 }

@@ -44,8 +44,14 @@ export interface HostConfig {
 /** File descriptors (opened by the caller, in the caller's process) for the container's stdio. */
 export interface StdioFds {
   stdin?: number;
+  /** With `Config.Tty`, the terminal's output lands here (stderr is unused: a terminal has one output). */
   stdout: number;
   stderr: number;
+  /**
+   * With `Config.Tty`: a file holding "ROWS COLS", read by the init at start
+   * and again each time it gets SIGWINCH (how a resize reaches the terminal).
+   */
+  terminalSize?: number;
 }
 
 export interface StartRequest {

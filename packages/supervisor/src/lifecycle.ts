@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { rmSync } from 'node:fs';
+import { closeSync, rmSync } from 'node:fs';
 import type { Syscalls } from '@berth/syscall';
 import type { ContainerRecord, ContainerStore } from './container-store.js';
 import type { ContainerEngine, ExitStatus, HostConfig, ImageService, MountPoint } from './engine.js';
@@ -10,7 +10,7 @@ import { generateName, newContainerId, normalizeName } from './names.js';
 import { parseSignal, readStartTime, signalProcess } from './process-control.js';
 import { OutputFollower } from './output-follower.js';
 import { StdinPipe } from './stdin.js';
-import { containerPaths, openStdioForStart, removeRawOutput } from './stdio.js';
+import { containerPaths, openStdioForStart, openTerminalSize, removeRawOutput, writeTerminalSize } from './stdio.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -146,18 +146,27 @@ export class Lifecycle {
     // The last run is recorded as exited, so its output is in the log already.
     removeRawOutput(paths);
     const stdin = this.stdinFor(rec.id);
-    const io = openStdioForStart(paths, stdin?.containerFd);
+    const terminalSize = rec.config.Tty === true ? openTerminalSize(paths, consoleSize(rec.hostConfig)) : undefined;
+    let io: ReturnType<typeof openStdioForStart>;
+    try {
+      io = openStdioForStart(paths, stdin?.containerFd);
+    } catch (err) {
+      if (terminalSize !== undefined) closeSync(terminalSize);
+      throw err;
+    }
     const output = new OutputFollower(paths, { pollMs: this.pollMs });
     this.wire(rec.id, output);
     let started;
     try {
       started = await this.o.engine.start({
         id: rec.id, image: rec.imageId || rec.image, config: rec.config, hostConfig: rec.hostConfig,
-        stdio: io.stdio, statusPath: paths.status, volumesFrom: (r) => this.volumesFrom(r),
+        stdio: terminalSize === undefined ? io.stdio : { ...io.stdio, terminalSize },
+        statusPath: paths.status, volumesFrom: (r) => this.volumesFrom(r),
         ...(rec.mounts.length > 0 ? { previousMounts: rec.mounts } : {}),
       });
     } catch (err) {
       io.close();
+      if (terminalSize !== undefined) closeSync(terminalSize);
       this.dropStdin(rec.id);
       output.finish();
       this.o.store.update(rec.id, { error: errorMessage(err), exitCode: 128 });
@@ -167,6 +176,7 @@ export class Lifecycle {
     }
     // The container holds its own fds now.
     io.close();
+    if (terminalSize !== undefined) closeSync(terminalSize);
     stdin?.releaseReadEnd();
     this.o.store.update(rec.id, {
       state: 'running', pid: started.pid, startTime: started.startTime, mounts: started.mounts,
@@ -273,6 +283,16 @@ export class Lifecycle {
     signalProcess(this.o.syscalls, l.pid, l.startTime, sig);
     // Docker waits for a SIGKILLed container to be gone before answering.
     if (sig === 9) await Promise.race([l.done, sleep(10_000)]);
+  }
+
+  /** `docker resize`: the terminal of a running `Tty` container takes the new size (the init re-reads it on SIGWINCH). */
+  resize(ref: string, rows: number, cols: number): void {
+    const rec = this.o.store.resolve(ref);
+    const l = this.live.get(rec.id);
+    if (!l) throw new ConflictError(`Container ${rec.id} is not running`);
+    if (rec.config.Tty !== true) return; // no terminal: nothing to size, as with Docker
+    writeTerminalSize(containerPaths(this.o.root, rec.id), rows, cols);
+    signalProcess(this.o.syscalls, l.pid, l.startTime, SIGWINCH);
   }
 
   /**
@@ -403,6 +423,17 @@ export class Lifecycle {
     for (const set of this.waiters.values()) set.clear();
     this.waiters.clear();
   }
+}
+
+const SIGWINCH = 28;
+
+/** `HostConfig.ConsoleSize` ([rows, cols], API 1.42+): the size the docker CLI sends at create; zeros mean unknown. */
+function consoleSize(hostConfig: HostConfig): [number, number] | undefined {
+  const size = hostConfig['ConsoleSize'];
+  if (!Array.isArray(size) || size.length !== 2) return undefined;
+  const [rows, cols] = size as unknown[];
+  const valid = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0 && n <= 0xffff;
+  return valid(rows) && valid(cols) ? [rows, cols] : undefined;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -6,7 +6,9 @@ import { isNotFound } from './common.js';
 
 /** `POST /containers/create`; a missing image gets a hint instead of docker's pull. */
 export async function createContainer(ctx: Context, client: ApiClient, flags: CreateFlags, image: string, command: readonly string[]): Promise<string> {
-  const request = buildCreateRequest(flags, image, command, { cwd: ctx.cwd, env: ctx.env });
+  const terminal = ctx.out as { isTTY?: boolean; rows?: number; columns?: number };
+  const consoleSize: [number, number] | undefined = terminal.isTTY === true && terminal.rows && terminal.columns ? [terminal.rows, terminal.columns] : undefined;
+  const request = buildCreateRequest(consoleSize ? { ...flags, consoleSize } : flags, image, command, { cwd: ctx.cwd, env: ctx.env });
   try {
     const created = await client.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', {
       query: { name: request.name },

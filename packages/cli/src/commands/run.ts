@@ -1,4 +1,4 @@
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import type { ApiClient } from '../client.js';
 import type { Context } from '../context.js';
 import type { CreateFlags } from '../create-body.js';
@@ -40,14 +40,19 @@ export async function run(ctx: Context, image: string, command: string[], flags:
     return 0;
   }
   const interactive = flags.interactive === true;
+  const tty = flags.tty === true;
   const stream = await client.attach(id, { stdin: interactive });
-  const output = pumpStream(stream, ctx.out, ctx.err);
+  const output = pumpStream(stream, ctx.out, ctx.err, tty);
+  // A terminal container with our own terminal: keys go through raw, as with docker -it.
+  const restoreTerminal = interactive && tty ? rawMode(ctx.stdin) : () => undefined;
   if (interactive) sendInput(ctx.stdin, stream);
   const { result } = await client.wait(id, flags.rm === true ? 'removed' : 'next-exit');
-  const stopForwarding = forwardSignals(client, id);
+  // With a terminal, Ctrl-C reaches the container through it, not as a forwarded signal.
+  let stopForwarding = tty ? (): void => undefined : forwardSignals(client, id);
   try {
     try {
       await client.request('POST', `/containers/${enc(id)}/start`);
+      if (tty) stopForwarding = followTerminalSize(client, id, ctx.out);
     } catch (error) {
       stream.destroy();
       if (error instanceof DaemonError) {
@@ -61,5 +66,26 @@ export async function run(ctx: Context, image: string, command: string[], flags:
     return exitCodeForStatus(status.StatusCode);
   } finally {
     stopForwarding();
+    restoreTerminal();
   }
+}
+
+function rawMode(input: Readable): () => void {
+  const terminal = input as Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => void };
+  if (terminal.isTTY !== true || !terminal.setRawMode) return () => undefined;
+  terminal.setRawMode(true);
+  return () => terminal.setRawMode?.(false);
+}
+
+/** `-t`: once started, the container's terminal takes our size (ConsoleSize at create was a first guess), and follows each resize. */
+function followTerminalSize(client: ApiClient, id: string, out: Writable): () => void {
+  const terminal = out as Writable & { isTTY?: boolean; rows?: number; columns?: number };
+  if (terminal.isTTY !== true) return () => undefined;
+  const resize = (): void => {
+    if (!terminal.rows || !terminal.columns) return;
+    client.request('POST', `/containers/${enc(id)}/resize`, { query: { h: terminal.rows, w: terminal.columns } }).catch(() => undefined);
+  };
+  resize();
+  terminal.on('resize', resize);
+  return () => terminal.off('resize', resize);
 }

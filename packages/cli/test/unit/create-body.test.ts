@@ -64,6 +64,12 @@ describe('create body', () => {
     expect(buildCreateRequest({ ...none, interactive: true }, 'img', [], ctx).body).toMatchObject({ OpenStdin: true, AttachStdin: true, StdinOnce: true });
     expect(buildCreateRequest({ ...none, interactive: true, detach: true }, 'img', [], ctx).body).toMatchObject({ OpenStdin: true, AttachStdin: false, StdinOnce: false });
   });
+  it('-t asks for a terminal, sized like the caller\'s when berth runs in one', () => {
+    expect(buildCreateRequest({ ...none, tty: true }, 'img', [], ctx).body).toMatchObject({ Tty: true });
+    expect((buildCreateRequest({ ...none, tty: true }, 'img', [], ctx).body['HostConfig'] as Record<string, unknown>)['ConsoleSize']).toBeUndefined();
+    expect(buildCreateRequest({ ...none, tty: true, consoleSize: [30, 90] }, 'img', [], ctx).body['HostConfig']).toMatchObject({ ConsoleSize: [30, 90] });
+    expect(buildCreateRequest(none, 'img', [], ctx).body).toMatchObject({ Tty: false });
+  });
   it('rejects what berth cannot do, saying what it can', () => {
     expect(() => buildCreateRequest({ ...none, network: 'mynet' }, 'i', [], ctx)).toThrow(/berth supports none, host, default or bridge/);
     expect(() => buildCreateRequest({ ...none, cpus: 'two' }, 'i', [], ctx)).toThrow(/invalid --cpus/);

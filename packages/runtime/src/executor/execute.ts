@@ -84,6 +84,7 @@ export class Executor {
     const [exitFd, exitWrite] = this.sys.pipe2(O_CLOEXEC);
     try {
       const fds = [task.stdio.stdin ?? this.devNull, task.stdio.stdout, task.stdio.stderr, goRead, task.statusFd, exitWrite];
+      if (plan.process.tty && task.stdio.terminalSize !== undefined) fds.push(task.stdio.terminalSize);
       const pid = this.sys.spawn(plan.initPath, [plan.initPath, ...initArguments(plan)], plan.env, {
         fds, cwd: plan.rootfs.target, setsid: true,
       });

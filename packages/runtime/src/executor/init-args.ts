@@ -8,6 +8,7 @@ export function initArguments(plan: LaunchPlan): string[] {
   for (const path of plan.readonlyPaths) args.push('--ro', path);
   if (plan.readonlyRootfs) args.push('--readonly-rootfs');
   if (plan.init) args.push('--init');
+  if (plan.process.tty) args.push('--tty');
   args.push('--', ...plan.process.args);
   return args;
 }

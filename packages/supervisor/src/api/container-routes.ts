@@ -107,6 +107,19 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     sendEmpty(res, 204);
   });
 
+  r.on('POST', new RegExp(`^/containers/${ID}/resize$`), ({ res, params, query }) => {
+    const dimension = (key: 'h' | 'w', what: string): number => {
+      const raw = query.get(key) ?? '';
+      const n = Number(raw);
+      if (raw === '' || !Number.isInteger(n) || n < 0 || n > 0xffff) {
+        throw new InvalidParameterError(`invalid resize ${what} ${JSON.stringify(raw)}: give ${key}= as a whole number from 0 to 65535`);
+      }
+      return n;
+    };
+    lc.resize(params[0]!, dimension('h', 'height'), dimension('w', 'width'));
+    sendEmpty(res, 200);
+  });
+
   r.on('POST', new RegExp(`^/containers/${ID}/wait$`), ({ res, params, query }) => {
     const condition = (query.get('condition') || 'not-running') as WaitCondition;
     const waiter = lc.wait(params[0]!, condition);

@@ -131,6 +131,46 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     expect((await docker('ps', '-a', '-q')).stdout.trim()).toBe('');
   });
 
+  it('run -it through the docker CLI and the berth CLI: a shell on a terminal of the container, sized like the caller\'s', async () => {
+    // `script` gives the CLIs a terminal of 30x90, as a user's would be.
+    const inTerminal = (command: string, input: string): Promise<{ code: number | null; stdout: string }> =>
+      withInput('script', ['-qec', `stty rows 30 cols 90; ${command}`, '/dev/null'], input);
+    const cli = `${process.execPath} ${join(REPO, 'packages/cli/bin/berth.js')} --root ${root} --host unix://${socketPath}`;
+    for (const client of ['docker', cli]) {
+      const sized = await inTerminal(`${client} run -t --rm berth-test/busybox sh -c 'tty; stty size; exit 3'`, '');
+      expect(sized.code, client).toBe(3);
+      expect(sized.stdout, client).toMatch(/\/dev\/pts\/0\r+\n30 90\r+\n/);
+    }
+    // Typed input reaches the shell through the terminal; its exit code comes back.
+    const shell = new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn('script', ['-qec', 'stty rows 30 cols 90; docker run -it --rm berth-test/busybox sh', '/dev/null'], { env: env() });
+      let stdout = '';
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        if (stdout.includes('/ # ') && !stdout.includes('typed')) child.stdin.write('echo typed-$((6*7)); exit 5\n');
+      });
+      child.on('close', (code) => resolve({ code, stdout }));
+    });
+    const r = await shell;
+    expect(r.stdout).toContain('typed-42');
+    expect(r.code).toBe(5);
+  });
+
+  it('dockerode: resize reaches the terminal of a running Tty container; bad sizes are 400, a stopped container 409', async () => {
+    const d = new Docker({ socketPath });
+    const c = await d.createContainer({ Image: 'berth-test/busybox', Cmd: ['sh', '-c', 'while [ "$(stty size 2>/dev/null)" != "40 100" ]; do sleep 0.05; done; stty size'], Tty: true });
+    await expect(c.resize({ h: 40, w: 100 })).rejects.toMatchObject({ statusCode: 409 });
+    const waited = await waitContainer(socketPath, c.id, 'next-exit');
+    await c.start();
+    await expect(c.resize({ h: -1, w: 100 })).rejects.toMatchObject({ statusCode: 400 });
+    await c.resize({ h: 40, w: 100 });
+    expect((await waited.exited).StatusCode).toBe(0);
+    // A Tty container's log is its terminal's output, raw (no stream framing), as Docker's.
+    const logs = (await c.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+    expect(logs.toString()).toBe('40 100\r\n');
+    await c.remove();
+  });
+
   it('dockerode: a hijacked attach with stdin feeds an OpenStdin container until the client half-closes', async () => {
     const d = new Docker({ socketPath });
     const c = await d.createContainer({

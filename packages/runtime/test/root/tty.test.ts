@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { ExitStatus, StartedContainer } from '@berth/runtime';
+import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
+import { openTestEnv, type TestEnv } from '../../../../tools/testing/runtime-env.js';
+
+describeRoot('Config.Tty: the command on a terminal of the container', () => {
+  let env: TestEnv;
+  let mountsBefore: string;
+
+  beforeAll(async () => {
+    mountsBefore = hostMountTable();
+    env = await openTestEnv();
+  });
+  afterAll(async () => {
+    await env.close();
+    expect(hostMountTable()).toBe(mountsBefore);
+  });
+
+  /** Starts `script` with a terminal; stdin is a pipe we write `input` into, then close. */
+  async function withTerminal(script: string, opts: { size?: string; input?: string; onStart?: (s: StartedContainer, sizeFile: string) => Promise<void> } = {}):
+    Promise<{ status: ExitStatus; output: string }> {
+    const id = randomBytes(32).toString('hex');
+    const out = join(env.root, `${id}.out`);
+    const sizeFile = join(env.root, `${id}.winsize`);
+    writeFileSync(sizeFile, opts.size ?? '');
+    const [stdinRead, stdinWrite] = env.syscalls.pipe2(0);
+    const fds = { stdout: openSync(out, 'w'), size: openSync(sizeFile, 'r') };
+    let started: StartedContainer;
+    try {
+      started = await env.runtime.start({
+        id, image: 'busybox', config: { Cmd: ['sh', '-c', script], Tty: true }, hostConfig: {},
+        stdio: { stdin: stdinRead, stdout: fds.stdout, stderr: fds.stdout, terminalSize: fds.size },
+        statusPath: join(env.root, `${id}.status`),
+      });
+    } finally {
+      closeSync(stdinRead);
+      closeSync(fds.stdout);
+      closeSync(fds.size);
+    }
+    await opts.onStart?.(started, sizeFile);
+    if (opts.input !== undefined) writeFileSync(stdinWrite, opts.input);
+    closeSync(stdinWrite);
+    const status = await started.exited;
+    await env.runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: started.anonymousVolumes });
+    return { status, output: readFileSync(out, 'utf8') };
+  }
+
+  it("runs on the container's own terminal, as its controlling terminal, with the size given; stderr goes there too", async () => {
+    const r = await withTerminal('tty; stty size; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-ttys; echo err >&2; ls -l /proc/self/fd/0 | grep -c pts; exit 4', { size: '33 101\n' });
+    expect(r.status.exitCode).toBe(4);
+    // The terminal translates \n into \r\n, as under docker run -t.
+    expect(r.output).toBe('/dev/pts/0\r\n33 101\r\nall-ttys\r\nerr\r\n1\r\n');
+  });
+
+  it('takes input through the terminal (echoed, as a terminal does) and follows a resize on SIGWINCH', async () => {
+    const r = await withTerminal('read line; echo "got:$line"; sleep 0.3; stty size', {
+      size: '24 80',
+      input: 'hello\n',
+      onStart: async (s, sizeFile) => {
+        writeFileSync(sizeFile, '50 132\n');
+        process.kill(s.pid, 'SIGWINCH');
+      },
+    });
+    expect(r.status.exitCode).toBe(0);
+    expect(r.output).toBe('hello\r\ngot:hello\r\n50 132\r\n');
+  });
+
+  it('keeps the output of processes still writing when the command exits, and reports the exit only after', async () => {
+    const r = await withTerminal('for i in 1 2 3 4 5; do echo line$i; done; exit 0');
+    expect(r.output).toBe('line1\r\nline2\r\nline3\r\nline4\r\nline5\r\n');
+  });
+});
