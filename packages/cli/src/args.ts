@@ -56,6 +56,7 @@ function containerFlags(cmd: Command): Command {
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
     .option('-i, --interactive', "keep the container's stdin open (run: and send berth's own stdin to it)")
     .option('-t, --tty', 'run the command on a terminal (with -i, an interactive shell: berth -it IMAGE sh)')
+    .option('--restart <policy>', 'restart policy: no, always, unless-stopped or on-failure[:max-retries]')
     .argument('<image>', 'image reference (import it with berth image import)')
     .argument('[command...]', 'command and arguments')
     .passThroughOptions();
@@ -93,6 +94,9 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
     .option('-n, --tail <n>', 'lines from the end (default all)')
     .option('-t, --timestamps', 'show timestamps')
     .action((name: string, o: { follow?: boolean; tail?: string; timestamps?: boolean }) => dispatch(async (ctx) => (await commands.logs()).logs(ctx, name, o)));
+  program.command('restart').description('restart containers (stop, then start)').argument('<containers...>')
+    .option('-t, --timeout <seconds>', 'seconds to wait before SIGKILL')
+    .action((names: string[], o: { timeout?: string }) => dispatch(async (ctx) => (await commands.lifecycle()).restart(ctx, names, o)));
   program.command('stop').description('stop containers (SIGTERM, then SIGKILL after the timeout)').argument('<containers...>')
     .option('-t, --timeout <seconds>', 'seconds to wait before SIGKILL')
     .action((names: string[], o: { timeout?: string }) => dispatch(async (ctx) => (await commands.lifecycle()).stop(ctx, names, o)));

@@ -30,6 +30,8 @@ export interface CreateFlags {
   init?: boolean;
   interactive?: boolean;
   tty?: boolean;
+  /** `no`, `always`, `unless-stopped` or `on-failure[:max-retries]`. */
+  restart?: string;
   /** The caller's terminal size, [rows, cols], sent as HostConfig.ConsoleSize with --tty. */
   consoleSize?: [number, number];
 }
@@ -85,6 +87,17 @@ function memory(value: string | undefined): number {
   }
 }
 
+/** docker's `--restart` syntax into HostConfig.RestartPolicy; the daemon checks the rest. */
+function restartPolicy(value: string | undefined, rm: boolean): { Name: string; MaximumRetryCount: number } {
+  if (value === undefined || value === '') return { Name: 'no', MaximumRetryCount: 0 };
+  const [name = '', count, ...extra] = value.split(':');
+  if (extra.length > 0 || (count !== undefined && !/^-?\d+$/.test(count))) {
+    throw new UsageError(`invalid --restart '${value}': use no, always, unless-stopped or on-failure[:max-retries]`);
+  }
+  if (rm && name !== 'no') throw new UsageError('conflicting options: cannot specify both --restart and --rm');
+  return { Name: name, MaximumRetryCount: count === undefined ? 0 : Number(count) };
+}
+
 export function buildCreateRequest(
   flags: CreateFlags,
   image: string,
@@ -103,6 +116,7 @@ export function buildCreateRequest(
     Binds: mounts.Binds.length > 0 ? mounts.Binds : null,
     NetworkMode: network,
     AutoRemove: flags.rm === true,
+    RestartPolicy: restartPolicy(flags.restart, flags.rm === true),
     VolumesFrom: flags.volumesFrom.length > 0 ? flags.volumesFrom : null,
     ReadonlyRootfs: flags.readOnly === true,
     Memory: memory(flags.memory),

@@ -28,12 +28,17 @@ export interface ContainerRecord {
   finishedAt: string;
   autoRemove: boolean;
   anonymousVolumes: string[];
+  /** Restarts the restart policy made since a user last started it (inspect's RestartCount). */
+  restartCount: number;
+  /** Ended by `stop`: `unless-stopped` then stays down, even across supervisor restarts. */
+  manuallyStopped: boolean;
 }
 
 interface Row {
   id: string; name: string; image: string; image_id: string; config: string; host_config: string; mounts: string;
   state: string; pid: number; start_time: number; exit_code: number; error: string; oom: number; created: string;
   started_at: string; finished_at: string; auto_remove: number; anonymous_volumes: string;
+  restart_count: number; manually_stopped: number;
 }
 
 // Each entry upgrades the schema by one version (PRAGMA user_version); never edit a shipped one.
@@ -59,6 +64,8 @@ const MIGRATIONS: readonly string[] = [
      anonymous_volumes TEXT NOT NULL DEFAULT '[]'
    );
    CREATE INDEX containers_state ON containers(state);`,
+  `ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE containers ADD COLUMN manually_stopped INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 function fromRow(r: Row): ContainerRecord {
@@ -71,6 +78,7 @@ function fromRow(r: Row): ContainerRecord {
     error: r.error, oomKilled: r.oom !== 0, created: r.created, startedAt: r.started_at,
     finishedAt: r.finished_at, autoRemove: r.auto_remove !== 0,
     anonymousVolumes: JSON.parse(r.anonymous_volumes) as string[],
+    restartCount: r.restart_count, manuallyStopped: r.manually_stopped !== 0,
   };
 }
 
@@ -80,6 +88,7 @@ const COLUMN: Record<keyof ContainerUpdate, string> = {
   image: 'image', imageId: 'image_id', config: 'config', hostConfig: 'host_config', mounts: 'mounts',
   state: 'state', pid: 'pid', startTime: 'start_time', exitCode: 'exit_code', error: 'error', oomKilled: 'oom',
   startedAt: 'started_at', finishedAt: 'finished_at', autoRemove: 'auto_remove', anonymousVolumes: 'anonymous_volumes',
+  restartCount: 'restart_count', manuallyStopped: 'manually_stopped',
 };
 
 function toColumnValue(key: keyof ContainerUpdate, value: unknown): unknown {
@@ -113,12 +122,13 @@ export class ContainerStore {
     try {
       this.db.prepare(
         `INSERT INTO containers (id, name, image, image_id, config, host_config, mounts, state, pid, start_time,
-           exit_code, error, oom, created, started_at, finished_at, auto_remove, anonymous_volumes)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           exit_code, error, oom, created, started_at, finished_at, auto_remove, anonymous_volumes, restart_count, manually_stopped)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         rec.id, rec.name, rec.image, rec.imageId, JSON.stringify(rec.config), JSON.stringify(rec.hostConfig),
         JSON.stringify(rec.mounts), rec.state, rec.pid, rec.startTime, rec.exitCode, rec.error, rec.oomKilled ? 1 : 0,
         rec.created, rec.startedAt, rec.finishedAt, rec.autoRemove ? 1 : 0, JSON.stringify(rec.anonymousVolumes),
+        rec.restartCount, rec.manuallyStopped ? 1 : 0,
       );
     } catch (err) {
       if (String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT')) {

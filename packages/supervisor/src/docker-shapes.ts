@@ -4,8 +4,9 @@ import { containerPaths } from './stdio.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-function statusText(rec: ContainerRecord, now = Date.now()): string {
+function statusText(rec: ContainerRecord, restarting: boolean, now = Date.now()): string {
   const ago = (iso: string): string => humanDuration(now - Date.parse(iso));
+  if (restarting) return `Restarting (${rec.exitCode}) ${ago(rec.finishedAt)} ago`;
   switch (rec.state) {
     case 'created': return 'Created';
     case 'running': return `Up ${ago(rec.startedAt)}`;
@@ -33,8 +34,16 @@ export function humanDuration(ms: number): string {
   return `${Math.round(h / 24 / 365)} years`;
 }
 
-/** `GET /containers/{id}/json`: the full Docker shape (the CLI's `logs` crashes on a null Config). */
-export function containerInspect(rec: ContainerRecord, root: string): Record<string, unknown> {
+/** Docker's `State.Status`: an exited container the restart policy is about to start again is `restarting`. */
+function stateName(rec: ContainerRecord, restarting: boolean): string {
+  return restarting ? 'restarting' : rec.state;
+}
+
+/**
+ * `GET /containers/{id}/json`: the full Docker shape (the CLI's `logs`
+ * crashes on a null Config). `restarting`: a restart is scheduled.
+ */
+export function containerInspect(rec: ContainerRecord, root: string, restarting = false): Record<string, unknown> {
   const { path, args } = pathAndArgs(rec.config);
   const paths = containerPaths(root, rec.id);
   const running = rec.state === 'running';
@@ -44,10 +53,10 @@ export function containerInspect(rec: ContainerRecord, root: string): Record<str
     Path: path,
     Args: args,
     State: {
-      Status: rec.state,
+      Status: stateName(rec, restarting),
       Running: running,
       Paused: false,
-      Restarting: false,
+      Restarting: restarting,
       OOMKilled: rec.oomKilled,
       Dead: rec.state === 'dead',
       Pid: running ? rec.pid : 0,
@@ -62,7 +71,7 @@ export function containerInspect(rec: ContainerRecord, root: string): Record<str
     HostsPath: '',
     LogPath: paths.log,
     Name: `/${rec.name}`,
-    RestartCount: 0,
+    RestartCount: rec.restartCount,
     Driver: 'overlay2',
     Platform: 'linux',
     MountLabel: '',
@@ -112,7 +121,7 @@ export function containerInspect(rec: ContainerRecord, root: string): Record<str
 }
 
 /** One entry of `GET /containers/json`. */
-export function containerSummary(rec: ContainerRecord): Record<string, unknown> {
+export function containerSummary(rec: ContainerRecord, restarting = false): Record<string, unknown> {
   const { path, args } = pathAndArgs(rec.config);
   return {
     Id: rec.id,
@@ -123,8 +132,8 @@ export function containerSummary(rec: ContainerRecord): Record<string, unknown> 
     Created: Math.floor(Date.parse(rec.created) / 1000),
     Ports: [],
     Labels: rec.config.Labels ?? {},
-    State: rec.state,
-    Status: statusText(rec),
+    State: stateName(rec, restarting),
+    Status: statusText(rec, restarting),
     HostConfig: { NetworkMode: rec.hostConfig.NetworkMode ?? 'default' },
     NetworkSettings: { Networks: {} },
     Mounts: rec.mounts.map((m) => ({

@@ -8,6 +8,7 @@ import { mergeImageConfig, parseCreateBody } from './create-request.js';
 import type { LogRecord } from './json-log.js';
 import { generateName, newContainerId, normalizeName } from './names.js';
 import { parseSignal, readStartTime, signalProcess } from './process-control.js';
+import { nextRestartDelay, parseRestartPolicy, shouldRestart } from './restart-policy.js';
 import { OutputFollower } from './output-follower.js';
 import { StdinPipe } from './stdin.js';
 import { containerPaths, openStdioForStart, openTerminalSize, removeRawOutput, writeTerminalSize } from './stdio.js';
@@ -60,6 +61,9 @@ export class Lifecycle {
   private readonly live = new Map<string, Live>();
   private readonly waiters = new Map<string, Set<PendingWait>>();
   private readonly removals = new Map<string, Promise<void>>();
+  /** Restarts the restart policy scheduled, and the last delay it waited (the backoff doubles it). */
+  private readonly restarts = new Map<string, NodeJS.Timeout>();
+  private readonly restartDelays = new Map<string, number>();
   /** Stdin of `OpenStdin` containers, from the first attach or start until the run ends. */
   private readonly stdins = new Map<string, StdinPipe>();
   private readonly pollMs: number;
@@ -86,6 +90,11 @@ export class Lifecycle {
 
   isRunning(id: string): boolean {
     return this.live.has(id);
+  }
+
+  /** An exited container its restart policy is about to start again (Docker's "restarting"). */
+  isRestarting(id: string): boolean {
+    return this.restarts.has(id);
   }
 
   /**
@@ -121,12 +130,17 @@ export class Lifecycle {
     const image = await this.o.images.inspectImage(req.image);
     const config = mergeImageConfig(req.config, image.config, req.image);
     const hostConfig: HostConfig = req.hostConfig;
+    const policy = parseRestartPolicy(hostConfig['RestartPolicy']);
+    if (hostConfig.AutoRemove === true && policy.name !== 'no') {
+      throw new InvalidParameterError("can't create 'AutoRemove' container with restart policy");
+    }
     this.o.engine.validate(config, hostConfig, (ref) => this.volumesFrom(ref));
     const id = newContainerId();
     this.o.store.insert({
       id, name: finalName, image: req.image, imageId: image.id, config, hostConfig, mounts: [], state: 'created',
       pid: 0, startTime: 0, exitCode: 0, error: '', oomKilled: false, created: new Date().toISOString(),
       startedAt: '', finishedAt: '', autoRemove: hostConfig.AutoRemove === true, anonymousVolumes: [],
+      restartCount: 0, manuallyStopped: false,
     });
     return { Id: id, Warnings: [] };
   }
@@ -135,9 +149,23 @@ export class Lifecycle {
     return this.o.store.resolve(ref).mounts;
   }
 
+  /** A user's start: it also ends a pending policy restart and starts the restart count afresh. */
   async start(ref: string): Promise<void> {
     const rec = this.o.store.resolve(ref);
     if (rec.state === 'running' || this.live.has(rec.id)) throw new NotModifiedError(`container ${rec.id} is already running`);
+    this.cancelRestart(rec.id);
+    this.restartDelays.delete(rec.id);
+    await this.launch(this.o.store.update(rec.id, { restartCount: 0, manuallyStopped: false }));
+  }
+
+  /** `docker restart`: stop when running (StopSignal, then SIGKILL after the timeout), then start. */
+  async restart(ref: string, timeoutSec?: number, signal?: string): Promise<void> {
+    const rec = this.o.store.resolve(ref);
+    if (this.live.has(rec.id)) await this.stop(rec.id, timeoutSec, signal);
+    await this.start(rec.id);
+  }
+
+  private async launch(rec: ContainerRecord): Promise<void> {
     if (rec.state === 'removing' || rec.state === 'dead') {
       throw new ConflictError(`failed to start container ${rec.id}: it is being removed`);
     }
@@ -226,7 +254,41 @@ export class Lifecycle {
       } catch (err) {
         console.error(`berth: failed to auto-remove container ${id}: ${errorMessage(err)}`);
       }
+      return;
     }
+    // A manual stop and a removal end the container for good; anything else is the policy's call.
+    if (!rec.manuallyStopped && !this.removals.has(id)) this.scheduleRestart(rec);
+  }
+
+  /** Starts the container again after the backoff when its policy says so (moby's restart manager). */
+  private scheduleRestart(rec: ContainerRecord): void {
+    const policy = parseRestartPolicy(rec.hostConfig['RestartPolicy']);
+    if (this.closed || !shouldRestart(policy, { exitCode: rec.exitCode, restartCount: rec.restartCount, manuallyStopped: rec.manuallyStopped })) {
+      this.restartDelays.delete(rec.id);
+      return;
+    }
+    const ranFor = Date.parse(rec.finishedAt) - Date.parse(rec.startedAt || rec.finishedAt);
+    const delay = nextRestartDelay(this.restartDelays.get(rec.id) ?? 0, Number.isFinite(ranFor) ? ranFor : 0);
+    this.restartDelays.set(rec.id, delay);
+    this.restarts.set(rec.id, setTimeout(() => {
+      this.restarts.delete(rec.id);
+      const current = this.o.store.find(rec.id);
+      if (!current || current.state !== 'exited' || this.live.has(rec.id)) return;
+      this.launch(this.o.store.update(rec.id, { restartCount: current.restartCount + 1 })).catch((err: unknown) => {
+        console.error(`berth: failed to restart container ${rec.id} (restart policy ${policy.name}): ${errorMessage(err)}`);
+        // A start that fails counts as an exit: the policy decides again, the backoff grows.
+        const failed = this.o.store.find(rec.id);
+        if (failed && failed.state === 'exited' && !failed.manuallyStopped) this.scheduleRestart(failed);
+      });
+    }, delay));
+  }
+
+  private cancelRestart(id: string): boolean {
+    const timer = this.restarts.get(id);
+    if (timer === undefined) return false;
+    clearTimeout(timer);
+    this.restarts.delete(id);
+    return true;
   }
 
   private fire(id: string, conditions: WaitCondition[], exitCode: number): void {
@@ -262,7 +324,16 @@ export class Lifecycle {
   async stop(ref: string, timeoutSec?: number, signal?: string): Promise<void> {
     const rec = this.o.store.resolve(ref);
     const l = this.live.get(rec.id);
-    if (!l) throw new NotModifiedError(`container ${rec.id} is not running`);
+    if (!l) {
+      // Between a policy's restarts: the stop ends them.
+      if (this.cancelRestart(rec.id)) {
+        this.o.store.update(rec.id, { manuallyStopped: true });
+        return;
+      }
+      throw new NotModifiedError(`container ${rec.id} is not running`);
+    }
+    // Recorded before the signal, so the exit it causes is not the policy's to restart.
+    this.o.store.update(rec.id, { manuallyStopped: true });
     const configured = typeof rec.config['StopTimeout'] === 'number' ? rec.config['StopTimeout'] : 10;
     const t = timeoutSec ?? configured;
     const stopSignal = typeof rec.config['StopSignal'] === 'string' ? rec.config['StopSignal'] : 'SIGTERM';
@@ -305,11 +376,13 @@ export class Lifecycle {
     const pending = this.removals.get(rec.id);
     if (pending) return pending;
     const l = this.live.get(rec.id);
-    if (l && !opts.force) {
+    if ((l || this.restarts.has(rec.id)) && !opts.force) {
       return Promise.reject(new ConflictError(
-        `cannot remove container "/${rec.name}": container is running: stop the container before removing or force remove`,
+        `cannot remove container "/${rec.name}": container is ${l ? 'running' : 'restarting'}: stop the container before removing or force remove`,
       ));
     }
+    this.cancelRestart(rec.id);
+    this.restartDelays.delete(rec.id);
     const p = this.doRemove(rec, l, opts.removeVolumes === true).finally(() => this.removals.delete(rec.id));
     this.removals.set(rec.id, p);
     return p;
@@ -373,7 +446,8 @@ export class Lifecycle {
       });
     }
     // Raw output a supervisor left behind when it died right after recording an exit.
-    for (const rec of this.o.store.listByState('exited')) removeRawOutput(containerPaths(this.o.root, rec.id));
+    const exitedBefore = this.o.store.listByState('exited');
+    for (const rec of exitedBefore) removeRawOutput(containerPaths(this.o.root, rec.id));
     for (const rec of this.o.store.listByState('running')) {
       const paths = containerPaths(this.o.root, rec.id);
       const output = new OutputFollower(paths, { pollMs: this.pollMs });
@@ -402,6 +476,16 @@ export class Lifecycle {
       this.watch(rec.id, output, rec.pid, rec.startTime, exitedP);
       this.live.get(rec.id)!.stopPolling = stopPolling;
     }
+    // What restart policies bring back when a supervisor starts (moby's restore): `always` even
+    // after a manual stop, `unless-stopped` unless stopped, `on-failure` within its count.
+    for (const rec of exitedBefore) {
+      const policy = parseRestartPolicy(rec.hostConfig['RestartPolicy']);
+      if (!shouldRestart(policy, { exitCode: rec.exitCode, restartCount: rec.restartCount, manuallyStopped: rec.manuallyStopped })) continue;
+      if (this.live.has(rec.id) || this.restarts.has(rec.id)) continue;
+      await this.launch(this.o.store.update(rec.id, { restartCount: rec.restartCount + 1, manuallyStopped: false })).catch((err: unknown) => {
+        console.error(`berth: failed to restart container ${rec.id} (restart policy ${policy.name}): ${errorMessage(err)}`);
+      });
+    }
     return { adopted, exited };
   }
 
@@ -413,6 +497,8 @@ export class Lifecycle {
   /** Stop watching: containers keep running; a later supervisor re-adopts them. */
   close(): void {
     this.closed = true;
+    // Pending restarts are the next supervisor's: it starts what the policies say at recover.
+    for (const id of [...this.restarts.keys()]) this.cancelRestart(id);
     for (const l of this.live.values()) {
       l.stopPolling?.();
       l.output.detach();

@@ -17,6 +17,13 @@ export async function stop(ctx: Context, names: string[], opts: { timeout?: stri
   });
 }
 
+export async function restart(ctx: Context, names: string[], opts: { timeout?: string }): Promise<number> {
+  const client = await ctx.client();
+  return forEachName(ctx, names, async (name) => {
+    await client.request('POST', `/containers/${enc(name)}/restart`, { query: { t: opts.timeout } });
+  });
+}
+
 export async function kill(ctx: Context, names: string[], opts: { signal?: string }): Promise<number> {
   const client = await ctx.client();
   return forEachName(ctx, names, async (name) => {

@@ -41,7 +41,7 @@ describe('create body', () => {
     expect(name).toBeUndefined();
     expect(body).toMatchObject({ Image: 'busybox', Cmd: null, Env: null, Entrypoint: null, Volumes: {}, NetworkingConfig: { EndpointsConfig: { default: {} } } });
     expect(body['HostConfig']).toEqual({
-      Binds: null, NetworkMode: 'default', AutoRemove: false, VolumesFrom: null, ReadonlyRootfs: false,
+      Binds: null, NetworkMode: 'default', AutoRemove: false, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, VolumesFrom: null, ReadonlyRootfs: false,
       Memory: 0, NanoCpus: 0, PidsLimit: 0, Init: null, MaskedPaths: null, ReadonlyPaths: null,
     });
   });
@@ -69,6 +69,14 @@ describe('create body', () => {
     expect((buildCreateRequest({ ...none, tty: true }, 'img', [], ctx).body['HostConfig'] as Record<string, unknown>)['ConsoleSize']).toBeUndefined();
     expect(buildCreateRequest({ ...none, tty: true, consoleSize: [30, 90] }, 'img', [], ctx).body['HostConfig']).toMatchObject({ ConsoleSize: [30, 90] });
     expect(buildCreateRequest(none, 'img', [], ctx).body).toMatchObject({ Tty: false });
+  });
+  it('--restart in docker\'s syntax; --rm excludes it, as the docker CLI says', () => {
+    const policy = (restart: string): unknown => (buildCreateRequest({ ...none, restart }, 'i', [], ctx).body['HostConfig'] as Record<string, unknown>)['RestartPolicy'];
+    expect(policy('always')).toEqual({ Name: 'always', MaximumRetryCount: 0 });
+    expect(policy('on-failure:3')).toEqual({ Name: 'on-failure', MaximumRetryCount: 3 });
+    expect(policy('unless-stopped')).toEqual({ Name: 'unless-stopped', MaximumRetryCount: 0 });
+    expect(() => policy('on-failure:x')).toThrow("invalid --restart 'on-failure:x': use no, always, unless-stopped or on-failure[:max-retries]");
+    expect(() => buildCreateRequest({ ...none, restart: 'always', rm: true }, 'i', [], ctx)).toThrow('conflicting options: cannot specify both --restart and --rm');
   });
   it('rejects what berth cannot do, saying what it can', () => {
     expect(() => buildCreateRequest({ ...none, network: 'mynet' }, 'i', [], ctx)).toThrow(/berth supports none, host, default or bridge/);

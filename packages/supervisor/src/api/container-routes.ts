@@ -77,16 +77,23 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     list = filterContainers(list, filters);
     const limit = queryInt(query.get('limit'), 'limit');
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    sendJson(res, 200, list.map(containerSummary));
+    sendJson(res, 200, list.map((c) => containerSummary(c, lc.isRestarting(c.id))));
   });
 
   r.on('GET', new RegExp(`^/containers/${ID}/json$`), ({ res, params }) => {
-    sendJson(res, 200, containerInspect(lc.store.resolve(params[0]!), d.root));
+    const rec = lc.store.resolve(params[0]!);
+    sendJson(res, 200, containerInspect(rec, d.root, lc.isRestarting(rec.id)));
   });
 
   r.on('POST', new RegExp(`^/containers/${ID}/start$`), async ({ req, res, params }) => {
     await readJsonBody(req); // old clients send a HostConfig here; ignored as in API >= 1.24
     await lc.start(params[0]!);
+    sendEmpty(res, 204);
+  });
+
+  r.on('POST', new RegExp(`^/containers/${ID}/restart$`), async ({ res, params, query }) => {
+    const t = queryInt(query.get('t'), 't');
+    await lc.restart(params[0]!, t, query.get('signal') || undefined);
     sendEmpty(res, 204);
   });
 

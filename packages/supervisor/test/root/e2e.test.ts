@@ -193,6 +193,21 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     await c.remove();
   });
 
+  it('--restart on-failure:2 and docker restart, through the docker CLI', async () => {
+    const id = (await docker('run', '-d', '--restart', 'on-failure:2', '-v', 'data:/d', 'berth-test/busybox', 'sh', '-c', 'echo run >> /d/runs; echo run; exit 3')).stdout.trim();
+    const inspect = async (): Promise<{ RestartCount: number; State: { Status: string; ExitCode: number } }> =>
+      JSON.parse((await docker('inspect', id)).stdout)[0];
+    await until('two restarts', async () => { const i = await inspect(); return i.RestartCount === 2 && i.State.Status === 'exited'; });
+    expect((await inspect()).State.ExitCode).toBe(3);
+    expect((await docker('logs', id)).stdout).toBe('run\nrun\nrun\n');
+    // docker restart: a user's start, so the count starts over.
+    await docker('restart', id);
+    await until('the restart to run', async () => (await docker('logs', id)).stdout.split('\n').length > 4);
+    await docker('rm', '-f', id);
+    const runs = await docker('run', '--rm', '-v', 'data:/d', 'berth-test/busybox', 'cat', '/d/runs');
+    expect(runs.stdout.split('\n').filter((l) => l === 'run').length).toBeGreaterThanOrEqual(4);
+  });
+
   it('dockerode: create, wait (registered), start, exit code', async () => {
     const d = new Docker({ socketPath });
     const c = await d.createContainer({ Image: 'berth-test/busybox', Cmd: ['echo', 'dockerode'] });

@@ -8,7 +8,7 @@ function record(id: string, name: string): ContainerRecord {
   return {
     id, name, image: 'busybox', imageId: 'sha256:' + 'a'.repeat(64), config: { Cmd: ['sh'] }, hostConfig: {}, mounts: [],
     state: 'created', pid: 0, startTime: 0, exitCode: 0, error: '', oomKilled: false, created: new Date().toISOString(),
-    startedAt: '', finishedAt: '', autoRemove: false, anonymousVolumes: [],
+    startedAt: '', finishedAt: '', autoRemove: false, anonymousVolumes: [], restartCount: 0, manuallyStopped: false,
   };
 }
 

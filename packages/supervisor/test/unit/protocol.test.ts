@@ -34,7 +34,7 @@ describe('filters', () => {
     expect(volumeListFilters({ dangling: ['1'], name: ['a'] })).toEqual({ dangling: true, name: ['a'] });
   });
   it('filters containers by status, name and label', () => {
-    const base = { image: 'i', imageId: 'sha256:x', hostConfig: {}, mounts: [], pid: 0, startTime: 0, exitCode: 0, error: '', oomKilled: false, created: '', startedAt: '', finishedAt: '', autoRemove: false, anonymousVolumes: [] };
+    const base = { image: 'i', imageId: 'sha256:x', hostConfig: {}, mounts: [], pid: 0, startTime: 0, exitCode: 0, error: '', oomKilled: false, created: '', startedAt: '', finishedAt: '', autoRemove: false, anonymousVolumes: [], restartCount: 0, manuallyStopped: false };
     const list = [
       { ...base, id: 'a'.repeat(64), name: 'web', state: 'running' as const, config: { Labels: { app: 'x' } } },
       { ...base, id: 'b'.repeat(64), name: 'db', state: 'exited' as const, config: {} },
