@@ -32,6 +32,9 @@ export interface CreateFlags {
   tty?: boolean;
   /** `no`, `always`, `unless-stopped` or `on-failure[:max-retries]`. */
   restart?: string;
+  logDriver?: string;
+  /** `key=value`, as `--log-opt` (the daemon checks the keys). */
+  logOpt?: string[];
   /** The caller's terminal size, [rows, cols], sent as HostConfig.ConsoleSize with --tty. */
   consoleSize?: [number, number];
 }
@@ -87,6 +90,16 @@ function memory(value: string | undefined): number {
   }
 }
 
+function logOptions(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new UsageError(`invalid --log-opt '${v}': use key=value, for example max-size=10m`);
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
 /** docker's `--restart` syntax into HostConfig.RestartPolicy; the daemon checks the rest. */
 function restartPolicy(value: string | undefined, rm: boolean): { Name: string; MaximumRetryCount: number } {
   if (value === undefined || value === '') return { Name: 'no', MaximumRetryCount: 0 };
@@ -117,6 +130,7 @@ export function buildCreateRequest(
     NetworkMode: network,
     AutoRemove: flags.rm === true,
     RestartPolicy: restartPolicy(flags.restart, flags.rm === true),
+    LogConfig: { Type: flags.logDriver ?? '', Config: logOptions(flags.logOpt ?? []) },
     VolumesFrom: flags.volumesFrom.length > 0 ? flags.volumesFrom : null,
     ReadonlyRootfs: flags.readOnly === true,
     Memory: memory(flags.memory),

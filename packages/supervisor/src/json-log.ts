@@ -1,5 +1,7 @@
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { StreamName } from './framing.js';
+import { NO_ROTATION, type LogRotation } from './log-config.js';
 
 /** One record of Docker's json-file log driver. */
 export interface LogRecord {
@@ -40,20 +42,41 @@ export function splitLines(chunk: string): string[] {
  */
 export class JsonLogWriter {
   private fd: number;
-  constructor(readonly path: string) {
+  private size: number;
+  constructor(readonly path: string, private readonly rotation: LogRotation = NO_ROTATION) {
     this.fd = openSync(path, 'a+', 0o640);
     // A supervisor killed mid-append leaves a torn last line; end it here, or the
     // next record would be glued to it and be unreadable too (readLog skips the torn one).
     if (endsMidLine(this.fd)) writeSync(this.fd, '\n');
+    this.size = fstatSync(this.fd).size;
   }
 
   write(stream: StreamName, text: string, time = rfc3339Nano()): LogRecord[] {
     const records = splitLines(text).map((log) => ({ log, stream, time }));
     if (records.length > 0 && this.fd >= 0) {
       const bytes = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8');
+      const { maxSize } = this.rotation;
+      if (maxSize !== undefined && this.size > 0 && this.size + bytes.length > maxSize) this.rotate();
       for (let off = 0; off < bytes.length;) off += writeSync(this.fd, bytes, off);
+      this.size += bytes.length;
     }
     return records;
+  }
+
+  /**
+   * json-file's rotation: `log` becomes `log.1`, `log.1` becomes `log.2`…,
+   * and what falls past max-file is gone; with max-file 1 the log starts
+   * over. Each step is one rename, so a crash mid-way loses at most the
+   * oldest file, which was going anyway.
+   */
+  private rotate(): void {
+    closeSync(this.fd);
+    for (let i = this.rotation.maxFiles - 1; i >= 1; i--) {
+      const from = i === 1 ? this.path : `${this.path}.${i - 1}`;
+      if (existsSync(from)) renameSync(from, `${this.path}.${i}`);
+    }
+    this.fd = openSync(this.path, this.rotation.maxFiles === 1 ? 'w+' : 'a+', 0o640);
+    this.size = 0;
   }
 
   close(): void {
@@ -90,11 +113,40 @@ export function parseTail(value: string | undefined): number | undefined {
   return n;
 }
 
-/** Read the records of a log file that match the query (a torn last line, from a crash, is skipped). */
+/** The log's rotated files (`log.N`), oldest first, then the log itself. */
+export function logFiles(path: string): string[] {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const rotated = names
+    .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
+    .map((n) => ({ n, i: Number(n.slice(prefix.length)) }))
+    .sort((a, b) => b.i - a.i)
+    .map(({ n }) => join(dir, n));
+  return existsSync(path) ? [...rotated, path] : rotated;
+}
+
+/** Read the records of a log, its rotated files first, that match the query (a torn line, from a crash, is skipped). */
 export function readLog(path: string, q: LogQuery): LogRecord[] {
-  if (!existsSync(path)) return [];
   const out: LogRecord[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
+  for (const file of logFiles(path)) readLogFile(file, q, out);
+  if (q.tail !== undefined) return q.tail === 0 ? [] : out.slice(-q.tail);
+  return out;
+}
+
+function readLogFile(path: string, q: LogQuery, out: LogRecord[]): void {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return; // rotated away while we listed
+  }
+  for (const line of text.split('\n')) {
     if (line === '') continue;
     let rec: LogRecord;
     try {
@@ -105,8 +157,6 @@ export function readLog(path: string, q: LogQuery): LogRecord[] {
     if (!matches(rec, q)) continue;
     out.push(rec);
   }
-  if (q.tail !== undefined) return q.tail === 0 ? [] : out.slice(-q.tail);
-  return out;
 }
 
 export function matches(rec: LogRecord, q: LogQuery): boolean {

@@ -8,10 +8,11 @@ import { mergeImageConfig, parseCreateBody } from './create-request.js';
 import type { LogRecord } from './json-log.js';
 import { generateName, newContainerId, normalizeName } from './names.js';
 import { parseSignal, readStartTime, signalProcess } from './process-control.js';
+import { parseLogConfig } from './log-config.js';
 import { nextRestartDelay, parseRestartPolicy, shouldRestart } from './restart-policy.js';
 import { OutputFollower } from './output-follower.js';
 import { StdinPipe } from './stdin.js';
-import { containerPaths, openStdioForStart, openTerminalSize, removeRawOutput, writeTerminalSize } from './stdio.js';
+import { type ContainerPaths, containerPaths, openStdioForStart, openTerminalSize, removeRawOutput, writeTerminalSize } from './stdio.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -130,6 +131,7 @@ export class Lifecycle {
     const image = await this.o.images.inspectImage(req.image);
     const config = mergeImageConfig(req.config, image.config, req.image);
     const hostConfig: HostConfig = req.hostConfig;
+    parseLogConfig(hostConfig['LogConfig']);
     const policy = parseRestartPolicy(hostConfig['RestartPolicy']);
     if (hostConfig.AutoRemove === true && policy.name !== 'no') {
       throw new InvalidParameterError("can't create 'AutoRemove' container with restart policy");
@@ -182,7 +184,7 @@ export class Lifecycle {
       if (terminalSize !== undefined) closeSync(terminalSize);
       throw err;
     }
-    const output = new OutputFollower(paths, { pollMs: this.pollMs });
+    const output = this.follow(paths, rec);
     this.wire(rec.id, output);
     let started;
     try {
@@ -212,6 +214,10 @@ export class Lifecycle {
       startedAt: new Date().toISOString(), finishedAt: '', exitCode: 0, error: '', oomKilled: false,
     });
     this.watch(rec.id, output, started.pid, started.startTime, started.exited);
+  }
+
+  private follow(paths: ContainerPaths, rec: ContainerRecord): OutputFollower {
+    return new OutputFollower(paths, { pollMs: this.pollMs, rotation: parseLogConfig(rec.hostConfig['LogConfig']), syscalls: this.o.syscalls });
   }
 
   private wire(id: string, output: OutputFollower): void {
@@ -450,7 +456,7 @@ export class Lifecycle {
     for (const rec of exitedBefore) removeRawOutput(containerPaths(this.o.root, rec.id));
     for (const rec of this.o.store.listByState('running')) {
       const paths = containerPaths(this.o.root, rec.id);
-      const output = new OutputFollower(paths, { pollMs: this.pollMs });
+      const output = this.follow(paths, rec);
       this.wire(rec.id, output);
       const alive = readStartTime(rec.pid) === rec.startTime;
       (alive ? adopted : exited).push(rec.id);

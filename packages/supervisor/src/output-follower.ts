@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, type Syscalls } from '@berth/syscall';
 import { closeSync, constants as fsc, type FSWatcher, fstatSync, openSync, readFileSync, readSync, renameSync, watch, writeFileSync } from 'node:fs';
 import { errorMessage } from './errors.js';
 import type { StreamName } from './framing.js';
 import { JsonLogWriter, type LogRecord } from './json-log.js';
+import type { LogRotation } from './log-config.js';
 import type { ContainerPaths } from './stdio.js';
 
 /** How far each raw file has been converted into the log, in bytes. */
@@ -15,6 +17,8 @@ const CHUNK = 64 * 1024;
 const MAX_PER_PASS = 4 * 1024 * 1024;
 /** A line without its newline is held back up to this long (unless it is this big), so a line read mid-write stays one record. */
 const MAX_HELD_BYTES = 16 * 1024;
+/** Converted output is given back to the disk in steps of this much (see `release`). */
+const RELEASE_STEP = 1024 * 1024;
 
 export function readOffsets(path: string): Offsets {
   try {
@@ -52,11 +56,17 @@ interface StreamState {
   fd: number;
   /** The partial line held back: at which offset and file size it was first seen, and when. */
   held?: { offset: number; size: number; since: number };
+  /** Bytes from the start already given back to the disk (holes); -1 when the filesystem cannot. */
+  released: number;
 }
 
 export interface FollowerOptions {
   /** Poll period (fs.watch gives the low latency; polling catches what it misses). */
   pollMs?: number;
+  /** json-file rotation (`--log-opt max-size/max-file`). */
+  rotation?: LogRotation;
+  /** With it, converted output is punched out of the raw files, so they take no disk beyond what is not yet in the log. */
+  syscalls?: Syscalls;
 }
 
 /**
@@ -77,6 +87,7 @@ export class OutputFollower extends EventEmitter {
   private readonly watchers: FSWatcher[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly pollMs: number;
+  private readonly syscalls: Syscalls | undefined;
   private readonly buf = Buffer.alloc(CHUNK);
   private scheduled = false;
   private stopped = false;
@@ -86,17 +97,19 @@ export class OutputFollower extends EventEmitter {
     super();
     this.pollMs = opts.pollMs ?? 100;
     this.offsets = readOffsets(paths.offsets);
-    this.writer = new JsonLogWriter(paths.log);
+    this.writer = new JsonLogWriter(paths.log, opts.rotation);
+    this.syscalls = opts.syscalls;
     for (const name of STREAMS) {
       const path = paths[name];
       let fd = -1;
       try {
-        fd = openSync(path, fsc.O_RDONLY);
+        // Read-write only to punch holes; the supervisor never writes to them.
+        fd = openSync(path, this.syscalls ? fsc.O_RDWR : fsc.O_RDONLY);
       } catch (err) {
         // Only if something else deleted it: what it held is lost, the rest of the lifecycle still works.
         console.error(`berth: failed to open the ${name} of the container in ${paths.dir}: ${errorMessage(err)}; its output is lost`);
       }
-      this.streams.push({ name, path, fd });
+      this.streams.push({ name, path, fd, released: 0 });
       if (fd < 0) continue;
       try {
         const w = watch(path, { persistent: false }, () => this.schedule());
@@ -160,10 +173,29 @@ export class OutputFollower extends EventEmitter {
       this.record(s.name, this.buf.toString('utf8', 0, take));
       this.offsets[s.name] = offset + take;
       writeOffsets(this.paths.offsets, this.offsets);
+      this.release(s);
       delete s.held;
       done += take;
       // A partial line held back at the end waits for the next pass; a cut inside the file reads on.
       if (take < n && offset + n === size) return false;
+    }
+  }
+
+  /**
+   * Give back the disk under what is in the log (and its offset saved): the
+   * container only appends, so the start of its raw file can become a hole.
+   * Without this a long-running container's raw files grow without end, and
+   * log rotation would bound nothing.
+   */
+  private release(s: StreamState): void {
+    if (!this.syscalls || s.released < 0) return;
+    const upTo = Math.floor(this.offsets[s.name] / RELEASE_STEP) * RELEASE_STEP;
+    if (upTo <= s.released) return;
+    try {
+      this.syscalls.fallocate(s.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, upTo);
+      s.released = upTo;
+    } catch {
+      s.released = -1; // a filesystem without holes: the file keeps its blocks until the container exits
     }
   }
 

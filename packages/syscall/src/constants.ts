@@ -126,3 +126,7 @@ export const IFREQ_SIZE = 40;
 
 /** The overlayfs xattr that marks a directory opaque (hides lower layers). */
 export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+/** fallocate(2) modes: free a range's blocks (the size stays, reads give zeros). */
+export const FALLOC_FL_KEEP_SIZE = 0x01;
+export const FALLOC_FL_PUNCH_HOLE = 0x02;

@@ -25,7 +25,7 @@ interface Libc {
   fchdir: any; sethostname: any; mount_setattr: any; open_tree: any; move_mount: any; fsopen: any;
   fsconfig: any; fsmount: any; open: any; syscall: any; close: any; mkdirat: any; symlinkat: any; fchmodat: any; mknodat: any; lsetxattr: any;
   lgetxattr: any; llistxattr: any; lchown: any; pidfd_open: any; pidfd_send_signal: any; prctl: any;
-  socket: any; ioctl: any; pipe2: any; waitpid: any; fcntl: any; posix_spawn: any; fa_init: any; fa_dup2: any;
+  socket: any; ioctl: any; fallocate: any; pipe2: any; waitpid: any; fcntl: any; posix_spawn: any; fa_init: any; fa_dup2: any;
   fa_chdir: any; fa_destroy: any; attr_init: any; attr_setflags: any; attr_setsigmask: any; attr_setsigdefault: any;
   attr_destroy: any; sigemptyset: any; sigfillset: any;
 }
@@ -71,6 +71,7 @@ function bind(): Libc {
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
     pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
+    fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
     waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
     posix_spawn: lib.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
@@ -229,6 +230,9 @@ export class LinuxSyscalls implements Syscalls {
   }
   ioctl(fd: number, request: number, arg: Buffer): number {
     return check(this.c.ioctl(fd, request, 'void *', arg), 'ioctl');
+  }
+  fallocate(fd: number, mode: number, offset: number, length: number): void {
+    check(this.c.fallocate(fd, mode, offset, length), 'fallocate');
   }
   pipe2(flags: number): [number, number] {
     const fds = [0, 0];

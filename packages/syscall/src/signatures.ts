@@ -88,6 +88,8 @@ export interface SyscallSignatures {
    */
   spawn: { args: [path: string, argv: readonly string[], envp: readonly string[], options: SpawnOptions]; result: number };
   waitpid: { args: [pid: number, options: number]; result: WaitResult };
+  /** fallocate(2); with FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE it frees a range's blocks and keeps the size. */
+  fallocate: { args: [fd: number, mode: number, offset: number, length: number]; result: void };
   /** ioctl(2) whose argument is a buffer the kernel may read and write (e.g. struct ifreq). */
   ioctl: { args: [fd: number, request: number, arg: Buffer]; result: number };
 }
@@ -108,5 +110,5 @@ export const SYSCALL_NAMES: readonly SyscallName[] = [
   'mountSetattr', 'openTree', 'moveMount', 'fsopen', 'fsconfig', 'fsmount', 'open', 'openat2', 'close',
   'mkdirat', 'symlinkat', 'fchmodat',
   'mknodat', 'lsetxattr', 'lgetxattr', 'llistxattr', 'lchown', 'pidfdOpen', 'pidfdSendSignal', 'prctl',
-  'socket', 'ioctl', 'pipe2', 'spawn', 'waitpid',
+  'socket', 'ioctl', 'pipe2', 'spawn', 'waitpid', 'fallocate',
 ];

@@ -3,8 +3,9 @@
  * `HumanSize` uses 4 significant digits ("Total reclaimed space"), the image
  * and df tables use 3 ("4.26MB").
  */
+import { ramInBytes } from '@berth/runtime/spec';
+
 const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
-const BINARY_UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
 
 /** Go's `%.Ng`: N significant digits, trailing zeros dropped, exponent form when needed. */
 export function formatG(value: number, precision: number): string {
@@ -34,10 +35,9 @@ export function humanSize(bytes: number, precision = 4): string {
 
 /** docker's `--memory` parsing (go-units RAMInBytes): binary units, optional `b` suffix. */
 export function parseMemory(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(b|ib)?$/i.exec(text.trim());
-  if (match === null) {
+  const bytes = ramInBytes(text.trim());
+  if (bytes === undefined) {
     throw new Error(`invalid size '${text}': use a number with an optional unit b, k, m or g (for example 512m)`);
   }
-  const unit = (match[2] ?? '').toLowerCase();
-  return Math.floor(Number(match[1]) * (BINARY_UNITS[unit === '' ? 'b' : unit] ?? 1));
+  return bytes;
 }

@@ -41,7 +41,8 @@ describe('create body', () => {
     expect(name).toBeUndefined();
     expect(body).toMatchObject({ Image: 'busybox', Cmd: null, Env: null, Entrypoint: null, Volumes: {}, NetworkingConfig: { EndpointsConfig: { default: {} } } });
     expect(body['HostConfig']).toEqual({
-      Binds: null, NetworkMode: 'default', AutoRemove: false, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, VolumesFrom: null, ReadonlyRootfs: false,
+      Binds: null, NetworkMode: 'default', AutoRemove: false, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      LogConfig: { Type: '', Config: {} }, VolumesFrom: null, ReadonlyRootfs: false,
       Memory: 0, NanoCpus: 0, PidsLimit: 0, Init: null, MaskedPaths: null, ReadonlyPaths: null,
     });
   });
@@ -77,6 +78,11 @@ describe('create body', () => {
     expect(policy('unless-stopped')).toEqual({ Name: 'unless-stopped', MaximumRetryCount: 0 });
     expect(() => policy('on-failure:x')).toThrow("invalid --restart 'on-failure:x': use no, always, unless-stopped or on-failure[:max-retries]");
     expect(() => buildCreateRequest({ ...none, restart: 'always', rm: true }, 'i', [], ctx)).toThrow('conflicting options: cannot specify both --restart and --rm');
+  });
+  it('--log-driver and --log-opt into LogConfig', () => {
+    const body = buildCreateRequest({ ...none, logDriver: 'json-file', logOpt: ['max-size=10m', 'max-file=3'] }, 'i', [], ctx).body;
+    expect(body['HostConfig']).toMatchObject({ LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } });
+    expect(() => buildCreateRequest({ ...none, logOpt: ['max-size'] }, 'i', [], ctx)).toThrow("invalid --log-opt 'max-size': use key=value, for example max-size=10m");
   });
   it('rejects what berth cannot do, saying what it can', () => {
     expect(() => buildCreateRequest({ ...none, network: 'mynet' }, 'i', [], ctx)).toThrow(/berth supports none, host, default or bridge/);

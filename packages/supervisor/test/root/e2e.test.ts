@@ -4,7 +4,7 @@
  * child process, and restart reconciliation after SIGKILLing it.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -206,6 +206,20 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     await docker('rm', '-f', id);
     const runs = await docker('run', '--rm', '-v', 'data:/d', 'berth-test/busybox', 'cat', '/d/runs');
     expect(runs.stdout.split('\n').filter((l) => l === 'run').length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('--log-opt max-size/max-file rotate the json log; another --log-driver is refused, saying what works', async () => {
+    const id = (await docker('run', '-d', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=2', 'berth-test/busybox', 'sh', '-c', 'i=0; while [ $i -lt 2000 ]; do i=$((i+1)); echo $i; done')).stdout.trim();
+    expect((await docker('wait', id)).stdout.trim()).toBe('0');
+    const lines = (await docker('logs', id)).stdout.trim().split('\n');
+    expect(lines.at(-1)).toBe('2000');
+    expect(Number(lines[0])).toBeGreaterThan(1); // the oldest rotated away
+    expect(lines).toEqual(Array.from({ length: lines.length }, (_, i) => String(Number(lines[0]) + i)));
+    const files = readdirSync(join(root, 'supervisor', id)).filter((f) => f.includes('-json.log')).sort();
+    expect(files).toEqual([`${id}-json.log`, `${id}-json.log.1`]);
+    await docker('rm', id);
+    const refused = await docker('run', '--rm', '--log-driver', 'syslog', 'berth-test/busybox', 'true').catch((e: { stderr: string }) => e);
+    expect(refused.stderr).toContain('berth writes container logs with the json-file driver only, not "syslog"');
   });
 
   it('dockerode: create, wait (registered), start, exit code', async () => {
