@@ -26,6 +26,14 @@
  *         (its session and controlling terminal); the init relays the
  *         terminal's output to fd 1 and fd 0 to its input, so the output
  *         still lands in the supervisor's append-only file.
+ *
+ * Exec mode (`docker exec`): berth-init --exec-in PID [--user SPEC] [--cwd DIR]
+ *   [--caps HEX] [--no-new-privs] [--tty] -- CMD ARGS...
+ *   joins the namespaces of the container whose init is PID (ipc, uts, net,
+ *   pid, and mnt last: it moves us to the container's root), then runs the
+ *   command as above, as a child in the container's pid namespace. It is
+ *   not that namespace's init: it ends nothing but waits for its command.
+ *   fds 3-6 as above.
  *   Every other inherited fd is closed at start: a host fd leaked into a
  *   container is an escape (runc CVE-2024-21626).
  *   Exit code: the command's, 128+signal, 127 (not found), 126 (cannot
@@ -44,6 +52,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/prctl.h>
@@ -69,6 +78,7 @@ struct options {
 	const char *rootfs, *user, *cwd;
 	const char *mask[MAX_PATHS], *ro[MAX_PATHS];
 	int nmask, nro, readonly_rootfs, no_new_privs, tty;
+	long exec_in; /* exec mode: the pid of the container's init */
 	unsigned long long caps;
 	char **argv;
 };
@@ -664,7 +674,7 @@ static void end_all_processes(void)
 	}
 }
 
-__attribute__((noreturn)) static void run(char **argv, struct terminal *tty)
+__attribute__((noreturn)) static void run(char **argv, struct terminal *tty, int container_init)
 {
 	static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 	sigset_t set, old;
@@ -743,7 +753,9 @@ __attribute__((noreturn)) static void run(char **argv, struct terminal *tty)
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			if (pid != child)
 				continue;
-			end_all_processes();
+			/* An exec'd command is not the container: what it started runs on. */
+			if (container_init)
+				end_all_processes();
 			if (tty)
 				copy_output(tty); /* what is left in the terminal, now that nobody writes */
 			char line[64];
@@ -761,6 +773,35 @@ __attribute__((noreturn)) static void run(char **argv, struct terminal *tty)
 			write_status(line);
 			_exit(code);
 		}
+	}
+}
+
+/* ---- exec mode ------------------------------------------------------------ */
+
+/*
+ * Join the namespaces of the container whose init is PID. All are opened
+ * first: once in the container's mount namespace, /proc is the container's
+ * and no longer shows PID. The pid namespace applies to our children only,
+ * which is where the command runs.
+ */
+static void join_container(long pid)
+{
+	static const struct { const char *name; int type; } kinds[] = {
+		{ "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
+		{ "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
+	};
+	int fds[sizeof kinds / sizeof *kinds];
+	char path[64];
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+		snprintf(path, sizeof path, "/proc/%ld/ns/%s", pid, kinds[i].name);
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			fail("join-container", "open the container's namespaces (is it running?)", errno);
+	}
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+		if (setns(fds[i], kinds[i].type) < 0)
+			fail("join-container", "join the container's namespaces", errno);
+		close(fds[i]);
 	}
 }
 
@@ -800,6 +841,12 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->user = v;
 		else if (strcmp(a, "--cwd") == 0)
 			o->cwd = v;
+		else if (strcmp(a, "--exec-in") == 0) {
+			char *end;
+			o->exec_in = strtol(v, &end, 10);
+			if (*end || o->exec_in <= 0)
+				fail("parse-arguments", "parse --exec-in", EINVAL);
+		}
 		else if (strcmp(a, "--mask") == 0 && o->nmask < MAX_PATHS)
 			o->mask[o->nmask++] = v;
 		else if (strcmp(a, "--ro") == 0 && o->nro < MAX_PATHS)
@@ -813,8 +860,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 		} else
 			fail("parse-arguments", "parse arguments (unknown option or too many paths)", EINVAL);
 	}
-	if (i + 1 >= argc || !o->rootfs || o->rootfs[0] != '/' || o->cwd[0] != '/')
-		fail("parse-arguments", "parse arguments (need --rootfs ABS -- CMD)", EINVAL);
+	if (i + 1 >= argc || (!o->exec_in && (!o->rootfs || o->rootfs[0] != '/')) || o->cwd[0] != '/')
+		fail("parse-arguments", "parse arguments (need --rootfs ABS or --exec-in PID, then -- CMD)", EINVAL);
 	o->argv = argv + i + 1;
 }
 
@@ -852,17 +899,20 @@ int main(int argc, char **argv)
 		fail("wait-go", "read the go pipe", errno);
 	close(3);
 
-	int root = open(o.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		fail("open-rootfs", "open the rootfs", errno);
-	mount_proc(root);
-	mask_paths(root, &o);
-	readonly_paths(root, &o);
-	pivot(root);
-	close(root);
-
-	make_cwd(o.cwd);
-	if (o.readonly_rootfs) {
+	if (o.exec_in) {
+		join_container(o.exec_in);
+	} else {
+		int root = open(o.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0)
+			fail("open-rootfs", "open the rootfs", errno);
+		mount_proc(root);
+		mask_paths(root, &o);
+		readonly_paths(root, &o);
+		pivot(root);
+		close(root);
+		make_cwd(o.cwd);
+	}
+	if (o.readonly_rootfs && !o.exec_in) {
 		/* Only the root mount: volumes keep their own mode, as in Docker. */
 		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
 		if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof attr) < 0)
@@ -876,5 +926,5 @@ int main(int argc, char **argv)
 	drop_privileges(&o, &c);
 	if (chdir(o.cwd) < 0)
 		fail("chdir", "chdir to the working directory", errno);
-	run(o.argv, o.tty ? &tty : NULL);
+	run(o.argv, o.tty ? &tty : NULL, !o.exec_in);
 }

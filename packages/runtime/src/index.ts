@@ -19,7 +19,7 @@
  */
 export { Runtime, type RuntimeOptions, type StartOptions } from './runtime.js';
 export type {
-  ContainerConfig, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StdioFds,
+  ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds,
 } from './runtime-types.js';
 export { parseStatusLine, processStartTime, readStatusFile, signalName } from './status.js';
 export * from './spec/index.js';

@@ -110,3 +110,26 @@ export interface StartedContainer {
   /** Resolves when the container's init has exited and its status is known. */
   exited: Promise<ExitStatus>;
 }
+
+/** `docker exec`: run one more process in a running container. */
+export interface ExecRequest {
+  /** The container's id (its cgroup, when it has one, takes the process too). */
+  id: string;
+  /** The container's init, identified by pid and start time (as StartedContainer gives them). */
+  pid: number;
+  startTime: number;
+  image: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  exec: { Cmd: string[]; Env?: string[] | null; User?: string; WorkingDir?: string; Tty?: boolean };
+  stdio: StdioFds;
+  /** Host file the exec's status line goes to (as StartRequest.statusPath). */
+  statusPath: string;
+}
+
+export interface StartedExec {
+  /** The helper that joined the container's namespaces and waits for the command (a host process). */
+  pid: number;
+  startTime: number;
+  exited: Promise<ExitStatus>;
+}

@@ -1,18 +1,19 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { LinuxSyscalls, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult } from '@berth/syscall';
+import { LinuxSyscalls, O_CLOEXEC, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult } from '@berth/syscall';
 import { NoSuchContainerError, type ImageRecord, type LayerStore } from '@berth/layers';
 import { resolveSubpath, type VolumeStore } from '@berth/volumes';
 import { Cgroups } from './cgroups/index.js';
 import { LaunchPool } from './executor/pool.js';
-import { BindSourceMissingError } from './errors.js';
+import { BindSourceMissingError, LaunchError } from './errors.js';
 import { checkBindPropagation } from './propagation.js';
-import { planLaunch, type ResolvedMount } from './plan/index.js';
+import { execInitArguments } from './executor/init-args.js';
+import { planExec, planLaunch, type ResolvedMount } from './plan/index.js';
 import { resolveMounts, type MountSpec } from './spec/index.js';
 import { processStartTime, readStatusFile, signalName, statusFromWait } from './status.js';
 import type {
-  ContainerConfig, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer,
+  ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec,
 } from './runtime-types.js';
 
 export interface RuntimeOptions {
@@ -124,6 +125,53 @@ export class Runtime {
     } finally {
       if (statusFd >= 0) closeSync(statusFd);
     }
+  }
+
+  /**
+   * `docker exec`: the init binary in exec mode joins the container's
+   * namespaces (and cgroup) and runs the command there as a child in its pid
+   * namespace; it reports like an init does (status file, exit pipe). No
+   * worker is needed: the helper does its setns itself, single-threaded.
+   */
+  async exec(req: ExecRequest): Promise<StartedExec> {
+    if (processStartTime(req.pid) !== req.startTime) {
+      throw new LaunchError(`failed to exec in container ${req.id.slice(0, 12)}: it is not running`);
+    }
+    const image = this.options.layers.inspectImage(req.image);
+    const plan = planExec({ containerId: req.id, image: image.config, config: req.config, hostConfig: req.hostConfig, exec: req.exec });
+    const [goRead, goFd] = this.sys.pipe2(O_CLOEXEC);
+    const [exitFd, exitWrite] = this.sys.pipe2(O_CLOEXEC);
+    const opened: number[] = [goRead, goFd, exitWrite];
+    let pid: number;
+    try {
+      const stdin = req.stdio.stdin ?? openSync('/dev/null', fsc.O_RDONLY);
+      if (req.stdio.stdin === undefined) opened.push(stdin);
+      const statusFd = openSync(req.statusPath, 'w', 0o600);
+      opened.push(statusFd);
+      const fds = [stdin, req.stdio.stdout, req.stdio.stderr, goRead, statusFd, exitWrite];
+      if (plan.tty && req.stdio.terminalSize !== undefined) fds.push(req.stdio.terminalSize);
+      pid = this.sys.spawn(this.initPath, [this.initPath, ...execInitArguments(plan, req.pid)], plan.env, { fds, cwd: '/', setsid: true });
+    } catch (error) {
+      this.sys.close(exitFd);
+      for (const fd of opened) closeSync(fd);
+      throw new LaunchError(`failed to exec in container ${req.id.slice(0, 12)}: ${(error as Error).message}`, error);
+    }
+    for (const fd of opened.filter((fd) => fd !== goFd)) closeSync(fd);
+    try {
+      // The container's limits hold for what runs in it: its cgroup takes the helper, and so the command.
+      const cgroup = this.cgroups.fromPaths(this.cgroups.pathsFor(req.id).filter((p) => existsSync(p)));
+      this.cgroups.place(cgroup, pid);
+    } catch (error) {
+      process.kill(pid, 'SIGKILL');
+      closeSync(goFd);
+      this.sys.close(exitFd);
+      throw new LaunchError(`failed to exec in container ${req.id.slice(0, 12)}: cannot join its cgroup: ${(error as Error).message}`, error);
+    }
+    const startTime = processStartTime(pid) ?? 0;
+    try { writeSync(goFd, 'g'); } catch { /* EPIPE: already gone; the exit pipe tells the rest */ }
+    closeSync(goFd);
+    // The container's cgroup is not the exec's to remove: no cgroup paths here.
+    return { pid, startTime, exited: this.watchExit(pid, startTime, exitFd, [], req.statusPath) };
   }
 
   /** The container's root filesystem mount, preparing its layers on its first start. */

@@ -1,4 +1,4 @@
-import type { LaunchPlan } from '../plan/index.js';
+import type { ExecPlan, LaunchPlan } from '../plan/index.js';
 
 /** The container init's command line for a plan (see init/berth-init.c). */
 export function initArguments(plan: LaunchPlan): string[] {
@@ -10,5 +10,14 @@ export function initArguments(plan: LaunchPlan): string[] {
   if (plan.init) args.push('--init');
   if (plan.process.tty) args.push('--tty');
   args.push('--', ...plan.process.args);
+  return args;
+}
+
+/** The init's exec mode: join the container whose init is `containerPid`, then run the plan's command there. */
+export function execInitArguments(plan: ExecPlan, containerPid: number): string[] {
+  const args = ['--exec-in', String(containerPid), '--cwd', plan.cwd, '--caps', plan.capabilities.mask.toString(16)];
+  if (plan.user) args.push('--user', plan.user);
+  if (plan.tty) args.push('--tty');
+  args.push('--', ...plan.args);
   return args;
 }

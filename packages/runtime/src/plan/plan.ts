@@ -10,8 +10,8 @@ import {
 } from './defaults.js';
 import { propagationFlag, splitMountOptions } from './mount-flags.js';
 import type {
-  LaunchPlan, PlanContainerConfig, PlanHostConfig, PlanImageConfig, PlanInput, PlannedLimits, PlannedMount,
-  ResolvedMount,
+  ExecInput, ExecPlan, LaunchPlan, PlanContainerConfig, PlanHostConfig, PlanImageConfig, PlanInput, PlannedLimits,
+  PlannedMount, ResolvedMount,
 } from './types.js';
 
 /**
@@ -73,6 +73,31 @@ function networkOf(mode: string | null | undefined): 'none' | 'host' {
     throw new PlanError('unsupported-network', `network mode "${m}" is not supported by berth: use none or host`);
   }
   throw new PlanError('unsupported-network', `network ${m} not found`);
+}
+
+/**
+ * `docker exec` as data: the container's environment with the exec's Env
+ * on top (the same PATH, HOSTNAME and TERM rules), its user and working
+ * directory unless the exec names its own, Docker's capabilities.
+ */
+export function planExec(input: ExecInput): ExecPlan {
+  const { config, image, exec } = input;
+  if (exec.Cmd.length === 0) throw new PlanError('no-command', 'No exec command specified');
+  const tty = exec.Tty === true;
+  // The hostname the container was given (exec cannot change it; with --network host it is the host's own anyway).
+  const hostname = nonEmpty(config.Hostname) ?? input.containerId.slice(0, 12);
+  const workdir = nonEmpty(exec.WorkingDir);
+  if (workdir !== undefined && !workdir.startsWith('/')) {
+    throw new PlanError('invalid-config', `the working directory '${workdir}' is invalid, it needs to be an absolute path`);
+  }
+  return {
+    args: [...exec.Cmd],
+    env: environment({ ...config, Env: [...(config.Env ?? []), ...(exec.Env ?? [])] }, image, hostname, tty),
+    user: nonEmpty(exec.User) ?? nonEmpty(config.User) ?? nonEmpty(image.User) ?? '',
+    cwd: workdir !== undefined ? goPathClean(workdir) : workingDir(config, image),
+    tty,
+    capabilities: defaultCapabilities(),
+  };
 }
 
 function hostnameOf(input: PlanInput, network: 'none' | 'host'): string {

@@ -223,3 +223,30 @@ export interface LaunchPlan {
   /** '' for the runtime's default parent. */
   cgroupParent: string;
 }
+
+/** `docker exec`'s options (the API's ExecConfig, the fields berth uses). */
+export interface ExecOptions {
+  Cmd: readonly string[];
+  Env?: readonly string[] | null;
+  User?: string;
+  WorkingDir?: string;
+  Tty?: boolean;
+}
+
+export interface ExecInput {
+  containerId: string;
+  image: PlanImageConfig;
+  config: PlanContainerConfig;
+  hostConfig: PlanHostConfig;
+  exec: ExecOptions;
+}
+
+/** What the init's exec mode is given: run `args` in the container, as `user`, from `cwd`, with `env`. */
+export interface ExecPlan {
+  args: string[];
+  env: string[];
+  user: string;
+  cwd: string;
+  tty: boolean;
+  capabilities: CapabilitySet;
+}
