@@ -10,14 +10,16 @@
 import type { ImageConfig, ImageRecord } from '@berth/layers';
 import type { Volume } from '@berth/volumes';
 import type {
-  ContainerConfig, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StdioFds,
+  ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds,
 } from '@berth/runtime';
 
-export type { ContainerConfig, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StdioFds };
+export type { ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds };
 
 /** The launcher: `Runtime` from @berth/runtime. */
 export interface ContainerEngine {
   start(req: StartRequest): Promise<StartedContainer>;
+  /** `docker exec`: one more process in a running container. */
+  exec(req: ExecRequest): Promise<StartedExec>;
   /** Throws the user-facing mount-spec errors at create time. */
   validate(config: ContainerConfig, hostConfig: HostConfig, volumesFrom?: (ref: string) => MountPoint[]): void;
   /** The status line a container's init left behind, for containers that exited while nobody watched. */

@@ -18,6 +18,14 @@ export class NoSuchContainerError extends SupervisorError {
   }
 }
 
+/** Docker's wording: "No such exec instance: X". */
+export class NoSuchExecError extends SupervisorError {
+  override readonly name = 'NoSuchExecError';
+  constructor(readonly ref: string) {
+    super('NotFound', `No such exec instance: ${ref}`);
+  }
+}
+
 export class ConflictError extends SupervisorError {
   override readonly name = 'ConflictError';
   constructor(message: string) {

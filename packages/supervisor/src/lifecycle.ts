@@ -11,6 +11,7 @@ import { parseSignal, readStartTime, signalProcess } from './process-control.js'
 import { parseLogConfig } from './log-config.js';
 import { nextRestartDelay, parseRestartPolicy, shouldRestart } from './restart-policy.js';
 import { OutputFollower } from './output-follower.js';
+import { ExecSessions } from './exec.js';
 import { StdinPipe } from './stdin.js';
 import { type ContainerPaths, containerPaths, openStdioForStart, openTerminalSize, removeRawOutput, writeTerminalSize } from './stdio.js';
 
@@ -70,8 +71,18 @@ export class Lifecycle {
   private readonly pollMs: number;
   private closed = false;
 
+  /** `docker exec` sessions of the running containers. */
+  readonly execs: ExecSessions;
+
   constructor(private readonly o: LifecycleOptions) {
     this.pollMs = o.pollIntervalMs ?? 100;
+    this.execs = new ExecSessions({
+      root: o.root, store: o.store, engine: o.engine, syscalls: o.syscalls,
+      running: (id) => {
+        const l = this.live.get(id);
+        return l ? { pid: l.pid, startTime: l.startTime } : undefined;
+      },
+    });
   }
 
   get store(): ContainerStore {
@@ -415,6 +426,7 @@ export class Lifecycle {
     rmSync(containerPaths(this.o.root, rec.id).dir, { recursive: true, force: true });
     this.o.store.delete(rec.id);
     this.dropStdin(rec.id);
+    this.execs.dropContainer(rec.id);
     // Attach clients still waiting for a start that will never come.
     this.channels.get(rec.id)?.emit('end');
     this.channels.delete(rec.id);

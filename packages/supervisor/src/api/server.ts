@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { errorMessage, httpStatusFor, NotImplementedError, SupervisorError } from '../errors.js';
 import { containerRoutes } from './container-routes.js';
+import { execRoutes } from './exec-routes.js';
 import type { ApiDeps } from './deps.js';
 import { commonHeaders, sendError, sendJson } from './http-util.js';
 import { imageRoutes } from './image-routes.js';
@@ -18,6 +19,7 @@ export function buildRouter(deps: ApiDeps): Router {
   volumeRoutes(r, deps);
   volumeArchiveRoutes(r, deps);
   containerRoutes(r, deps);
+  execRoutes(r, deps);
   imageRoutes(r, deps);
   return r;
 }
@@ -60,7 +62,7 @@ export function createApiServer(deps: ApiDeps): Server {
     };
     const m = router.matchUpgrade(req.url ?? '/');
     if (!m) {
-      fail(new NotImplementedError(`failed to upgrade ${req.url ?? ''}: only attach supports "Upgrade: tcp"`));
+      fail(new NotImplementedError(`failed to upgrade ${req.url ?? ''}: only attach and exec start support "Upgrade: tcp"`));
       return;
     }
     try {

@@ -10,12 +10,14 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type {
-  ContainerConfig, ContainerEngine, ExitStatus, HostConfig, ImageService, ImageView, StartedContainer, StartRequest,
+  ContainerConfig, ContainerEngine, ExecRequest, ExitStatus, HostConfig, ImageService, ImageView, StartedContainer, StartedExec,
+  StartRequest,
 } from '../../src/engine.js';
 import { readStartTime } from '../../src/process-control.js';
 
 export class FakeEngine implements ContainerEngine {
   readonly started: StartRequest[] = [];
+  readonly execs: ExecRequest[] = [];
   readonly cleanups: { id: string; removeAnonymousVolumes: boolean; anonymousVolumes: string[] }[] = [];
   readonly pids = new Set<number>();
   failStart: Error | undefined;
@@ -30,10 +32,23 @@ export class FakeEngine implements ContainerEngine {
     if (this.failStart) throw this.failStart;
     this.started.push(req);
     const argv = [...(req.config.Entrypoint ?? []), ...(req.config.Cmd ?? [])];
+    const { pid, startTime, exited } = await this.spawnCommand(argv, req.stdio, req.config.Env ?? [], req.statusPath);
+    const anonymousVolumes = Object.keys(req.config.Volumes ?? {}).map((_, i) => `${req.id.slice(0, 8)}anon${i}`);
+    return { id: req.id, pid, startTime, mounts: [], anonymousVolumes, exited };
+  }
+
+  /** An exec: the command as one more host process, with the container's env and the exec's. */
+  async exec(req: ExecRequest): Promise<StartedExec> {
+    this.execs.push(req);
+    return this.spawnCommand(req.exec.Cmd, req.stdio, [...(req.config.Env ?? []), ...(req.exec.Env ?? [])], req.statusPath);
+  }
+
+  private async spawnCommand(argv: readonly string[], stdio: StartRequest['stdio'], env: readonly string[], statusPath: string):
+    Promise<{ pid: number; startTime: number; exited: Promise<ExitStatus> }> {
     const child = spawn(argv[0]!, argv.slice(1), {
-      stdio: [req.stdio.stdin ?? 'ignore', req.stdio.stdout, req.stdio.stderr],
+      stdio: [stdio.stdin ?? 'ignore', stdio.stdout, stdio.stderr],
       detached: true, // its own process group, killed as a whole on exit (the pid namespace's teardown)
-      env: Object.fromEntries((req.config.Env ?? []).map((e) => [e.split('=')[0], e.split('=').slice(1).join('=')])),
+      env: Object.fromEntries(env.map((e) => [e.split('=')[0], e.split('=').slice(1).join('=')])),
     });
     // Listen for the exit at once: a command like `true` may be gone before its start time is read.
     const exitInfo = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
@@ -52,11 +67,10 @@ export class FakeEngine implements ContainerEngine {
       const status: ExitStatus = signal
         ? { exitCode: 128 + (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 } as Record<string, number>)[signal] ?? 0), signal, oomKilled: false }
         : { exitCode: code ?? 0, oomKilled: false };
-      writeFileSync(req.statusPath, JSON.stringify(status));
+      writeFileSync(statusPath, JSON.stringify(status));
       return status;
     });
-    const anonymousVolumes = Object.keys(req.config.Volumes ?? {}).map((_, i) => `${req.id.slice(0, 8)}anon${i}`);
-    return { id: req.id, pid, startTime, mounts: [], anonymousVolumes, exited };
+    return { pid, startTime, exited };
   }
 
   readStatus(statusPath: string): ExitStatus | undefined {

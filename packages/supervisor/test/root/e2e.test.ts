@@ -222,6 +222,37 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     expect(refused.stderr).toContain('berth writes container logs with the json-file driver only, not "syslog"');
   });
 
+  it('docker exec: in the container\'s namespaces and volumes, with -i, -it, -u, -w, and its exit code; never into a stopped one', async () => {
+    await docker('run', '-d', '--name', 'execbox', '-v', 'execdata:/data', '-e', 'FROM_RUN=1', 'berth-test/busybox', 'sh', '-c', 'echo seeded > /data/f; exec sleep 1000');
+    try {
+      const r = await withInput('docker', ['exec', 'execbox', 'sh', '-c', 'cat /data/f; echo "$FROM_RUN"; echo oops >&2; exit 3'], '');
+      expect(r).toMatchObject({ code: 3, stdout: 'seeded\n1\n', stderr: 'oops\n' });
+      expect(await withInput('docker', ['exec', '-i', 'execbox', 'sh', '-c', 'cat > /data/g; wc -c < /data/g'], 'x'.repeat(100_000)))
+        .toMatchObject({ code: 0, stdout: '100000\n' });
+      expect((await docker('exec', '-u', '65534:65534', '-w', '/tmp', 'execbox', 'sh', '-c', 'id -u; pwd')).stdout).toBe('65534\n/tmp\n');
+      const tty = await withInput('script', ['-qec', 'stty rows 25 cols 77; docker exec -it execbox sh -c "tty; stty size"', '/dev/null'], '');
+      expect(tty.stdout).toMatch(/\/dev\/pts\/\d+\r+\n25 77\r+\n/);
+      const missing = await withInput('docker', ['exec', 'execbox', 'no-such-command'], '');
+      expect(missing.code).toBe(127);
+      expect(missing.stderr).toContain('executable file not found in $PATH');
+      // dockerode: create, start (hijacked), inspect for the exit code, as the CLI does.
+      const c = new Docker({ socketPath }).getContainer('execbox');
+      const ex = await c.exec({ Cmd: ['sh', '-c', 'echo via-dockerode; exit 9'], AttachStdout: true, AttachStderr: true });
+      const stream = (await ex.start({ hijack: true, stdin: false })) as unknown as NodeJS.ReadableStream;
+      const chunks: Buffer[] = [];
+      stream.on('data', (b: Buffer) => chunks.push(b));
+      await new Promise((r) => stream.on('end', r));
+      expect(deframe(Buffer.concat(chunks)).frames.map((f) => f.payload.toString()).join('')).toBe('via-dockerode\n');
+      expect(await ex.inspect()).toMatchObject({ ExitCode: 9, Running: false });
+      await docker('stop', '-t', '0', 'execbox');
+      const stopped = await withInput('docker', ['exec', 'execbox', 'true'], '');
+      expect(stopped.code).not.toBe(0);
+      expect(stopped.stderr).toContain('is not running');
+    } finally {
+      await docker('rm', '-f', 'execbox');
+    }
+  });
+
   it('dockerode: create, wait (registered), start, exit code', async () => {
     const d = new Docker({ socketPath });
     const c = await d.createContainer({ Image: 'berth-test/busybox', Cmd: ['echo', 'dockerode'] });

@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { O_CLOEXEC, type Syscalls } from '@berth/syscall';
+import type { ContainerRecord, ContainerStore } from './container-store.js';
+import type { ContainerEngine, ExitStatus } from './engine.js';
+import { ConflictError, errorMessage, InvalidParameterError, NoSuchExecError } from './errors.js';
+import type { StreamName } from './framing.js';
+import { signalProcess } from './process-control.js';
+import { StdinPipe } from './stdin.js';
+import { containerPaths, openTerminalSize, writeTerminalSize } from './stdio.js';
+
+/** The ExecConfig fields berth uses (`POST /containers/{id}/exec`). */
+export interface ExecConfig {
+  Cmd: string[];
+  Env: string[] | null;
+  User: string;
+  WorkingDir: string;
+  Tty: boolean;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  ConsoleSize: [number, number] | null;
+}
+
+interface Session {
+  id: string;
+  containerId: string;
+  config: ExecConfig;
+  state: 'created' | 'running' | 'exited';
+  pid: number;
+  startTime: number;
+  exitCode: number | null;
+  /** When it finished; finished sessions are forgotten after a while, as dockerd does. */
+  endedAt: number;
+}
+
+/** Where an exec's output goes while a client is attached. */
+export interface ExecSink {
+  write(stream: StreamName, chunk: Buffer): void;
+  end(): void;
+}
+
+/** How a started exec is fed and watched. */
+export interface StartedSession {
+  /** Input for the command, when the exec attached stdin. */
+  stdin: StdinPipe | undefined;
+  /** Resolves when the command has exited and all its output was delivered. */
+  done: Promise<void>;
+}
+
+const SIGWINCH = 28;
+/** Finished execs stay inspectable this long (the CLI reads the exit code right after the stream ends). */
+const KEEP_FINISHED_MS = 5 * 60_000;
+
+export interface ExecSessionsOptions {
+  root: string;
+  store: ContainerStore;
+  engine: ContainerEngine;
+  syscalls: Syscalls;
+  /** The running init of a container: pid and start time; undefined when it is not running. */
+  running(containerId: string): { pid: number; startTime: number } | undefined;
+}
+
+/**
+ * `docker exec`: sessions created against a running container, started
+ * once, their output streamed to the client that started them (pipes: an
+ * exec lives no longer than its supervisor, unlike a container), their exit
+ * code kept for `GET /exec/{id}/json`.
+ */
+export class ExecSessions {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(private readonly o: ExecSessionsOptions) {}
+
+  create(containerRef: string, body: unknown): { Id: string } {
+    const rec = this.o.store.resolve(containerRef);
+    const config = parseExecConfig(body);
+    if (!this.o.running(rec.id)) throw new ConflictError(`Container ${rec.id} is not running`);
+    this.forgetOld();
+    const id = randomBytes(32).toString('hex');
+    this.sessions.set(id, { id, containerId: rec.id, config, state: 'created', pid: 0, startTime: 0, exitCode: null, endedAt: 0 });
+    return { Id: id };
+  }
+
+  get(id: string): Session {
+    const s = this.sessions.get(id);
+    if (!s) throw new NoSuchExecError(id);
+    return s;
+  }
+
+  /** Runs the command; its output goes to `sink` (dropped when detached) until it is done. */
+  async start(id: string, sink: ExecSink | undefined): Promise<StartedSession> {
+    const s = this.get(id);
+    if (s.state !== 'created') throw new ConflictError(`cannot start exec instance ${id}: it has already been started; create another`);
+    const live = this.o.running(s.containerId);
+    if (!live) throw new ConflictError(`Container ${s.containerId} is not running`);
+    const rec = this.o.store.get(s.containerId);
+    s.state = 'running';
+    const tty = s.config.Tty;
+    const files = this.files(rec, s);
+    mkdirSync(containerPaths(this.o.root, rec.id).dir, { recursive: true, mode: 0o710 });
+    const pipes = { out: this.o.syscalls.pipe2(O_CLOEXEC), err: tty ? undefined : this.o.syscalls.pipe2(O_CLOEXEC) };
+    const stdin = s.config.AttachStdin && sink ? new StdinPipe(this.o.syscalls) : undefined;
+    const terminalSize = tty ? openTerminalSize({ ...containerPaths(this.o.root, rec.id), winsize: files.winsize }, s.config.ConsoleSize ?? undefined) : undefined;
+    let exited: Promise<ExitStatus>;
+    try {
+      const started = await this.o.engine.exec({
+        id: rec.id, pid: live.pid, startTime: live.startTime, image: rec.imageId || rec.image, config: rec.config, hostConfig: rec.hostConfig,
+        exec: { Cmd: s.config.Cmd, Env: s.config.Env, User: s.config.User, WorkingDir: s.config.WorkingDir, Tty: tty },
+        stdio: {
+          ...(stdin ? { stdin: stdin.containerFd } : {}), stdout: pipes.out[1], stderr: (pipes.err ?? pipes.out)[1],
+          ...(terminalSize !== undefined ? { terminalSize } : {}),
+        },
+        statusPath: files.status,
+      });
+      s.pid = started.pid;
+      s.startTime = started.startTime;
+      exited = started.exited;
+    } catch (err) {
+      for (const p of [pipes.out, pipes.err]) if (p) { closeSync(p[0]); closeSync(p[1]); }
+      stdin?.destroy();
+      s.state = 'exited';
+      s.exitCode = 126;
+      s.endedAt = Date.now();
+      throw err;
+    } finally {
+      // The helper holds its own copies now.
+      for (const p of [pipes.out, pipes.err]) if (p) closeSync(p[1]);
+      if (terminalSize !== undefined) closeSync(terminalSize);
+      stdin?.releaseReadEnd();
+    }
+    const drained = Promise.all([
+      drain(pipes.out[0], (chunk) => sink?.write('stdout', chunk)),
+      ...(pipes.err ? [drain(pipes.err[0], (chunk) => sink?.write('stderr', chunk))] : []),
+    ]);
+    const done = exited.then(async (status) => {
+      s.exitCode = status.exitCode;
+      // Output a command left to descendants still comes until they close it, as with Docker.
+      await drained;
+      s.state = 'exited';
+      s.endedAt = Date.now();
+      stdin?.destroy();
+      rmSync(files.status, { force: true });
+      rmSync(files.winsize, { force: true });
+      sink?.end();
+    }, (err: unknown) => {
+      console.error(`berth: failed to watch exec ${id}: ${errorMessage(err)}`);
+      s.state = 'exited';
+      s.exitCode = 125;
+      s.endedAt = Date.now();
+      sink?.end();
+    });
+    return { stdin, done };
+  }
+
+  /** `POST /exec/{id}/resize`: the exec's terminal takes the size (its helper re-reads it on SIGWINCH). */
+  resize(id: string, rows: number, cols: number): void {
+    const s = this.get(id);
+    if (s.state !== 'running') throw new ConflictError(`exec instance ${id} is not running`);
+    if (!s.config.Tty) return;
+    const rec = this.o.store.get(s.containerId);
+    writeTerminalSize({ ...containerPaths(this.o.root, rec.id), winsize: this.files(rec, s).winsize }, rows, cols);
+    signalProcess(this.o.syscalls, s.pid, s.startTime, SIGWINCH);
+  }
+
+  /** Docker's ExecInspect shape. */
+  inspect(id: string): Record<string, unknown> {
+    const s = this.get(id);
+    const [entrypoint, ...args] = s.config.Cmd;
+    return {
+      ID: s.id, Running: s.state === 'running', ExitCode: s.exitCode, ContainerID: s.containerId, Pid: s.state === 'running' ? s.pid : 0,
+      OpenStdin: s.config.AttachStdin, OpenStdout: s.config.AttachStdout, OpenStderr: s.config.AttachStderr, CanRemove: false,
+      DetachKeys: '', ProcessConfig: { tty: s.config.Tty, entrypoint, arguments: args, privileged: false, user: s.config.User },
+    };
+  }
+
+  /** The container is gone: so are its exec sessions. */
+  dropContainer(containerId: string): void {
+    for (const [id, s] of this.sessions) if (s.containerId === containerId) this.sessions.delete(id);
+  }
+
+  private forgetOld(now = Date.now()): void {
+    for (const [id, s] of this.sessions) if (s.state === 'exited' && now - s.endedAt > KEEP_FINISHED_MS) this.sessions.delete(id);
+  }
+
+  private files(rec: ContainerRecord, s: Session): { status: string; winsize: string } {
+    const dir = containerPaths(this.o.root, rec.id).dir;
+    return { status: join(dir, `exec-${s.id}.status`), winsize: join(dir, `exec-${s.id}.winsize`) };
+  }
+}
+
+/** Reads a pipe to its end. */
+function drain(fd: number, onData: (chunk: Buffer) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const pipe = new Socket({ fd, readable: true, writable: false });
+    pipe.on('data', onData);
+    pipe.on('close', () => resolve());
+    pipe.on('error', () => pipe.destroy());
+  });
+}
+
+const CMD_MESSAGE = 'No exec command specified';
+
+/** Validates `POST /containers/{id}/exec`'s body. */
+export function parseExecConfig(body: unknown): ExecConfig {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError(CMD_MESSAGE);
+  const b = body as Record<string, unknown>;
+  const cmd = b['Cmd'];
+  if (!Array.isArray(cmd) || cmd.length === 0 || !cmd.every((c) => typeof c === 'string')) throw new InvalidParameterError(CMD_MESSAGE);
+  const strings = (key: string): string[] | null => {
+    const v = b[key];
+    if (v === undefined || v === null) return null;
+    if (!Array.isArray(v) || !v.every((e) => typeof e === 'string')) throw new InvalidParameterError(`invalid JSON in request body: ${key} must be a list of strings`);
+    return v as string[];
+  };
+  const text = (key: string): string => {
+    const v = b[key];
+    if (v === undefined || v === null) return '';
+    if (typeof v !== 'string') throw new InvalidParameterError(`invalid JSON in request body: ${key} must be a string`);
+    return v;
+  };
+  const flag = (key: string): boolean => b[key] === true;
+  const size = b['ConsoleSize'];
+  const consoleSize = Array.isArray(size) && size.length === 2 && size.every((n) => Number.isInteger(n) && (n as number) > 0 && (n as number) <= 0xffff)
+    ? [size[0] as number, size[1] as number] as [number, number] : null;
+  return {
+    Cmd: cmd as string[], Env: strings('Env'), User: text('User'), WorkingDir: text('WorkingDir'), Tty: flag('Tty'),
+    AttachStdin: flag('AttachStdin'), AttachStdout: flag('AttachStdout'), AttachStderr: flag('AttachStderr'), ConsoleSize: consoleSize,
+  };
+}
