@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import type { Context } from './context.js';
+import type { ExecFlags } from './commands/exec.js';
 import type { CreateFlags } from './create-body.js';
 import { cliVersion } from './version.js';
 
@@ -12,6 +13,7 @@ import { cliVersion } from './version.js';
 // pay for loading `image import`'s archive and progress code, nor the others.
 const commands = {
   create: () => import('./commands/create.js'),
+  exec: () => import('./commands/exec.js'),
   daemon: () => import('./commands/daemon.js'),
   image: () => import('./commands/image.js'),
   inspect: () => import('./commands/inspect.js'),
@@ -84,6 +86,16 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
   containerFlags(program.command('create').description('create a container without starting it'))
     .action((image: string, command: string[], o: CreateFlags) => dispatch(async (ctx) => (await commands.create()).create(ctx, image, command, o)));
 
+  program.command('exec').description('run a command in a running container').argument('<container>').argument('<command...>')
+    .option('-i, --interactive', 'keep stdin open and send ours to the command')
+    .option('-t, --tty', 'run the command on a terminal')
+    .option('-d, --detach', 'run it in the background')
+    .option('-u, --user <user>', 'user[:group] to run as')
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-e, --env <var>', 'set an environment variable: NAME=VALUE (or NAME to copy it)', collect, [])
+    .passThroughOptions()
+    .action((container: string, command: string[], o: ExecFlags) =>
+      dispatch(async (ctx) => (await commands.exec()).exec(ctx, container, command, o)));
   program.command('start').description('start created or stopped containers').argument('<containers...>')
     .action((names: string[]) => dispatch(async (ctx) => (await commands.lifecycle()).start(ctx, names)));
   program.command('ps').description('list containers')

@@ -158,12 +158,25 @@ export class ApiClient {
    * `stdin`, what is written to the returned socket goes to the container.
    */
   attach(id: string, opts: { stdin?: boolean } = {}): Promise<Readable | Duplex> {
+    return this.hijack(`/containers/${encodeURIComponent(id)}/attach`, { stderr: true, stdout: true, stream: true, ...(opts.stdin === true ? { stdin: true } : {}) });
+  }
+
+  /** `POST /exec/{id}/start` hijacked, as `docker exec` does: the stream both ways. */
+  execStart(id: string, tty: boolean): Promise<Readable | Duplex> {
+    return this.hijack(`/exec/${encodeURIComponent(id)}/start`, {}, { Detach: false, Tty: tty });
+  }
+
+  private hijack(path: string, query: Record<string, string | boolean | number | undefined>, body?: unknown): Promise<Readable | Duplex> {
     return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = http.request({
         socketPath: this.socketPath,
         method: 'POST',
-        path: buildPath(`/containers/${encodeURIComponent(id)}/attach`, { stderr: true, stdout: true, stream: true, ...(opts.stdin === true ? { stdin: true } : {}) }),
-        headers: { Connection: 'Upgrade', Upgrade: 'tcp' },
+        path: buildPath(path, query),
+        headers: {
+          Connection: 'Upgrade', Upgrade: 'tcp',
+          ...(payload !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}),
+        },
         agent: false,
       });
       req.on('error', (error) => reject(this.connectionError(error)));
@@ -175,7 +188,7 @@ export class ApiClient {
         if ((res.statusCode ?? 0) >= 400) errorFromResponse(res).then(reject, reject);
         else resolve(res);
       });
-      req.end();
+      req.end(payload);
     });
   }
 

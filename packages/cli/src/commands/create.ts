@@ -2,12 +2,12 @@ import type { ApiClient } from '../client.js';
 import type { Context } from '../context.js';
 import { buildCreateRequest, type CreateFlags } from '../create-body.js';
 import { DaemonError } from '../errors.js';
+import { terminalSize } from '../interactive.js';
 import { isNotFound } from './common.js';
 
 /** `POST /containers/create`; a missing image gets a hint instead of docker's pull. */
 export async function createContainer(ctx: Context, client: ApiClient, flags: CreateFlags, image: string, command: readonly string[]): Promise<string> {
-  const terminal = ctx.out as { isTTY?: boolean; rows?: number; columns?: number };
-  const consoleSize: [number, number] | undefined = terminal.isTTY === true && terminal.rows && terminal.columns ? [terminal.rows, terminal.columns] : undefined;
+  const consoleSize = terminalSize(ctx.out);
   const request = buildCreateRequest(consoleSize ? { ...flags, consoleSize } : flags, image, command, { cwd: ctx.cwd, env: ctx.env });
   try {
     const created = await client.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', {

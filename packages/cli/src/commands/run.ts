@@ -1,8 +1,8 @@
-import type { Duplex, Readable, Writable } from 'node:stream';
 import type { ApiClient } from '../client.js';
 import type { Context } from '../context.js';
 import type { CreateFlags } from '../create-body.js';
 import { pumpStream } from '../attach.js';
+import { followTerminalSize, rawMode, sendInput } from '../interactive.js';
 import { DaemonError } from '../errors.js';
 import { exitCodeForStartError, exitCodeForStatus } from '../exit-codes.js';
 import { createContainer } from './create.js';
@@ -18,16 +18,6 @@ function forwardSignals(client: ApiClient, id: string): () => void {
     return () => process.off(signal, handler);
   });
   return () => handlers.forEach((off) => off());
-}
-
-/**
- * `run -i`: our stdin goes to the container over the attach socket, and its
- * end half-closes the socket, which ends the container's stdin (StdinOnce).
- */
-function sendInput(input: Readable, stream: Readable | Duplex): void {
-  if (!('write' in stream)) return; // a daemon that answered the attach with a plain 200 takes no input
-  input.pipe(stream, { end: true });
-  stream.on('close', () => input.unpipe(stream));
 }
 
 /** docker's order: create → attach → wait (next-exit, or removed for --rm) → start; exit with wait's StatusCode. */
@@ -52,7 +42,7 @@ export async function run(ctx: Context, image: string, command: string[], flags:
   try {
     try {
       await client.request('POST', `/containers/${enc(id)}/start`);
-      if (tty) stopForwarding = followTerminalSize(client, id, ctx.out);
+      if (tty) stopForwarding = followTerminalSize(client, `/containers/${enc(id)}/resize`, ctx.out);
     } catch (error) {
       stream.destroy();
       if (error instanceof DaemonError) {
@@ -68,24 +58,4 @@ export async function run(ctx: Context, image: string, command: string[], flags:
     stopForwarding();
     restoreTerminal();
   }
-}
-
-function rawMode(input: Readable): () => void {
-  const terminal = input as Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => void };
-  if (terminal.isTTY !== true || !terminal.setRawMode) return () => undefined;
-  terminal.setRawMode(true);
-  return () => terminal.setRawMode?.(false);
-}
-
-/** `-t`: once started, the container's terminal takes our size (ConsoleSize at create was a first guess), and follows each resize. */
-function followTerminalSize(client: ApiClient, id: string, out: Writable): () => void {
-  const terminal = out as Writable & { isTTY?: boolean; rows?: number; columns?: number };
-  if (terminal.isTTY !== true) return () => undefined;
-  const resize = (): void => {
-    if (!terminal.rows || !terminal.columns) return;
-    client.request('POST', `/containers/${enc(id)}/resize`, { query: { h: terminal.rows, w: terminal.columns } }).catch(() => undefined);
-  };
-  resize();
-  terminal.on('resize', resize);
-  return () => terminal.off('resize', resize);
 }

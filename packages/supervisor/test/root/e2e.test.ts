@@ -235,6 +235,10 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
       const missing = await withInput('docker', ['exec', 'execbox', 'no-such-command'], '');
       expect(missing.code).toBe(127);
       expect(missing.stderr).toContain('executable file not found in $PATH');
+      // The berth CLI, the same way.
+      const cli = [join(REPO, 'packages/cli/bin/berth.js'), '--root', root, '--host', `unix://${socketPath}`];
+      expect(await withInput(process.execPath, [...cli, 'exec', 'execbox', 'sh', '-c', 'cat /data/f; exit 4'], '')).toMatchObject({ code: 4, stdout: 'seeded\n' });
+      expect(await withInput(process.execPath, [...cli, 'exec', '-i', '-e', 'K=v', 'execbox', 'sh', '-c', 'echo "$K"; wc -c'], 'abc')).toMatchObject({ code: 0, stdout: 'v\n3\n' });
       // dockerode: create, start (hijacked), inspect for the exit code, as the CLI does.
       const c = new Docker({ socketPath }).getContainer('execbox');
       const ex = await c.exec({ Cmd: ['sh', '-c', 'echo via-dockerode; exit 9'], AttachStdout: true, AttachStderr: true });

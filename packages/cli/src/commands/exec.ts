@@ -1,0 +1,47 @@
+import type { Context } from '../context.js';
+import { pumpStream } from '../attach.js';
+import { resolveEnv } from '../create-body.js';
+import { followTerminalSize, rawMode, sendInput, terminalSize } from '../interactive.js';
+import { enc } from './common.js';
+
+export interface ExecFlags {
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  user?: string;
+  workdir?: string;
+  env: string[];
+}
+
+/** `berth exec`: docker's order, create → start (hijacked) → inspect for the exit code. */
+export async function exec(ctx: Context, container: string, command: string[], flags: ExecFlags): Promise<number> {
+  const client = await ctx.client();
+  const interactive = flags.interactive === true;
+  const tty = flags.tty === true;
+  const attached = flags.detach !== true;
+  const env = resolveEnv(flags.env, ctx.env);
+  const consoleSize = tty ? terminalSize(ctx.out) : undefined;
+  const { Id: id } = await client.json<{ Id: string }>('POST', `/containers/${enc(container)}/exec`, {
+    body: {
+      Cmd: command, AttachStdin: interactive && attached, AttachStdout: attached, AttachStderr: attached, Tty: tty,
+      User: flags.user ?? '', WorkingDir: flags.workdir ?? '', Env: env.length > 0 ? env : null,
+      ...(consoleSize ? { ConsoleSize: consoleSize } : {}),
+    },
+  });
+  if (!attached) {
+    await client.request('POST', `/exec/${enc(id)}/start`, { body: { Detach: true, Tty: tty } });
+    return 0;
+  }
+  const stream = await client.execStart(id, tty);
+  const restoreTerminal = interactive && tty ? rawMode(ctx.stdin) : () => undefined;
+  if (interactive) sendInput(ctx.stdin, stream);
+  const stopResizing = tty ? followTerminalSize(client, `/exec/${enc(id)}/resize`, ctx.out) : () => undefined;
+  try {
+    await pumpStream(stream, ctx.out, ctx.err, tty);
+  } finally {
+    stopResizing();
+    restoreTerminal();
+  }
+  const info = await client.json<{ ExitCode: number | null }>('GET', `/exec/${enc(id)}/json`);
+  return info.ExitCode ?? 0;
+}
