@@ -1,33 +1,24 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LinuxSyscalls } from '@berth/syscall';
-import { ContainerStore } from '../../src/container-store.js';
-import { Lifecycle } from '../../src/lifecycle.js';
+import type { ContainerStore } from '../../src/container-store.js';
+import type { Lifecycle } from '../../src/lifecycle.js';
 import { containerPaths } from '../../src/stdio.js';
-import { FakeEngine, FakeImages } from '../helpers/fake-engine.js';
+import type { FakeEngine } from '../helpers/fake-engine.js';
+import { LifecycleFixture } from '../helpers/lifecycle-fixture.js';
 
 describe('Lifecycle (real output files and logs, host processes)', () => {
+  let f: LifecycleFixture;
   let root: string;
   let store: ContainerStore;
   let engine: FakeEngine;
   let lc: Lifecycle;
-  const syscalls = new LinuxSyscalls();
-  const open = (): Lifecycle => new Lifecycle({ root, store, engine, images: new FakeImages(), syscalls, pollIntervalMs: 20 });
+  const open = (): Lifecycle => f.open();
 
   beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'berth-lc-'));
-    store = ContainerStore.open(join(root, 'supervisor.db'));
-    engine = new FakeEngine();
-    lc = open();
+    f = new LifecycleFixture('berth-lc-');
+    ({ root, store, engine, lc } = f);
   });
-  afterEach(() => {
-    for (const pid of engine.pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-    lc.close();
-    store.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterEach(() => f.dispose());
 
   const logOf = (id: string): { log: string; stream: string }[] =>
     readFileSync(containerPaths(root, id).log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { log: string; stream: string });

@@ -2,13 +2,12 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LinuxSyscalls } from '@berth/syscall';
-import { ContainerStore } from '../../src/container-store.js';
-import { Lifecycle } from '../../src/lifecycle.js';
+import type { ContainerStore } from '../../src/container-store.js';
+import type { Lifecycle } from '../../src/lifecycle.js';
 import { type LogRecord, readLog } from '../../src/json-log.js';
 import { readOffsets, utf8Boundary, writeOffsets } from '../../src/output-follower.js';
 import { containerPaths } from '../../src/stdio.js';
-import { FakeEngine, FakeImages, killGroup } from '../helpers/fake-engine.js';
+import { LifecycleFixture } from '../helpers/lifecycle-fixture.js';
 
 const RFC3339_NANO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
 
@@ -29,25 +28,17 @@ const alive = (pid: number): boolean => {
 };
 
 describe('container output survives the supervisor (append-only files + saved offsets)', () => {
+  let f: LifecycleFixture;
   let root: string;
   let store: ContainerStore;
-  let engine: FakeEngine;
   let lc: Lifecycle;
-  const syscalls = new LinuxSyscalls();
-  const open = (): Lifecycle => new Lifecycle({ root, store, engine, images: new FakeImages(), syscalls, pollIntervalMs: 20 });
+  const open = (): Lifecycle => f.open();
 
   beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'berth-out-'));
-    store = ContainerStore.open(join(root, 'supervisor.db'));
-    engine = new FakeEngine();
-    lc = open();
+    f = new LifecycleFixture('berth-out-');
+    ({ root, store, lc } = f);
   });
-  afterEach(async () => {
-    for (const pid of engine.pids) await killGroup(pid);
-    lc.close();
-    store.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterEach(() => f.dispose());
 
   const rawLog = (id: string): string => readFileSync(containerPaths(root, id).log, 'utf8');
   const records = (id: string): LogRecord[] => rawLog(id).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as LogRecord);

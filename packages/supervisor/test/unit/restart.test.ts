@@ -1,14 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LinuxSyscalls } from '@berth/syscall';
-import { ContainerStore } from '../../src/container-store.js';
-import { Lifecycle } from '../../src/lifecycle.js';
+import type { ContainerStore } from '../../src/container-store.js';
+import type { Lifecycle } from '../../src/lifecycle.js';
 import { nextRestartDelay, parseRestartPolicy, shouldRestart } from '../../src/restart-policy.js';
 import { containerPaths } from '../../src/stdio.js';
-import { FakeEngine, FakeImages } from '../helpers/fake-engine.js';
+import type { FakeEngine } from '../helpers/fake-engine.js';
+import { LifecycleFixture } from '../helpers/lifecycle-fixture.js';
 
 describe('restart policy rules (moby)', () => {
   it("validates with moby's messages", () => {
@@ -42,25 +40,18 @@ describe('restart policy rules (moby)', () => {
 });
 
 describe('Lifecycle with restart policies (host processes)', () => {
+  let f: LifecycleFixture;
   let root: string;
   let store: ContainerStore;
   let engine: FakeEngine;
   let lc: Lifecycle;
-  const syscalls = new LinuxSyscalls();
-  const open = (): Lifecycle => new Lifecycle({ root, store, engine, images: new FakeImages(), syscalls, pollIntervalMs: 20 });
+  const open = (): Lifecycle => f.open();
 
   beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'berth-restart-'));
-    store = ContainerStore.open(join(root, 'supervisor.db'));
-    engine = new FakeEngine();
-    lc = open();
+    f = new LifecycleFixture('berth-restart-');
+    ({ root, store, engine, lc } = f);
   });
-  afterEach(() => {
-    lc.close();
-    for (const pid of engine.pids) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
-    store.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterEach(() => f.dispose());
 
   async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
     const deadline = Date.now() + ms;
