@@ -103,7 +103,12 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
   });
 
   /** A command with `input` on its stdin; never rejects: the exit code is part of the result. */
-  function withInput(cmd: string, args: string[], input: string | Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  /**
+   * `input: null` keeps stdin open until the command exits: under script(1) an
+   * end of input becomes a NUL typed into the terminal, echoed as "^@"
+   * somewhere in the output.
+   */
+  function withInput(cmd: string, args: string[], input: string | Buffer | null): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       const child = spawn(cmd, args, { env: env() });
       let stdout = '';
@@ -111,7 +116,8 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
       child.stdin.on('error', () => undefined);
-      child.stdin.end(input);
+      if (input === null) child.on('exit', () => child.stdin.end());
+      else child.stdin.end(input);
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
   }
@@ -133,11 +139,11 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
 
   it('run -it through the docker CLI and the berth CLI: a shell on a terminal of the container, sized like the caller\'s', async () => {
     // `script` gives the CLIs a terminal of 30x90, as a user's would be.
-    const inTerminal = (command: string, input: string): Promise<{ code: number | null; stdout: string }> =>
-      withInput('script', ['-qec', `stty rows 30 cols 90; ${command}`, '/dev/null'], input);
+    const inTerminal = (command: string): Promise<{ code: number | null; stdout: string }> =>
+      withInput('script', ['-qec', `stty rows 30 cols 90; ${command}`, '/dev/null'], null);
     const cli = `${process.execPath} ${join(REPO, 'packages/cli/bin/berth.js')} --root ${root} --host unix://${socketPath}`;
     for (const client of ['docker', cli]) {
-      const sized = await inTerminal(`${client} run -t --rm berth-test/busybox sh -c 'tty; stty size; exit 3'`, '');
+      const sized = await inTerminal(`${client} run -t --rm berth-test/busybox sh -c 'tty; stty size; exit 3'`);
       expect(sized.code, client).toBe(3);
       expect(sized.stdout, client).toMatch(/\/dev\/pts\/0\r+\n30 90\r+\n/);
     }
@@ -230,7 +236,7 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
       expect(await withInput('docker', ['exec', '-i', 'execbox', 'sh', '-c', 'cat > /data/g; wc -c < /data/g'], 'x'.repeat(100_000)))
         .toMatchObject({ code: 0, stdout: '100000\n' });
       expect((await docker('exec', '-u', '65534:65534', '-w', '/tmp', 'execbox', 'sh', '-c', 'id -u; pwd')).stdout).toBe('65534\n/tmp\n');
-      const tty = await withInput('script', ['-qec', 'stty rows 25 cols 77; docker exec -it execbox sh -c "tty; stty size"', '/dev/null'], '');
+      const tty = await withInput('script', ['-qec', 'stty rows 25 cols 77; docker exec -it execbox sh -c "tty; stty size"', '/dev/null'], null);
       expect(tty.stdout).toMatch(/\/dev\/pts\/\d+\r+\n25 77\r+\n/);
       const missing = await withInput('docker', ['exec', 'execbox', 'no-such-command'], '');
       expect(missing.code).toBe(127);
