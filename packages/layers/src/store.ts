@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Syscalls } from '@berth/syscall';
 import { detectFormat, SpooledArchive, spoolStream, type ImagePlan } from './archive.js';
@@ -20,8 +20,6 @@ import { materialize } from './vfs.js';
 /** The kernel copies mount options into one page; the string and its NUL must fit. */
 export const MOUNT_OPTIONS_LIMIT = 4095;
 const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-/** Container skeletons kept ready: enough for a burst of starts while more are made. */
-const SPARE_SKELETONS = 2;
 /** A container directory's parts and their modes: overlay's upper, work and mount point. */
 const SKELETON: readonly [string, number][] = [['diff', 0o755], ['work', 0o700], ['mnt', 0o700]];
 const SKELETON_MODE = 0o710;
@@ -39,16 +37,8 @@ export class LayerStore {
   /** What `open` cleaned up and found. */
   readonly startupReport: ReconcileReport;
   private readonly meta: Metadata;
-  /** Background work `idle()` waits for: deletions and spare skeletons being made. */
+  /** Deletions `idle()` waits for. */
   private readonly background = new Set<Promise<void>>();
-  /**
-   * Empty container skeletons under `tmp/`, made ahead on libuv's threads:
-   * their four mkdirs were two thirds of a launch's main-thread cost in the
-   * layer store, and a rename is all `prepareContainer` then needs.
-   */
-  private readonly spares: string[] = [];
-  private sparesInFlight = 0;
-  private closed = false;
 
   private constructor(readonly root: string, private readonly sys: Syscalls, readonly driver: Driver) {
     for (const d of ['layers', 'containers', 'l', 'tmp']) mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
@@ -60,10 +50,7 @@ export class LayerStore {
     return new LayerStore(root, opts.syscalls, opts.driver ?? 'overlay');
   }
 
-  /** Closes the metadata. Await `idle()` first so no spare skeleton is still being made. */
   close(): void {
-    this.closed = true;
-    for (const dir of this.spares.splice(0)) rmSync(dir, { recursive: true, force: true });
     this.meta.db.close();
   }
 
@@ -198,7 +185,7 @@ export class LayerStore {
     this.background.add(tracked);
   }
 
-  /** Resolves when every directory removed so far is gone from disk and no spare skeleton is being made. */
+  /** Resolves when every directory removed so far is gone from disk. */
   async idle(): Promise<void> {
     while (this.background.size > 0) await Promise.all(this.background);
   }
@@ -328,14 +315,11 @@ export class LayerStore {
     if (image === undefined || !this.meta.image(image)) throw new NoSuchImageError(imageRef);
     if (this.meta.container(containerId) || existsSync(this.containerDir(containerId))) throw new ContainerExistsError(containerId);
     const dir = this.containerDir(containerId);
-    const spare = this.driver === 'overlay' ? this.spares.pop() : undefined;
-    const tmp = spare ?? join(this.root, 'containers', `.tmp-${randomSuffix()}`);
+    const tmp = join(this.root, 'containers', `.tmp-${randomSuffix()}`);
     let renamed = false;
     try {
-      if (spare === undefined) {
-        mkdirSync(tmp, { mode: SKELETON_MODE });
-        for (const [d, mode] of SKELETON) mkdirSync(join(tmp, d), { mode });
-      }
+      mkdirSync(tmp, { mode: SKELETON_MODE });
+      for (const [d, mode] of SKELETON) mkdirSync(join(tmp, d), { mode });
       if (this.driver === 'vfs') {
         materialize(this.sys, this.meta.imageLayers(image).map((l) => join(this.layerDir(l), 'diff')), join(tmp, 'rootfs'));
       }
@@ -349,27 +333,8 @@ export class LayerStore {
       if (renamed) rmSync(dir, { recursive: true, force: true });
       rmSync(tmp, { recursive: true, force: true });
       throw error;
-    } finally {
-      this.refillSpares();
     }
     return { dir, diff: join(dir, 'diff'), work: join(dir, 'work'), mnt: join(dir, 'mnt'), rootfs: this.mountFor(containerId) };
-  }
-
-  /** Starts making skeletons until `SPARE_SKELETONS` are ready or on their way; a failure (a full disk) just leaves fewer. */
-  private refillSpares(): void {
-    if (this.driver !== 'overlay') return;
-    while (!this.closed && this.spares.length + this.sparesInFlight < SPARE_SKELETONS) {
-      this.sparesInFlight++;
-      const dir = join(this.root, 'tmp', `container-${randomSuffix()}`);
-      const made = (async () => {
-        await mkdir(dir, { mode: SKELETON_MODE });
-        for (const [d, mode] of SKELETON) await mkdir(join(dir, d), { mode });
-      })();
-      this.inBackground(made.then(
-        () => (this.closed ? rm(dir, { recursive: true, force: true }) : void this.spares.push(dir)),
-        () => rm(dir, { recursive: true, force: true }).catch(() => undefined),
-      ).finally(() => { this.sparesInFlight--; }));
-    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -62,56 +62,6 @@ describe('image operations', () => {
     expect(existsSync(layout.dir)).toBe(false);
     expect(readdirSync(join(t.root, 'containers'))).toEqual([]);
     expect(t.store.removeImage('a:1').deleted).toHaveLength(3);
-  });
-});
-
-describe('container skeletons made ahead', () => {
-  const layoutOf = (dir: string): string[] =>
-    ['', 'diff', 'work', 'mnt'].map((d) => `${d || '.'} ${(statSync(join(dir, d)).mode & 0o7777).toString(8)}`);
-
-  it('makes two spares after the first prepare, and later prepares rename one into place with the same layout', async () => {
-    await twoImagesSharingABase();
-    const first = t.store.prepareContainer('c1', 'a:1');
-    await t.store.idle();
-    const spares = readdirSync(join(t.root, 'tmp'));
-    expect(spares).toHaveLength(2);
-    const second = t.store.prepareContainer('c2', 'a:1');
-    expect(readdirSync(join(t.root, 'tmp')).filter((n) => spares.includes(n))).toHaveLength(1);
-    expect(layoutOf(second.dir)).toEqual(layoutOf(first.dir));
-    expect(layoutOf(second.dir)).toEqual(['. 710', 'diff 755', 'work 700', 'mnt 700']);
-    expect(readdirSync(second.dir).sort()).toEqual(['diff', 'mnt', 'work']);
-    await t.store.idle();
-    expect(readdirSync(join(t.root, 'tmp'))).toHaveLength(2);
-  });
-
-  it('close removes the spares; a crash that left some gets them removed at the next open', async () => {
-    await twoImagesSharingABase();
-    t.store.prepareContainer('c1', 'a:1');
-    await t.store.idle();
-    const report = t.reopen().startupReport; // close, then open
-    expect(report.removedTemporaries).toEqual([]);
-    expect(readdirSync(join(t.root, 'tmp'))).toEqual([]);
-    mkdirSync(join(t.root, 'tmp', 'container-cafe', 'diff'), { recursive: true }); // what a crash leaves
-    expect(t.reopen().startupReport.removedTemporaries).toEqual(['tmp/container-cafe']);
-  });
-
-  it('a spare is not spent on a refused prepare; a rename that fails in the transaction leaves neither record nor directory', async () => {
-    await twoImagesSharingABase();
-    t.store.prepareContainer('c1', 'a:1');
-    await t.store.idle();
-    // A non-empty directory where c2 goes makes the rename inside the transaction fail.
-    mkdirSync(join(t.root, 'containers', 'c2', 'x'), { recursive: true });
-    expect(() => t.store.prepareContainer('c2', 'a:1')).toThrow(/already exists/);
-    expect(readdirSync(join(t.root, 'tmp'))).toHaveLength(2);
-    rmSync(join(t.root, 'containers', 'c2'), { recursive: true });
-    // Spares gone behind the store's back: the rename inside the transaction fails, and it rolls back.
-    for (const n of readdirSync(join(t.root, 'tmp'))) rmSync(join(t.root, 'tmp', n), { recursive: true });
-    expect(() => t.store.prepareContainer('c2', 'a:1')).toThrow(/ENOENT/);
-    expect(t.store.containersUsing('a:1')).toEqual(['c1']);
-    expect(readdirSync(join(t.root, 'containers'))).toEqual(['c1']);
-    await t.store.idle();
-    expect(t.store.prepareContainer('c2', 'a:1').dir).toBe(join(t.root, 'containers', 'c2'));
-    expect(t.store.containersUsing('a:1').sort()).toEqual(['c1', 'c2']);
   });
 });
 
