@@ -111,6 +111,13 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
   program.command('restart').description('restart containers (stop, then start)').argument('<containers...>')
     .option('-t, --timeout <seconds>', 'seconds to wait before SIGKILL')
     .action((names: string[], o: { timeout?: string }) => dispatch(async (ctx) => (await commands.lifecycle()).restart(ctx, names, o)));
+  program.command('rename').description('rename a container').argument('<container>').argument('<name>')
+    .action((container: string, name: string) => dispatch(async (ctx) => (await commands.lifecycle()).rename(ctx, container, name)));
+  const container = program.command('container').description('manage containers');
+  container.command('prune').description('remove all stopped containers (their volumes stay)')
+    .option('-f, --force', 'do not ask for confirmation')
+    .option('--filter <key=value>', 'filter: label, label!, until', collect, [])
+    .action((o: { force?: boolean; filter: string[] }) => dispatch(async (ctx) => (await commands.lifecycle()).containerPrune(ctx, o)));
   program.command('stop').description('stop containers (SIGTERM, then SIGKILL after the timeout)').argument('<containers...>')
     .option('-t, --timeout <seconds>', 'seconds to wait before SIGKILL')
     .action((names: string[], o: { timeout?: string }) => dispatch(async (ctx) => (await commands.lifecycle()).stop(ctx, names, o)));

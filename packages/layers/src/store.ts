@@ -43,7 +43,9 @@ export class LayerStore {
   private constructor(readonly root: string, private readonly sys: Syscalls, readonly driver: Driver) {
     for (const d of ['layers', 'containers', 'l', 'tmp']) mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
     this.meta = new Metadata(openDatabase(join(root, 'metadata.db')));
-    this.startupReport = this.reconcile();
+    // One process owns a root: at open, a directory without its record can only be what a
+    // crash left between a rename and its commit (or a committed removal and its rename).
+    this.startupReport = this.reconcile({ removeOrphans: true });
   }
 
   static open(root: string, opts: OpenOptions): LayerStore {
@@ -379,7 +381,9 @@ export class LayerStore {
 
   /**
    * Removes temporaries (`.tmp-*`, `.del-*`, import spools, stale links) and
-   * reports directories and records that disagree. Runs at `open`.
+   * reports directories and records that disagree. With `removeOrphans`
+   * (as `open` runs it) directories without a record go too: left there, a
+   * container's would make every later start of that id fail.
    */
   reconcile(opts: { removeOrphans?: boolean } = {}): ReconcileReport {
     const report: ReconcileReport = { removedTemporaries: [], orphanLayers: [], orphanContainers: [], missingLayers: [], missingContainers: [] };

@@ -131,15 +131,26 @@ export class ContainerStore {
         rec.restartCount, rec.manuallyStopped ? 1 : 0,
       );
     } catch (err) {
-      if (String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT')) {
-        const other = this.byName(rec.name);
-        throw new ConflictError(
-          `Conflict. The container name "/${rec.name}" is already in use by container "${other?.id ?? '?'}". ` +
-          'You have to remove (or rename) that container to be able to reuse that name.',
-        );
-      }
+      if (String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT')) throw this.nameConflict(rec.name);
       throw err;
     }
+  }
+
+  /** Gives the container another name; a name in use is Docker's conflict. */
+  rename(id: string, name: string): void {
+    try {
+      if (this.db.prepare('UPDATE containers SET name = ? WHERE id = ?').run(name, id).changes === 0) throw new NoSuchContainerError(id);
+    } catch (err) {
+      if (String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT')) throw this.nameConflict(name);
+      throw err;
+    }
+  }
+
+  private nameConflict(name: string): ConflictError {
+    return new ConflictError(
+      `Conflict. The container name "/${name}" is already in use by container "${this.byName(name)?.id ?? '?'}". ` +
+      'You have to remove (or rename) that container to be able to reuse that name.',
+    );
   }
 
   update(id: string, changes: ContainerUpdate): ContainerRecord {

@@ -171,6 +171,34 @@ export class Lifecycle {
     await this.launch(this.o.store.update(rec.id, { restartCount: 0, manuallyStopped: false }));
   }
 
+  /** `docker rename`. */
+  rename(ref: string, newName: string): void {
+    const rec = this.o.store.resolve(ref);
+    if (newName === '') throw new InvalidParameterError('Neither old nor new names may be empty');
+    const name = normalizeName(newName);
+    if (name === rec.name) throw new InvalidParameterError('Renaming a container with the same name as its current name');
+    this.o.store.rename(rec.id, name);
+  }
+
+  /**
+   * `docker container prune`: removes the containers that are not running
+   * (nor about to restart) and that `keep` does not hold back; their named
+   * and anonymous volumes stay, as with Docker.
+   */
+  async prune(keep: (rec: ContainerRecord) => boolean = () => false): Promise<string[]> {
+    const removed: string[] = [];
+    for (const rec of this.o.store.list()) {
+      if (this.live.has(rec.id) || this.restarts.has(rec.id) || rec.state === 'running' || rec.state === 'removing' || keep(rec)) continue;
+      try {
+        await this.remove(rec.id);
+        removed.push(rec.id);
+      } catch (err) {
+        console.error(`berth: failed to prune container ${rec.id}: ${errorMessage(err)}`);
+      }
+    }
+    return removed;
+  }
+
   /** `docker restart`: stop when running (StopSignal, then SIGKILL after the timeout), then start. */
   async restart(ref: string, timeoutSec?: number, signal?: string): Promise<void> {
     const rec = this.o.store.resolve(ref);

@@ -1,6 +1,9 @@
-/** start, stop, kill, rm, wait: one API call per named container. */
+/** start, stop, restart, kill, rm, wait, rename, container prune: API calls per named container. */
+import { encodeFilters } from '../client.js';
 import type { Context } from '../context.js';
 import { exitCodeForStatus } from '../exit-codes.js';
+import { humanSize } from '../format/size.js';
+import { confirm } from '../prompt.js';
 import { enc, forEachName } from './common.js';
 
 export async function start(ctx: Context, names: string[]): Promise<number> {
@@ -49,4 +52,21 @@ export async function wait(ctx: Context, names: string[]): Promise<number> {
     last = exitCodeForStatus(status.StatusCode);
   }
   return last;
+}
+
+export async function rename(ctx: Context, container: string, name: string): Promise<number> {
+  const client = await ctx.client();
+  await client.request('POST', `/containers/${enc(container)}/rename`, { query: { name } });
+  return 0;
+}
+
+/** `container prune`: docker's prompt, its report, and its filters (label, label!, until). */
+export async function containerPrune(ctx: Context, opts: { force?: boolean; filter: string[] }): Promise<number> {
+  if (opts.force !== true && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.'))) return 0;
+  const client = await ctx.client();
+  const report = await client.json<{ ContainersDeleted: string[] | null; SpaceReclaimed?: number }>('POST', '/containers/prune', { query: { filters: encodeFilters(opts.filter) } });
+  const deleted = report.ContainersDeleted ?? [];
+  if (deleted.length > 0) ctx.out.write(`Deleted Containers:\n${deleted.map((id) => `${id}\n`).join('')}\n`);
+  ctx.out.write(`Total reclaimed space: ${humanSize(report.SpaceReclaimed ?? 0)}\n`);
+  return 0;
 }

@@ -135,16 +135,26 @@ describe('bad archives leave the store unchanged', () => {
 });
 
 describe('startup', () => {
-  it('removes half-made directories and reports orphans', () => {
+  it('removes half-made directories and the orphans a crash leaves, and reports them', async () => {
     mkdirSync(join(t.root, 'layers', '.tmp-deadbeef', 'diff'), { recursive: true });
     mkdirSync(join(t.root, 'containers', '.del-cafe'), { recursive: true });
     writeFileSync(join(t.root, 'tmp', 'import-x'), '');
     mkdirSync(join(t.root, 'layers', 'f'.repeat(64)));
+    // A container directory renamed into place whose record never committed (a SIGKILL in between).
+    mkdirSync(join(t.root, 'containers', 'c1', 'diff'), { recursive: true });
     const report = t.reopen().startupReport;
     expect(report.removedTemporaries.sort()).toEqual(['containers/.del-cafe', 'layers/.tmp-deadbeef', 'tmp/import-x']);
     expect(report.orphanLayers).toEqual(['f'.repeat(64)]);
+    expect(report.orphanContainers).toEqual(['c1']);
+    await t.store.idle();
     expect(readdirSync(join(t.root, 'layers')).some((n) => n.startsWith('.'))).toBe(false);
-    t.store.reconcile({ removeOrphans: true });
     expect(snapshotStore(t.root)).toBe(before);
+  });
+
+  it('a container whose start a crash interrupted can be prepared again', async () => {
+    await t.store.importImage(Readable.from(await dockerSave([{ layers: [await tarOf([{ name: 'a', body: 'a' }])], tags: ['img'] }])));
+    mkdirSync(join(t.root, 'containers', 'c1', 'diff'), { recursive: true });
+    t.reopen();
+    expect(t.store.prepareContainer('c1', 'img').dir).toBe(join(t.root, 'containers', 'c1'));
   });
 });

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ContainerRecord } from '../container-store.js';
 import { containerInspect, containerSummary } from '../docker-shapes.js';
+import { containerSizes } from '../disk-usage.js';
 import { InvalidParameterError } from '../errors.js';
 import { parseTail } from '../json-log.js';
 import type { WaitCondition } from '../lifecycle.js';
@@ -32,6 +33,13 @@ export function filterContainers(list: ContainerRecord[], filters: Record<string
       }
     });
   }));
+}
+
+/** Docker's `until` filter: Unix seconds, or an RFC 3339 time. */
+function parseUntil(value: string): number {
+  const t = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Date.parse(value) / 1000;
+  if (!Number.isFinite(t)) throw new InvalidParameterError(`invalid filter 'until=${value}': use Unix seconds or an RFC 3339 time`);
+  return t;
 }
 
 function outputRequest(query: URLSearchParams, kind: 'attach' | 'logs'): OutputRequest {
@@ -78,6 +86,26 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     const limit = queryInt(query.get('limit'), 'limit');
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
     sendJson(res, 200, list.map((c) => containerSummary(c, lc.isRestarting(c.id))));
+  });
+
+  r.on('POST', /^\/containers\/prune$/, async ({ res, query }) => {
+    const filters = parseFilters(query.get('filters'));
+    for (const key of Object.keys(filters)) {
+      if (!['label', 'label!', 'until'].includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
+    }
+    const until = (filters['until'] ?? []).map(parseUntil);
+    const keep = (c: ContainerRecord): boolean =>
+      filterContainers([c], { label: filters['label'] ?? [] }).length === 0 ||
+      (filters['label!'] ?? []).some((l) => filterContainers([c], { label: [l] }).length > 0) ||
+      until.some((t) => Date.parse(c.created) / 1000 > t);
+    const sizes = new Map(lc.store.list().map((c) => [c.id, Math.max(0, containerSizes(d.root, c, undefined).SizeRw)]));
+    const removed = await lc.prune(keep);
+    sendJson(res, 200, { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: removed.reduce((n, id) => n + (sizes.get(id) ?? 0), 0) });
+  });
+
+  r.on('POST', new RegExp(`^/containers/${ID}/rename$`), ({ res, params, query }) => {
+    lc.rename(params[0]!, query.get('name') ?? '');
+    sendEmpty(res, 204);
   });
 
   r.on('GET', new RegExp(`^/containers/${ID}/json$`), ({ res, params }) => {

@@ -263,6 +263,24 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     }
   });
 
+  it('docker rename and docker container prune; the berth CLI the same way', async () => {
+    const cli = [join(REPO, 'packages/cli/bin/berth.js'), '--root', root, '--host', `unix://${socketPath}`];
+    const id = (await docker('create', '--name', 'old-name', '-v', '/anon', 'berth-test/busybox', 'true')).stdout.trim();
+    await docker('rename', 'old-name', 'new-name');
+    expect((await docker('inspect', '-f', '{{.Name}}', id)).stdout.trim()).toBe('/new-name');
+    expect(await withInput(process.execPath, [...cli, 'rename', 'new-name', 'newer-name'], '')).toMatchObject({ code: 0 });
+    expect((await docker('inspect', '-f', '{{.Name}}', id)).stdout.trim()).toBe('/newer-name');
+    const anon = JSON.parse((await docker('inspect', id)).stdout)[0].Mounts as { Name?: string }[];
+    const pruned = await docker('container', 'prune', '-f');
+    expect(pruned.stdout).toContain(id);
+    await expect(docker('inspect', id)).rejects.toThrow();
+    // The container's volumes stay (dangling now), as with Docker.
+    for (const m of anon) if (m.Name) await docker('volume', 'inspect', m.Name);
+    await docker('create', '--name', 'prune-me', 'berth-test/busybox', 'true');
+    expect((await withInput(process.execPath, [...cli, 'container', 'prune', '-f'], '')).stdout).toMatch(/Deleted Containers:\n[0-9a-f]{64}\n/);
+    await docker('volume', 'prune', '-f');
+  });
+
   it('dockerode: create, wait (registered), start, exit code', async () => {
     const d = new Docker({ socketPath });
     const c = await d.createContainer({ Image: 'berth-test/busybox', Cmd: ['echo', 'dockerode'] });

@@ -145,6 +145,26 @@ describe('Docker API over a unix socket (dockerode, fake engine, real volume sto
     expect((await raw(socketPath, 'GET', `/containers/${Id}/json`)).status).toBe(404);
   });
 
+  it('rename and container prune, with Docker\'s messages and label filters', async () => {
+    const a = await docker.createContainer({ Image: 'busybox', Cmd: ['true'], name: 'prune-a', Labels: { keep: '1' } });
+    const b = await docker.createContainer({ Image: 'busybox', Cmd: ['true'], name: 'prune-b' });
+    const running = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '100'], name: 'prune-running' });
+    await running.start();
+    await b.rename({ name: 'prune-b2' });
+    expect((await b.inspect()).Name).toBe('/prune-b2');
+    await expect(b.rename({ name: 'prune-a' })).rejects.toMatchObject({ statusCode: 409, json: { message: expect.stringContaining('Conflict. The container name "/prune-a" is already in use') } });
+    await expect(b.rename({ name: 'prune-b2' })).rejects.toMatchObject({ statusCode: 400 });
+    await expect(b.rename({ name: 'bad name!' })).rejects.toMatchObject({ statusCode: 400 });
+    const pruned = await docker.pruneContainers({ filters: { 'label!': ['keep'] } });
+    expect(pruned.ContainersDeleted).toContain(b.id);
+    expect(pruned.ContainersDeleted).not.toContain(a.id);
+    expect(pruned.ContainersDeleted).not.toContain(running.id); // running: never pruned
+    await expect(b.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect((await docker.pruneContainers()).ContainersDeleted).toContain(a.id);
+    await expect(docker.pruneContainers({ filters: { bogus: ['x'] } })).rejects.toMatchObject({ statusCode: 400 });
+    await running.remove({ force: true });
+  });
+
   it('rm without force on a running container is 409; rm -f returns once it is gone', async () => {
     const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '30'] });
     await c.start();
