@@ -111,6 +111,8 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
   program.command('restart').description('restart containers (stop, then start)').argument('<containers...>')
     .option('-t, --timeout <seconds>', 'seconds to wait before SIGKILL')
     .action((names: string[], o: { timeout?: string }) => dispatch(async (ctx) => (await commands.lifecycle()).restart(ctx, names, o)));
+  program.command('top').description("show a container's processes").argument('<container>')
+    .action((container: string) => dispatch(async (ctx) => (await commands.lifecycle()).top(ctx, container)));
   program.command('rename').description('rename a container').argument('<container>').argument('<name>')
     .action((container: string, name: string) => dispatch(async (ctx) => (await commands.lifecycle()).rename(ctx, container, name)));
   const container = program.command('container').description('manage containers');

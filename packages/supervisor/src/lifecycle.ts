@@ -77,11 +77,7 @@ export class Lifecycle {
   constructor(private readonly o: LifecycleOptions) {
     this.pollMs = o.pollIntervalMs ?? 100;
     this.execs = new ExecSessions({
-      root: o.root, store: o.store, engine: o.engine, syscalls: o.syscalls,
-      running: (id) => {
-        const l = this.live.get(id);
-        return l ? { pid: l.pid, startTime: l.startTime } : undefined;
-      },
+      root: o.root, store: o.store, engine: o.engine, syscalls: o.syscalls, running: (id) => this.liveProcess(id),
     });
   }
 
@@ -102,6 +98,12 @@ export class Lifecycle {
 
   isRunning(id: string): boolean {
     return this.live.has(id);
+  }
+
+  /** The init of a running container: pid and start time. */
+  liveProcess(id: string): { pid: number; startTime: number } | undefined {
+    const l = this.live.get(id);
+    return l ? { pid: l.pid, startTime: l.startTime } : undefined;
   }
 
   /** An exited container its restart policy is about to start again (Docker's "restarting"). */

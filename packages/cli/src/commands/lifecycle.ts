@@ -1,8 +1,9 @@
-/** start, stop, restart, kill, rm, wait, rename, container prune: API calls per named container. */
+/** start, stop, restart, kill, rm, wait, rename, top, container prune: API calls per named container. */
 import { encodeFilters } from '../client.js';
 import type { Context } from '../context.js';
 import { exitCodeForStatus } from '../exit-codes.js';
 import { humanSize } from '../format/size.js';
+import { formatTable } from '../format/table.js';
 import { confirm } from '../prompt.js';
 import { enc, forEachName } from './common.js';
 
@@ -68,5 +69,13 @@ export async function containerPrune(ctx: Context, opts: { force?: boolean; filt
   const deleted = report.ContainersDeleted ?? [];
   if (deleted.length > 0) ctx.out.write(`Deleted Containers:\n${deleted.map((id) => `${id}\n`).join('')}\n`);
   ctx.out.write(`Total reclaimed space: ${humanSize(report.SpaceReclaimed ?? 0)}\n`);
+  return 0;
+}
+
+/** `top`: the container's processes, in the table the daemon sends (ps -ef's columns). */
+export async function top(ctx: Context, container: string): Promise<number> {
+  const client = await ctx.client();
+  const table = await client.json<{ Titles: string[]; Processes: string[][] | null }>('GET', `/containers/${enc(container)}/top`);
+  ctx.out.write(formatTable(table.Titles, table.Processes ?? []));
   return 0;
 }

@@ -2,7 +2,8 @@ import type { ServerResponse } from 'node:http';
 import type { ContainerRecord } from '../container-store.js';
 import { containerInspect, containerSummary } from '../docker-shapes.js';
 import { containerSizes } from '../disk-usage.js';
-import { InvalidParameterError } from '../errors.js';
+import { containerProcesses, TOP_TITLES } from '../top.js';
+import { ConflictError, InvalidParameterError } from '../errors.js';
 import { parseTail } from '../json-log.js';
 import type { WaitCondition } from '../lifecycle.js';
 import type { ApiDeps } from './deps.js';
@@ -101,6 +102,18 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     const sizes = new Map(lc.store.list().map((c) => [c.id, Math.max(0, containerSizes(d.root, c, undefined).SizeRw)]));
     const removed = await lc.prune(keep);
     sendJson(res, 200, { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: removed.reduce((n, id) => n + (sizes.get(id) ?? 0), 0) });
+  });
+
+  r.on('GET', new RegExp(`^/containers/${ID}/top$`), ({ res, params, query }) => {
+    const rec = lc.store.resolve(params[0]!);
+    const psArgs = query.get('ps_args') ?? '';
+    if (psArgs !== '' && psArgs !== '-ef') {
+      throw new InvalidParameterError(`berth's top shows the columns of ps -ef; ps options '${psArgs}' are not supported`);
+    }
+    const live = lc.liveProcess(rec.id);
+    const processes = live ? containerProcesses(live.pid) : undefined;
+    if (!processes) throw new ConflictError(`Container ${rec.id} is not running`);
+    sendJson(res, 200, { Titles: TOP_TITLES, Processes: processes });
   });
 
   r.on('POST', new RegExp(`^/containers/${ID}/rename$`), ({ res, params, query }) => {

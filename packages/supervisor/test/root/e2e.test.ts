@@ -27,6 +27,8 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
   let mountsBefore: string;
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, DOCKER_HOST: `unix://${socketPath}`, DOCKER_CONFIG: join(root, 'docker-config') });
   const docker = (...args: string[]): Promise<{ stdout: string; stderr: string }> => run('docker', args, { env: env() });
+  /** node's arguments for the berth CLI against this test's daemon. */
+  const berthArgs = (): string[] => [join(REPO, 'packages/cli/bin/berth.js'), '--root', root, '--host', `unix://${socketPath}`];
 
   async function startDaemon(): Promise<void> {
     const code = `import { runDaemon } from '@berth/supervisor';\nawait runDaemon({ root: ${JSON.stringify(root)}, socketPath: ${JSON.stringify(socketPath)} });\n`;
@@ -64,7 +66,7 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     expect((await docker('images')).stdout).toContain('berth-test/busybox');
     // docker tag and berth image tag: POST /images/{name}/tag, then usable by the new name.
     await docker('tag', 'berth-test/busybox', 'mine/box:v1');
-    const cli = [join(REPO, 'packages/cli/bin/berth.js'), '--root', root, '--host', `unix://${socketPath}`];
+    const cli = berthArgs();
     await run(process.execPath, [...cli, 'image', 'tag', 'mine/box:v1', 'other']);
     const tags = JSON.parse((await docker('image', 'inspect', 'berth-test/busybox')).stdout)[0].RepoTags as string[];
     expect(tags.sort()).toEqual(['berth-test/busybox:latest', 'mine/box:v1', 'other:latest']);
@@ -131,7 +133,7 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     // Without -i the container reads /dev/null, as under Docker: cat ends at once.
     expect(await withInput('docker', ['run', '--rm', 'berth-test/busybox', 'cat'], 'ignored\n')).toMatchObject({ code: 0, stdout: '' });
     // The berth CLI, the same way.
-    const cli = [join(REPO, 'packages/cli/bin/berth.js'), '--root', root, '--host', `unix://${socketPath}`];
+    const cli = berthArgs();
     const viaBerth = await withInput(process.execPath, [...cli, 'run', '-i', '--rm', 'berth-test/busybox', 'tr', 'a-z', 'A-Z'], 'shout\n');
     expect(viaBerth).toMatchObject({ code: 0, stdout: 'SHOUT\n' });
     expect((await docker('ps', '-a', '-q')).stdout.trim()).toBe('');
@@ -141,7 +143,7 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     // `script` gives the CLIs a terminal of 30x90, as a user's would be.
     const inTerminal = (command: string): Promise<{ code: number | null; stdout: string }> =>
       withInput('script', ['-qec', `stty rows 30 cols 90; ${command}`, '/dev/null'], null);
-    const cli = `${process.execPath} ${join(REPO, 'packages/cli/bin/berth.js')} --root ${root} --host unix://${socketPath}`;
+    const cli = [process.execPath, ...berthArgs()].join(' ');
     for (const client of ['docker', cli]) {
       const sized = await inTerminal(`${client} run -t --rm berth-test/busybox sh -c 'tty; stty size; exit 3'`);
       expect(sized.code, client).toBe(3);
@@ -242,7 +244,7 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
       expect(missing.code).toBe(127);
       expect(missing.stderr).toContain('executable file not found in $PATH');
       // The berth CLI, the same way.
-      const cli = [join(REPO, 'packages/cli/bin/berth.js'), '--root', root, '--host', `unix://${socketPath}`];
+      const cli = berthArgs();
       expect(await withInput(process.execPath, [...cli, 'exec', 'execbox', 'sh', '-c', 'cat /data/f; exit 4'], '')).toMatchObject({ code: 4, stdout: 'seeded\n' });
       expect(await withInput(process.execPath, [...cli, 'exec', '-i', '-e', 'K=v', 'execbox', 'sh', '-c', 'echo "$K"; wc -c'], 'abc')).toMatchObject({ code: 0, stdout: 'v\n3\n' });
       // dockerode: create, start (hijacked), inspect for the exit code, as the CLI does.
@@ -254,7 +256,14 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
       await new Promise((r) => stream.on('end', r));
       expect(deframe(Buffer.concat(chunks)).frames.map((f) => f.payload.toString()).join('')).toBe('via-dockerode\n');
       expect(await ex.inspect()).toMatchObject({ ExitCode: 9, Running: false });
+      // docker top: the container's processes (its init and the command), as ps -ef shows them on the host.
+      const top = (await docker('top', 'execbox')).stdout.trim().split('\n');
+      expect(top[0]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+      expect(top.slice(1)).toEqual([expect.stringMatching(/berth-init/), expect.stringMatching(/^0\s+\d+\s+\d+\s+0\s+\S+\s+\?\s+\d\d:\d\d:\d\d\s+sleep 1000$/)]);
+      const cliTop = await withInput(process.execPath, [...cli, 'top', 'execbox'], '');
+      expect(cliTop.stdout.split('\n').filter((l) => /\d\d:\d\d:\d\d\s+sleep 1000$/.test(l))).toHaveLength(1);
       await docker('stop', '-t', '0', 'execbox');
+      await expect(docker('top', 'execbox')).rejects.toMatchObject({ stderr: expect.stringContaining('is not running') });
       const stopped = await withInput('docker', ['exec', 'execbox', 'true'], '');
       expect(stopped.code).not.toBe(0);
       expect(stopped.stderr).toContain('is not running');
@@ -264,7 +273,7 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
   });
 
   it('docker rename and docker container prune; the berth CLI the same way', async () => {
-    const cli = [join(REPO, 'packages/cli/bin/berth.js'), '--root', root, '--host', `unix://${socketPath}`];
+    const cli = berthArgs();
     const id = (await docker('create', '--name', 'old-name', '-v', '/anon', 'berth-test/busybox', 'true')).stdout.trim();
     await docker('rename', 'old-name', 'new-name');
     expect((await docker('inspect', '-f', '{{.Name}}', id)).stdout.trim()).toBe('/new-name');
