@@ -61,6 +61,8 @@ export interface ExecSessionsOptions {
   syscalls: Syscalls;
   /** The running init of a container: pid and start time; undefined when it is not running. */
   running(containerId: string): { pid: number; startTime: number } | undefined;
+  /** A container event (`docker events`: exec_create, exec_start, exec_die). */
+  publish?(action: string, rec: ContainerRecord, extra: Record<string, string>): void;
 }
 
 /**
@@ -81,6 +83,7 @@ export class ExecSessions {
     this.forgetOld();
     const id = randomBytes(32).toString('hex');
     this.sessions.set(id, { id, containerId: rec.id, config, state: 'created', pid: 0, startTime: 0, exitCode: null, endedAt: 0 });
+    this.o.publish?.(`exec_create: ${config.Cmd.join(' ')}`, rec, { execID: id });
     return { Id: id };
   }
 
@@ -118,6 +121,7 @@ export class ExecSessions {
       s.pid = started.pid;
       s.startTime = started.startTime;
       exited = started.exited;
+      this.o.publish?.(`exec_start: ${s.config.Cmd.join(' ')}`, rec, { execID: id });
     } catch (err) {
       for (const p of [pipes.out, pipes.err]) if (p) { closeSync(p[0]); closeSync(p[1]); }
       stdin?.destroy();
@@ -137,6 +141,7 @@ export class ExecSessions {
     ]);
     const done = exited.then(async (status) => {
       s.exitCode = status.exitCode;
+      this.o.publish?.('exec_die', rec, { execID: id, exitCode: String(status.exitCode) });
       // Output a command left to descendants still comes until they close it, as with Docker.
       await drained;
       s.state = 'exited';

@@ -11,6 +11,7 @@ import { parseSignal, readStartTime, signalProcess } from './process-control.js'
 import { parseLogConfig } from './log-config.js';
 import { nextRestartDelay, parseRestartPolicy, shouldRestart } from './restart-policy.js';
 import { OutputFollower } from './output-follower.js';
+import { EventBus } from './events.js';
 import { ExecSessions } from './exec.js';
 import { StdinPipe } from './stdin.js';
 import { type ContainerPaths, containerPaths, openStdioForStart, openTerminalSize, removeRawOutput, writeTerminalSize } from './stdio.js';
@@ -73,11 +74,14 @@ export class Lifecycle {
 
   /** `docker exec` sessions of the running containers. */
   readonly execs: ExecSessions;
+  /** `docker events`. */
+  readonly events = new EventBus();
 
   constructor(private readonly o: LifecycleOptions) {
     this.pollMs = o.pollIntervalMs ?? 100;
     this.execs = new ExecSessions({
       root: o.root, store: o.store, engine: o.engine, syscalls: o.syscalls, running: (id) => this.liveProcess(id),
+      publish: (action, rec, extra) => this.publish(action, rec, extra),
     });
   }
 
@@ -157,6 +161,7 @@ export class Lifecycle {
       startedAt: '', finishedAt: '', autoRemove: hostConfig.AutoRemove === true, anonymousVolumes: [],
       restartCount: 0, manuallyStopped: false,
     });
+    this.publish('create', this.o.store.get(id));
     return { Id: id, Warnings: [] };
   }
 
@@ -180,6 +185,7 @@ export class Lifecycle {
     const name = normalizeName(newName);
     if (name === rec.name) throw new InvalidParameterError('Renaming a container with the same name as its current name');
     this.o.store.rename(rec.id, name);
+    this.publish('rename', this.o.store.get(rec.id), { oldName: `/${rec.name}` });
   }
 
   /**
@@ -206,6 +212,7 @@ export class Lifecycle {
     const rec = this.o.store.resolve(ref);
     if (this.live.has(rec.id)) await this.stop(rec.id, timeoutSec, signal);
     await this.start(rec.id);
+    this.publish('restart', this.o.store.get(rec.id));
   }
 
   private async launch(rec: ContainerRecord): Promise<void> {
@@ -254,7 +261,13 @@ export class Lifecycle {
       anonymousVolumes: [...new Set([...rec.anonymousVolumes, ...started.anonymousVolumes])],
       startedAt: new Date().toISOString(), finishedAt: '', exitCode: 0, error: '', oomKilled: false,
     });
+    this.publish('start', rec);
     this.watch(rec.id, output, started.pid, started.startTime, started.exited);
+  }
+
+  /** A container event, with Docker's attributes: image, name and the container's labels. */
+  private publish(action: string, rec: ContainerRecord, extra: Record<string, string> = {}): void {
+    this.events.publish('container', action, rec.id, { ...(rec.config.Labels ?? {}), image: rec.image, name: rec.name, ...extra });
   }
 
   private follow(paths: ContainerPaths, rec: ContainerRecord): OutputFollower {
@@ -290,6 +303,7 @@ export class Lifecycle {
       state: 'exited', exitCode: status.exitCode, error: status.error ?? '', oomKilled: status.oomKilled,
       finishedAt: new Date().toISOString(), pid: 0,
     });
+    this.publish('die', rec, { exitCode: String(rec.exitCode) });
     // Only after the exit is recorded: until then a restarted supervisor may need them.
     removeRawOutput(containerPaths(this.o.root, id));
     this.fire(id, ['not-running', 'next-exit'], rec.exitCode);
@@ -384,13 +398,18 @@ export class Lifecycle {
     const configured = typeof rec.config['StopTimeout'] === 'number' ? rec.config['StopTimeout'] : 10;
     const t = timeoutSec ?? configured;
     const stopSignal = typeof rec.config['StopSignal'] === 'string' ? rec.config['StopSignal'] : 'SIGTERM';
-    signalProcess(this.o.syscalls, l.pid, l.startTime, parseSignal(signal ?? stopSignal));
-    if (t < 0) return l.done;
-    const inTime = await Promise.race([l.done.then(() => true), sleep(t * 1000).then(() => false)]);
-    if (!inTime) {
-      signalProcess(this.o.syscalls, l.pid, l.startTime, 9);
-      await l.done;
+    const first = parseSignal(signal ?? stopSignal);
+    this.publish('kill', rec, { signal: String(first) });
+    signalProcess(this.o.syscalls, l.pid, l.startTime, first);
+    if (t >= 0) {
+      const inTime = await Promise.race([l.done.then(() => true), sleep(t * 1000).then(() => false)]);
+      if (!inTime) {
+        this.publish('kill', rec, { signal: '9' });
+        signalProcess(this.o.syscalls, l.pid, l.startTime, 9);
+      }
     }
+    await l.done;
+    this.publish('stop', rec);
   }
 
   async kill(ref: string, signal?: string): Promise<void> {
@@ -398,6 +417,7 @@ export class Lifecycle {
     const l = this.live.get(rec.id);
     if (!l) throw new ConflictError(`Cannot kill container: ${rec.id}: container ${rec.id} is not running`);
     const sig = parseSignal(signal, 'SIGKILL');
+    this.publish('kill', rec, { signal: String(sig) });
     signalProcess(this.o.syscalls, l.pid, l.startTime, sig);
     // Docker waits for a SIGKILLed container to be gone before answering.
     if (sig === 9) await Promise.race([l.done, sleep(10_000)]);
@@ -457,6 +477,7 @@ export class Lifecycle {
     this.o.store.delete(rec.id);
     this.dropStdin(rec.id);
     this.execs.dropContainer(rec.id);
+    this.publish('destroy', current);
     // Attach clients still waiting for a start that will never come.
     this.channels.get(rec.id)?.emit('end');
     this.channels.delete(rec.id);

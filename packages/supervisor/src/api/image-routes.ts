@@ -46,6 +46,7 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
     try {
       const { images } = await d.images.importImage(req, tag !== undefined ? { tag } : {});
       for (const img of images) {
+        d.lifecycle.events.publish('image', 'load', img.id, { name: img.tags[0] ?? img.id });
         const names = img.tags.length > 0 ? img.tags.map((t) => `Loaded image: ${t}\n`) : [`Loaded image ID: ${img.id}\n`];
         for (const stream of names) res.write(JSON.stringify({ stream }) + '\n');
       }
@@ -71,7 +72,9 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
   r.on('POST', /^\/images\/(.+)\/tag$/, async ({ res, params, query }) => {
     const repo = query.get('repo') ?? '';
     if (repo === '') throw new InvalidParameterError('repository name must have at least one component');
-    await d.images.tagImage(params[0]!, `${repo}:${query.get('tag') || 'latest'}`);
+    const name = `${repo}:${query.get('tag') || 'latest'}`;
+    await d.images.tagImage(params[0]!, name);
+    d.lifecycle.events.publish('image', 'tag', (await d.images.inspectImage(name)).id, { name });
     sendEmpty(res, 201);
   });
 
@@ -86,6 +89,8 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
       );
     }
     const result = await d.images.removeImage(ref, { force });
+    for (const t of result.untagged) d.lifecycle.events.publish('image', 'untag', img.id, { name: t });
+    for (const id of result.deleted) d.lifecycle.events.publish('image', 'delete', id, { name: ref });
     sendJson(res, 200, [
       ...result.untagged.map((t) => ({ Untagged: t })),
       ...result.deleted.map((id) => ({ Deleted: id })),

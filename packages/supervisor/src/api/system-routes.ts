@@ -2,14 +2,42 @@ import { cpus, hostname, release, totalmem } from 'node:os';
 import { existsSync } from 'node:fs';
 import { containerSizes, layersSize, volumesWithUsage } from '../disk-usage.js';
 import { containerSummary } from '../docker-shapes.js';
+import { eventMatcher, eventTime, type DockerEvent } from '../events.js';
 import type { ApiDeps } from './deps.js';
-import { API_VERSION, BERTH_VERSION, commonHeaders, MIN_API_VERSION, sendJson } from './http-util.js';
+import { API_VERSION, BERTH_VERSION, commonHeaders, MIN_API_VERSION, parseFilters, sendJson } from './http-util.js';
 import { imageSummary } from './image-routes.js';
 import type { Router } from './router.js';
 
 const ARCH = process.arch === 'x64' ? 'amd64' : process.arch;
 
 export function systemRoutes(r: Router, d: ApiDeps): void {
+  // `docker events`: what is kept since `since`, then live until `until` (or until the client goes).
+  r.on('GET', /^\/events$/, ({ req, res, query }) => {
+    const matches = eventMatcher(parseFilters(query.get('filters')));
+    const since = eventTime(query.get('since'), 'since');
+    const until = eventTime(query.get('until'), 'until');
+    const bus = d.lifecycle.events;
+    res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    const send = (e: DockerEvent): void => {
+      if (matches(e) && (until === undefined || e.timeNano / 1e9 <= until)) res.write(JSON.stringify(e) + '\n');
+    };
+    if (since !== undefined) for (const e of bus.replay(since)) send(e);
+    const nowS = Date.now() / 1000;
+    if (until !== undefined && until <= nowS) {
+      res.end();
+      return;
+    }
+    const unsubscribe = bus.subscribe(send);
+    const timer = until === undefined ? undefined : setTimeout(() => res.end(), (until - nowS) * 1000);
+    const stop = (): void => {
+      unsubscribe();
+      if (timer) clearTimeout(timer);
+    };
+    res.on('close', stop);
+    req.on('close', stop);
+  });
+
   r.on('GET', /^\/_ping$/, ({ req, res }) => {
     res.writeHead(200, {
       ...commonHeaders(), 'Content-Type': 'text/plain; charset=utf-8',

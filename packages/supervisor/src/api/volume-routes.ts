@@ -52,6 +52,7 @@ export function volumeRoutes(r: Router, d: ApiDeps): void {
     const vol = await d.volumes.create({
       ...(name ? { name } : {}), ...(driver ? { driver } : {}), ...(labels ? { labels } : {}), ...(options ? { options } : {}),
     });
+    d.lifecycle.events.publish('volume', 'create', vol.Name, { driver: vol.Driver });
     sendJson(res, 201, vol);
   });
 
@@ -68,6 +69,7 @@ export function volumeRoutes(r: Router, d: ApiDeps): void {
     if (allValues.length > 1) throw new InvalidParameterError('invalid filter "all": give one value');
     const all = allValues.length === 1 && queryBool(allValues[0]);
     const report = await d.volumes.prune({ all, filters: volumePruneFilters(filters) });
+    for (const name of report.VolumesDeleted ?? []) d.lifecycle.events.publish('volume', 'destroy', name, { driver: 'local' });
     sendJson(res, 200, { VolumesDeleted: report.VolumesDeleted ?? [], SpaceReclaimed: report.SpaceReclaimed ?? 0 });
   });
 
@@ -79,6 +81,7 @@ export function volumeRoutes(r: Router, d: ApiDeps): void {
     const force = queryBool(query.get('force'));
     try {
       await d.volumes.remove(params[0]!, { force });
+      d.lifecycle.events.publish('volume', 'destroy', params[0]!, { driver: 'local' });
     } catch (err) {
       // Docker: force on a missing volume is not an error (in-use still is).
       if (!(force && isNotFound(err))) throw err;

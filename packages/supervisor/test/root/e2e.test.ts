@@ -290,6 +290,17 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     await docker('volume', 'prune', '-f');
   });
 
+  it('docker events: a run --rm, replayed between --since and --until, filtered and formatted by the docker CLI', async () => {
+    const since = (Date.now() / 1000).toFixed(3);
+    await docker('run', '--rm', '--name', 'evt', '-l', 'evt=1', 'berth-test/busybox', 'sh', '-c', 'exit 2').catch(() => undefined);
+    const until = (Date.now() / 1000 + 0.5).toFixed(3);
+    const { stdout } = await docker('events', '--since', since, '--until', until, '--filter', 'container=evt', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.exitCode}}');
+    // Go templates print "<no value>" for an attribute an event does not have.
+    expect(stdout.trim().split('\n').map((l) => l.replace(' <no value>', '').trim())).toEqual(['container create', 'container start', 'container die 2', 'container destroy']);
+    const labelled = await docker('events', '--since', since, '--until', until, '--filter', 'label=evt=1', '--filter', 'event=die', '--format', '{{.Actor.Attributes.name}}');
+    expect(labelled.stdout.trim()).toBe('evt');
+  });
+
   it('dockerode: create, wait (registered), start, exit code', async () => {
     const d = new Docker({ socketPath });
     const c = await d.createContainer({ Image: 'berth-test/busybox', Cmd: ['echo', 'dockerode'] });

@@ -165,6 +165,41 @@ describe('Docker API over a unix socket (dockerode, fake engine, real volume sto
     await running.remove({ force: true });
   });
 
+  it('events: the lifecycle of a container and a volume, replayed with since/until and streamed live, filtered', async () => {
+    const since = Date.now() / 1000;
+    const live: { Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> } }[] = [];
+    const stream = (await docker.getEvents({ filters: { type: ['container'], event: ['start', 'die'] } })) as unknown as NodeJS.ReadableStream;
+    let buffered = '';
+    stream.on('data', (b: Buffer) => {
+      buffered += b.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const l of lines) if (l) live.push(JSON.parse(l) as (typeof live)[number]);
+    });
+    await docker.createVolume({ Name: 'ev-vol' });
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'exit 3'], name: 'ev-box', Labels: { team: 'a' } });
+    const waited = await waitContainer(socketPath, c.id, 'next-exit');
+    await c.start();
+    await waited.exited;
+    await c.remove();
+    await docker.getVolume('ev-vol').remove();
+    const until = Date.now() / 1000 + 0.001;
+    const replay = async (filters: Record<string, string[]>): Promise<string[]> => {
+      const res = await raw(socketPath, 'GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify(filters))}`);
+      return res.body.toString().trim().split('\n').filter((l) => l).map((l) => {
+        const e = JSON.parse(l) as { Type: string; Action: string; Actor: { Attributes: Record<string, string> } };
+        return `${e.Type} ${e.Action} ${e.Actor.Attributes['name'] ?? ''}${e.Actor.Attributes['exitCode'] ? ` ${e.Actor.Attributes['exitCode']}` : ''}`;
+      });
+    };
+    expect(await replay({ container: ['ev-box'] })).toEqual(['container create ev-box', 'container start ev-box', 'container die ev-box 3', 'container destroy ev-box']);
+    expect(await replay({ type: ['volume'] })).toEqual(['volume create ', 'volume destroy ']);
+    expect(await replay({ label: ['team=a'], event: ['die'] })).toEqual(['container die ev-box 3']);
+    for (let i = 0; i < 100 && live.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(live.map((e) => `${e.Action} ${e.Actor.Attributes['name']}`)).toEqual(['start ev-box', 'die ev-box']);
+    (stream as unknown as { destroy(): void }).destroy();
+    expect((await raw(socketPath, 'GET', '/events?filters={"bogus":["x"]}')).status).toBe(400);
+  });
+
   it('rm without force on a running container is 409; rm -f returns once it is gone', async () => {
     const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '30'] });
     await c.start();
