@@ -83,8 +83,8 @@ export function eventMatcher(filters: Record<string, string[]>): (e: DockerEvent
     });
 }
 
-/** `since`/`until` as Docker takes them: Unix seconds (fractional) or an RFC 3339 time. */
-export function eventTime(value: string | null, name: string): number | undefined {
+/** A `since`/`until` as Docker's API takes it (events, prune filters): Unix seconds (fractional) or an RFC 3339 time. */
+export function apiTime(value: string | null, name: string): number | undefined {
   if (value === null || value === '') return undefined;
   const t = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Date.parse(value) / 1000;
   if (!Number.isFinite(t)) throw new InvalidParameterError(`invalid ${name} '${value}': use Unix seconds or an RFC 3339 time`);

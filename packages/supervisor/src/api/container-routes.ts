@@ -3,11 +3,12 @@ import type { ContainerRecord } from '../container-store.js';
 import { containerInspect, containerSummary } from '../docker-shapes.js';
 import { containerSizes } from '../disk-usage.js';
 import { containerProcesses, TOP_TITLES } from '../top.js';
+import { apiTime } from '../events.js';
 import { ConflictError, InvalidParameterError } from '../errors.js';
 import { parseTail } from '../json-log.js';
 import type { WaitCondition } from '../lifecycle.js';
 import type { ApiDeps } from './deps.js';
-import { commonHeaders, parseFilters, queryBool, queryInt, readJsonBody, sendEmpty, sendJson } from './http-util.js';
+import { commonHeaders, parseFilters, queryBool, queryDimension, queryInt, readJsonBody, sendEmpty, sendJson } from './http-util.js';
 import type { Router } from './router.js';
 import { contentTypeFor, type OutputRequest, type StreamSink, streamOutput } from './streams.js';
 
@@ -34,13 +35,6 @@ export function filterContainers(list: ContainerRecord[], filters: Record<string
       }
     });
   }));
-}
-
-/** Docker's `until` filter: Unix seconds, or an RFC 3339 time. */
-function parseUntil(value: string): number {
-  const t = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Date.parse(value) / 1000;
-  if (!Number.isFinite(t)) throw new InvalidParameterError(`invalid filter 'until=${value}': use Unix seconds or an RFC 3339 time`);
-  return t;
 }
 
 function outputRequest(query: URLSearchParams, kind: 'attach' | 'logs'): OutputRequest {
@@ -94,7 +88,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     for (const key of Object.keys(filters)) {
       if (!['label', 'label!', 'until'].includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
     }
-    const until = (filters['until'] ?? []).map(parseUntil);
+    const until = (filters['until'] ?? []).map((v) => apiTime(v, 'until filter') ?? Infinity);
     const keep = (c: ContainerRecord): boolean =>
       filterContainers([c], { label: filters['label'] ?? [] }).length === 0 ||
       (filters['label!'] ?? []).some((l) => filterContainers([c], { label: [l] }).length > 0) ||
@@ -156,15 +150,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
   });
 
   r.on('POST', new RegExp(`^/containers/${ID}/resize$`), ({ res, params, query }) => {
-    const dimension = (key: 'h' | 'w', what: string): number => {
-      const raw = query.get(key) ?? '';
-      const n = Number(raw);
-      if (raw === '' || !Number.isInteger(n) || n < 0 || n > 0xffff) {
-        throw new InvalidParameterError(`invalid resize ${what} ${JSON.stringify(raw)}: give ${key}= as a whole number from 0 to 65535`);
-      }
-      return n;
-    };
-    lc.resize(params[0]!, dimension('h', 'height'), dimension('w', 'width'));
+    lc.resize(params[0]!, queryDimension(query, 'h'), queryDimension(query, 'w'));
     sendEmpty(res, 200);
   });
 

@@ -4,7 +4,7 @@ import type { ExecSink, ExecSessions, StartedSession } from '../exec.js';
 import { InvalidParameterError } from '../errors.js';
 import { frame, streamType } from '../framing.js';
 import type { ApiDeps } from './deps.js';
-import { commonHeaders, MAX_BODY_BYTES, readJsonBody, sendEmpty, sendJson } from './http-util.js';
+import { commonHeaders, MAX_BODY_BYTES, queryDimension, readJsonBody, sendEmpty, sendJson } from './http-util.js';
 import type { Router } from './router.js';
 
 const ID = '([^/]+)';
@@ -122,12 +122,7 @@ export function execRoutes(r: Router, d: ApiDeps): void {
   });
 
   r.on('POST', new RegExp(`^/exec/${ID}/resize$`), ({ res, params, query }) => {
-    const dimension = (key: 'h' | 'w'): number => {
-      const n = Number(query.get(key) ?? '');
-      if (!Number.isInteger(n) || n <= 0 || n > 0xffff) throw new InvalidParameterError(`invalid resize ${key}=${query.get(key) ?? ''}: give a whole number from 1 to 65535`);
-      return n;
-    };
-    execs.resize(params[0]!, dimension('h'), dimension('w'));
+    execs.resize(params[0]!, queryDimension(query, 'h'), queryDimension(query, 'w'));
     sendEmpty(res, 200);
   });
 }

@@ -123,3 +123,13 @@ export function queryInt(value: string | null, name: string): number | undefined
   if (!Number.isInteger(n)) throw new InvalidParameterError(`invalid value for ${name}: ${JSON.stringify(value)} is not an integer`);
   return n;
 }
+
+/** A terminal dimension of `resize` (`h` or `w`): a whole number from 1 to 65535. */
+export function queryDimension(query: URLSearchParams, key: 'h' | 'w'): number {
+  const raw = query.get(key) ?? '';
+  const n = Number(raw);
+  if (raw === '' || !Number.isInteger(n) || n <= 0 || n > 0xffff) {
+    throw new InvalidParameterError(`invalid resize ${key === 'h' ? 'height' : 'width'} ${JSON.stringify(raw)}: give ${key}= as a whole number from 1 to 65535`);
+  }
+  return n;
+}

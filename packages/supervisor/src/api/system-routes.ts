@@ -2,7 +2,7 @@ import { cpus, hostname, release, totalmem } from 'node:os';
 import { existsSync } from 'node:fs';
 import { containerSizes, layersSize, volumesWithUsage } from '../disk-usage.js';
 import { containerSummary } from '../docker-shapes.js';
-import { eventMatcher, eventTime, type DockerEvent } from '../events.js';
+import { eventMatcher, apiTime, type DockerEvent } from '../events.js';
 import type { ApiDeps } from './deps.js';
 import { API_VERSION, BERTH_VERSION, commonHeaders, MIN_API_VERSION, parseFilters, sendJson } from './http-util.js';
 import { imageSummary } from './image-routes.js';
@@ -14,8 +14,8 @@ export function systemRoutes(r: Router, d: ApiDeps): void {
   // `docker events`: what is kept since `since`, then live until `until` (or until the client goes).
   r.on('GET', /^\/events$/, ({ req, res, query }) => {
     const matches = eventMatcher(parseFilters(query.get('filters')));
-    const since = eventTime(query.get('since'), 'since');
-    const until = eventTime(query.get('until'), 'until');
+    const since = apiTime(query.get('since'), 'since');
+    const until = apiTime(query.get('until'), 'until');
     const bus = d.lifecycle.events;
     res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/json' });
     res.flushHeaders();
