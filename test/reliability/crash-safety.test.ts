@@ -16,7 +16,7 @@ import { describeRoot } from '../../tools/testing/root.js';
 import { waitContainer } from '../../tools/testing/wait.js';
 import { inconsistencies, isAnonymousName, readBerthState } from './harness/berth-state.js';
 import { Daemon } from './harness/daemon.js';
-import { berthCgroups, hostMountTable, mountTableChanges, processesMentioning, startTimeOf } from './harness/host-state.js';
+import { berthCgroups, containerInits, hostMountTable, mountTableChanges, startTimeOf } from './harness/host-state.js';
 import { BUSYBOX_TAG, busyboxArchive, variantArchives } from './harness/images.js';
 import { seededRng, seedFromEnv, type Rng } from './harness/random.js';
 
@@ -427,7 +427,9 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
 
     // Every container process belongs to a container the supervisor shows as running (none runs unsupervised).
     const running = new Set(inspected.filter((i) => i.State.Running).map((i) => i.Id));
-    const inits = processesMentioning(join(root, 'containers')).map((p) => /containers\/([0-9a-f]{64})\//.exec(p.cmdline)?.[1] ?? p.cmdline);
+    const inits = containerInits(root).map((p) => p.id);
+    // The detector sees what runs: every long-running container's init is among them.
+    for (const l of model.long.values()) expect(inits, `init of ${l.id} not found among the processes ${where}`).toContain(l.id);
     expect(inits.filter((id) => !running.has(id)), `container processes the supervisor does not know as running ${where}`).toEqual([]);
 
     // Anonymous volumes exist only while a container holds them (--rm ones are gone with their container).

@@ -9,7 +9,7 @@
  * credentials and capabilities (per task, irreversible), and exec.
  *
  * Protocol (the TypeScript launcher depends on it):
- *   berth-init --rootfs PATH [--user SPEC] [--cwd DIR] [--mask PATH]...
+ *   berth-init --rootfs PATH [--id ID] [--user SPEC] [--cwd DIR] [--mask PATH]...
  *              [--ro PATH]... [--readonly-rootfs] [--init] [--caps HEX]
  *              [--no-new-privs | --allow-new-privs] [--tty] -- CMD ARGS...
  *   fd 3: "go" pipe. One byte means go; EOF without a byte means exit 1 quietly.
@@ -34,6 +34,8 @@
  *   command as above, as a child in the container's pid namespace. It is
  *   not that namespace's init: it ends nothing but waits for its command.
  *   fds 3-6 as above.
+ *   Once parsed, the arguments are rewritten in place to "berth-init ID"
+ *   (no host path shows in the container's /proc/1/cmdline).
  *   Every other inherited fd is closed at start: a host fd leaked into a
  *   container is an escape (runc CVE-2024-21626).
  *   Exit code: the command's, 128+signal, 127 (not found), 126 (cannot
@@ -75,7 +77,7 @@
 static int status_fd = -1;
 
 struct options {
-	const char *rootfs, *user, *cwd;
+	const char *rootfs, *user, *cwd, *id;
 	const char *mask[MAX_PATHS], *ro[MAX_PATHS];
 	int nmask, nro, readonly_rootfs, no_new_privs, tty;
 	long exec_in; /* exec mode: the pid of the container's init */
@@ -807,6 +809,53 @@ static void join_container(long pid)
 
 /* ---- arguments and the main sequence ------------------------------------ */
 
+static const char *keep(const char *s)
+{
+	if (!s)
+		return NULL;
+	char *copy = strdup(s);
+	if (!copy)
+		fail("parse-arguments", "copy the arguments", ENOMEM);
+	return copy;
+}
+
+/*
+ * PID 1's command line is readable inside the container, and ours holds
+ * host paths: this binary's and the rootfs under berth's root. Keep copies
+ * of what is still needed, then rewrite it in place to "berth-init ID":
+ * the container id is all the supervisor needs to find an init that a
+ * crash left behind.
+ */
+static void hide_host_paths(int argc, char **argv, struct options *o)
+{
+	o->rootfs = keep(o->rootfs);
+	o->user = keep(o->user);
+	o->cwd = keep(o->cwd);
+	o->id = keep(o->id);
+	for (int i = 0; i < o->nmask; i++)
+		o->mask[i] = keep(o->mask[i]);
+	for (int i = 0; i < o->nro; i++)
+		o->ro[i] = keep(o->ro[i]);
+	int n = 0;
+	while (o->argv[n])
+		n++;
+	char **cmd = calloc((size_t)n + 1, sizeof *cmd);
+	if (!cmd)
+		fail("parse-arguments", "copy the arguments", ENOMEM);
+	for (int i = 0; i < n; i++)
+		cmd[i] = (char *)keep(o->argv[i]);
+	o->argv = cmd;
+	/* The kernel lays the arguments out back to back: one region to rewrite. */
+	char *start = argv[0];
+	size_t room = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - start);
+	memset(start, 0, room);
+	static const char name[] = "berth-init";
+	if (sizeof name <= room)
+		memcpy(start, name, sizeof name);
+	if (o->id && sizeof name + strlen(o->id) <= room)
+		memcpy(start + sizeof name, o->id, strlen(o->id));
+}
+
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	o->caps = DOCKER_CAPS;
@@ -837,6 +886,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 		i++;
 		if (strcmp(a, "--rootfs") == 0)
 			o->rootfs = v;
+		else if (strcmp(a, "--id") == 0)
+			o->id = v;
 		else if (strcmp(a, "--user") == 0)
 			o->user = v;
 		else if (strcmp(a, "--cwd") == 0)
@@ -880,6 +931,7 @@ int main(int argc, char **argv)
 			close(fd);
 	}
 	parse_args(argc, argv, &o);
+	hide_host_paths(argc, argv, &o);
 	/* fd 6 is the window size file of a --tty container, and nothing otherwise. */
 	if (o.tty && fcntl(6, F_GETFD) >= 0) {
 		winsize_fd = 6;

@@ -190,16 +190,19 @@ export class Runtime {
   /**
    * Inits of this container that no caller ever learned about: a supervisor
    * killed in the middle of `start` (after the spawn, before it recorded
-   * the pid). Found by the rootfs on their command line; the caller ends
+   * the pid). Found by their command line, `berth-init ID`; the caller ends
    * them by pid, then cleans up.
    */
   strayInits(id: string): number[] {
-    const marker = `\0--rootfs\0${this.options.root}/containers/${id}/mnt\0`;
+    // An init rewrites its arguments to "berth-init ID" once it has read them; before that
+    // they still name its rootfs under this root.
+    const markers = [`\0berth-init\0${id}\0`, `\0--rootfs\0${this.options.root}/containers/${id}/mnt\0`];
     const found: number[] = [];
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
-        if (`\0${readFileSync(`/proc/${entry}/cmdline`, 'latin1')}`.includes(marker)) found.push(Number(entry));
+        const cmdline = `\0${readFileSync(`/proc/${entry}/cmdline`, 'latin1')}\0`;
+        if (markers.some((m) => cmdline.includes(m))) found.push(Number(entry));
       } catch { /* gone */ }
     }
     return found;

@@ -53,14 +53,33 @@ export class JsonLogWriter {
 
   write(stream: StreamName, text: string, time = rfc3339Nano()): LogRecord[] {
     const records = splitLines(text).map((log) => ({ log, stream, time }));
-    if (records.length > 0 && this.fd >= 0) {
-      const bytes = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8');
-      const { maxSize } = this.rotation;
-      if (maxSize !== undefined && this.size > 0 && this.size + bytes.length > maxSize) this.rotate();
-      for (let off = 0; off < bytes.length;) off += writeSync(this.fd, bytes, off);
-      this.size += bytes.length;
+    if (records.length === 0 || this.fd < 0) return records;
+    // One append per file: a burst of output (one chunk holds many lines) is cut at max-size
+    // record by record, so no file outgrows it by more than one record.
+    const { maxSize } = this.rotation;
+    let pending: string[] = [];
+    let pendingBytes = 0;
+    for (const r of records) {
+      const line = JSON.stringify(r) + '\n';
+      const bytes = Buffer.byteLength(line);
+      if (maxSize !== undefined && this.size + pendingBytes > 0 && this.size + pendingBytes + bytes > maxSize) {
+        this.append(pending.join(''));
+        this.rotate();
+        pending = [];
+        pendingBytes = 0;
+      }
+      pending.push(line);
+      pendingBytes += bytes;
     }
+    this.append(pending.join(''));
     return records;
+  }
+
+  private append(text: string): void {
+    if (text === '') return;
+    const bytes = Buffer.from(text, 'utf8');
+    for (let off = 0; off < bytes.length;) off += writeSync(this.fd, bytes, off);
+    this.size += bytes.length;
   }
 
   /**

@@ -62,21 +62,6 @@ export function startTimeOf(pid: number): number | undefined {
   }
 }
 
-/** Processes whose command line mentions `needle` (e.g. a test's temp root), excluding zombies. */
-export function processesMentioning(needle: string): { pid: number; cmdline: string }[] {
-  const out: { pid: number; cmdline: string }[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pid === process.pid) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmdline.includes(needle) && startTimeOf(pid) !== undefined) out.push({ pid, cmdline });
-    } catch { /* gone */ }
-  }
-  return out;
-}
-
 export function openFdCount(pid: number | 'self' = 'self'): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
@@ -115,4 +100,21 @@ export function mountTableChanges(before: string, after = hostMountTable()): str
   const b = before.split('\n');
   const a = after.split('\n');
   return [...a.filter((l) => !b.includes(l)).map((l) => `+ ${l}`), ...b.filter((l) => !a.includes(l)).map((l) => `- ${l}`)];
+}
+
+/**
+ * The container inits of one berth root: processes whose command line is
+ * "berth-init ID" (the init rewrites its arguments) and whose status file
+ * (fd 4) lies under `root`. Returns their container ids.
+ */
+export function containerInits(root: string): { pid: number; id: string }[] {
+  const out: { pid: number; id: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const id = /^berth-init\0([0-9a-f]{64})\0/.exec(readFileSync(`/proc/${name}/cmdline`, 'latin1'))?.[1];
+      if (id && readlinkSync(`/proc/${name}/fd/4`).startsWith(`${root}/`) && startTimeOf(Number(name)) !== undefined) out.push({ pid: Number(name), id });
+    } catch { /* gone, or not ours to read */ }
+  }
+  return out;
 }

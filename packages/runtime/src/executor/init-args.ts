@@ -2,7 +2,7 @@ import type { ExecPlan, LaunchPlan } from '../plan/index.js';
 
 /** The container init's command line for a plan (see init/berth-init.c). */
 export function initArguments(plan: LaunchPlan): string[] {
-  const args = ['--rootfs', plan.rootfs.target, '--cwd', plan.cwd, '--caps', plan.capabilities.mask.toString(16)];
+  const args = ['--rootfs', plan.rootfs.target, '--id', plan.containerId, '--cwd', plan.cwd, '--caps', plan.capabilities.mask.toString(16)];
   if (plan.user) args.push('--user', plan.user);
   for (const path of plan.maskedPaths) args.push('--mask', path);
   for (const path of plan.readonlyPaths) args.push('--ro', path);

@@ -108,6 +108,18 @@ describeRoot('the launch: volumes, binds and isolation on the real kernel', () =
     expect(hostMountTable()).toBe(start);
   });
 
+  it('finds the init of a start nobody recorded (strayInits) by its "berth-init ID" command line, and no other', async () => {
+    const { started, id } = await env.start(['sleep', '100']);
+    try {
+      expect(env.runtime.strayInits(id)).toEqual([started.pid]);
+      expect(env.runtime.strayInits('0'.repeat(64))).toEqual([]);
+    } finally {
+      process.kill(started.pid, 'SIGKILL');
+      await started.exited;
+      await env.runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
+    }
+  });
+
   it('shows only the container\'s processes in /proc, with the init as PID 1', async () => {
     const r = await env.run(['sh', '-c', 'ls /proc | grep -E "^[0-9]+$" | sort -n | tr "\\n" " "; cat /proc/1/cmdline | tr "\\0" " "']);
     const pids = r.output.split(' ').filter((p) => /^\d+$/.test(p)).map(Number);
@@ -115,7 +127,9 @@ describeRoot('the launch: volumes, binds and isolation on the real kernel', () =
     // Only the init, the shell and its pipeline: no host process is visible.
     expect(Math.max(...pids)).toBeLessThan(20);
     expect(pids.length).toBeLessThan(10);
-    expect(r.output).toContain('berth-init');
+    // PID 1 shows as "berth-init ID": none of its arguments' host paths (berth's root, the init's own path).
+    expect(r.output.slice(r.output.indexOf('berth-init')).trim()).toBe(`berth-init ${r.started.id}`);
+    expect(r.output).not.toContain(env.root);
   });
 
   it('sets the hostname, defaulting to the short id', async () => {

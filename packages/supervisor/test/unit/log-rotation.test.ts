@@ -46,6 +46,16 @@ describe('--log-opt (json-file)', () => {
     expect(readLog(path, { ...all, tail: 2 }).map((r) => r.log)).toEqual(['line 38\n', 'line 39\n']);
   });
 
+  it('cuts a burst written in one go at max-size too, record by record', () => {
+    const path = join(dir, 'c-json.log');
+    const writer = new JsonLogWriter(path, { maxSize: 500, maxFiles: 3 });
+    writer.write('stdout', Array.from({ length: 200 }, (_, i) => `burst ${i}\n`).join(''));
+    writer.close();
+    expect(readdirSync(dir).sort()).toEqual(['c-json.log', 'c-json.log.1', 'c-json.log.2']);
+    for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).size).toBeLessThanOrEqual(500);
+    expect(readLog(path, all).at(-1)?.log).toBe('burst 199\n');
+  });
+
   it('with max-file 1 the log starts over, as Docker truncates it', () => {
     const path = join(dir, 'c-json.log');
     const writer = new JsonLogWriter(path, { maxSize: 200, maxFiles: 1 });
