@@ -385,10 +385,12 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
 
   /** The audit: everything the issue promises after a restart. */
   async function audit(when: string): Promise<void> {
-    // --rm containers that exited are removed asynchronously after their exit is recorded.
+    // --rm containers that exited are removed asynchronously after their exit is recorded;
+    // one being removed (state "removing") has its layer record gone and its directory going.
     const deadline = Date.now() + 10_000;
+    const settling = (c: Docker.ContainerInfo): boolean => (c.State === 'exited' && !model.exited.has(c.Id)) || c.State === 'removing';
     let containers = await docker.listContainers({ all: true });
-    while (containers.some((c) => c.State === 'exited' && !model.exited.has(c.Id)) && Date.now() < deadline) {
+    while (containers.some(settling) && Date.now() < deadline) {
       await sleep(100);
       containers = await docker.listContainers({ all: true });
     }
