@@ -20,9 +20,6 @@ import { materialize } from './vfs.js';
 /** The kernel copies mount options into one page; the string and its NUL must fit. */
 export const MOUNT_OPTIONS_LIMIT = 4095;
 const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-/** A container directory's parts and their modes: overlay's upper, work and mount point. */
-const SKELETON: readonly [string, number][] = [['diff', 0o755], ['work', 0o700], ['mnt', 0o700]];
-const SKELETON_MODE = 0o710;
 const TEMP = /^\.(tmp|del)-/;
 
 interface StagedLayer { id: string; diffId: string; parent: string | null; size: number; tmp: string }
@@ -37,8 +34,7 @@ export class LayerStore {
   /** What `open` cleaned up and found. */
   readonly startupReport: ReconcileReport;
   private readonly meta: Metadata;
-  /** Deletions `idle()` waits for. */
-  private readonly background = new Set<Promise<void>>();
+  private readonly removals = new Set<Promise<void>>();
 
   private constructor(readonly root: string, private readonly sys: Syscalls, readonly driver: Driver) {
     for (const d of ['layers', 'containers', 'l', 'tmp']) mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
@@ -179,17 +175,15 @@ export class LayerStore {
       rmSync(trash, { recursive: true, force: true });
       return;
     }
-    this.inBackground(rm(trash, { recursive: true, force: true }).catch(() => undefined)); // on failure, left for reconcile
-  }
-
-  private inBackground(work: Promise<void>): void {
-    const tracked = work.finally(() => this.background.delete(tracked));
-    this.background.add(tracked);
+    const removal = rm(trash, { recursive: true, force: true })
+      .catch(() => undefined) // left for reconcile
+      .finally(() => this.removals.delete(removal));
+    this.removals.add(removal);
   }
 
   /** Resolves when every directory removed so far is gone from disk. */
   async idle(): Promise<void> {
-    while (this.background.size > 0) await Promise.all(this.background);
+    while (this.removals.size > 0) await Promise.all(this.removals);
   }
 
   // ---- import ------------------------------------------------------------
@@ -320,8 +314,8 @@ export class LayerStore {
     const tmp = join(this.root, 'containers', `.tmp-${randomSuffix()}`);
     let renamed = false;
     try {
-      mkdirSync(tmp, { mode: SKELETON_MODE });
-      for (const [d, mode] of SKELETON) mkdirSync(join(tmp, d), { mode });
+      mkdirSync(tmp, { mode: 0o710 });
+      for (const d of ['diff', 'work', 'mnt']) mkdirSync(join(tmp, d), { mode: d === 'diff' ? 0o755 : 0o700 });
       if (this.driver === 'vfs') {
         materialize(this.sys, this.meta.imageLayers(image).map((l) => join(this.layerDir(l), 'diff')), join(tmp, 'rootfs'));
       }

@@ -8,7 +8,7 @@ import { Cgroups } from './cgroups/index.js';
 import { LaunchPool } from './executor/pool.js';
 import { BindSourceMissingError, LaunchError } from './errors.js';
 import { checkBindPropagation } from './propagation.js';
-import { execInitArguments } from './executor/init-args.js';
+import { execInitArguments, initFds } from './executor/init-args.js';
 import { planExec, planLaunch, type ResolvedMount } from './plan/index.js';
 import { resolveMounts, type MountSpec } from './spec/index.js';
 import { processStartTime, readStatusFile, signalName, statusFromWait } from './status.js';
@@ -134,38 +134,34 @@ export class Runtime {
    * worker is needed: the helper does its setns itself, single-threaded.
    */
   async exec(req: ExecRequest): Promise<StartedExec> {
-    if (processStartTime(req.pid) !== req.startTime) {
-      throw new LaunchError(`failed to exec in container ${req.id.slice(0, 12)}: it is not running`);
-    }
+    const what = `failed to exec in container ${req.id.slice(0, 12)}`;
+    if (processStartTime(req.pid) !== req.startTime) throw new LaunchError(`${what}: it is not running`);
     const image = this.options.layers.inspectImage(req.image);
     const plan = planExec({ containerId: req.id, image: image.config, config: req.config, hostConfig: req.hostConfig, exec: req.exec });
     const [goRead, goFd] = this.sys.pipe2(O_CLOEXEC);
     const [exitFd, exitWrite] = this.sys.pipe2(O_CLOEXEC);
-    const opened: number[] = [goRead, goFd, exitWrite];
+    const devNull = req.stdio.stdin === undefined ? openSync('/dev/null', fsc.O_RDONLY) : -1;
+    let status = -1;
     let pid: number;
     try {
-      const stdin = req.stdio.stdin ?? openSync('/dev/null', fsc.O_RDONLY);
-      if (req.stdio.stdin === undefined) opened.push(stdin);
-      const statusFd = openSync(req.statusPath, 'w', 0o600);
-      opened.push(statusFd);
-      const fds = [stdin, req.stdio.stdout, req.stdio.stderr, goRead, statusFd, exitWrite];
-      if (plan.tty && req.stdio.terminalSize !== undefined) fds.push(req.stdio.terminalSize);
+      status = openSync(req.statusPath, 'w', 0o600);
+      const fds = initFds(req.stdio, devNull, plan.tty, { go: goRead, status, exit: exitWrite });
       pid = this.sys.spawn(this.initPath, [this.initPath, ...execInitArguments(plan, req.pid)], plan.env, { fds, cwd: '/', setsid: true });
     } catch (error) {
-      this.sys.close(exitFd);
-      for (const fd of opened) closeSync(fd);
-      throw new LaunchError(`failed to exec in container ${req.id.slice(0, 12)}: ${(error as Error).message}`, error);
+      closeSync(goFd);
+      closeSync(exitFd);
+      throw new LaunchError(`${what}: ${(error as Error).message}`, error);
+    } finally {
+      // The helper holds its own copies now; the go pipe's write end stays ours until "go".
+      for (const fd of [goRead, exitWrite, devNull, status]) if (fd >= 0) closeSync(fd);
     }
-    for (const fd of opened.filter((fd) => fd !== goFd)) closeSync(fd);
     try {
       // The container's limits hold for what runs in it: its cgroup takes the helper, and so the command.
-      const cgroup = this.cgroups.fromPaths(this.cgroups.pathsFor(req.id).filter((p) => existsSync(p)));
-      this.cgroups.place(cgroup, pid);
+      this.cgroups.place(this.cgroups.fromPaths(this.cgroups.pathsFor(req.id).filter((p) => existsSync(p))), pid);
     } catch (error) {
       process.kill(pid, 'SIGKILL');
-      closeSync(goFd);
-      this.sys.close(exitFd);
-      throw new LaunchError(`failed to exec in container ${req.id.slice(0, 12)}: cannot join its cgroup: ${(error as Error).message}`, error);
+      for (const fd of [goFd, exitFd]) closeSync(fd);
+      throw new LaunchError(`${what}: cannot join its cgroup: ${(error as Error).message}`, error);
     }
     const startTime = processStartTime(pid) ?? 0;
     try { writeSync(goFd, 'g'); } catch { /* EPIPE: already gone; the exit pipe tells the rest */ }
@@ -194,15 +190,14 @@ export class Runtime {
    * them by pid, then cleans up.
    */
   strayInits(id: string): number[] {
-    // An init rewrites its arguments to "berth-init ID" once it has read them; before that
-    // they still name its rootfs under this root.
-    const markers = [`\0berth-init\0${id}\0`, `\0--rootfs\0${this.options.root}/containers/${id}/mnt\0`];
+    // An init rewrites its arguments to "berth-init ID" before it waits for "go"; one that has
+    // not yet done so cannot have run anything, and exits by itself when its starter is gone.
+    const marker = `berth-init\0${id}\0`;
     const found: number[] = [];
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
-        const cmdline = `\0${readFileSync(`/proc/${entry}/cmdline`, 'latin1')}\0`;
-        if (markers.some((m) => cmdline.includes(m))) found.push(Number(entry));
+        if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').startsWith(marker)) found.push(Number(entry));
       } catch { /* gone */ }
     }
     return found;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { O_CLOEXEC, type Syscalls } from '@berth/syscall';
@@ -7,9 +7,9 @@ import type { ContainerRecord, ContainerStore } from './container-store.js';
 import type { ContainerEngine, ExitStatus } from './engine.js';
 import { ConflictError, errorMessage, InvalidParameterError, NoSuchExecError } from './errors.js';
 import type { StreamName } from './framing.js';
-import { signalProcess } from './process-control.js';
 import { StdinPipe } from './stdin.js';
-import { containerPaths, openTerminalSize, writeTerminalSize } from './stdio.js';
+import { containerPaths } from './stdio.js';
+import { openTerminalSize, parseConsoleSize, resizeTerminal } from './terminal.js';
 
 /** The ExecConfig fields berth uses (`POST /containers/{id}/exec`). */
 export interface ExecConfig {
@@ -21,7 +21,7 @@ export interface ExecConfig {
   AttachStdin: boolean;
   AttachStdout: boolean;
   AttachStderr: boolean;
-  ConsoleSize: [number, number] | null;
+  ConsoleSize: [number, number] | undefined;
 }
 
 interface Session {
@@ -50,7 +50,6 @@ export interface StartedSession {
   done: Promise<void>;
 }
 
-const SIGWINCH = 28;
 /** Finished execs stay inspectable this long (the CLI reads the exit code right after the stream ends). */
 const KEEP_FINISHED_MS = 5 * 60_000;
 
@@ -103,10 +102,9 @@ export class ExecSessions {
     s.state = 'running';
     const tty = s.config.Tty;
     const files = this.files(rec, s);
-    mkdirSync(containerPaths(this.o.root, rec.id).dir, { recursive: true, mode: 0o710 });
     const pipes = { out: this.o.syscalls.pipe2(O_CLOEXEC), err: tty ? undefined : this.o.syscalls.pipe2(O_CLOEXEC) };
     const stdin = s.config.AttachStdin && sink ? new StdinPipe(this.o.syscalls) : undefined;
-    const terminalSize = tty ? openTerminalSize({ ...containerPaths(this.o.root, rec.id), winsize: files.winsize }, s.config.ConsoleSize ?? undefined) : undefined;
+    const terminalSize = tty ? openTerminalSize(files.winsize, s.config.ConsoleSize) : undefined;
     let exited: Promise<ExitStatus>;
     try {
       const started = await this.o.engine.exec({
@@ -165,9 +163,7 @@ export class ExecSessions {
     const s = this.get(id);
     if (s.state !== 'running') throw new ConflictError(`exec instance ${id} is not running`);
     if (!s.config.Tty) return;
-    const rec = this.o.store.get(s.containerId);
-    writeTerminalSize({ ...containerPaths(this.o.root, rec.id), winsize: this.files(rec, s).winsize }, rows, cols);
-    signalProcess(this.o.syscalls, s.pid, s.startTime, SIGWINCH);
+    resizeTerminal(this.o.syscalls, this.files(this.o.store.get(s.containerId), s).winsize, s, rows, cols);
   }
 
   /** Docker's ExecInspect shape. */
@@ -227,11 +223,8 @@ export function parseExecConfig(body: unknown): ExecConfig {
     return v;
   };
   const flag = (key: string): boolean => b[key] === true;
-  const size = b['ConsoleSize'];
-  const consoleSize = Array.isArray(size) && size.length === 2 && size.every((n) => Number.isInteger(n) && (n as number) > 0 && (n as number) <= 0xffff)
-    ? [size[0] as number, size[1] as number] as [number, number] : null;
   return {
     Cmd: cmd as string[], Env: strings('Env'), User: text('User'), WorkingDir: text('WorkingDir'), Tty: flag('Tty'),
-    AttachStdin: flag('AttachStdin'), AttachStdout: flag('AttachStdout'), AttachStderr: flag('AttachStderr'), ConsoleSize: consoleSize,
+    AttachStdin: flag('AttachStdin'), AttachStdout: flag('AttachStdout'), AttachStderr: flag('AttachStderr'), ConsoleSize: parseConsoleSize(b['ConsoleSize']),
   };
 }

@@ -14,7 +14,8 @@ import { OutputFollower } from './output-follower.js';
 import { EventBus } from './events.js';
 import { ExecSessions } from './exec.js';
 import { StdinPipe } from './stdin.js';
-import { type ContainerPaths, containerPaths, openStdioForStart, openTerminalSize, removeRawOutput, writeTerminalSize } from './stdio.js';
+import { type ContainerPaths, containerPaths, openStdioForStart, removeRawOutput } from './stdio.js';
+import { openTerminalSize, parseConsoleSize, resizeTerminal } from './terminal.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -122,8 +123,11 @@ export class Lifecycle {
    * without a pipe (re-adopted from an earlier supervisor: its stdin ended
    * with that supervisor).
    */
-  stdinFor(id: string): StdinPipe | undefined {
-    const rec = this.o.store.resolve(id);
+  stdinFor(ref: string): StdinPipe | undefined {
+    return this.stdinOf(this.o.store.resolve(ref));
+  }
+
+  private stdinOf(rec: ContainerRecord): StdinPipe | undefined {
     if (rec.config.OpenStdin !== true) return undefined;
     let pipe = this.stdins.get(rec.id);
     if (!pipe && !this.live.has(rec.id)) this.stdins.set(rec.id, (pipe = new StdinPipe(this.o.syscalls)));
@@ -223,8 +227,8 @@ export class Lifecycle {
     rmSync(paths.status, { force: true });
     // The last run is recorded as exited, so its output is in the log already.
     removeRawOutput(paths);
-    const stdin = this.stdinFor(rec.id);
-    const terminalSize = rec.config.Tty === true ? openTerminalSize(paths, consoleSize(rec.hostConfig)) : undefined;
+    const stdin = this.stdinOf(rec);
+    const terminalSize = rec.config.Tty === true ? openTerminalSize(paths.winsize, parseConsoleSize(rec.hostConfig['ConsoleSize'])) : undefined;
     let io: ReturnType<typeof openStdioForStart>;
     try {
       io = openStdioForStart(paths, stdin?.containerFd);
@@ -429,8 +433,7 @@ export class Lifecycle {
     const l = this.live.get(rec.id);
     if (!l) throw new ConflictError(`Container ${rec.id} is not running`);
     if (rec.config.Tty !== true) return; // no terminal: nothing to size, as with Docker
-    writeTerminalSize(containerPaths(this.o.root, rec.id), rows, cols);
-    signalProcess(this.o.syscalls, l.pid, l.startTime, SIGWINCH);
+    resizeTerminal(this.o.syscalls, containerPaths(this.o.root, rec.id).winsize, l, rows, cols);
   }
 
   /**
@@ -578,17 +581,6 @@ export class Lifecycle {
     for (const set of this.waiters.values()) set.clear();
     this.waiters.clear();
   }
-}
-
-const SIGWINCH = 28;
-
-/** `HostConfig.ConsoleSize` ([rows, cols], API 1.42+): the size the docker CLI sends at create; zeros mean unknown. */
-function consoleSize(hostConfig: HostConfig): [number, number] | undefined {
-  const size = hostConfig['ConsoleSize'];
-  if (!Array.isArray(size) || size.length !== 2) return undefined;
-  const [rows, cols] = size as unknown[];
-  const valid = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0 && n <= 0xffff;
-  return valid(rows) && valid(cols) ? [rows, cols] : undefined;
 }
 
 function sleep(ms: number): Promise<void> {

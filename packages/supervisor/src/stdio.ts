@@ -1,4 +1,4 @@
-import { closeSync, constants as fsc, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StdioFds } from './engine.js';
 
@@ -78,34 +78,3 @@ export function openStdioForStart(paths: ContainerPaths, stdinFd?: number): { st
   };
 }
 
-/**
- * The size record is rewritten in place, one fixed-width write at offset 0:
- * the init holds the file open (a rename would leave it reading the old
- * one) and reads it whole, so it never sees a half-written size.
- */
-const WINSIZE_RECORD = 24;
-
-function winsizeRecord(rows: number, cols: number): Buffer {
-  return Buffer.from(`${rows} ${cols}`.padEnd(WINSIZE_RECORD - 1) + '\n');
-}
-
-/** Creates the window size file for a start (empty: the terminal keeps the kernel's default) and returns a read fd for the init. */
-export function openTerminalSize(paths: ContainerPaths, size: readonly [number, number] | undefined): number {
-  mkdirSync(paths.dir, { recursive: true, mode: 0o710 });
-  const fd = openSync(paths.winsize, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC, 0o600);
-  try {
-    if (size !== undefined) writeSync(fd, winsizeRecord(size[0], size[1]), 0, WINSIZE_RECORD, 0);
-  } finally {
-    closeSync(fd);
-  }
-  return openSync(paths.winsize, fsc.O_RDONLY);
-}
-
-export function writeTerminalSize(paths: ContainerPaths, rows: number, cols: number): void {
-  const fd = openSync(paths.winsize, fsc.O_WRONLY);
-  try {
-    writeSync(fd, winsizeRecord(rows, cols), 0, WINSIZE_RECORD, 0);
-  } finally {
-    closeSync(fd);
-  }
-}

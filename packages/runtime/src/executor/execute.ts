@@ -5,7 +5,7 @@ import { Cgroups } from '../cgroups/index.js';
 import { LaunchError, WorkerRetiredError } from '../errors.js';
 import type { LaunchPlan } from '../plan/index.js';
 import { processStartTime } from '../status.js';
-import { initArguments } from './init-args.js';
+import { initArguments, initFds } from './init-args.js';
 import type { LaunchStarted, LaunchTask } from './protocol.js';
 import { buildContainerTree } from './tree.js';
 
@@ -83,8 +83,7 @@ export class Executor {
     const [goRead, goFd] = this.sys.pipe2(O_CLOEXEC);
     const [exitFd, exitWrite] = this.sys.pipe2(O_CLOEXEC);
     try {
-      const fds = [task.stdio.stdin ?? this.devNull, task.stdio.stdout, task.stdio.stderr, goRead, task.statusFd, exitWrite];
-      if (plan.process.tty && task.stdio.terminalSize !== undefined) fds.push(task.stdio.terminalSize);
+      const fds = initFds(task.stdio, this.devNull, plan.process.tty, { go: goRead, status: task.statusFd, exit: exitWrite });
       const pid = this.sys.spawn(plan.initPath, [plan.initPath, ...initArguments(plan)], plan.env, {
         fds, cwd: plan.rootfs.target, setsid: true,
       });

@@ -1,4 +1,5 @@
 import type { ExecPlan, LaunchPlan } from '../plan/index.js';
+import type { StdioFds } from '../runtime-types.js';
 
 /** The container init's command line for a plan (see init/berth-init.c). */
 export function initArguments(plan: LaunchPlan): string[] {
@@ -20,4 +21,15 @@ export function execInitArguments(plan: ExecPlan, containerPid: number): string[
   if (plan.tty) args.push('--tty');
   args.push('--', ...plan.args);
   return args;
+}
+
+/**
+ * The init's fds, in the order its protocol numbers them: 0-2 stdio, 3 the
+ * go pipe, 4 the status file, 5 the exit pipe, 6 (with a terminal) the
+ * window size file.
+ */
+export function initFds(stdio: StdioFds, devNull: number, tty: boolean, fds: { go: number; status: number; exit: number }): number[] {
+  const out = [stdio.stdin ?? devNull, stdio.stdout, stdio.stderr, fds.go, fds.status, fds.exit];
+  if (tty && stdio.terminalSize !== undefined) out.push(stdio.terminalSize);
+  return out;
 }

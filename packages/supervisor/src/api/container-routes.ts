@@ -10,7 +10,7 @@ import type { WaitCondition } from '../lifecycle.js';
 import type { ApiDeps } from './deps.js';
 import { commonHeaders, parseFilters, queryBool, queryDimension, queryInt, readJsonBody, sendEmpty, sendJson } from './http-util.js';
 import type { Router } from './router.js';
-import { contentTypeFor, type OutputRequest, type StreamSink, streamOutput } from './streams.js';
+import { contentTypeFor, feedStdin, type OutputRequest, type StreamSink, streamOutput, writeUpgraded } from './streams.js';
 
 const ID = '([^/]+)';
 
@@ -186,27 +186,10 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
   // The docker CLI's attach: `Upgrade: tcp` → `101 UPGRADED`, then the raw socket.
   r.onUpgrade(new RegExp(`^/containers/${ID}/attach$`), ({ socket, params, query }) => {
     const rec = lc.store.resolve(params[0]!);
-    const headers = { ...commonHeaders(), 'Content-Type': contentTypeFor(rec), 'Connection': 'Upgrade', 'Upgrade': 'tcp' };
-    socket.write('HTTP/1.1 101 UPGRADED\r\n' + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n');
+    writeUpgraded(socket, contentTypeFor(rec));
     socket.on('error', () => socket.destroy());
-    const stdin = queryBool(query.get('stdin')) ? lc.stdinFor(rec.id) : undefined;
-    if (stdin) {
-      socket.on('data', (chunk: Buffer) => {
-        if (!stdin.write(chunk)) {
-          socket.pause();
-          stdin.onDrain(() => socket.resume());
-        }
-      });
-      // The CLI half-closes once its stdin ends; with StdinOnce (`run -i`) so does the container's.
-      const endOfInput = (): void => { if (rec.config.StdinOnce === true) stdin.end(); };
-      socket.on('end', endOfInput);
-      socket.on('close', endOfInput);
-    } else {
-      // No stdin for this container or this client: input is read and dropped, and the
-      // CLI's half-close (it sends one at once) does not end the output: keep writing after its FIN.
-      socket.on('data', () => undefined);
-      socket.on('end', () => undefined);
-    }
+    // The CLI half-closes once its stdin ends; with StdinOnce (`run -i`) so does the container's.
+    feedStdin(socket, queryBool(query.get('stdin')) ? lc.stdinFor(rec.id) : undefined, { endOnHalfClose: rec.config.StdinOnce === true });
     streamOutput(lc, d.root, rec, outputRequest(query, 'attach'), {
       write: (buf) => { if (!socket.writableEnded && !socket.destroyed) socket.write(buf); },
       end: () => { if (!socket.writableEnded) socket.end(); },

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ExecSink, ExecSessions, StartedSession } from '../exec.js';
+import type { ExecSink, ExecSessions } from '../exec.js';
 import { InvalidParameterError } from '../errors.js';
 import { frame, streamType } from '../framing.js';
 import type { ApiDeps } from './deps.js';
 import { commonHeaders, MAX_BODY_BYTES, queryDimension, readJsonBody, sendEmpty, sendJson } from './http-util.js';
 import type { Router } from './router.js';
+import { feedStdin, streamContentType, writeUpgraded } from './streams.js';
 
 const ID = '([^/]+)';
 
@@ -51,28 +52,6 @@ function readUpgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Pr
   });
 }
 
-/** Client input into the command's stdin, with back-pressure; the client's half-close is its EOF. */
-function feedInput(socket: Duplex, started: StartedSession, first: Buffer): void {
-  const { stdin } = started;
-  if (!stdin) {
-    socket.on('data', () => undefined);
-    socket.on('end', () => undefined);
-    socket.resume();
-    return;
-  }
-  const push = (chunk: Buffer): void => {
-    if (!stdin.write(chunk)) {
-      socket.pause();
-      stdin.onDrain(() => socket.resume());
-    }
-  };
-  if (first.length > 0) push(first);
-  socket.on('data', push);
-  socket.on('end', () => stdin.end());
-  socket.on('close', () => stdin.end());
-  socket.resume();
-}
-
 export function execRoutes(r: Router, d: ApiDeps): void {
   const execs: ExecSessions = d.lifecycle.execs;
 
@@ -94,7 +73,7 @@ export function execRoutes(r: Router, d: ApiDeps): void {
     const tty = session.config.Tty;
     const write = framed(tty, (buf) => { if (!res.writableEnded) res.write(buf); });
     const started = await execs.start(id, { write, end: () => { if (!res.writableEnded) res.end(); } });
-    res.writeHead(200, { ...commonHeaders(), 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+    res.writeHead(200, { ...commonHeaders(), 'Content-Type': streamContentType(tty) });
     res.flushHeaders();
     started.stdin?.end(); // a plain response carries no input
   });
@@ -108,13 +87,9 @@ export function execRoutes(r: Router, d: ApiDeps): void {
     const tty = session.config.Tty;
     const write = framed(tty, (buf) => { if (!socket.writableEnded && !socket.destroyed) socket.write(buf); });
     const started = await execs.start(id, { write, end: () => { if (!socket.writableEnded) socket.end(); } });
-    const headers = {
-      ...commonHeaders(), 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
-      'Connection': 'Upgrade', 'Upgrade': 'tcp',
-    };
     // Written before any output: the command's first bytes wait for the start's answer (pipes buffer them).
-    socket.write('HTTP/1.1 101 UPGRADED\r\n' + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n');
-    feedInput(socket, started, rest);
+    writeUpgraded(socket, streamContentType(tty));
+    feedStdin(socket, started.stdin, { endOnHalfClose: true, first: rest });
   });
 
   r.on('GET', new RegExp(`^/exec/${ID}/json$`), ({ res, params }) => {

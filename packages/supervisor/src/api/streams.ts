@@ -1,8 +1,11 @@
+import type { Duplex } from 'node:stream';
 import type { ContainerRecord } from '../container-store.js';
 import { frame, streamType } from '../framing.js';
 import { type LogQuery, type LogRecord, matches, readLog } from '../json-log.js';
 import type { Lifecycle } from '../lifecycle.js';
+import type { StdinPipe } from '../stdin.js';
 import { containerPaths } from '../stdio.js';
+import { commonHeaders } from './http-util.js';
 
 /** Where a container's output goes: an HTTP response body or a hijacked socket. */
 export interface StreamSink {
@@ -20,8 +23,19 @@ export interface OutputRequest extends LogQuery {
   timestamps: boolean;
 }
 
+/** A terminal's output is one raw stream; otherwise stdout and stderr are multiplexed in frames. */
+export function streamContentType(tty: boolean): string {
+  return tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream';
+}
+
 export function contentTypeFor(rec: ContainerRecord): string {
-  return rec.config.Tty === true ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream';
+  return streamContentType(rec.config.Tty === true);
+}
+
+/** The answer to `Upgrade: tcp` (attach, exec start): `101 UPGRADED`, then the socket carries the stream. */
+export function writeUpgraded(socket: Duplex, contentType: string): void {
+  const headers = { ...commonHeaders(), 'Content-Type': contentType, 'Connection': 'Upgrade', 'Upgrade': 'tcp' };
+  socket.write('HTTP/1.1 101 UPGRADED\r\n' + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n');
 }
 
 function encode(rec: ContainerRecord, r: LogRecord, timestamps: boolean): Buffer {
@@ -61,4 +75,32 @@ export function streamOutput(lifecycle: Lifecycle, root: string, rec: ContainerR
   ch.on('record', onRecord);
   ch.on('end', onEnd);
   sink.onClose(cleanup);
+}
+
+/**
+ * A hijacked socket's input (attach or exec start). Into `stdin`, with
+ * back-pressure; the client's half-close ends it when `endOnHalfClose`. With
+ * no stdin the input is read and dropped, and the half-close the docker CLI
+ * sends at once does not end the output: writing goes on after its FIN.
+ */
+export function feedStdin(socket: Duplex, stdin: StdinPipe | undefined, opts: { endOnHalfClose: boolean; first?: Buffer }): void {
+  if (!stdin) {
+    socket.on('data', () => undefined);
+    socket.on('end', () => undefined);
+    socket.resume();
+    return;
+  }
+  const push = (chunk: Buffer): void => {
+    if (!stdin.write(chunk)) {
+      socket.pause();
+      stdin.onDrain(() => socket.resume());
+    }
+  };
+  if (opts.first !== undefined && opts.first.length > 0) push(opts.first);
+  socket.on('data', push);
+  if (opts.endOnHalfClose) {
+    socket.on('end', () => stdin.end());
+    socket.on('close', () => stdin.end());
+  }
+  socket.resume();
 }
