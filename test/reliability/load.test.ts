@@ -64,7 +64,7 @@ describeRoot('load and concurrency', () => {
     }
     writeFileSync(join(data, 'go'), '');
     const statuses = await Promise.all(started.map((s) => s.started.exited));
-    await Promise.all(started.map((s) => env.runtime.cleanup(s.id, { removeAnonymousVolumes: true, anonymousVolumes: [] })));
+    await Promise.all(started.map((s) => env.runtime.cleanup(s.id, { removeAnonymousVolumes: true })));
     expect(statuses.filter((s) => s.exitCode !== 0), started.map((s) => s.output()).join('')).toEqual([]);
 
     const lines = readFileSync(join(data, 'shared.log'), 'utf8').split('\n').filter((l) => l !== '');

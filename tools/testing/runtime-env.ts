@@ -5,14 +5,19 @@ import { join } from 'node:path';
 import { LinuxSyscalls, PrivateMountNamespace } from '@berth/syscall';
 import { LayerStore } from '@berth/layers';
 import { VolumeStore } from '@berth/volumes';
-import { Runtime, type ContainerConfig, type ExitStatus, type HostConfig, type StartedContainer } from '@berth/runtime';
+import { Runtime, parseCreateBody, type ContainerSpec, type ExitStatus, type StartedContainer } from '@berth/runtime';
 // @ts-expect-error -- plain ESM tool without types
 import { writeBusyboxImage } from '../busybox-image.mjs';
+
+/** The `HostConfig` and top-level `Config` fields of a create body, as a Docker client sends them. */
+export type BodyFields = Record<string, unknown>;
 
 export interface RunResult {
   status: ExitStatus;
   output: string;
   started: StartedContainer;
+  /** The container as `Runtime.create` resolved it. */
+  spec: ContainerSpec;
 }
 
 /** A real berth root in a temp dir: stores, berth's namespace, a runtime and a busybox image. */
@@ -23,10 +28,12 @@ export interface TestEnv {
   layers: LayerStore;
   volumes: VolumeStore;
   runtime: Runtime;
+  /** Create a container (its record, volumes made and referenced), as `docker create`. */
+  create(cmd: string[], hostConfig?: BodyFields, config?: BodyFields, image?: string): { id: string; spec: ContainerSpec };
   /** Start a container and return at once (output goes to a file read by `output()`). */
-  start(cmd: string[], hostConfig?: HostConfig, config?: ContainerConfig, image?: string): Promise<{ started: StartedContainer; output: () => string; id: string }>;
+  start(cmd: string[], hostConfig?: BodyFields, config?: BodyFields, image?: string): Promise<{ started: StartedContainer; output: () => string; id: string; spec: ContainerSpec }>;
   /** Run a container to completion and clean it up. */
-  run(cmd: string[], hostConfig?: HostConfig, config?: ContainerConfig, image?: string): Promise<RunResult>;
+  run(cmd: string[], hostConfig?: BodyFields, config?: BodyFields, image?: string): Promise<RunResult>;
   importImage(options?: { tag?: string; volumes?: string[]; symlinks?: Record<string, string>; omit?: string[] }): Promise<void>;
   close(): Promise<void>;
 }
@@ -46,24 +53,26 @@ export async function openTestEnv(options: { workers?: number } = {}): Promise<T
       await layers.importImage(archive);
       rmSync(archive);
     },
-    async start(cmd, hostConfig = {}, config = {}, image = 'busybox') {
+    create(cmd, hostConfig = {}, config = {}, image = 'busybox') {
       const id = randomBytes(32).toString('hex');
+      return { id, spec: runtime.create(parseCreateBody({ ...config, Image: image, Cmd: cmd, HostConfig: hostConfig }), { id }) };
+    },
+    async start(cmd, hostConfig = {}, config = {}, image = 'busybox') {
+      const { id, spec } = env.create(cmd, hostConfig, config, image);
       const out = join(root, `${id}.out`);
       const fd = openSync(out, 'w');
       try {
-        const started = await runtime.start({
-          id, image, config: { ...config, Cmd: cmd }, hostConfig, stdio: { stdout: fd, stderr: fd }, statusPath: join(root, `${id}.status`),
-        });
-        return { started, id, output: () => readFileSync(out, 'utf8') };
+        const started = await runtime.start({ id, spec, stdio: { stdout: fd, stderr: fd }, statusPath: join(root, `${id}.status`) });
+        return { started, id, spec, output: () => readFileSync(out, 'utf8') };
       } finally {
         closeSync(fd);
       }
     },
     async run(cmd, hostConfig = {}, config = {}, image = 'busybox') {
-      const { started, id, output } = await env.start(cmd, hostConfig, config, image);
+      const { started, id, output, spec } = await env.start(cmd, hostConfig, config, image);
       const status = await started.exited;
-      await runtime.cleanup(id, { removeAnonymousVolumes: false, anonymousVolumes: started.anonymousVolumes });
-      return { status, output: output(), started };
+      await runtime.cleanup(id, { removeAnonymousVolumes: false });
+      return { status, output: output(), started, spec };
     },
     async close() {
       await runtime.close();

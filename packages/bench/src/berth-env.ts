@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { LinuxSyscalls, PrivateMountNamespace } from '@berth/syscall';
 import { LayerStore } from '@berth/layers';
 import { VolumeStore } from '@berth/volumes';
-import { Runtime, type HostConfig } from '@berth/runtime';
+import { Runtime, parseCreateBody } from '@berth/runtime';
 import { LaunchFailedError } from './errors.js';
 
 /** The most bind mounts a case uses: /m0../m99. */
@@ -24,8 +24,11 @@ export async function writeBusyboxImage(path: string): Promise<{ id: string; siz
   return mod.writeBusyboxImage(path, { dirs: Array.from({ length: MAX_BINDS }, (_, i) => `m${i}`) });
 }
 
+/** The `HostConfig` of a create body, as a client sends it. */
+export type HostConfigFields = Record<string, unknown>;
+
 export interface LaunchTiming {
-  /** `runtime.start` call to `exited` resolving. */
+  /** `runtime.create` + `runtime.start` calls to `exited` resolving (what `docker run` does). */
   ms: number;
   /** Worker-side namespace + mount sequence (StartedContainer.setupMs). */
   setupMs: number;
@@ -62,20 +65,18 @@ export class BerthEnv {
   }
 
   /** Starts `/bin/true` and waits for it; cleanup is timed apart. */
-  async launch(hostConfig: HostConfig): Promise<LaunchTiming> {
+  async launch(hostConfig: HostConfigFields): Promise<LaunchTiming> {
     const id = randomBytes(32).toString('hex');
     const statusPath = join(this.root, `${id}.status`);
     const t0 = performance.now();
-    const started = await this.runtime.start({
-      id, image: 'busybox', config: { Cmd: ['/bin/true'] }, hostConfig,
-      stdio: { stdout: this.devNull, stderr: this.devNull }, statusPath,
-    });
+    const spec = this.runtime.create(parseCreateBody({ Image: 'busybox', Cmd: ['/bin/true'], HostConfig: hostConfig }), { id });
+    const started = await this.runtime.start({ id, spec, stdio: { stdout: this.devNull, stderr: this.devNull }, statusPath });
     const status = await started.exited;
     const ms = performance.now() - t0;
     const t1 = performance.now();
     // Directory deletion continues in the background, overlapping the next
     // launch (as it would in a busy supervisor); close() waits for it.
-    void this.runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: started.anonymousVolumes });
+    void this.runtime.cleanup(id, { removeAnonymousVolumes: true });
     const cleanupMs = performance.now() - t1;
     rmSync(statusPath, { force: true });
     if (status.exitCode !== 0) {
@@ -95,11 +96,11 @@ export class BerthEnv {
 }
 
 /** The launch of case 1(a): /proc, /dev and two named volumes at /v1 and /v2 (overlay rootfs is always there). */
-export function twoVolumes(): HostConfig {
+export function twoVolumes(): HostConfigFields {
   return { Binds: ['bench-v1:/v1', 'bench-v2:/v2'] };
 }
 
 /** `count` binds of `source` at /m0../m{count-1}. */
-export function binds(source: string, count: number): HostConfig {
+export function binds(source: string, count: number): HostConfigFields {
   return { Binds: Array.from({ length: count }, (_, i) => `${source}:/m${i}`) };
 }

@@ -113,3 +113,25 @@ export class WorkerRetiredError extends Error {
     super(`failed to return a launch worker to the host's namespaces: ${cause instanceof Error ? cause.message : String(cause)}; the worker was retired, retry the launch`);
   }
 }
+
+/** A create body of the wrong shape (a field of the wrong JSON type, no image). */
+export class CreateRequestError extends Error {
+  override readonly name = 'CreateRequestError';
+  readonly code = 'invalid-create-request';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/**
+ * A create body sets a field berth does not implement. Refused rather than
+ * ignored: a security or resource option that silently does nothing is
+ * worse than an error.
+ */
+export class UnsupportedFieldError extends Error {
+  override readonly name = 'UnsupportedFieldError';
+  readonly code = 'unsupported-field';
+  constructor(readonly field: string, readonly value: unknown) {
+    super(`berth does not implement ${field} (got ${JSON.stringify(value)}): leave it unset`);
+  }
+}

@@ -17,16 +17,18 @@
  * console.log((await c.exited).exitCode);
  * ```
  */
-export { Runtime, type RuntimeOptions, type StartOptions } from './runtime.js';
+export { Runtime, imageFacts, type CreateOptions, type RuntimeOptions, type StartOptions } from './runtime.js';
 export type {
-  ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds,
+  ExecRequest, ExitStatus, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds,
 } from './runtime-types.js';
+export * from './container/index.js';
 export { parseStatusLine, processStartTime, readStatusFile, signalName } from './status.js';
 export * from './spec/index.js';
 export * from './plan/index.js';
 export { Cgroups, CgroupError, type CgroupHandle, type CgroupLimits, type CgroupsOptions } from './cgroups/index.js';
 export {
-  BindPropagationError, BindSourceMissingError, LaunchError, MountSpecError, WorkerRetiredError, isMountSpecError,
+  BindPropagationError, BindSourceMissingError, CreateRequestError, LaunchError, MountSpecError, PlanError, UnsupportedFieldError,
+  WorkerRetiredError, isMountSpecError, isPlanError,
   type MountSpecErrorCode,
 } from './errors.js';
 export { Executor } from './executor/execute.js';

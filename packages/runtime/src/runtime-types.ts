@@ -3,43 +3,7 @@
  * lifecycles (the supervisor, the bench, a library user).
  */
 
-/** Docker Engine API `Config` of a container (the fields berth reads; others are ignored). */
-export interface ContainerConfig {
-  Cmd?: string[] | null;
-  Entrypoint?: string[] | null;
-  Env?: string[] | null;
-  WorkingDir?: string | null;
-  User?: string | null;
-  Hostname?: string | null;
-  Volumes?: Record<string, object> | null;
-  Labels?: Record<string, string> | null;
-  Image?: string;
-  Tty?: boolean;
-  OpenStdin?: boolean;
-  [key: string]: unknown;
-}
-
-/** Docker Engine API `HostConfig` (the fields berth reads; others are ignored). */
-export interface HostConfig {
-  Binds?: string[] | null;
-  Mounts?: unknown[] | null;
-  Tmpfs?: Record<string, string> | null;
-  VolumesFrom?: string[] | null;
-  ReadonlyRootfs?: boolean;
-  NetworkMode?: string;
-  Memory?: number;
-  MemorySwap?: number;
-  PidsLimit?: number | null;
-  NanoCpus?: number;
-  CpuQuota?: number;
-  CpuPeriod?: number;
-  CpuShares?: number;
-  Init?: boolean | null;
-  AutoRemove?: boolean;
-  MaskedPaths?: string[] | null;
-  ReadonlyPaths?: string[] | null;
-  [key: string]: unknown;
-}
+import type { ContainerConfig, ContainerSpec } from './container/types.js';
 
 /** File descriptors (opened by the caller, in the caller's process) for the container's stdio. */
 export interface StdioFds {
@@ -57,23 +21,14 @@ export interface StdioFds {
 export interface StartRequest {
   /** 64 hex characters. */
   id: string;
-  /** Image reference or id known to the layer store. */
-  image: string;
-  config: ContainerConfig;
-  hostConfig: HostConfig;
+  /** The container as `Runtime.create` resolved it (what the caller stored). */
+  spec: ContainerSpec;
   stdio: StdioFds;
   /**
    * Host file the container init writes its final status line to. It is how
    * an exit status survives the death of the supervisor.
    */
   statusPath: string;
-  /**
-   * The mounts of this container's previous start: an anonymous volume at
-   * the same destination is reused, so a restarted container keeps its data.
-   */
-  previousMounts?: MountPoint[];
-  /** Resolve `--volumes-from` references to another container's mounts. */
-  volumesFrom?: (ref: string) => MountPoint[];
 }
 
 /** A mount as the Docker API shows it in container inspect `Mounts[]`. */
@@ -102,11 +57,8 @@ export interface StartedContainer {
   pid: number;
   /** Process start time in clock ticks (/proc/PID/stat field 22): pid + start time identify it across restarts. */
   startTime: number;
-  mounts: MountPoint[];
   /** Milliseconds the worker spent in the namespace and mount sequence. */
   setupMs: number;
-  /** Names of anonymous volumes created for this container (removed by `rm -v` / `--rm`). */
-  anonymousVolumes: string[];
   /** Resolves when the container's init has exited and its status is known. */
   exited: Promise<ExitStatus>;
 }
@@ -118,9 +70,8 @@ export interface ExecRequest {
   /** The container's init, identified by pid and start time (as StartedContainer gives them). */
   pid: number;
   startTime: number;
-  image: string;
+  /** The container's resolved Config (its env, user and working directory are the exec's defaults). */
   config: ContainerConfig;
-  hostConfig: HostConfig;
   exec: { Cmd: string[]; Env?: string[] | null; User?: string; WorkingDir?: string; Tty?: boolean };
   stdio: StdioFds;
   /** Host file the exec's status line goes to (as StartRequest.statusPath). */

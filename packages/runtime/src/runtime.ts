@@ -1,5 +1,7 @@
 import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { cpus, hostname } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LinuxSyscalls, O_CLOEXEC, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult } from '@berth/syscall';
 import { NoSuchContainerError, type ImageRecord, type LayerStore } from '@berth/layers';
@@ -10,10 +12,12 @@ import { BindSourceMissingError, LaunchError } from './errors.js';
 import { checkBindPropagation } from './propagation.js';
 import { execInitArguments, initFds } from './executor/init-args.js';
 import { planExec, planLaunch, type ResolvedMount } from './plan/index.js';
-import { resolveMounts, type MountSpec } from './spec/index.js';
+import type { MountSpec } from './spec/index.js';
+import { resolveContainer } from './container/resolve.js';
+import type { ContainerSpec, CreateRequest, ImageFacts } from './container/types.js';
 import { processStartTime, readStatusFile, signalName, statusFromWait } from './status.js';
 import type {
-  ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec,
+  ExecRequest, ExitStatus, MountPoint, StartRequest, StartedContainer, StartedExec,
 } from './runtime-types.js';
 
 export interface RuntimeOptions {
@@ -30,6 +34,15 @@ export interface RuntimeOptions {
   cgroupParent?: string;
   /** The container init binary (default: the one this package builds). */
   initPath?: string;
+}
+
+export interface CreateOptions {
+  /** The new container's id (64 hex characters). */
+  id: string;
+  /** The image, when the caller already looked it up; else the layer store is asked for `Config.Image`. */
+  image?: ImageFacts;
+  /** The stored mounts of another container, for `--volumes-from`; undefined when there is no such container. */
+  volumesFrom?: (ref: string) => readonly MountSpec[] | undefined;
 }
 
 export interface StartOptions {
@@ -72,30 +85,79 @@ export class Runtime {
     return new Runtime(options, sys, ns, ownsNamespace, pool, initPath);
   }
 
-  /** Checks a container's mount configuration without touching anything (for create). */
-  validate(config: ContainerConfig, hostConfig: HostConfig, volumesFrom?: (ref: string) => MountPoint[]): MountSpec[] {
-    const image = config.Image ? this.options.layers.findImage(config.Image) : undefined;
-    return this.mountSpecs(config, hostConfig, image, volumesFrom);
+  /**
+   * `docker create`: a create request (a body `parseCreateBody` checked)
+   * becomes the container's resolved record, and what it names is
+   * made to exist: named volumes are created when missing and every volume
+   * is referenced by the container (so `volume rm` refuses it, as Docker
+   * does, from create on), anonymous volumes are created and named, and a
+   * `--mount type=bind` source must exist. Store the result; `start` takes it.
+   * On failure nothing it made is left.
+   */
+  create(req: CreateRequest, options: CreateOptions): ContainerSpec {
+    const { layers, volumes } = this.options;
+    const image = options.image ?? imageFacts(layers.inspectImage(req.config.Image));
+    const spec = resolveContainer(req, {
+      id: options.id, image, hostHostname: hostname(), hostCpus: cpus().length,
+      ...(options.volumesFrom ? { volumesFrom: options.volumesFrom } : {}),
+    });
+    const acquired: string[] = [];
+    const createdAnonymous: string[] = [];
+    try {
+      for (const m of spec.mounts) {
+        if (m.type === 'bind') {
+          // `-v` creates a missing source at start, as Docker; `--mount` needs it now.
+          if (!m.createSource && !existsSync(m.source)) throw new BindSourceMissingError(m.source);
+          continue;
+        }
+        if (m.type !== 'volume') continue;
+        const settings = {
+          ...(m.volumeDriver ? { driver: m.volumeDriver } : {}),
+          ...(m.volumeLabels ? { labels: m.volumeLabels } : {}),
+          ...(m.volumeOptions ? { options: m.volumeOptions } : {}),
+        };
+        if (m.source === '') {
+          m.source = volumes.create(settings).Name;
+          createdAnonymous.push(m.source);
+        } else if (!volumes.find(m.source)) {
+          volumes.create({ name: m.source, ...settings });
+        }
+        const { dataDir } = volumes.acquire(m.source, options.id);
+        acquired.push(m.source);
+        if (m.subpath !== undefined) {
+          // Refused now with the volume store's clear errors; the worker resolves it again, race-free, at start.
+          this.sys.close(resolveSubpath(dataDir, m.subpath, this.sys).fd);
+        }
+      }
+    } catch (error) {
+      for (const name of acquired) volumes.release(name, options.id);
+      for (const name of createdAnonymous) {
+        try { volumes.remove(name); } catch { /* already gone */ }
+      }
+      throw error;
+    }
+    return spec;
+  }
+
+  /** Docker's `Mounts` of inspect and `ps`, from a container's resolved mounts. */
+  mountPoints(mounts: readonly MountSpec[]): MountPoint[] {
+    return mounts.filter((m) => m.unlisted !== true).map((m) => toMountPoint(m, this.options.volumes.volumesDir));
   }
 
   async start(req: StartRequest, options: StartOptions = {}): Promise<StartedContainer> {
-    const { layers, volumes } = this.options;
-    const image = layers.inspectImage(req.image);
-    const specs = this.mountSpecs(req.config, req.hostConfig, image, req.volumesFrom);
-    const acquired: string[] = [];
-    const createdAnonymous: string[] = [];
+    const { spec } = req;
     let statusFd = -1;
     try {
-      const resolved = specs.map((spec) => this.resolveMount(req, spec, acquired, createdAnonymous));
-      const rootfs = this.rootfsFor(req.id, image.id);
+      const resolved = spec.mounts.map((m) => this.bindSource(req.id, m));
+      const rootfs = this.rootfsFor(req.id, spec.imageId);
       const plan = planLaunch({
         containerId: req.id,
-        image: image.config,
-        config: req.config,
-        hostConfig: req.hostConfig,
+        config: spec.config,
+        hostConfig: spec.hostConfig,
         mounts: resolved,
         rootfs,
         initPath: this.initPath,
+        hostCpus: cpus().length,
         ...(this.options.cgroupParent ? { cgroupParent: this.options.cgroupParent } : {}),
       });
       statusFd = openSync(req.statusPath, 'w', 0o600);
@@ -106,22 +168,13 @@ export class Runtime {
         berthNamespaceFd: this.mountNamespace.fd,
         ...(options.fault ? { fault: options.fault } : {}),
       });
-      const anonymousVolumes = resolved.filter((m) => m.anonymous && m.volumeName).map((m) => m.volumeName!);
       return {
         id: req.id,
         pid: started.pid,
         startTime: started.startTime,
         setupMs: started.setupMs,
-        mounts: resolved.map(toMountPoint),
-        anonymousVolumes,
         exited: this.watchExit(started.pid, started.startTime, started.exitFd, started.cgroupPaths, req.statusPath),
       };
-    } catch (error) {
-      for (const name of acquired) volumes.release(name, req.id);
-      for (const name of createdAnonymous) {
-        try { volumes.remove(name); } catch { /* in use elsewhere or already gone */ }
-      }
-      throw error;
     } finally {
       if (statusFd >= 0) closeSync(statusFd);
     }
@@ -136,8 +189,7 @@ export class Runtime {
   async exec(req: ExecRequest): Promise<StartedExec> {
     const what = `failed to exec in container ${req.id.slice(0, 12)}`;
     if (processStartTime(req.pid) !== req.startTime) throw new LaunchError(`${what}: it is not running`);
-    const image = this.options.layers.inspectImage(req.image);
-    const plan = planExec({ containerId: req.id, image: image.config, config: req.config, hostConfig: req.hostConfig, exec: req.exec });
+    const plan = planExec({ containerId: req.id, config: req.config, exec: req.exec });
     const [goRead, goFd] = this.sys.pipe2(O_CLOEXEC);
     const [exitFd, exitWrite] = this.sys.pipe2(O_CLOEXEC);
     const devNull = req.stdio.stdin === undefined ? openSync('/dev/null', fsc.O_RDONLY) : -1;
@@ -216,14 +268,14 @@ export class Runtime {
    * promise resolves when they are gone (await it for Docker's `rm`
    * semantics, or not, to overlap the deletion with the next launch).
    */
-  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes: readonly string[]; removeLayers?: boolean }): Promise<void> {
+  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes?: readonly string[]; removeLayers?: boolean }): Promise<void> {
     const { layers, volumes } = this.options;
     // Its anonymous volumes go with its references, in one transaction: a
     // crash in between cannot strand one.
     volumes.releaseAll(id, { removeAnonymous: opts.removeAnonymousVolumes });
     if (opts.removeAnonymousVolumes) {
       // Recorded ones whose references an interrupted earlier cleanup already dropped.
-      for (const name of opts.anonymousVolumes) {
+      for (const name of opts.anonymousVolumes ?? []) {
         try { volumes.remove(name); } catch { /* shared through --volumes-from, or already gone */ }
       }
     }
@@ -247,42 +299,17 @@ export class Runtime {
     if (this.ownsNamespace) this.mountNamespace.close();
   }
 
-  private mountSpecs(config: ContainerConfig, hostConfig: HostConfig, image: ImageRecord | undefined,
-    volumesFrom?: (ref: string) => MountPoint[]): MountSpec[] {
-    return resolveMounts({ Config: config, HostConfig: hostConfig } as never, {
-      imageVolumes: Object.keys(image?.config.Volumes ?? {}),
-      ...(volumesFrom ? { volumesFrom: (ref: string) => volumesFrom(ref).map(fromMountPoint) } : {}),
-    });
-  }
-
-  private resolveMount(req: StartRequest, spec: MountSpec, acquired: string[], createdAnonymous: string[]): ResolvedMount {
+  /**
+   * A stored mount bound to what backs it now: a volume's data directory
+   * (the reference exists since create; acquiring again mounts a
+   * driver-option volume a supervisor restart left unmounted), a bind's
+   * source (a `-v` source is created when missing, as Docker does at start).
+   */
+  private bindSource(id: string, spec: MountSpec): ResolvedMount {
     const { volumes } = this.options;
     if (spec.type === 'volume') {
-      let name = spec.source;
-      if (spec.anonymous || name === '') {
-        const reuse = req.previousMounts?.find((m) => m.Type === 'volume' && m.Destination === spec.destination)?.Name;
-        if (reuse && volumes.find(reuse)) name = reuse;
-        else {
-          name = volumes.create({}).Name;
-          createdAnonymous.push(name);
-        }
-      } else if (!volumes.find(name)) {
-        volumes.create({
-          name,
-          ...(spec.volumeDriver ? { driver: spec.volumeDriver } : {}),
-          ...(spec.volumeLabels ? { labels: spec.volumeLabels } : {}),
-          ...(spec.volumeOptions ? { options: spec.volumeOptions } : {}),
-        });
-      }
-      const { dataDir } = volumes.acquire(name, req.id);
-      acquired.push(name);
-      if (spec.subpath !== undefined) {
-        // Refused here with the volume store's clear errors (a container may
-        // have planted a symlink); the worker resolves it again, race-free,
-        // from an fd on the volume.
-        this.sys.close(resolveSubpath(dataDir, spec.subpath, this.sys).fd);
-      }
-      return { spec, source: dataDir, volumeName: name, sourceIsFile: false, anonymous: spec.anonymous };
+      const { dataDir } = volumes.acquire(spec.source, id);
+      return { spec, source: dataDir, volumeName: spec.source, sourceIsFile: false, anonymous: spec.anonymous };
     }
     if (spec.type === 'bind') {
       let stat = statOrUndefined(spec.source);
@@ -360,30 +387,20 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function toMountPoint(m: ResolvedMount): MountPoint {
-  const { spec } = m;
+function toMountPoint(m: MountSpec, volumesDir: string): MountPoint {
   return {
-    Type: spec.type,
-    ...(m.volumeName ? { Name: m.volumeName, Driver: spec.volumeDriver || 'local' } : {}),
-    Source: spec.type === 'tmpfs' ? '' : m.source,
-    Destination: spec.destination,
-    Mode: spec.type === 'volume' ? (spec.nocopy ? 'nocopy' : 'z') : '',
-    RW: !spec.readOnly,
-    Propagation: spec.type === 'bind' ? spec.propagation : '',
+    Type: m.type,
+    ...(m.type === 'volume' ? { Name: m.source } : {}),
+    Source: m.type === 'volume' ? join(volumesDir, m.source, '_data') : m.type === 'bind' ? m.source : '',
+    Destination: m.destination,
+    ...(m.type === 'volume' ? { Driver: m.volumeDriver || 'local' } : {}),
+    Mode: m.mode ?? '',
+    RW: !m.readOnly,
+    Propagation: m.type === 'bind' ? m.propagation : '',
   };
 }
 
-function fromMountPoint(m: MountPoint): MountSpec {
-  return {
-    type: m.Type,
-    source: m.Type === 'volume' ? (m.Name ?? '') : m.Source,
-    destination: m.Destination,
-    readOnly: !m.RW,
-    propagation: 'rprivate',
-    recursive: 'enabled',
-    createSource: false,
-    nocopy: true,
-    anonymous: false,
-  };
+/** The facts of a layer-store image a container is resolved against. */
+export function imageFacts(image: ImageRecord): ImageFacts {
+  return { id: image.id, config: image.config as ImageFacts['config'] };
 }
-

@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConflictError, NoSuchContainerError } from './errors.js';
-import type { ContainerConfig, HostConfig, MountPoint } from './engine.js';
+import { defaultConfig, defaultHostConfig } from '@berth/runtime';
+import type { ContainerConfig, ContainerSpec, HostConfig, MountSpec, NetworkingConfig } from '@berth/runtime';
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'removing' | 'dead';
 
@@ -13,9 +14,13 @@ export interface ContainerRecord {
   /** The reference the user gave (`busybox`, `sha256:…`). */
   image: string;
   imageId: string;
+  /** The resolved Config (image merged in at create): what inspect shows and the launch reads. */
   config: ContainerConfig;
+  /** The resolved HostConfig, every field defaulted as Docker stores it. */
   hostConfig: HostConfig;
-  mounts: MountPoint[];
+  networkingConfig: NetworkingConfig;
+  /** The mounts resolved at create, in mount order; volume sources are volume names. */
+  mounts: MountSpec[];
   state: ContainerState;
   pid: number;
   /** /proc/PID/stat start time in clock ticks; with pid, identifies the process across restarts. */
@@ -27,6 +32,7 @@ export interface ContainerRecord {
   startedAt: string;
   finishedAt: string;
   autoRemove: boolean;
+  /** Names of the anonymous volumes made for it at create (removed by `rm -v` and `--rm`). */
   anonymousVolumes: string[];
   /** Restarts the restart policy made since a user last started it (inspect's RestartCount). */
   restartCount: number;
@@ -38,7 +44,7 @@ interface Row {
   id: string; name: string; image: string; image_id: string; config: string; host_config: string; mounts: string;
   state: string; pid: number; start_time: number; exit_code: number; error: string; oom: number; created: string;
   started_at: string; finished_at: string; auto_remove: number; anonymous_volumes: string;
-  restart_count: number; manually_stopped: number;
+  restart_count: number; manually_stopped: number; networking_config: string;
 }
 
 // Each entry upgrades the schema by one version (PRAGMA user_version); never edit a shipped one.
@@ -66,14 +72,45 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX containers_state ON containers(state);`,
   `ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE containers ADD COLUMN manually_stopped INTEGER NOT NULL DEFAULT 0;`,
+  // Version 3: the record is the resolved container (Config, HostConfig defaulted; mounts as specs).
+  `ALTER TABLE containers ADD COLUMN networking_config TEXT NOT NULL DEFAULT '{"EndpointsConfig":{}}';`,
 ];
+
+/**
+ * Rows written before version 3 kept the create request and the inspect
+ * view of the mounts of the last start. They become resolved records once,
+ * when the schema is upgraded: the request over Docker's defaults, and the
+ * mounts as the specs they were started with.
+ */
+function upgradeRequestRow(db: Database.Database): void {
+  const rows = db.prepare('SELECT id, image, config, host_config, mounts FROM containers').all() as
+    Array<{ id: string; image: string; config: string; host_config: string; mounts: string }>;
+  const update = db.prepare('UPDATE containers SET config = ?, host_config = ?, mounts = ? WHERE id = ?');
+  for (const r of rows) {
+    const config = { ...defaultConfig(r.image), Hostname: r.id.slice(0, 12), ...dropNulls(JSON.parse(r.config)) };
+    const hostConfig = { ...defaultHostConfig(), ...dropNulls(JSON.parse(r.host_config)) };
+    const seen = JSON.parse(r.mounts) as Array<{ Type: MountSpec['type']; Name?: string; Source: string; Destination: string; RW: boolean; Mode: string; Propagation: string }>;
+    const mounts: MountSpec[] = seen.map((m) => ({
+      type: m.Type, source: m.Type === 'volume' ? (m.Name ?? '') : m.Source, destination: m.Destination, readOnly: !m.RW,
+      propagation: m.Type === 'bind' && m.Propagation !== '' ? m.Propagation as MountSpec['propagation'] : 'rprivate',
+      recursive: 'enabled', createSource: m.Type === 'bind', nocopy: true, anonymous: m.Type === 'volume' && /^[0-9a-f]{64}$/.test(m.Name ?? ''),
+      ...(m.Mode !== '' ? { mode: m.Mode } : {}),
+    }));
+    update.run(JSON.stringify(config), JSON.stringify(hostConfig), JSON.stringify(mounts), r.id);
+  }
+}
+
+function dropNulls(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
+}
 
 function fromRow(r: Row): ContainerRecord {
   return {
     id: r.id, name: r.name, image: r.image, imageId: r.image_id,
     config: JSON.parse(r.config) as ContainerConfig,
     hostConfig: JSON.parse(r.host_config) as HostConfig,
-    mounts: JSON.parse(r.mounts) as MountPoint[],
+    networkingConfig: JSON.parse(r.networking_config) as NetworkingConfig,
+    mounts: JSON.parse(r.mounts) as MountSpec[],
     state: r.state as ContainerState, pid: r.pid, startTime: r.start_time, exitCode: r.exit_code,
     error: r.error, oomKilled: r.oom !== 0, created: r.created, startedAt: r.started_at,
     finishedAt: r.finished_at, autoRemove: r.auto_remove !== 0,
@@ -85,14 +122,14 @@ function fromRow(r: Row): ContainerRecord {
 export type ContainerUpdate = Partial<Omit<ContainerRecord, 'id' | 'name' | 'created'>>;
 
 const COLUMN: Record<keyof ContainerUpdate, string> = {
-  image: 'image', imageId: 'image_id', config: 'config', hostConfig: 'host_config', mounts: 'mounts',
+  image: 'image', imageId: 'image_id', config: 'config', hostConfig: 'host_config', networkingConfig: 'networking_config', mounts: 'mounts',
   state: 'state', pid: 'pid', startTime: 'start_time', exitCode: 'exit_code', error: 'error', oomKilled: 'oom',
   startedAt: 'started_at', finishedAt: 'finished_at', autoRemove: 'auto_remove', anonymousVolumes: 'anonymous_volumes',
   restartCount: 'restart_count', manuallyStopped: 'manually_stopped',
 };
 
 function toColumnValue(key: keyof ContainerUpdate, value: unknown): unknown {
-  if (key === 'config' || key === 'hostConfig' || key === 'mounts' || key === 'anonymousVolumes') return JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
   if (typeof value === 'boolean') return value ? 1 : 0;
   return value;
 }
@@ -111,6 +148,7 @@ export class ContainerStore {
     const migrate = db.transaction(() => {
       for (let v = version; v < MIGRATIONS.length; v++) {
         db.exec(MIGRATIONS[v]!);
+        if (v === 2) upgradeRequestRow(db);
       }
       db.pragma(`user_version = ${MIGRATIONS.length}`);
     });
@@ -122,13 +160,14 @@ export class ContainerStore {
     try {
       this.db.prepare(
         `INSERT INTO containers (id, name, image, image_id, config, host_config, mounts, state, pid, start_time,
-           exit_code, error, oom, created, started_at, finished_at, auto_remove, anonymous_volumes, restart_count, manually_stopped)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           exit_code, error, oom, created, started_at, finished_at, auto_remove, anonymous_volumes, restart_count, manually_stopped,
+           networking_config)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         rec.id, rec.name, rec.image, rec.imageId, JSON.stringify(rec.config), JSON.stringify(rec.hostConfig),
         JSON.stringify(rec.mounts), rec.state, rec.pid, rec.startTime, rec.exitCode, rec.error, rec.oomKilled ? 1 : 0,
         rec.created, rec.startedAt, rec.finishedAt, rec.autoRemove ? 1 : 0, JSON.stringify(rec.anonymousVolumes),
-        rec.restartCount, rec.manuallyStopped ? 1 : 0,
+        rec.restartCount, rec.manuallyStopped ? 1 : 0, JSON.stringify(rec.networkingConfig),
       );
     } catch (err) {
       if (String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT')) throw this.nameConflict(rec.name);
@@ -146,7 +185,8 @@ export class ContainerStore {
     }
   }
 
-  private nameConflict(name: string): ConflictError {
+  /** Docker's conflict for a container name in use. */
+  nameConflict(name: string): ConflictError {
     return new ConflictError(
       `Conflict. The container name "/${name}" is already in use by container "${this.byName(name)?.id ?? '?'}". ` +
       'You have to remove (or rename) that container to be able to reuse that name.',
@@ -204,6 +244,11 @@ export class ContainerStore {
       }
     }
     throw new NoSuchContainerError(ref);
+  }
+
+  /** The parts of a record that are the resolved container (what `Runtime.start` takes). */
+  static specOf(rec: ContainerRecord): ContainerSpec {
+    return { imageId: rec.imageId, config: rec.config, hostConfig: rec.hostConfig, networkingConfig: rec.networkingConfig, mounts: rec.mounts };
   }
 
   list(): ContainerRecord[] {

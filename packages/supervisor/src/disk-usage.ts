@@ -32,7 +32,7 @@ function usageEntries(raw: unknown): Map<string, VolumeUsageEntry> {
 export async function volumesWithUsage(volumes: VolumeService, containers: ContainerRecord[]): Promise<VolumeView[]> {
   const list = await volumes.list({});
   const usage = usageEntries(volumes.usage?.());
-  const mountRefs = (name: string): number => containers.filter((c) => c.mounts.some((m) => m.Name === name)).length;
+  const mountRefs = (name: string): number => containers.filter((c) => c.mounts.some((m) => m.type === 'volume' && m.source === name)).length;
   return list.map((v) => {
     const u = usage.get(v.Name);
     let refCount = u?.refCount;

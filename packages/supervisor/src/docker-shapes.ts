@@ -1,8 +1,14 @@
 import type { ContainerRecord } from './container-store.js';
-import { pathAndArgs } from './create-request.js';
+import type { MountPoint } from './engine.js';
 import { containerPaths } from './stdio.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** Docker's Path and Args for inspect and `ps`: the stored Entrypoint, then Cmd. */
+export function pathAndArgs(config: ContainerRecord['config']): { path: string; args: string[] } {
+  const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+  return { path: argv[0] ?? '', args: argv.slice(1) };
+}
 
 function statusText(rec: ContainerRecord, restarting: boolean, now = Date.now()): string {
   const ago = (iso: string): string => humanDuration(now - Date.parse(iso));
@@ -40,10 +46,34 @@ function stateName(rec: ContainerRecord, restarting: boolean): string {
 }
 
 /**
- * `GET /containers/{id}/json`: the full Docker shape (the CLI's `logs`
- * crashes on a null Config). `restarting`: a restart is scheduled.
+ * `NetworkSettings` in Docker's shape. The networks work fills addresses in;
+ * until then a container's only network is its mode's (`default` is shown
+ * as Docker's `bridge` entry), with Docker's zero values.
  */
-export function containerInspect(rec: ContainerRecord, root: string, restarting = false): Record<string, unknown> {
+export function networkSettings(rec: ContainerRecord): Record<string, unknown> {
+  const mode = rec.hostConfig.NetworkMode;
+  const name = mode === 'default' || mode === '' ? 'bridge' : mode;
+  const endpoint = rec.networkingConfig.EndpointsConfig[mode] ?? rec.networkingConfig.EndpointsConfig[name] ?? {};
+  return {
+    Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: {},
+    SandboxKey: '', SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '',
+    GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
+    Networks: name.startsWith('container:') ? {} : {
+      [name]: {
+        IPAMConfig: endpoint.IPAMConfig ?? null, Links: endpoint.Links ?? null, Aliases: endpoint.Aliases ?? null,
+        NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '',
+        GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: endpoint.DriverOpts ?? null,
+      },
+    },
+  };
+}
+
+/**
+ * `GET /containers/{id}/json`: the full Docker shape, rendered from the
+ * stored record (Config and HostConfig are the resolved ones; nothing of
+ * the request is echoed). `restarting`: a restart is scheduled.
+ */
+export function containerInspect(rec: ContainerRecord, root: string, mounts: MountPoint[], restarting = false): Record<string, unknown> {
   const { path, args } = pathAndArgs(rec.config);
   const paths = containerPaths(root, rec.id);
   const running = rec.state === 'running';
@@ -69,7 +99,7 @@ export function containerInspect(rec: ContainerRecord, root: string, restarting 
     ResolvConfPath: '',
     HostnamePath: '',
     HostsPath: '',
-    LogPath: paths.log,
+    LogPath: rec.hostConfig.LogConfig.Type === 'json-file' ? paths.log : '',
     Name: `/${rec.name}`,
     RestartCount: rec.restartCount,
     Driver: 'overlay2',
@@ -78,7 +108,7 @@ export function containerInspect(rec: ContainerRecord, root: string, restarting 
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
-    HostConfig: { NetworkMode: 'default', ...rec.hostConfig, AutoRemove: rec.autoRemove },
+    HostConfig: rec.hostConfig,
     GraphDriver: {
       Name: 'overlay2',
       Data: {
@@ -87,42 +117,16 @@ export function containerInspect(rec: ContainerRecord, root: string, restarting 
         WorkDir: `${paths.dir}/work`,
       },
     },
-    Mounts: rec.mounts.map((m) => ({
-      Type: m.Type,
-      ...(m.Name !== undefined ? { Name: m.Name } : {}),
-      Source: m.Source,
-      Destination: m.Destination,
-      Driver: m.Driver ?? (m.Type === 'volume' ? 'local' : ''),
-      Mode: m.Mode,
-      RW: m.RW,
-      Propagation: m.Propagation,
-    })),
-    Config: {
-      Hostname: rec.config.Hostname || rec.id.slice(0, 12),
-      Domainname: '',
-      User: rec.config.User ?? '',
-      AttachStdin: false,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: rec.config.Tty === true,
-      OpenStdin: rec.config.OpenStdin === true,
-      StdinOnce: false,
-      ...rec.config,
-      Env: rec.config.Env ?? [],
-      Cmd: rec.config.Cmd ?? null,
-      Entrypoint: rec.config.Entrypoint ?? null,
-      Image: rec.image,
-      Volumes: rec.config.Volumes ?? null,
-      WorkingDir: rec.config.WorkingDir ?? '',
-      Labels: rec.config.Labels ?? {},
-    },
-    NetworkSettings: { Networks: {}, Ports: {} },
+    Mounts: mounts,
+    Config: rec.config,
+    NetworkSettings: networkSettings(rec),
   };
 }
 
 /** One entry of `GET /containers/json`. */
-export function containerSummary(rec: ContainerRecord, restarting = false): Record<string, unknown> {
+export function containerSummary(rec: ContainerRecord, mounts: MountPoint[], restarting = false): Record<string, unknown> {
   const { path, args } = pathAndArgs(rec.config);
+  const network = networkSettings(rec);
   return {
     Id: rec.id,
     Names: [`/${rec.name}`],
@@ -131,14 +135,11 @@ export function containerSummary(rec: ContainerRecord, restarting = false): Reco
     Command: [path, ...args].join(' '),
     Created: Math.floor(Date.parse(rec.created) / 1000),
     Ports: [],
-    Labels: rec.config.Labels ?? {},
+    Labels: rec.config.Labels,
     State: stateName(rec, restarting),
     Status: statusText(rec, restarting),
-    HostConfig: { NetworkMode: rec.hostConfig.NetworkMode ?? 'default' },
-    NetworkSettings: { Networks: {} },
-    Mounts: rec.mounts.map((m) => ({
-      Type: m.Type, ...(m.Name !== undefined ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination,
-      Driver: m.Driver ?? (m.Type === 'volume' ? 'local' : ''), Mode: m.Mode, RW: m.RW, Propagation: m.Propagation,
-    })),
+    HostConfig: { NetworkMode: rec.hostConfig.NetworkMode },
+    NetworkSettings: { Networks: network['Networks'] },
+    Mounts: mounts,
   };
 }

@@ -10,21 +10,31 @@
 import type { ImageConfig, ImageRecord } from '@berth/layers';
 import type { Volume } from '@berth/volumes';
 import type {
-  ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds,
+  ContainerConfig, ContainerSpec, CreateOptions, CreateRequest, ExecRequest, ExitStatus, HostConfig, MountPoint, MountSpec,
+  StartRequest, StartedContainer, StartedExec, StdioFds,
 } from '@berth/runtime';
 
-export type { ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds };
+export type {
+  ContainerConfig, ContainerSpec, CreateOptions, CreateRequest, ExecRequest, ExitStatus, HostConfig, MountPoint, MountSpec,
+  StartRequest, StartedContainer, StartedExec, StdioFds,
+};
 
 /** The launcher: `Runtime` from @berth/runtime. */
 export interface ContainerEngine {
+  /**
+   * `docker create`: resolves a checked request into the container's record
+   * and makes what it names exist (volumes created and referenced). Throws
+   * the user-facing errors (mount specs, unsupported fields, no command).
+   */
+  create(req: CreateRequest, options: CreateOptions): ContainerSpec;
+  /** Docker's `Mounts` (inspect, ps) of a container's resolved mounts. */
+  mountPoints(mounts: readonly MountSpec[]): MountPoint[];
   start(req: StartRequest): Promise<StartedContainer>;
   /** `docker exec`: one more process in a running container. */
   exec(req: ExecRequest): Promise<StartedExec>;
-  /** Throws the user-facing mount-spec errors at create time. */
-  validate(config: ContainerConfig, hostConfig: HostConfig, volumesFrom?: (ref: string) => MountPoint[]): void;
   /** The status line a container's init left behind, for containers that exited while nobody watched. */
   readStatus(statusPath: string): ExitStatus | undefined;
-  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes: string[] }): void | Promise<void>;
+  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes?: readonly string[] }): void | Promise<void>;
   /** Inits of a start that was never acknowledged (the supervisor died mid-start). */
   strayInits?(id: string): number[];
   close(): Promise<void>;

@@ -21,7 +21,7 @@ export type { ApiDeps } from './api/deps.js';
 export { queryBool, parseFilters, API_VERSION } from './api/http-util.js';
 export { PULL_UNSUPPORTED } from './api/image-routes.js';
 export type {
-  ContainerConfig, ContainerEngine, ExitStatus, HostConfig, ImageConfigView, ImageService, ImageView, MountPoint,
+  ContainerConfig, ContainerEngine, ContainerSpec, ExitStatus, HostConfig, ImageConfigView, ImageService, ImageView, MountPoint, MountSpec,
   StartedContainer, StartRequest, StdioFds, VolumeListFilters, VolumePruneFilters, VolumeService, VolumeView,
 } from './engine.js';
 export {

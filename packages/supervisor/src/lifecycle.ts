@@ -2,9 +2,10 @@ import { EventEmitter } from 'node:events';
 import { closeSync, rmSync } from 'node:fs';
 import type { Syscalls } from '@berth/syscall';
 import type { ContainerRecord, ContainerStore } from './container-store.js';
-import type { ContainerEngine, ExitStatus, HostConfig, ImageService, MountPoint } from './engine.js';
-import { ConflictError, errorMessage, InvalidParameterError, NotModifiedError } from './errors.js';
-import { mergeImageConfig, parseCreateBody } from './create-request.js';
+import { parseCreateBody, type ImageFacts } from '@berth/runtime';
+import { ContainerStore as Store } from './container-store.js';
+import type { ContainerEngine, ExitStatus, ImageService, MountPoint, MountSpec } from './engine.js';
+import { ConflictError, errorMessage, InvalidParameterError, NoSuchContainerError, NotModifiedError } from './errors.js';
 import type { LogRecord } from './json-log.js';
 import { generateName, newContainerId, normalizeName } from './names.js';
 import { parseSignal, readStartTime, signalProcess } from './process-control.js';
@@ -101,6 +102,11 @@ export class Lifecycle {
     return ch;
   }
 
+  /** Docker's `Mounts` of a container (inspect, ps), from its stored mounts. */
+  mountPoints(rec: ContainerRecord): MountPoint[] {
+    return this.o.engine.mountPoints(rec.mounts);
+  }
+
   isRunning(id: string): boolean {
     return this.live.has(id);
   }
@@ -139,38 +145,51 @@ export class Lifecycle {
     this.stdins.delete(id);
   }
 
+  /**
+   * `docker create`: the body is checked once, resolved once into the
+   * container's record (the engine creates and references its volumes), and
+   * stored. Everything later reads that record.
+   */
   async create(body: unknown, name?: string): Promise<{ Id: string; Warnings: string[] }> {
     const req = parseCreateBody(body);
     const finalName = name ? normalizeName(name) : generateName((n) => this.o.store.nameTaken(n));
-    if (this.o.store.nameTaken(finalName)) {
-      const other = this.o.store.byName(finalName)!;
-      throw new ConflictError(
-        `Conflict. The container name "/${finalName}" is already in use by container "${other.id}". ` +
-        'You have to remove (or rename) that container to be able to reuse that name.',
-      );
-    }
-    const image = await this.o.images.inspectImage(req.image);
-    const config = mergeImageConfig(req.config, image.config, req.image);
-    const hostConfig: HostConfig = req.hostConfig;
-    parseLogConfig(hostConfig['LogConfig']);
-    const policy = parseRestartPolicy(hostConfig['RestartPolicy']);
-    if (hostConfig.AutoRemove === true && policy.name !== 'no') {
+    if (this.o.store.nameTaken(finalName)) throw this.o.store.nameConflict(finalName);
+    parseLogConfig(req.hostConfig.LogConfig);
+    const policy = parseRestartPolicy(req.hostConfig.RestartPolicy);
+    if (req.hostConfig.AutoRemove === true && policy.name !== 'no') {
       throw new InvalidParameterError("can't create 'AutoRemove' container with restart policy");
     }
-    this.o.engine.validate(config, hostConfig, (ref) => this.volumesFrom(ref));
+    const image = await this.o.images.inspectImage(req.config.Image);
     const id = newContainerId();
-    this.o.store.insert({
-      id, name: finalName, image: req.image, imageId: image.id, config, hostConfig, mounts: [], state: 'created',
-      pid: 0, startTime: 0, exitCode: 0, error: '', oomKilled: false, created: new Date().toISOString(),
-      startedAt: '', finishedAt: '', autoRemove: hostConfig.AutoRemove === true, anonymousVolumes: [],
-      restartCount: 0, manuallyStopped: false,
+    const spec = this.o.engine.create(req, {
+      id, image: { id: image.id, config: image.config as ImageFacts['config'] }, volumesFrom: (ref) => this.volumesFrom(ref),
     });
+    try {
+      this.o.store.insert({
+        id, name: finalName, image: spec.config.Image, imageId: spec.imageId, config: spec.config, hostConfig: spec.hostConfig,
+        networkingConfig: spec.networkingConfig, mounts: spec.mounts, state: 'created',
+        pid: 0, startTime: 0, exitCode: 0, error: '', oomKilled: false, created: new Date().toISOString(),
+        startedAt: '', finishedAt: '', autoRemove: spec.hostConfig.AutoRemove,
+        anonymousVolumes: spec.mounts.filter((m) => m.type === 'volume' && m.anonymous).map((m) => m.source),
+        restartCount: 0, manuallyStopped: false,
+      });
+    } catch (err) {
+      // The name was taken meanwhile: give back what the engine made for it.
+      await Promise.resolve(this.o.engine.cleanup(id, { removeAnonymousVolumes: true })).catch(() => undefined);
+      throw err;
+    }
     this.publish('create', this.o.store.get(id));
     return { Id: id, Warnings: [] };
   }
 
-  private volumesFrom(ref: string): MountPoint[] {
-    return this.o.store.resolve(ref).mounts;
+  /** The stored mounts of the container `ref` names (`--volumes-from`); undefined when there is none. */
+  private volumesFrom(ref: string): MountSpec[] | undefined {
+    try {
+      return this.o.store.resolve(ref).mounts;
+    } catch (err) {
+      if (err instanceof NoSuchContainerError) return undefined;
+      throw err;
+    }
   }
 
   /** A user's start: it also ends a pending policy restart and starts the restart count afresh. */
@@ -228,7 +247,7 @@ export class Lifecycle {
     // The last run is recorded as exited, so its output is in the log already.
     removeRawOutput(paths);
     const stdin = this.stdinOf(rec);
-    const terminalSize = rec.config.Tty === true ? openTerminalSize(paths.winsize, parseConsoleSize(rec.hostConfig['ConsoleSize'])) : undefined;
+    const terminalSize = rec.config.Tty ? openTerminalSize(paths.winsize, parseConsoleSize(rec.hostConfig.ConsoleSize)) : undefined;
     let io: ReturnType<typeof openStdioForStart>;
     try {
       io = openStdioForStart(paths, stdin?.containerFd);
@@ -241,10 +260,9 @@ export class Lifecycle {
     let started;
     try {
       started = await this.o.engine.start({
-        id: rec.id, image: rec.imageId || rec.image, config: rec.config, hostConfig: rec.hostConfig,
+        id: rec.id, spec: Store.specOf(rec),
         stdio: terminalSize === undefined ? io.stdio : { ...io.stdio, terminalSize },
-        statusPath: paths.status, volumesFrom: (r) => this.volumesFrom(r),
-        ...(rec.mounts.length > 0 ? { previousMounts: rec.mounts } : {}),
+        statusPath: paths.status,
       });
     } catch (err) {
       io.close();
@@ -261,8 +279,7 @@ export class Lifecycle {
     if (terminalSize !== undefined) closeSync(terminalSize);
     stdin?.releaseReadEnd();
     this.o.store.update(rec.id, {
-      state: 'running', pid: started.pid, startTime: started.startTime, mounts: started.mounts,
-      anonymousVolumes: [...new Set([...rec.anonymousVolumes, ...started.anonymousVolumes])],
+      state: 'running', pid: started.pid, startTime: started.startTime,
       startedAt: new Date().toISOString(), finishedAt: '', exitCode: 0, error: '', oomKilled: false,
     });
     this.publish('start', rec);
@@ -275,7 +292,7 @@ export class Lifecycle {
   }
 
   private follow(paths: ContainerPaths, rec: ContainerRecord): OutputFollower {
-    return new OutputFollower(paths, { pollMs: this.pollMs, rotation: parseLogConfig(rec.hostConfig['LogConfig']), syscalls: this.o.syscalls });
+    return new OutputFollower(paths, { pollMs: this.pollMs, rotation: parseLogConfig(rec.hostConfig.LogConfig), syscalls: this.o.syscalls });
   }
 
   private wire(id: string, output: OutputFollower): void {
@@ -327,7 +344,7 @@ export class Lifecycle {
 
   /** Starts the container again after the backoff when its policy says so (moby's restart manager). */
   private scheduleRestart(rec: ContainerRecord): void {
-    const policy = parseRestartPolicy(rec.hostConfig['RestartPolicy']);
+    const policy = parseRestartPolicy(rec.hostConfig.RestartPolicy);
     if (this.closed || !shouldRestart(policy, { exitCode: rec.exitCode, restartCount: rec.restartCount, manuallyStopped: rec.manuallyStopped })) {
       this.restartDelays.delete(rec.id);
       return;
@@ -399,9 +416,8 @@ export class Lifecycle {
     }
     // Recorded before the signal, so the exit it causes is not the policy's to restart.
     this.o.store.update(rec.id, { manuallyStopped: true });
-    const configured = typeof rec.config['StopTimeout'] === 'number' ? rec.config['StopTimeout'] : 10;
-    const t = timeoutSec ?? configured;
-    const stopSignal = typeof rec.config['StopSignal'] === 'string' ? rec.config['StopSignal'] : 'SIGTERM';
+    const t = timeoutSec ?? rec.config.StopTimeout ?? 10;
+    const stopSignal = rec.config.StopSignal || 'SIGTERM';
     const first = parseSignal(signal ?? stopSignal);
     this.publish('kill', rec, { signal: String(first) });
     signalProcess(this.o.syscalls, l.pid, l.startTime, first);
@@ -504,18 +520,15 @@ export class Lifecycle {
       });
     }
     // A supervisor killed in the middle of a start leaves the container
-    // recorded as created, maybe with an init running and volumes held that
-    // nobody acknowledged: end that init and give back what it held (its
-    // anonymous volumes were made by that start). A later start begins anew.
+    // recorded as created, maybe with an init running that nobody
+    // acknowledged: end it. Its volumes are the container's since create
+    // and stay; a later start begins anew.
     for (const rec of this.o.store.listByState('created')) {
       const stray = this.o.engine.strayInits?.(rec.id) ?? [];
       for (const pid of stray) {
         try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       }
       if (stray.length > 0) await sleep(50);
-      await Promise.resolve(this.o.engine.cleanup(rec.id, { removeAnonymousVolumes: true, anonymousVolumes: [] })).catch((err: unknown) => {
-        console.error(`berth: failed to clean up the interrupted start of container ${rec.id}: ${errorMessage(err)}`);
-      });
     }
     // Raw output a supervisor left behind when it died right after recording an exit.
     const exitedBefore = this.o.store.listByState('exited');
@@ -551,7 +564,7 @@ export class Lifecycle {
     // What restart policies bring back when a supervisor starts (moby's restore): `always` even
     // after a manual stop, `unless-stopped` unless stopped, `on-failure` within its count.
     for (const rec of exitedBefore) {
-      const policy = parseRestartPolicy(rec.hostConfig['RestartPolicy']);
+      const policy = parseRestartPolicy(rec.hostConfig.RestartPolicy);
       if (!shouldRestart(policy, { exitCode: rec.exitCode, restartCount: rec.restartCount, manuallyStopped: rec.manuallyStopped })) continue;
       if (this.live.has(rec.id) || this.restarts.has(rec.id)) continue;
       await this.launch(this.o.store.update(rec.id, { restartCount: rec.restartCount + 1, manuallyStopped: false })).catch((err: unknown) => {

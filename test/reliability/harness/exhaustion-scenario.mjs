@@ -11,7 +11,7 @@ import tar from 'tar-stream';
 import { LinuxSyscalls, PrivateMountNamespace } from '@berth/syscall';
 import { LayerStore } from '@berth/layers';
 import { VolumeStore } from '@berth/volumes';
-import { Runtime } from '@berth/runtime';
+import { Runtime, parseCreateBody } from '@berth/runtime';
 import { writeBusyboxImage } from '../../../tools/busybox-image.mjs';
 
 const [dir, sizeMb] = [process.argv[2], Number(process.argv[3] ?? 16)];
@@ -55,11 +55,12 @@ const run = async (id, cmd, binds) => {
   const log = join(dir, `${id}.out`);
   const fd = openSync(log, 'w');
   try {
-    const started = await runtime.start({ id, image: 'busybox', config: { Cmd: cmd }, hostConfig: { Binds: binds }, stdio: { stdout: fd, stderr: fd }, statusPath: join(dir, `${id}.status`) });
+    const spec = runtime.create(parseCreateBody({ Image: 'busybox', Cmd: cmd, HostConfig: { Binds: binds } }), { id });
+    const started = await runtime.start({ id, spec, stdio: { stdout: fd, stderr: fd }, statusPath: join(dir, `${id}.status`) });
     const status = await started.exited;
     const result = { exitCode: status.exitCode, output: readFileSync(log, 'utf8') };
     try {
-      runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: started.anonymousVolumes });
+      runtime.cleanup(id, { removeAnonymousVolumes: true });
     } catch (e) {
       result.cleanupError = message(e);
     }

@@ -68,11 +68,11 @@ export function defaultDevices(): DeviceNode[] {
 /** Docker's /dev tmpfs. */
 export const DEV_TMPFS = { flags: MS_NOSUID | MS_STRICTATIME, data: 'mode=755,size=65536k' } as const;
 
-/** Docker's mounts below /dev. */
-export function defaultDevMounts(): DevSubMount[] {
+/** Docker's mounts below /dev; `shmSize` in bytes (0: Docker's 64 MiB, `size=65536k`). */
+export function defaultDevMounts(shmSize = 0): DevSubMount[] {
   return [
     { name: 'pts', fstype: 'devpts', flags: MS_NOSUID | MS_NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' },
-    { name: 'shm', fstype: 'tmpfs', flags: MS_NOSUID | MS_NOEXEC | MS_NODEV, data: 'mode=1777,size=65536k' },
+    { name: 'shm', fstype: 'tmpfs', flags: MS_NOSUID | MS_NOEXEC | MS_NODEV, data: `mode=1777,size=${shmSize > 0 ? shmSize : '65536k'}` },
     { name: 'mqueue', fstype: 'mqueue', flags: MS_NOSUID | MS_NOEXEC | MS_NODEV, data: null },
   ];
 }

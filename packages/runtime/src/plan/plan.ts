@@ -10,7 +10,7 @@ import {
 } from './defaults.js';
 import { propagationFlag, splitMountOptions } from './mount-flags.js';
 import type {
-  ExecInput, ExecPlan, LaunchPlan, PlanContainerConfig, PlanHostConfig, PlanImageConfig, PlanInput, PlannedLimits,
+  ExecInput, ExecPlan, LaunchPlan, PlanContainerConfig, PlanHostConfig, PlanInput, PlannedLimits,
   PlannedMount, ResolvedMount,
 } from './types.js';
 
@@ -22,10 +22,10 @@ import type {
  * Docker refuses.
  */
 export function planLaunch(input: PlanInput): LaunchPlan {
-  const { config, hostConfig: host, image } = input;
+  const { config, hostConfig: host } = input;
   const network = networkOf(host.NetworkMode);
   const namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (network === 'host' ? 0 : CLONE_NEWNET);
-  const hostname = hostnameOf(input, network);
+  const hostname = hostnameOf(config, input.containerId);
   const tty = config.Tty === true;
   const userMounts = input.mounts.map((m) => planMount(m));
   const userDests = new Set(userMounts.map((m) => m.destination));
@@ -40,7 +40,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
       tmpfs: { ...DEV_TMPFS },
       devices: defaultDevices(),
       // A user mount on /dev/shm (say) replaces Docker's default one.
-      mounts: defaultDevMounts().filter((m) => !userDests.has(`/dev/${m.name}`)),
+      mounts: defaultDevMounts(host.ShmSize ?? 0).filter((m) => !userDests.has(`/dev/${m.name}`)),
       symlinks: defaultDevSymlinks(),
     },
     sys: { destination: '/sys', fstype: 'sysfs', flags: SYSFS_FLAGS },
@@ -48,10 +48,10 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     maskedPaths: [...(host.MaskedPaths ?? DEFAULT_MASKED_PATHS)],
     readonlyPaths: [...(host.ReadonlyPaths ?? DEFAULT_READONLY_PATHS)],
     hostname,
-    env: environment(config, image, hostname, tty),
-    cwd: workingDir(config, image),
-    user: nonEmpty(config.User) ?? nonEmpty(image.User) ?? '',
-    process: { args: commandOf(config, image), tty },
+    env: environment(config.Env ?? [], hostname, tty),
+    cwd: workingDir(config),
+    user: nonEmpty(config.User) ?? '',
+    process: { args: commandOf(config), tty },
     init: host.Init === true,
     limits: limitsOf(host, input.hostCpus),
     readonlyRootfs: host.ReadonlyRootfs === true,
@@ -81,7 +81,7 @@ function networkOf(mode: string | null | undefined): 'none' | 'host' {
  * directory unless the exec names its own, Docker's capabilities.
  */
 export function planExec(input: ExecInput): ExecPlan {
-  const { config, image, exec } = input;
+  const { config, exec } = input;
   if (exec.Cmd.length === 0) throw new PlanError('no-command', 'No exec command specified');
   const tty = exec.Tty === true;
   // The hostname the container was given (exec cannot change it; with --network host it is the host's own anyway).
@@ -92,17 +92,17 @@ export function planExec(input: ExecInput): ExecPlan {
   }
   return {
     args: [...exec.Cmd],
-    env: environment({ ...config, Env: [...(config.Env ?? []), ...(exec.Env ?? [])] }, image, hostname, tty),
-    user: nonEmpty(exec.User) ?? nonEmpty(config.User) ?? nonEmpty(image.User) ?? '',
-    cwd: workdir !== undefined ? goPathClean(workdir) : workingDir(config, image),
+    env: environment([...(config.Env ?? []), ...(exec.Env ?? [])], hostname, tty),
+    user: nonEmpty(exec.User) ?? nonEmpty(config.User) ?? '',
+    cwd: workdir !== undefined ? goPathClean(workdir) : workingDir(config),
     tty,
     capabilities: defaultCapabilities(),
   };
 }
 
-function hostnameOf(input: PlanInput, network: 'none' | 'host'): string {
-  const given = nonEmpty(input.config.Hostname);
-  const hostname = given ?? (network === 'host' ? nonEmpty(input.hostHostname) : undefined) ?? input.containerId.slice(0, 12);
+function hostnameOf(config: PlanContainerConfig, containerId: string): string {
+  // Resolved at create (the id's first 12 characters, or the host's name with --network host).
+  const hostname = nonEmpty(config.Hostname) ?? containerId.slice(0, 12);
   // sethostname(2) refuses more than 64 bytes (HOST_NAME_MAX).
   if (Buffer.byteLength(hostname) > 64) {
     throw new PlanError('invalid-config', `invalid hostname "${hostname}": longer than 64 characters`);
@@ -110,41 +110,20 @@ function hostnameOf(input: PlanInput, network: 'none' | 'host'): string {
   return hostname;
 }
 
-/**
- * Docker's `merge` + `mergeAndVerifyConfig` + `getEntrypointAndArgs`: a
- * container Entrypoint replaces the image's and drops the image Cmd; an
- * Entrypoint of `[""]` means none; no command at all is an error.
- */
-function commandOf(config: PlanContainerConfig, image: PlanImageConfig): string[] {
-  let entrypoint = config.Entrypoint ?? null;
-  let cmd = config.Cmd ?? null;
-  if (entrypoint === null || entrypoint.length === 0) {
-    if (cmd === null || cmd.length === 0) cmd = image.Cmd ?? null;
-    if (entrypoint === null) entrypoint = image.Entrypoint ?? null;
-  }
-  if (entrypoint !== null && entrypoint.length === 1 && entrypoint[0] === '') entrypoint = null;
-  const args = [...(entrypoint ?? []), ...(cmd ?? [])];
-  if ((entrypoint ?? []).length === 0 && (cmd ?? []).length === 0) throw new PlanError('no-command', 'no command specified');
+/** Docker's `getEntrypointAndArgs`: the stored (image-merged) Entrypoint, then Cmd. */
+function commandOf(config: PlanContainerConfig): string[] {
+  const args = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+  if (args.length === 0) throw new PlanError('no-command', 'No command specified');
   return args;
 }
 
-/** Docker's env: container entries first, then image entries whose key the container does not set. */
-function mergedEnv(config: PlanContainerConfig, image: PlanImageConfig): string[] {
-  const user = config.Env ?? [];
-  const fromImage = image.Env ?? [];
-  if (user.length === 0) return [...fromImage];
-  const key = (e: string): string => e.split('=', 1)[0] ?? '';
-  const userKeys = new Set(user.map(key));
-  return [...user, ...fromImage.filter((e) => !userKeys.has(key(e)))];
-}
-
 /** Docker's `CreateDaemonEnvironment`: PATH, HOSTNAME, TERM, then replace-or-append; `KEY` alone unsets. */
-function environment(config: PlanContainerConfig, image: PlanImageConfig, hostname: string, tty: boolean): string[] {
+function environment(containerEnv: readonly string[], hostname: string, tty: boolean): string[] {
   const env = [DEFAULT_PATH_ENV, `HOSTNAME=${hostname}`];
   if (tty) env.push('TERM=xterm');
   const index = new Map(env.map((e, i) => [e.slice(0, e.indexOf('=')), i]));
   const out: Array<string | null> = [...env];
-  for (const value of mergedEnv(config, image)) {
+  for (const value of containerEnv) {
     const eq = value.indexOf('=');
     if (eq < 0) {
       const i = index.get(value);
@@ -158,13 +137,28 @@ function environment(config: PlanContainerConfig, image: PlanImageConfig, hostna
   return out.filter((e): e is string => e !== null);
 }
 
-function workingDir(config: PlanContainerConfig, image: PlanImageConfig): string {
-  const wd = nonEmpty(config.WorkingDir) ?? nonEmpty(image.WorkingDir);
+function workingDir(config: PlanContainerConfig): string {
+  const wd = nonEmpty(config.WorkingDir);
   if (wd === undefined) return '/';
   if (!wd.startsWith('/')) {
     throw new PlanError('invalid-config', `the working directory '${wd}' is invalid, it needs to be an absolute path`);
   }
   return goPathClean(wd);
+}
+
+/**
+ * What Docker refuses at create about a resolved container: no command, a
+ * relative working directory, resource values out of range, a network mode
+ * berth does not provide, a hostname the kernel would refuse. `planLaunch`
+ * checks the same things again at start (a stored record is trusted, but
+ * the checks are cheap and keep the plan total).
+ */
+export function checkLaunchable(config: PlanContainerConfig, host: PlanHostConfig, hostCpus?: number): void {
+  commandOf(config);
+  workingDir(config);
+  networkOf(host.NetworkMode);
+  hostnameOf(config, 'x'.repeat(12));
+  limitsOf(host, hostCpus);
 }
 
 function planMount(r: ResolvedMount): PlannedMount {

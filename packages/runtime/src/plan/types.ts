@@ -17,18 +17,16 @@ export interface RootfsMount {
   options: readonly string[];
 }
 
-/** The image config fields the plan reads (Docker's image `Config`). */
-export interface PlanImageConfig {
+/**
+ * The container `Config` fields the plan reads: the stored, resolved
+ * Config (the image's merged in at create; see container/resolve.ts).
+ */
+export interface PlanContainerConfig {
   Cmd?: readonly string[] | null;
   Entrypoint?: readonly string[] | null;
   Env?: readonly string[] | null;
   WorkingDir?: string | null;
   User?: string | null;
-  Volumes?: Record<string, unknown> | null;
-}
-
-/** The container `Config` fields of a Docker create body that the plan reads. */
-export interface PlanContainerConfig extends PlanImageConfig {
   Hostname?: string | null;
   Tty?: boolean | null;
 }
@@ -50,6 +48,8 @@ export interface PlanHostConfig {
   MaskedPaths?: readonly string[] | null;
   /** null: Docker's defaults; [] : none. */
   ReadonlyPaths?: readonly string[] | null;
+  /** /dev/shm's size in bytes; 0 or absent: Docker's 64 MiB. */
+  ShmSize?: number | null;
 }
 
 /** A MountSpec after the caller created or found what backs it. */
@@ -67,7 +67,7 @@ export interface ResolvedMount {
 export interface PlanInput {
   /** 64 hex characters. */
   containerId: string;
-  image: PlanImageConfig;
+  /** The resolved Config (image merged in at create). */
   config: PlanContainerConfig;
   hostConfig: PlanHostConfig;
   /** In the order `resolveMounts` returned them (sorted by destination depth). */
@@ -77,8 +77,6 @@ export interface PlanInput {
   initPath: string;
   /** Cgroup parent; '' or absent for the runtime's default. */
   cgroupParent?: string;
-  /** The host's hostname, used as the default with `--network host`, as Docker does. */
-  hostHostname?: string;
   /** Online CPUs, to refuse a NanoCpus beyond them as Docker does (unchecked when absent). */
   hostCpus?: number;
 }
@@ -235,9 +233,8 @@ export interface ExecOptions {
 
 export interface ExecInput {
   containerId: string;
-  image: PlanImageConfig;
+  /** The container's resolved Config. */
   config: PlanContainerConfig;
-  hostConfig: PlanHostConfig;
   exec: ExecOptions;
 }
 

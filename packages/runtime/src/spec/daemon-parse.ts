@@ -142,6 +142,7 @@ export function mountSpecFromConfig(mnt: MountConfig, volumeDriver: string, from
     spec.recursive = recursiveOf(mnt);
     spec.createSource = fromBinds || mnt.BindOptions?.CreateMountpoint === true;
   } else if (type === 'volume') {
+    spec.mode = 'z';
     const v = mnt.VolumeOptions;
     spec.nocopy = v?.NoCopy === true;
     if (v?.Subpath !== undefined && v.Subpath !== '') spec.subpath = v.Subpath;
@@ -202,6 +203,10 @@ export function parseBind(raw: string, volumeDriver = ''): MountSpec {
   }
   const label = words.find((w) => LABEL_MODES.has(w));
   if (label === 'z' || label === 'Z') spec.selinux = label;
+  // Docker shows the mode list as given; a named volume without one says `z`.
+  if (mode !== '') spec.mode = mode;
+  else if (spec.type === 'volume') spec.mode = 'z';
+  else delete spec.mode;
   return spec;
 }
 

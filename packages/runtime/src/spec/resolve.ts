@@ -156,7 +156,7 @@ function tmpfsSpec(dest: string, opts: string): MountSpec {
   const merged = mergeTmpfsOptions([...TMPFS_DEFAULT_OPTIONS, ...list]);
   const spec: MountSpec = {
     type: 'tmpfs', source: '', destination: goPathClean(dest), readOnly: merged.includes('ro'),
-    propagation: 'rprivate', recursive: 'enabled', createSource: false, nocopy: false, anonymous: false,
+    propagation: 'rprivate', recursive: 'enabled', createSource: false, nocopy: false, anonymous: false, unlisted: true,
   };
   if (list.length > 0) spec.tmpfsOptions = list;
   return spec;

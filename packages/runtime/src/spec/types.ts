@@ -55,6 +55,10 @@ export interface MountSpec {
   anonymous: boolean;
   /** SELinux relabel request from `-v ...:z|Z` (accepted; berth does no relabelling). */
   selinux?: 'z' | 'Z';
+  /** Docker's `Mode` text for inspect (`-v`'s mode list, `z` for a named volume); absent when empty. */
+  mode?: string;
+  /** A `HostConfig.Tmpfs` mount: mounted, but not listed in inspect's `Mounts` (as Docker). */
+  unlisted?: true;
 }
 
 /** `HostConfig.Mounts[].BindOptions` of the Docker API. */

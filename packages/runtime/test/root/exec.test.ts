@@ -19,7 +19,7 @@ describeRoot('exec: one more process in a running container', () => {
   afterAll(async () => {
     process.kill(container.started.pid, 'SIGKILL');
     await container.started.exited;
-    await env.runtime.cleanup(container.id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
+    await env.runtime.cleanup(container.id, { removeAnonymousVolumes: true });
     await env.close();
     expect(hostMountTable()).toBe(mountsBefore);
   });
@@ -30,8 +30,8 @@ describeRoot('exec: one more process in a running container', () => {
     let started;
     try {
       started = await env.runtime.exec({
-        id: container.id, pid: container.started.pid, startTime: container.started.startTime, image: 'busybox',
-        config: { Env: ['FROM_CONTAINER=1'], WorkingDir: '/data', Hostname: 'boxname' }, hostConfig: {},
+        id: container.id, pid: container.started.pid, startTime: container.started.startTime,
+        config: { ...container.spec.config, Env: ['FROM_CONTAINER=1'], WorkingDir: '/data', Hostname: 'boxname' },
         exec: { Cmd: cmd, ...opts }, stdio: { stdout: fd, stderr: fd }, statusPath: `${out}.status`,
       });
     } finally {
@@ -67,8 +67,8 @@ describeRoot('exec: one more process in a running container', () => {
 
   it('refuses a container that is not running', async () => {
     await expect(env.runtime.exec({
-      id: container.id, pid: container.started.pid, startTime: container.started.startTime + 1, image: 'busybox',
-      config: {}, hostConfig: {}, exec: { Cmd: ['true'] }, stdio: { stdout: 1, stderr: 2 }, statusPath: join(env.root, 'x.status'),
+      id: container.id, pid: container.started.pid, startTime: container.started.startTime + 1,
+      config: container.spec.config, exec: { Cmd: ['true'] }, stdio: { stdout: 1, stderr: 2 }, statusPath: join(env.root, 'x.status'),
     })).rejects.toThrow(/is not running/);
   });
 });

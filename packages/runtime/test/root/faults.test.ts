@@ -18,9 +18,8 @@ describeRoot('faults injected into a launch', () => {
   });
 
   const request = (cmd: string[]) => {
-    const id = randomBytes(32).toString('hex');
-    return { id, image: 'busybox', config: { Cmd: cmd }, hostConfig: { Binds: ['faultvol:/v'], Tmpfs: { '/t': '' } },
-      stdio: { stdout: 2, stderr: 2 }, statusPath: join(env.root, `${id}.status`) };
+    const { id, spec } = env.create(cmd, { Binds: ['faultvol:/v'], Tmpfs: { '/t': '' } });
+    return { id, spec, stdio: { stdout: 2, stderr: 2 }, statusPath: join(env.root, `${id}.status`) };
   };
 
   it('a syscall failing at any step leaves no mount on the host, and the same worker serves the next launch', async () => {
@@ -28,13 +27,13 @@ describeRoot('faults injected into a launch', () => {
     for (const failAt of [1, 2, 3, 5, 8, 13, 21, 34]) {
       const req = request(['true']);
       await expect(env.runtime.start(req, { fault: { failAt, errno: 'EIO' } })).rejects.toThrow(/injected fault|EIO/);
-      env.runtime.cleanup(req.id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
+      env.runtime.cleanup(req.id, { removeAnonymousVolumes: true });
       expect(hostMountTable()).toBe(before);
       const next = await env.run(['sh', '-c', 'echo ok > /v/after-fault; cat /v/after-fault'], { Binds: ['faultvol:/v'] });
       expect(next.status.exitCode).toBe(0);
       expect(next.output).toBe('ok\n');
     }
-    // References taken by failed launches were given back.
+    // The references the failed containers took at create went with their cleanup.
     expect(env.volumes.usedBy('faultvol')).toEqual([]);
   });
 
@@ -44,7 +43,7 @@ describeRoot('faults injected into a launch', () => {
     // (when the worker has one ready); #3 is always one of the restores.
     const req = request(['true']);
     await expect(env.runtime.start(req, { fault: { failAt: 3, errno: 'EPERM', only: 'setns' } })).rejects.toThrow(/retired/);
-    env.runtime.cleanup(req.id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
+    env.runtime.cleanup(req.id, { removeAnonymousVolumes: true });
     // The container started by the retired worker is still watched, and its real status read.
     const status = await long.started.exited;
     expect(status.exitCode).toBe(7);

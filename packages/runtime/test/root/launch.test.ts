@@ -29,8 +29,8 @@ describeRoot('the launch: volumes, binds and isolation on the real kernel', () =
     expect(readFileSync(join(env.root, 'volumes', 'keep', '_data', 'f'), 'utf8')).toBe('persisted\n');
     const r = await env.run(['cat', '/data/f'], { Binds: ['keep:/data'] });
     expect(r.output).toBe('persisted\n');
-    expect(r.started.mounts).toEqual([
-      expect.objectContaining({ Type: 'volume', Name: 'keep', Destination: '/data', RW: true, Source: join(env.root, 'volumes', 'keep', '_data') }),
+    expect(env.runtime.mountPoints(r.spec.mounts)).toEqual([
+      { Type: 'volume', Name: 'keep', Destination: '/data', RW: true, Source: join(env.root, 'volumes', 'keep', '_data'), Driver: 'local', Mode: 'z', Propagation: '' },
     ]);
   });
 
@@ -62,8 +62,9 @@ describeRoot('the launch: volumes, binds and isolation on the real kernel', () =
     await env.importImage({ tag: 'withvol:latest', volumes: ['/image-vol'] });
     const r = await env.run(['sh', '-c', 'echo a > /anon/f; echo b > /image-vol/f'], {}, { Volumes: { '/anon': {} } }, 'withvol');
     expect(r.status.exitCode).toBe(0);
-    expect(r.started.anonymousVolumes).toHaveLength(2);
-    for (const name of r.started.anonymousVolumes) {
+    const anonymous = r.spec.mounts.filter((m) => m.anonymous).map((m) => m.source);
+    expect(anonymous).toHaveLength(2);
+    for (const name of anonymous) {
       expect(name).toMatch(/^[0-9a-f]{64}$/);
       expect(existsSync(join(env.root, 'volumes', name, '_data', 'f'))).toBe(true);
     }
@@ -72,10 +73,10 @@ describeRoot('the launch: volumes, binds and isolation on the real kernel', () =
   it('removes the anonymous volumes a container held even when the caller lost track of them', async () => {
     const c = await env.start(['true'], {}, { Volumes: { '/anon': {} } });
     await c.started.exited;
-    const [name] = c.started.anonymousVolumes;
+    const [name] = c.spec.mounts.filter((m) => m.anonymous).map((m) => m.source);
     expect(env.volumes.find(name!)).toBeDefined();
     // As after a supervisor crash mid-start: no record of the volume's name.
-    await env.runtime.cleanup(c.id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
+    await env.runtime.cleanup(c.id, { removeAnonymousVolumes: true });
     expect(env.volumes.find(name!)).toBeUndefined();
   });
 
@@ -104,7 +105,7 @@ describeRoot('the launch: volumes, binds and isolation on the real kernel', () =
     process.kill(c.started.pid, 'SIGKILL');
     const status = await c.started.exited;
     expect(status.exitCode).toBe(137);
-    env.runtime.cleanup(c.id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
+    env.runtime.cleanup(c.id, { removeAnonymousVolumes: true });
     expect(hostMountTable()).toBe(start);
   });
 
@@ -116,7 +117,7 @@ describeRoot('the launch: volumes, binds and isolation on the real kernel', () =
     } finally {
       process.kill(started.pid, 'SIGKILL');
       await started.exited;
-      await env.runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
+      await env.runtime.cleanup(id, { removeAnonymousVolumes: true });
     }
   });
 

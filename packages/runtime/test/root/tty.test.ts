@@ -22,7 +22,7 @@ describeRoot('Config.Tty: the command on a terminal of the container', () => {
   /** Starts `script` with a terminal; stdin is a pipe we write `input` into, then close. */
   async function withTerminal(script: string, opts: { size?: string; input?: string; onStart?: (s: StartedContainer, sizeFile: string) => Promise<void> } = {}):
     Promise<{ status: ExitStatus; output: string }> {
-    const id = randomBytes(32).toString('hex');
+    const { id, spec } = env.create(['sh', '-c', script], {}, { Tty: true });
     const out = join(env.root, `${id}.out`);
     const sizeFile = join(env.root, `${id}.winsize`);
     writeFileSync(sizeFile, opts.size ?? '');
@@ -31,7 +31,7 @@ describeRoot('Config.Tty: the command on a terminal of the container', () => {
     let started: StartedContainer;
     try {
       started = await env.runtime.start({
-        id, image: 'busybox', config: { Cmd: ['sh', '-c', script], Tty: true }, hostConfig: {},
+        id, spec,
         stdio: { stdin: stdinRead, stdout: fds.stdout, stderr: fds.stdout, terminalSize: fds.size },
         statusPath: join(env.root, `${id}.status`),
       });
@@ -44,7 +44,7 @@ describeRoot('Config.Tty: the command on a terminal of the container', () => {
     if (opts.input !== undefined) writeFileSync(stdinWrite, opts.input);
     closeSync(stdinWrite);
     const status = await started.exited;
-    await env.runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: started.anonymousVolumes });
+    await env.runtime.cleanup(id, { removeAnonymousVolumes: true });
     return { status, output: readFileSync(out, 'utf8') };
   }
 

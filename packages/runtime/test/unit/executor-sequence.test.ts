@@ -16,8 +16,7 @@ function plan(volumeFlags: string[], network = 'none') {
   const specs = resolveMounts(cliToApiFields({ volume: volumeFlags }, { cwd: '/' }), {});
   return planLaunch({
     containerId: ID,
-    image: { Cmd: ['true'] },
-    config: {},
+    config: { Cmd: ['true'] },
     hostConfig: { NetworkMode: network },
     mounts: specs.map((spec) => ({ spec, source: spec.type === 'volume' ? `/b/volumes/${spec.source}/_data` : spec.source, volumeName: spec.source, sourceIsFile: false, anonymous: false })),
     rootfs: { type: 'overlay', source: 'overlay', target: MNT, options: ['lowerdir=/b/l/A', 'upperdir=/u', 'workdir=/w'] },

@@ -6,14 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { PlanError } from '../../src/errors.js';
 import { mountFlagsFor, planLaunch, type PlanInput, type ResolvedMount } from '../../src/plan/index.js';
 import { cliToApiFields, resolveMounts, type CliMountFlags } from '../../src/spec/index.js';
+import { mergeImageConfig, type ImageFacts } from '../../src/container/index.js';
 
 const ID = 'abcdef0123456789'.repeat(4);
 
 function input(over: Partial<PlanInput> = {}): PlanInput {
   return {
     containerId: ID,
-    image: { Cmd: ['sh'] },
-    config: {},
+    config: { Cmd: ['sh'] },
     hostConfig: {},
     mounts: [],
     rootfs: { type: 'overlay', source: 'overlay', target: '/b/containers/x/mnt', options: ['lowerdir=/l', 'upperdir=/u', 'workdir=/w'] },
@@ -120,7 +120,7 @@ describe('network and namespaces', () => {
   });
 
   it('keeps the host network for host, and its hostname when given', () => {
-    const plan = planLaunch(input({ hostConfig: { NetworkMode: 'host' }, hostHostname: 'box' }));
+    const plan = planLaunch(input({ hostConfig: { NetworkMode: 'host' }, config: { Cmd: ['sh'], Hostname: 'box' } }));
     expect(plan.network).toBe('host');
     expect(plan.namespaces).toBe(base);
     expect(plan.namespaces & CLONE_NEWNET).toBe(0);
@@ -133,8 +133,11 @@ describe('network and namespaces', () => {
   });
 });
 
+/** The stored config of a container created from `image` with `config` (the merge happens once, at create). */
+const merged = (image: ImageFacts['config'], config: Record<string, unknown>) => mergeImageConfig({ Image: 'img', ...config }, image);
+
 describe('entrypoint and cmd (Docker merge rules)', () => {
-  const plan = (image: PlanInput['image'], config: PlanInput['config']) => planLaunch(input({ image, config })).process.args;
+  const plan = (image: ImageFacts['config'], config: Record<string, unknown>) => planLaunch(input({ config: merged(image, config) })).process.args;
 
   it('uses the image Entrypoint + Cmd by default', () => {
     expect(plan({ Entrypoint: ['/ep'], Cmd: ['a'] }, {})).toEqual(['/ep', 'a']);
@@ -152,33 +155,32 @@ describe('entrypoint and cmd (Docker merge rules)', () => {
   it('treats an empty container Entrypoint like an absent one for the Cmd', () => {
     expect(plan({ Cmd: ['a'] }, { Entrypoint: [] })).toEqual(['a']);
   });
-  it("says Docker's `no command specified`", () => {
+  it("says Docker's `No command specified`", () => {
     const err = planError(() => plan({}, {}));
-    expect(err.message).toBe('no command specified');
+    expect(err.message).toBe('No command specified');
     expect(err.code).toBe('no-command');
-    expect(planError(() => plan({ Entrypoint: ['/ep'], Cmd: ['a'] }, { Entrypoint: [''] })).message).toBe('no command specified');
+    expect(planError(() => plan({ Entrypoint: ['/ep'], Cmd: ['a'] }, { Entrypoint: [''] })).message).toBe('No command specified');
   });
 });
 
 describe('env, cwd, user, hostname', () => {
   it('merges env: container wins, image fills in, PATH default replaced', () => {
     const plan = planLaunch(input({
-      image: { Cmd: ['sh'], Env: ['PATH=/img/bin', 'A=image', 'B=image'] },
-      config: { Env: ['A=container', 'C=c', 'HOSTNAME'], Tty: true },
+      config: merged({ Cmd: ['sh'], Env: ['PATH=/img/bin', 'A=image', 'B=image'] }, { Env: ['A=container', 'C=c', 'HOSTNAME'], Tty: true }),
     }));
     expect(plan.env).toEqual(['PATH=/img/bin', 'TERM=xterm', 'A=container', 'C=c', 'B=image']);
   });
 
   it('takes WorkingDir and User from the container, then the image, and cleans the cwd', () => {
-    expect(planLaunch(input({ image: { Cmd: ['sh'], WorkingDir: '/app', User: 'nobody' } })).cwd).toBe('/app');
-    const plan = planLaunch(input({ image: { Cmd: ['sh'], WorkingDir: '/app', User: 'nobody' }, config: { WorkingDir: '/w/./x/', User: '1000:1000' } }));
+    expect(planLaunch(input({ config: merged({ Cmd: ['sh'], WorkingDir: '/app', User: 'nobody' }, {}) })).cwd).toBe('/app');
+    const plan = planLaunch(input({ config: merged({ Cmd: ['sh'], WorkingDir: '/app', User: 'nobody' }, { WorkingDir: '/w/./x/', User: '1000:1000' }) }));
     expect([plan.cwd, plan.user]).toEqual(['/w/x', '1000:1000']);
-    expect(planError(() => planLaunch(input({ config: { WorkingDir: 'rel' } }))).message)
+    expect(planError(() => planLaunch(input({ config: { Cmd: ['sh'], WorkingDir: 'rel' } }))).message)
       .toBe("the working directory 'rel' is invalid, it needs to be an absolute path");
   });
 
   it('uses the given hostname', () => {
-    const plan = planLaunch(input({ config: { Hostname: 'web' } }));
+    const plan = planLaunch(input({ config: { Cmd: ['sh'], Hostname: 'web' } }));
     expect(plan.hostname).toBe('web');
     expect(plan.env).toContain('HOSTNAME=web');
   });

@@ -25,10 +25,10 @@ export function filterContainers(list: ContainerRecord[], filters: Record<string
         case 'status': return c.state === v;
         case 'exited': return c.state === 'exited' && String(c.exitCode) === v;
         case 'ancestor': return c.image === v || c.imageId === v || c.imageId.startsWith(v);
-        case 'volume': return c.mounts.some((m) => m.Name === v || m.Destination === v);
+        case 'volume': return c.mounts.some((m) => (m.type === 'volume' && m.source === v) || m.destination === v);
         case 'label': {
           const i = v.indexOf('=');
-          const labels = c.config.Labels ?? {};
+          const labels = c.config.Labels;
           return i < 0 ? v in labels : labels[v.slice(0, i)] === v.slice(i + 1);
         }
         default: throw new InvalidParameterError(`invalid filter '${key}'`);
@@ -80,7 +80,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     list = filterContainers(list, filters);
     const limit = queryInt(query.get('limit'), 'limit');
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    sendJson(res, 200, list.map((c) => containerSummary(c, lc.isRestarting(c.id))));
+    sendJson(res, 200, list.map((c) => containerSummary(c, lc.mountPoints(c), lc.isRestarting(c.id))));
   });
 
   r.on('POST', /^\/containers\/prune$/, async ({ res, query }) => {
@@ -117,7 +117,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
 
   r.on('GET', new RegExp(`^/containers/${ID}/json$`), ({ res, params }) => {
     const rec = lc.store.resolve(params[0]!);
-    sendJson(res, 200, containerInspect(rec, d.root, lc.isRestarting(rec.id)));
+    sendJson(res, 200, containerInspect(rec, d.root, lc.mountPoints(rec), lc.isRestarting(rec.id)));
   });
 
   r.on('POST', new RegExp(`^/containers/${ID}/start$`), async ({ req, res, params }) => {

@@ -9,38 +9,50 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolveContainer } from '@berth/runtime';
 import type {
-  ContainerConfig, ContainerEngine, ExecRequest, ExitStatus, HostConfig, ImageService, ImageView, StartedContainer, StartedExec,
-  StartRequest,
+  ContainerEngine, ContainerSpec, CreateOptions, CreateRequest, ExecRequest, ExitStatus, ImageService, ImageView, MountPoint, MountSpec,
+  StartedContainer, StartedExec, StartRequest,
 } from '../../src/engine.js';
 import { readStartTime } from '../../src/process-control.js';
 
 export class FakeEngine implements ContainerEngine {
   readonly started: StartRequest[] = [];
   readonly execs: ExecRequest[] = [];
-  readonly cleanups: { id: string; removeAnonymousVolumes: boolean; anonymousVolumes: string[] }[] = [];
+  readonly cleanups: { id: string; removeAnonymousVolumes: boolean; anonymousVolumes?: readonly string[] }[] = [];
   readonly pids = new Set<number>();
   failStart: Error | undefined;
 
-  validate(_config: ContainerConfig, hostConfig: HostConfig): void {
-    for (const b of hostConfig.Binds ?? []) {
-      if (!b.includes(':')) throw Object.assign(new Error(`invalid volume specification: '${b}'`), { code: 'InvalidSpec' });
-    }
+  /** The real resolution (pure); anonymous volumes get made-up names instead of being created. */
+  create(req: CreateRequest, options: CreateOptions): ContainerSpec {
+    if (!options.image) throw new Error('FakeEngine.create needs the image');
+    const spec = resolveContainer(req, { id: options.id, image: options.image, ...(options.volumesFrom ? { volumesFrom: options.volumesFrom } : {}) });
+    spec.mounts.forEach((m, i) => {
+      if (m.type === 'volume' && m.source === '') m.source = `${options.id.slice(0, 8)}anon${i}`;
+    });
+    return spec;
+  }
+
+  mountPoints(mounts: readonly MountSpec[]): MountPoint[] {
+    return mounts.map((m) => ({
+      Type: m.type, ...(m.type === 'volume' ? { Name: m.source } : {}), Source: m.source, Destination: m.destination,
+      Mode: m.mode ?? '', RW: !m.readOnly, Propagation: m.type === 'bind' ? m.propagation : '',
+    }));
   }
 
   async start(req: StartRequest): Promise<StartedContainer> {
     if (this.failStart) throw this.failStart;
     this.started.push(req);
-    const argv = [...(req.config.Entrypoint ?? []), ...(req.config.Cmd ?? [])];
-    const { pid, startTime, exited } = await this.spawnCommand(argv, req.stdio, req.config.Env ?? [], req.statusPath);
-    const anonymousVolumes = Object.keys(req.config.Volumes ?? {}).map((_, i) => `${req.id.slice(0, 8)}anon${i}`);
-    return { id: req.id, pid, startTime, mounts: [], anonymousVolumes, exited };
+    const { config } = req.spec;
+    const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+    const { pid, startTime, exited } = await this.spawnCommand(argv, req.stdio, config.Env, req.statusPath);
+    return { id: req.id, pid, startTime, setupMs: 0, exited };
   }
 
   /** An exec: the command as one more host process, with the container's env and the exec's. */
   async exec(req: ExecRequest): Promise<StartedExec> {
     this.execs.push(req);
-    return this.spawnCommand(req.exec.Cmd, req.stdio, [...(req.config.Env ?? []), ...(req.exec.Env ?? [])], req.statusPath);
+    return this.spawnCommand(req.exec.Cmd, req.stdio, [...req.config.Env, ...(req.exec.Env ?? [])], req.statusPath);
   }
 
   private async spawnCommand(argv: readonly string[], stdio: StartRequest['stdio'], env: readonly string[], statusPath: string):
@@ -81,7 +93,7 @@ export class FakeEngine implements ContainerEngine {
     }
   }
 
-  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes: string[] }): void {
+  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes?: readonly string[] }): void {
     this.cleanups.push({ id, ...opts });
   }
 

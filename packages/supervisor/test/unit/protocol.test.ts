@@ -4,12 +4,12 @@ import { parseFilters, queryBool } from '../../src/api/http-util.js';
 import { stripVersion } from '../../src/api/router.js';
 import { filterContainers } from '../../src/api/container-routes.js';
 import { volumeListFilters } from '../../src/api/volume-routes.js';
-import { mergeImageConfig, parseCreateBody } from '../../src/create-request.js';
 import { httpStatusFor, InvalidParameterError, NoSuchContainerError, NotModifiedError } from '../../src/errors.js';
 import { deframe, frame } from '../../src/framing.js';
 import { parseTail, readLog, splitLines } from '../../src/json-log.js';
 import { generateName, normalizeName } from '../../src/names.js';
 import { parseSignal } from '../../src/process-control.js';
+import { containerRecord } from '../helpers/records.js';
 
 describe('query booleans', () => {
   it('treats "", 0, no, false, none as false and anything else as true', () => {
@@ -34,10 +34,9 @@ describe('filters', () => {
     expect(volumeListFilters({ dangling: ['1'], name: ['a'] })).toEqual({ dangling: true, name: ['a'] });
   });
   it('filters containers by status, name and label', () => {
-    const base = { image: 'i', imageId: 'sha256:x', hostConfig: {}, mounts: [], pid: 0, startTime: 0, exitCode: 0, error: '', oomKilled: false, created: '', startedAt: '', finishedAt: '', autoRemove: false, anonymousVolumes: [], restartCount: 0, manuallyStopped: false };
     const list = [
-      { ...base, id: 'a'.repeat(64), name: 'web', state: 'running' as const, config: { Labels: { app: 'x' } } },
-      { ...base, id: 'b'.repeat(64), name: 'db', state: 'exited' as const, config: {} },
+      containerRecord({ id: 'a'.repeat(64), name: 'web', state: 'running', config: { Labels: { app: 'x' } } }),
+      containerRecord({ id: 'b'.repeat(64), name: 'db', state: 'exited' }),
     ];
     expect(filterContainers(list, { status: ['exited'] }).map((c) => c.name)).toEqual(['db']);
     expect(filterContainers(list, { name: ['we'] }).map((c) => c.name)).toEqual(['web']);
@@ -82,34 +81,6 @@ describe('names', () => {
     expect(normalizeName('/web-1')).toBe('web-1');
     expect(() => normalizeName('a')).toThrow(/Invalid container name/);
     expect(() => normalizeName('bad name')).toThrow(/Invalid container name/);
-  });
-});
-
-describe('create requests', () => {
-  it('accepts what the docker CLI sends (zero values, nulls, unknown keys)', () => {
-    const req = parseCreateBody({
-      Image: 'busybox', Cmd: ['true'], Env: null, Entrypoint: null, Volumes: {}, Unknown: 1,
-      HostConfig: { NetworkMode: 'default', PidsLimit: 0, Memory: 0, MaskedPaths: null, SomethingNew: true },
-      NetworkingConfig: { EndpointsConfig: { default: {} } },
-    });
-    expect(req.image).toBe('busybox');
-    expect(req.hostConfig.MaskedPaths).toBeNull();
-  });
-  it('rejects wrong types with a message naming the field', () => {
-    expect(() => parseCreateBody({ Image: 'b', Env: 'A=1' })).toThrow(/Env must be an array of strings/);
-    expect(() => parseCreateBody({ Image: 'b', HostConfig: { Binds: [1] } })).toThrow(/HostConfig.Binds/);
-    expect(() => parseCreateBody({ Image: 'b', HostConfig: [] })).toThrow(/HostConfig must be an object/);
-    expect(() => parseCreateBody({ Cmd: ['x'] })).toThrow(/no image/);
-    expect(() => parseCreateBody('x')).toThrow(InvalidParameterError);
-    expect(() => parseCreateBody({ Image: 'b', HostConfig: { NetworkMode: 'overlay' } })).toThrow(/network mode/);
-  });
-  it('merges the image config under the request as docker does', () => {
-    const m = mergeImageConfig({ Env: ['B=2', 'A=9'] }, { Cmd: ['sh'], Env: ['A=1', 'PATH=/bin'], WorkingDir: '/w' }, 'img');
-    expect(m.Cmd).toEqual(['sh']);
-    expect(m.Env).toEqual(['A=9', 'PATH=/bin', 'B=2']);
-    expect(m.WorkingDir).toBe('/w');
-    expect(mergeImageConfig({ Entrypoint: ['/e'] }, { Cmd: ['sh'] }, 'img').Cmd).toBeNull();
-    expect(() => mergeImageConfig({}, {}, 'img')).toThrow(/no command specified/);
   });
 });
 

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { LinuxSyscalls, PrivateMountNamespace, MS_PRIVATE, MS_REC, MS_SHARED } from '@berth/syscall';
 import { LayerStore } from '@berth/layers';
 import { VolumeStore } from '@berth/volumes';
-import { Runtime } from '@berth/runtime';
+import { Runtime, parseCreateBody } from '@berth/runtime';
 import { writeBusyboxImage } from '../../../../../tools/busybox-image.mjs';
 
 const sys = new LinuxSyscalls();
@@ -35,9 +35,12 @@ try {
   const id = randomBytes(32).toString('hex');
   const { openSync, closeSync } = await import('node:fs');
   const fd = openSync(out, 'w');
+  const spec = runtime.create(parseCreateBody({
+    Image: 'busybox', HostConfig: { Binds: [`${shared}:/s:rslave`] },
+    Cmd: ['sh', '-c', 'i=0; while [ ! -f /s/later/mark ] && [ $i -lt 100 ]; do usleep 20000; i=$((i+1)); done; cat /s/later/mark 2>&1; grep " /s/later " /proc/mounts | cut -d" " -f3'],
+  }), { id });
   const started = await runtime.start({
-    id, image: 'busybox', hostConfig: { Binds: [`${shared}:/s:rslave`] },
-    config: { Cmd: ['sh', '-c', 'i=0; while [ ! -f /s/later/mark ] && [ $i -lt 100 ]; do usleep 20000; i=$((i+1)); done; cat /s/later/mark 2>&1; grep " /s/later " /proc/mounts | cut -d" " -f3'] },
+    id, spec,
     stdio: { stdout: fd, stderr: fd }, statusPath: join(base, 'status'),
   });
   closeSync(fd);
@@ -46,7 +49,7 @@ try {
   writeFileSync(join(shared, 'later', 'mark'), 'propagated\n');
   result.status = (await started.exited).exitCode;
   result.output = readFileSync(out, 'utf8');
-  await runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
+  await runtime.cleanup(id, { removeAnonymousVolumes: true });
 } finally {
   await runtime.close();
   volumes.close();
