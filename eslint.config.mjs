@@ -20,6 +20,8 @@ export default [
             { sourceTag: 'scope:runtime', onlyDependOnLibsWithTags: ['scope:syscall', 'scope:store'] },
             { sourceTag: 'scope:supervisor', onlyDependOnLibsWithTags: ['scope:syscall', 'scope:store', 'scope:runtime'] },
             { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:syscall', 'scope:store', 'scope:runtime', 'scope:supervisor'] },
+            // Tests' shared helpers: nothing in another package's src may use them.
+            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:syscall', 'scope:store', 'scope:runtime'] },
           ],
         },
       ],
@@ -27,7 +29,7 @@ export default [
     },
   },
   {
-    files: ['**/test/**/*.ts', 'tools/**/*.ts'],
+    files: ['**/test/**/*.ts', 'tools/**/*.ts', 'packages/testing/src/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@nx/enforce-module-boundaries': 'off' },
   },
 ];

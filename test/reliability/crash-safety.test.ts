@@ -12,13 +12,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeRoot } from '../../tools/testing/root.js';
-import { waitContainer } from '../../tools/testing/wait.js';
 import { inconsistencies, isAnonymousName, readBerthState } from './harness/berth-state.js';
-import { Daemon } from './harness/daemon.js';
-import { berthCgroups, containerInits, hostMountTable, mountTableChanges, startTimeOf } from './harness/host-state.js';
 import { BUSYBOX_TAG, busyboxArchive, variantArchives } from './harness/images.js';
 import { seededRng, seedFromEnv, type Rng } from './harness/random.js';
+import { Daemon, berthCgroups, containerInits, describeRoot, hostMountTable, mountTableChanges, startTimeOf, waitContainer } from '@berth/testing';
 
 const LONG = process.env['BERTH_SOAK'] === 'long';
 const TOTAL_OPS = Number(process.env['BERTH_SOAK_OPS'] ?? (LONG ? 3000 : 200));

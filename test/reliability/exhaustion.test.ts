@@ -10,9 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeRoot } from '../../tools/testing/root.js';
-import { REPO } from './harness/daemon.js';
-import { hostMountTable, mountTableChanges } from './harness/host-state.js';
+import { REPO, describeRoot, hostMountTable, mountTableChanges } from '@berth/testing';
 
 const SCENARIO = fileURLToPath(new URL('./harness/exhaustion-scenario.mjs', import.meta.url));
 const SIZE_MB = 32;

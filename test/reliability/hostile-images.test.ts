@@ -15,12 +15,10 @@ import { join } from 'node:path';
 import { LinuxSyscalls } from '@berth/syscall';
 import { LayerStore } from '@berth/layers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeRoot } from '../../tools/testing/root.js';
 import { dockerSave, ociArchive, snapshotStore, tarOf } from '../../packages/layers/test/fixtures.js';
-import { Daemon } from './harness/daemon.js';
 import { DEEP, hostileCases } from './harness/hostile.js';
-import { fingerprint, hostMountTable, mountTableChanges } from './harness/host-state.js';
 import { busyboxArchive } from './harness/images.js';
+import { Daemon, describeRoot, fingerprint, hostMountTable, mountTableChanges } from '@berth/testing';
 
 const FORMATS = {
   'docker-save': (layer: Buffer) => dockerSave([{ layers: [layer], tags: ['hostile:latest'] }]),

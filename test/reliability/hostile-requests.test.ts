@@ -12,11 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeRoot } from '../../tools/testing/root.js';
-import { Daemon } from './harness/daemon.js';
 import { DEEP } from './harness/hostile.js';
-import { fingerprint, hostMountTable, mountTableChanges } from './harness/host-state.js';
 import { BUSYBOX_TAG, busyboxArchive } from './harness/images.js';
+import { Daemon, describeRoot, fingerprint, hostMountTable, mountTableChanges } from '@berth/testing';
 
 interface Answer { status: number; body: string; message: string }
 

@@ -15,10 +15,9 @@ import Docker from 'dockerode';
 import { Supervisor } from '@berth/supervisor';
 import { Cgroups, processStartTime } from '@berth/runtime';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeRoot, hostMountTable } from '../../tools/testing/root.js';
-import { openTestEnv, type TestEnv } from '../../tools/testing/runtime-env.js';
 import { busyboxArchive } from './harness/images.js';
 import { existing, namespaceMountTable, openFds, rssMiB } from './harness/load-probes.js';
+import { type TestEnv, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
 
 const WRITERS = 50;
 const LINES = 20;

@@ -1,3 +1,4 @@
+import { humanDuration } from '@berth/runtime/spec';
 import type { ContainerRecord } from './container-store.js';
 import type { MountPoint } from './engine.js';
 import { containerPaths } from './stdio.js';
@@ -20,24 +21,6 @@ function statusText(rec: ContainerRecord, restarting: boolean, now = Date.now())
     case 'removing': return 'Removal In Progress';
     case 'dead': return 'Dead';
   }
-}
-
-/** Docker's units.HumanDuration. */
-export function humanDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.round(s / 60);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(s / 3600);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  if (h < 24 * 7 * 2) return `${Math.round(h / 24)} days`;
-  if (h < 24 * 30 * 2) return `${Math.round(h / 24 / 7)} weeks`;
-  if (h < 24 * 365 * 2) return `${Math.round(h / 24 / 30)} months`;
-  return `${Math.round(h / 24 / 365)} years`;
 }
 
 /** Docker's `State.Status`: an exited container the restart policy is about to start again is `restarting`. */

@@ -8,6 +8,7 @@
  * ```
  */
 export * from './constants.js';
+export * from './mount-options.js';
 export type {
   MountAttr, OpenHow, SpawnOptions, WaitResult, SyscallArgs, SyscallCall, SyscallName, SyscallResult, SyscallSignatures, Syscalls,
 } from './signatures.js';

@@ -1,7 +1,4 @@
-import {
-  MS_BIND, MS_DIRSYNC, MS_MANDLOCK, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_PRIVATE,
-  MS_RDONLY, MS_REC, MS_RELATIME, MS_SHARED, MS_SLAVE, MS_STRICTATIME, MS_SYNCHRONOUS, MS_UNBINDABLE,
-} from '@berth/syscall';
+import { MOUNT_OPTION_FLAGS, MOUNT_PROPAGATION, MS_REC, mountWord } from '@berth/syscall';
 import { InvalidVolumeOptionError } from './errors.js';
 
 /** The local driver's options (moby `daemon/volume/local`). */
@@ -49,39 +46,6 @@ export interface VolumeMountPlan {
   propagation: number;
 }
 
-const FLAGS: Readonly<Record<string, { clear: boolean; flag: number }>> = {
-  defaults: { clear: false, flag: 0 },
-  ro: { clear: false, flag: MS_RDONLY },
-  rw: { clear: true, flag: MS_RDONLY },
-  suid: { clear: true, flag: MS_NOSUID },
-  nosuid: { clear: false, flag: MS_NOSUID },
-  dev: { clear: true, flag: MS_NODEV },
-  nodev: { clear: false, flag: MS_NODEV },
-  exec: { clear: true, flag: MS_NOEXEC },
-  noexec: { clear: false, flag: MS_NOEXEC },
-  sync: { clear: false, flag: MS_SYNCHRONOUS },
-  async: { clear: true, flag: MS_SYNCHRONOUS },
-  dirsync: { clear: false, flag: MS_DIRSYNC },
-  mand: { clear: false, flag: MS_MANDLOCK },
-  nomand: { clear: true, flag: MS_MANDLOCK },
-  atime: { clear: true, flag: MS_NOATIME },
-  noatime: { clear: false, flag: MS_NOATIME },
-  diratime: { clear: true, flag: MS_NODIRATIME },
-  nodiratime: { clear: false, flag: MS_NODIRATIME },
-  bind: { clear: false, flag: MS_BIND },
-  rbind: { clear: false, flag: MS_BIND | MS_REC },
-  relatime: { clear: false, flag: MS_RELATIME },
-  norelatime: { clear: true, flag: MS_RELATIME },
-  strictatime: { clear: false, flag: MS_STRICTATIME },
-  nostrictatime: { clear: true, flag: MS_STRICTATIME },
-};
-const PROPAGATION: Readonly<Record<string, number>> = {
-  unbindable: MS_UNBINDABLE, runbindable: MS_UNBINDABLE | MS_REC,
-  private: MS_PRIVATE, rprivate: MS_PRIVATE | MS_REC,
-  shared: MS_SHARED, rshared: MS_SHARED | MS_REC,
-  slave: MS_SLAVE, rslave: MS_SLAVE | MS_REC,
-};
-
 /**
  * Split `o` the way moby/sys/mount's parseOptions does: known words become
  * flags, everything else (size=1m, mode=0755, uid=..) is filesystem data.
@@ -92,10 +56,10 @@ export function parseMountOptions(o: string): { flags: number; data: string | nu
   const data: string[] = [];
   for (const word of o.split(',')) {
     if (word === '') continue;
-    const known = FLAGS[word];
-    const prop = PROPAGATION[word];
+    const known = mountWord(MOUNT_OPTION_FLAGS, word);
+    const prop = mountWord(MOUNT_PROPAGATION, word);
     if (known) flags = known.clear ? flags & ~known.flag : flags | known.flag;
-    else if (prop !== undefined) propagation |= prop;
+    else if (prop !== undefined) propagation |= prop.flag | (prop.recursive ? MS_REC : 0);
     else data.push(word);
   }
   return { flags, data: data.length > 0 ? data.join(',') : null, propagation };

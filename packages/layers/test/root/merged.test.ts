@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LinuxSyscalls } from '@berth/syscall';
-import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
 import { LayerStore } from '../../src/store.js';
 import { lookInside } from './look-inside.js';
 import { dockerSave, sampleLayers } from '../fixtures.js';
+import { describeRoot, hostMountTable } from '@berth/testing';
 
 const PATHS = ['etc/passwd', 'etc/hostname', 'opt/old-a', 'opt/new', 'bin/tool', 'bin/sh', 'bin/libx-link', 'usr/lib/libx.so',
   'home/user', 'home/user/notes', 'dev/null', 'run/fifo', 'srv/data'];

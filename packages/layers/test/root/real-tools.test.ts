@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LinuxSyscalls } from '@berth/syscall';
-import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
 import { LayerStore } from '../../src/store.js';
 import { lookInside } from './look-inside.js';
+import { describeRoot, hostMountTable } from '@berth/testing';
 
 function have(cmd: string): boolean {
   try {

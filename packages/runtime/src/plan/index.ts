@@ -1,10 +1,10 @@
 /**
- * The launch plan: `planLaunch` turns image config, container config,
- * HostConfig and resolved mounts into a JSON-serialisable `LaunchPlan`;
- * `mountFlagsFor` turns one planned mount into its mount(2) steps.
+ * The launch plan: `planLaunch` turns a container's resolved Config and
+ * HostConfig and its mounts bound to their host sources into a
+ * JSON-serialisable `LaunchPlan`, which one executor applies.
  */
 export { checkLaunchable, planExec, planLaunch } from './plan.js';
-export { mountFlagsFor, splitMountOptions, type MountSteps } from './mount-flags.js';
+export { splitMountOptions } from './mount-flags.js';
 export {
   DEFAULT_MASKED_PATHS, DEFAULT_PATH_ENV, DEFAULT_READONLY_PATHS, defaultCapabilities,
 } from './defaults.js';

@@ -13,4 +13,4 @@ export { parseBind, parseVolumesFrom, validMountMode } from './daemon-parse.js';
 export {
   effectiveTmpfsOptions, formatTmpfsSize, mergeTmpfsOptions, TMPFS_DEFAULT_OPTIONS,
 } from './tmpfs-options.js';
-export { goPathClean, ramInBytes } from './go-compat.js';
+export { goPathClean, humanDuration, ramInBytes } from './go-compat.js';

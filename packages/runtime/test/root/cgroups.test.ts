@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { describeRoot } from '../../../../tools/testing/root.js';
 import { Cgroups, type CgroupHandle } from '../../src/cgroups/index.js';
+import { describeRoot } from '@berth/testing';
 
 // Real cgroups on this machine (v1 hybrid here; v2 elsewhere). Every process
 // is started here, waits on stdin (like the init waits for go) until it is

@@ -1,14 +1,13 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ExecRequest, StartedContainer } from '@berth/runtime';
-import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
-import { openTestEnv, type TestEnv } from '../../../../tools/testing/runtime-env.js';
+import type { ContainerSpec, ExecRequest, StartedContainer } from '@berth/runtime';
+import { type TestEnv, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
 
 describeRoot('exec: one more process in a running container', () => {
   let env: TestEnv;
   let mountsBefore: string;
-  let container: { started: StartedContainer; id: string };
+  let container: { started: StartedContainer; id: string; spec: ContainerSpec };
 
   beforeAll(async () => {
     mountsBefore = hostMountTable();

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
-import { openTestEnv, type TestEnv } from '../../../../tools/testing/runtime-env.js';
+import { type TestEnv, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
 
 describeRoot('faults injected into a launch', () => {
   let env: TestEnv;

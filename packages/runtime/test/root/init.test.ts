@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeRoot, hostMountTable, isRoot } from '../../../../tools/testing/root.js';
+import { describeRoot, hostMountTable, isRoot } from '@berth/testing';
 
 // These tests run the real container init, outside berth's launcher: the
 // system `unshare` makes the namespaces, a shell bind-mounts the test rootfs
@@ -153,7 +153,7 @@ describeRoot('berth-init (the container init)', () => {
     expect(list[0]).toBe(1);
     expect(list.length).toBeLessThan(8); // init, sh, ls, grep, tr; the host has far more
     // Its arguments, host paths included, are rewritten once read: only its name shows.
-    expect(cmdline.trim()).toBe('berth-init');
+    expect(cmdline?.trim()).toBe('berth-init');
   });
 
   it("keeps Docker's default capabilities, sets no_new_privs and clears the ambient and inheritable sets", async () => {

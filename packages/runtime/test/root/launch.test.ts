@@ -4,8 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cgroups } from '@berth/runtime';
-import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
-import { openTestEnv, type TestEnv } from '../../../../tools/testing/runtime-env.js';
+import { type TestEnv, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
 
 describeRoot('the launch: volumes, binds and isolation on the real kernel', () => {
   let env: TestEnv;

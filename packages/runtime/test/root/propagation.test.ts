@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
+import { describeRoot, hostMountTable } from '@berth/testing';
 
 describeRoot('bind propagation from the host', () => {
   it('an rslave bind of a shared mount sees what the host mounts under it after the container started', () => {

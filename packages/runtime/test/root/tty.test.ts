@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ExitStatus, StartedContainer } from '@berth/runtime';
-import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
-import { openTestEnv, type TestEnv } from '../../../../tools/testing/runtime-env.js';
+import { type TestEnv, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
 
 describeRoot('Config.Tty: the command on a terminal of the container', () => {
   let env: TestEnv;

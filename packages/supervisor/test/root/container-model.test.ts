@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
-import { Daemon } from '../../../../test/reliability/harness/daemon.js';
 import { busyboxImageArchive } from '../helpers/busybox-image.js';
+import { Daemon, describeRoot, hostMountTable } from '@berth/testing';
 
 const run = promisify(execFile);
 const IMAGE = 'berth-test/busybox';

@@ -12,10 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
-import { waitContainer } from '../../../../tools/testing/wait.js';
 import { deframe } from '../../src/framing.js';
 import { busyboxImageArchive } from '../helpers/busybox-image.js';
+import { describeRoot, hostMountTable, waitContainer } from '@berth/testing';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));

@@ -9,7 +9,7 @@ import { VolumeStore } from '@berth/volumes';
 import { Supervisor } from '../../src/supervisor.js';
 import { deframe } from '../../src/framing.js';
 import { FakeEngine, FakeImages } from '../helpers/fake-engine.js';
-import { waitContainer } from '../../../../tools/testing/wait.js';
+import { waitContainer } from '@berth/testing';
 
 interface Raw { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
 

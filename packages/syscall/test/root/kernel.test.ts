@@ -7,7 +7,7 @@ import {
   Namespaces, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY, OVERLAY_OPAQUE_XATTR, PrivateMountNamespace,
   RESOLVE_BENEATH, RESOLVE_IN_ROOT, S_IFCHR, SyscallError, makedev,
 } from '../../src/index.js';
-import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
+import { describeRoot, hostMountTable } from '@berth/testing';
 
 /**
  * Runs `fn` in a throwaway mount namespace on this thread, the same way a

@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { AT_FDCWD, LinuxSyscalls, PrivateMountNamespace, S_IFCHR, S_IFIFO, makedev } from '@berth/syscall';
-import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
 import { VolumeStore } from '../../src/store.js';
 import { copyTree } from '../../src/copy-tree.js';
 import { isEmptyDir } from '../../src/fs-safe.js';
 import { treeHash, treeLines } from '../helpers/tree-hash.js';
+import { describeRoot, hostMountTable } from '@berth/testing';
 
 const sys = new LinuxSyscalls();
 // security.capability v2 for cap_net_bind_service (binary, not UTF-8).

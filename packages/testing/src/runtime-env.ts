@@ -6,8 +6,14 @@ import { LinuxSyscalls, PrivateMountNamespace } from '@berth/syscall';
 import { LayerStore } from '@berth/layers';
 import { VolumeStore } from '@berth/volumes';
 import { Runtime, parseCreateBody, type ContainerSpec, type ExitStatus, type StartedContainer } from '@berth/runtime';
-// @ts-expect-error -- plain ESM tool without types
-import { writeBusyboxImage } from '../busybox-image.mjs';
+
+/** tools/busybox-image.mjs (plain ESM shared with the quick start), loaded from the repository. */
+async function writeBusyboxImage(path: string, options: object): Promise<unknown> {
+  const mod = (await import(new URL('../../../tools/busybox-image.mjs', import.meta.url).href)) as {
+    writeBusyboxImage(p: string, o: object): Promise<unknown>;
+  };
+  return mod.writeBusyboxImage(path, options);
+}
 
 /** The `HostConfig` and top-level `Config` fields of a create body, as a Docker client sends them. */
 export type BodyFields = Record<string, unknown>;
