@@ -3,6 +3,8 @@
  * lifecycles (the supervisor, the bench, a library user).
  */
 
+import type { NamespaceDonors } from './plan/types.js';
+
 /** Docker Engine API `Config` of a container (the fields berth reads; others are ignored). */
 export interface ContainerConfig {
   Cmd?: string[] | null;
@@ -74,6 +76,12 @@ export interface StartRequest {
   previousMounts?: MountPoint[];
   /** Resolve `--volumes-from` references to another container's mounts. */
   volumesFrom?: (ref: string) => MountPoint[];
+  /**
+   * For `PidMode`/`IpcMode` `container:<id|name>`: the pid of the named
+   * container's init (running), resolved by the caller. planLaunch joins
+   * `/proc/<pid>/ns/<kind>` of it.
+   */
+  namespaceDonors?: NamespaceDonors;
 }
 
 /** A mount as the Docker API shows it in container inspect `Mounts[]`. */

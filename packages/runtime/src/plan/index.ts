@@ -8,7 +8,12 @@ export { mountFlagsFor, splitMountOptions, type MountSteps } from './mount-flags
 export {
   DEFAULT_MASKED_PATHS, DEFAULT_PATH_ENV, DEFAULT_READONLY_PATHS, defaultCapabilities,
 } from './defaults.js';
+export {
+  defaultDeviceRules, deviceRuleLine, parseDeviceCgroupRule, privilegedDeviceRules,
+  type DeviceMapping, type DeviceRule, type DeviceType, type HostDevice, type HostDevices, type PlannedDevice,
+} from './devices.js';
 export type {
+  JoinNamespaces, NamespaceDonors,
   CapabilitySet, DeviceNode, DevPlan, ExecInput, ExecOptions, ExecPlan, DevSubMount, LaunchPlan, PlanContainerConfig, PlanHostConfig,
   PlanImageConfig, PlanInput, PlannedLimits, PlannedMount, ResolvedMount, RootfsMount, SystemMount,
 } from './types.js';
