@@ -4,6 +4,7 @@
  */
 
 import type { ContainerConfig, ContainerSpec } from './container/types.js';
+import type { NamespaceDonors } from './plan/types.js';
 
 /** File descriptors (opened by the caller, in the caller's process) for the container's stdio. */
 export interface StdioFds {
@@ -29,6 +30,12 @@ export interface StartRequest {
    * an exit status survives the death of the supervisor.
    */
   statusPath: string;
+  /**
+   * For `PidMode`/`IpcMode` `container:<id|name>`: the pid of the named
+   * container's init (running), resolved by the caller. planLaunch joins
+   * `/proc/<pid>/ns/<kind>` of it.
+   */
+  namespaceDonors?: NamespaceDonors;
 }
 
 /** A mount as the Docker API shows it in container inspect `Mounts[]`. */

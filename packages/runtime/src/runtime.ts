@@ -10,6 +10,7 @@ import { Cgroups } from './cgroups/index.js';
 import { LaunchPool } from './executor/pool.js';
 import { BindSourceMissingError, LaunchError } from './errors.js';
 import { checkBindPropagation } from './propagation.js';
+import { linuxHostDevices } from './host-devices.js';
 import { execInitArguments, initFds } from './executor/init-args.js';
 import { planExec, planLaunch, type ResolvedMount } from './plan/index.js';
 import type { MountSpec } from './spec/index.js';
@@ -159,6 +160,8 @@ export class Runtime {
         initPath: this.initPath,
         hostCpus: cpus().length,
         ...(this.options.cgroupParent ? { cgroupParent: this.options.cgroupParent } : {}),
+        hostDevices: linuxHostDevices,
+        ...(req.namespaceDonors ? { namespaceDonors: req.namespaceDonors } : {}),
       });
       statusFd = openSync(req.statusPath, 'w', 0o600);
       const started = await this.pool.launch({

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, rmSync } from 'node:fs';
 import type { Syscalls } from '@berth/syscall';
 import type { ContainerRecord, ContainerStore } from './container-store.js';
-import { parseCreateBody, type ImageFacts } from '@berth/runtime';
+import { parseCreateBody, type ImageFacts, type NamespaceDonors } from '@berth/runtime';
 import { ContainerStore as Store } from './container-store.js';
 import type { ContainerEngine, ExitStatus, ImageService, MountPoint, MountSpec } from './engine.js';
 import { ConflictError, errorMessage, InvalidParameterError, NoSuchContainerError, NotModifiedError } from './errors.js';
@@ -259,8 +259,9 @@ export class Lifecycle {
     this.wire(rec.id, output);
     let started;
     try {
+      const namespaceDonors = this.namespaceDonors(rec);
       started = await this.o.engine.start({
-        id: rec.id, spec: Store.specOf(rec),
+        id: rec.id, spec: Store.specOf(rec), ...(namespaceDonors ? { namespaceDonors } : {}),
         stdio: terminalSize === undefined ? io.stdio : { ...io.stdio, terminalSize },
         statusPath: paths.status,
       });
@@ -284,6 +285,23 @@ export class Lifecycle {
     });
     this.publish('start', rec);
     this.watch(rec.id, output, started.pid, started.startTime, started.exited);
+  }
+
+  /**
+   * `--pid container:X` / `--ipc container:X`: the init of the running
+   * container X, whose namespaces the new one joins (absent when X does not
+   * run: the plan then refuses with Docker's message).
+   */
+  private namespaceDonors(rec: ContainerRecord): NamespaceDonors | undefined {
+    const donor = (mode: string): number | undefined => {
+      if (!mode.startsWith('container:')) return undefined;
+      const other = this.o.store.resolve(mode.slice('container:'.length));
+      return this.live.get(other.id)?.pid;
+    };
+    const pid = donor(rec.hostConfig.PidMode);
+    const ipc = donor(rec.hostConfig.IpcMode);
+    if (pid === undefined && ipc === undefined) return undefined;
+    return { ...(pid !== undefined ? { pid } : {}), ...(ipc !== undefined ? { ipc } : {}) };
   }
 
   /** A container event, with Docker's attributes: image, name and the container's labels. */

@@ -2,7 +2,8 @@
  * Case 1: launch latency of /bin/true, every runtime interleaved round-robin
  * in one run so that drift on a shared machine hits all of them alike.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { Cgroups, defaultDeviceRules } from '@berth/runtime';
 import { twoVolumes, type BerthEnv } from '../berth-env.js';
 import type { Daemon } from '../daemon.js';
 import type { PeerState } from '../peers.js';
@@ -38,6 +39,36 @@ function timeTrue(): number {
   return performance.now() - t0;
 }
 
+/**
+ * The cost a launch pays for its own cgroup (issue 13: every container has
+ * one, for its device rules): make the directories with Docker's device
+ * rules and move a waiting process in. On v1 the first move waits for an
+ * RCU grace period. Spawning the process and removing the cgroup are not
+ * timed.
+ */
+function cgroupContender(): Contender {
+  let cgroups: Cgroups | undefined;
+  let n = 0;
+  return {
+    row: { name: 'container cgroup (create with device rules + place)', command: 'Cgroups.create(id, {}, defaultDeviceRules()); place(handle, pid) of a waiting process', status: 'ok', samples: [] },
+    aligned: [], slow: false,
+    time: async () => {
+      cgroups ??= Cgroups.detect();
+      const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
+      await new Promise((resolve) => child.once('spawn', resolve));
+      const t0 = performance.now();
+      const handle = cgroups.create(`bench-cgroup-${process.pid}-${n++}`, {}, defaultDeviceRules());
+      cgroups.place(handle, child.pid ?? 0);
+      const ms = performance.now() - t0;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await gone;
+      cgroups.remove(handle);
+      return ms;
+    },
+  };
+}
+
 export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: PeerState[], o: LatencyOptions): Promise<LatencyResult> {
   const setup: number[] = [];
   const cleanup: number[] = [];
@@ -51,7 +82,7 @@ export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: 
       return t.ms;
     },
   };
-  const contenders: Contender[] = [lib];
+  const contenders: Contender[] = [lib, cgroupContender()];
   if (typeof daemon === 'string') {
     contenders.push({ row: { name: 'berth run --rm (CLI + supervisor)', command: 'berth run --rm busybox /bin/true', status: 'unavailable', reason: daemon, samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(Number.NaN) });
   } else {

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { posix } from 'node:path';
 import { CgroupError, fsCode } from './errors.js';
 import { cgroupDir, parseMountinfo, parseProcCgroup } from './layout.js';
-import { v1Writes, v2Writes, type CgroupController, type CgroupLimits, type CgroupWrite } from './limits.js';
+import { v1DeviceWrites, v1Writes, v2Writes, type CgroupController, type CgroupLimits, type CgroupWrite } from './limits.js';
+import type { DeviceRule } from '../plan/devices.js';
 
 /*
  * Container cgroups, synchronous only: this runs on a worker thread between
@@ -24,7 +25,7 @@ export interface CgroupsOptions {
   procRoot?: string;
   /** Where sysfs is; cgroup mount points under /sys are looked up there. Default /sys. */
   sysfsRoot?: string;
-  /** v1 controllers to place containers in. Default memory, pids, cpu, cpuacct. */
+  /** v1 controllers to place containers in. Default memory, pids, cpu, cpuacct, devices. */
   controllers?: readonly string[];
 }
 
@@ -43,7 +44,7 @@ interface Parent {
 
 const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const V2_CONTROLLERS: readonly CgroupController[] = ['cpu', 'memory', 'pids'];
-const DEFAULT_V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct'];
+const DEFAULT_V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct', 'devices'];
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -123,12 +124,24 @@ export class Cgroups {
     return this.parents.map((p) => p.berthDir);
   }
 
-  /** Make the container's cgroup and write its limits; all or nothing. */
-  create(containerId: string, limits: CgroupLimits = {}): CgroupHandle {
+  /**
+   * Make the container's cgroup and write its limits and device rules; all
+   * or nothing. `devices` undefined leaves device access as the parent has
+   * it (tests of limits alone); a launch always passes its plan's rules.
+   */
+  create(containerId: string, limits: CgroupLimits = {}, devices?: readonly DeviceRule[]): CgroupHandle {
     if (!CONTAINER_ID.test(containerId)) {
       throw new CgroupError('CGROUP_INVALID_ID', `failed to create cgroup: invalid container id "${containerId}"`);
     }
-    const writes = this.version === 1 ? v1Writes(limits) : v2Writes(limits);
+    if (devices !== undefined && this.version === 2) {
+      // The v2 device controller is an eBPF program (v2DeviceProgram builds its rules); berth does not load it yet.
+      // Running without it would silently give the container every device: refuse instead.
+      throw new CgroupError(
+        'CGROUP_CONTROLLER_UNAVAILABLE',
+        'failed to set device rules: berth cannot load the cgroup v2 eBPF device program yet; use a cgroup v1 devices hierarchy',
+      );
+    }
+    const writes = this.version === 1 ? [...v1Writes(limits), ...(devices ? v1DeviceWrites(devices) : [])] : v2Writes(limits);
     for (const w of writes) this.controllerParent(w.controller); // fail before any effect
     const made: string[] = [];
     try {

@@ -1,3 +1,5 @@
+import { deviceRuleLine, type DeviceRule } from '../plan/devices.js';
+
 /**
  * Resource limits as Docker takes them (`--memory`, `--memory-swap`,
  * `--pids-limit`, `--cpu-quota`, `--cpu-period`, `--cpu-shares`), and the
@@ -19,7 +21,7 @@ export interface CgroupLimits {
   cpuShares?: number;
 }
 
-export type CgroupController = 'memory' | 'pids' | 'cpu';
+export type CgroupController = 'memory' | 'pids' | 'cpu' | 'devices';
 
 /** One write into a cgroup file. `optional` files are skipped when the kernel lacks them. */
 export interface CgroupWrite {
@@ -30,6 +32,15 @@ export interface CgroupWrite {
 }
 
 const DEFAULT_PERIOD_US = 100_000;
+
+/**
+ * The v1 `devices` writes for a rule list, in order: each rule goes to
+ * `devices.allow` or `devices.deny`. A leading deny-all (`a`) empties the
+ * inherited list first, as runc does.
+ */
+export function v1DeviceWrites(rules: readonly DeviceRule[]): CgroupWrite[] {
+  return rules.map((r) => ({ controller: 'devices', file: r.allow ? 'devices.allow' : 'devices.deny', value: deviceRuleLine(r) }));
+}
 
 /** runc's conversion of v1 shares (2..262144) to a v2 weight (1..10000). */
 export function sharesToWeight(shares: number): number {

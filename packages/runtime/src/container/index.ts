@@ -3,7 +3,7 @@
  * resolved once (`resolveContainer`) into the `ContainerSpec` berth stores.
  */
 export type {
-  ContainerConfig, ContainerSpec, CreateRequest, DeviceMapping, EndpointSettings, Empty, HealthConfig, HostConfig,
+  ContainerConfig, ContainerSpec, CreateRequest, EndpointSettings, Empty, HealthConfig, HostConfig,
   ImageFacts, LogConfig, NetworkingConfig, PortBinding, RestartPolicy, Ulimit,
 } from './types.js';
 export { parseCreateBody } from './create-body.js';

@@ -89,9 +89,11 @@ export function resolveContainer(req: CreateRequest, ctx: ResolveContext): Conta
   const config = mergeImageConfig(req.config, ctx.image.config);
   if (!nonEmpty(config.Entrypoint) && !nonEmpty(config.Cmd)) throw new PlanError('no-command', 'No command specified');
   const hostConfig = resolveHostConfig(req.hostConfig);
-  if (config.Hostname === '') {
-    config.Hostname = hostConfig.NetworkMode === 'host' && ctx.hostHostname ? ctx.hostHostname : ctx.id.slice(0, 12);
+  const hostUts = hostConfig.NetworkMode === 'host' || hostConfig.UTSMode === 'host';
+  if (hostConfig.UTSMode === 'host' && config.Hostname !== '') {
+    throw new CreateRequestError('conflicting options: hostname and the UTS mode');
   }
+  if (config.Hostname === '') config.Hostname = hostUts && ctx.hostHostname ? ctx.hostHostname : ctx.id.slice(0, 12);
   checkLaunchable(config, hostConfig, ctx.hostCpus);
   const mounts = resolveMounts({ Config: req.config, HostConfig: req.hostConfig }, {
     imageVolumes: Object.keys(ctx.image.config.Volumes ?? {}),

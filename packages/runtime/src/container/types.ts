@@ -9,6 +9,7 @@
  * spec is what gets stored; start, restart, re-adoption, inspect and
  * `--volumes-from` read it and nothing parses the request again.
  */
+import type { DeviceMapping } from '../plan/devices.js';
 import type { MountSpec } from '../spec/types.js';
 
 /** An empty JSON object, as Docker's `map[string]struct{}` values. */
@@ -66,12 +67,6 @@ export interface Ulimit {
   Name: string;
   Soft: number;
   Hard: number;
-}
-
-export interface DeviceMapping {
-  PathOnHost: string;
-  PathInContainer: string;
-  CgroupPermissions: string;
 }
 
 export interface PortBinding {

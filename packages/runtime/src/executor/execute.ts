@@ -100,21 +100,22 @@ export class Executor {
 }
 
 /**
- * A container with limits gets its own cgroup before it runs. Without
- * limits it stays in the supervisor's cgroup, inside the limits the
- * supervisor runs under: moving a task between v1 cgroups waits for an RCU
- * grace period (measured here at 0.2 to 10 ms), which would dominate a launch.
+ * Every container gets its own cgroup, limits or not: its device rules
+ * (Docker's deny-all and allowed list) live there. Moving a task between v1
+ * cgroups waits for an RCU grace period once per placement (7 to 11 ms
+ * measured here for the first hierarchy, under 0.2 ms for each further one),
+ * the price of the device cgroup.
  */
 function placeInCgroup(plan: LaunchPlan, pid: number): string[] {
-  if (!Object.values(plan.limits).some((v) => v !== undefined)) return [];
   try {
     cgroups ??= Cgroups.detect(plan.cgroupParent ? { parent: plan.cgroupParent } : {});
-    const handle = cgroups.create(plan.containerId, plan.limits);
+    const handle = cgroups.create(plan.containerId, plan.limits, plan.deviceRules);
     cgroups.place(handle, pid);
     return [...handle.paths];
   } catch (error) {
-    // Without its cgroup the container would escape its limits: never let it run.
-    process.kill(pid, 'SIGKILL');
+    // Without its cgroup the container would escape its limits and device rules: never let it run.
+    // (A cgroup made before the failure goes with the container's cleanup.)
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     throw new LaunchError(`failed to place container ${plan.containerId.slice(0, 12)} in its cgroup: ${describe(error)}`, error);
   }
 }

@@ -1,8 +1,25 @@
+import { CLONE_NEWPID } from '@berth/syscall';
+import { LaunchError } from '../errors.js';
 import type { ExecPlan, LaunchPlan } from '../plan/index.js';
 import type { StdioFds } from '../runtime-types.js';
 
+/**
+ * berth-init ends every process of its pid namespace (`kill(-1)`) once the
+ * command exits. In the host's pid namespace (`--pid host`) that is every
+ * process on the host; in another container's (`--pid container:X`) it is
+ * that container's. Until the init only ends its own children (the shim of
+ * issue 13), a launch into a pid namespace it does not own is refused.
+ * The plan and the executor already do the rest (no CLONE_NEWPID, setns).
+ */
+export const INIT_OWNS_ITS_PID_NAMESPACE = true;
+
 /** The container init's command line for a plan (see init/berth-init.c). */
 export function initArguments(plan: LaunchPlan): string[] {
+  if (INIT_OWNS_ITS_PID_NAMESPACE && (!(plan.namespaces & CLONE_NEWPID) || plan.joinNamespaces.pid !== undefined)) {
+    throw new LaunchError(
+      'berth does not support --pid host or --pid container: yet: its container init ends every process of its pid namespace when the command exits',
+    );
+  }
   const args = ['--rootfs', plan.rootfs.target, '--id', plan.containerId, '--cwd', plan.cwd, '--caps', plan.capabilities.mask.toString(16)];
   if (plan.user) args.push('--user', plan.user);
   for (const path of plan.maskedPaths) args.push('--mask', path);

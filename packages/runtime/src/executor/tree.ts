@@ -1,53 +1,101 @@
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { posix } from 'node:path';
 import {
-  AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MOUNT_ATTR_RDONLY, MOVE_MOUNT_F_EMPTY_PATH,
-  MOVE_MOUNT_T_EMPTY_PATH, MS_BIND, MS_PRIVATE, MS_REC, MS_SLAVE, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLOEXEC,
-  OPEN_TREE_CLONE, O_RDONLY, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, type Syscalls,
+  AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MOUNT_ATTR_RDONLY,
+  MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, O_CLOEXEC, O_DIRECTORY,
+  O_PATH, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE, O_RDONLY, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, S_IFBLK, S_IFCHR,
+  isSyscallError, makedev, type Syscalls,
 } from '@berth/syscall';
 import { copyTree } from '@berth/volumes';
-import type { LaunchPlan, PlannedMount } from '../plan/index.js';
+import { BindSourceMissingError } from '../errors.js';
+import type { LaunchPlan, PlannedDevice, PlannedMount } from '../plan/index.js';
 import { setupDev, setupSystemMount } from './dev.js';
 import { bringUpLoopback } from './network.js';
 import { RootResolver, fdPath } from './resolve.js';
 
 /**
- * Builds the container's tree on the calling thread (design.md steps 2–6):
- * enter berth's mount namespace, unshare the container's namespaces, make
- * everything private, mount the rootfs, /dev, /sys and the user mounts, set
- * the hostname and bring loopback up. Every mount lands in the new mount
- * namespace; the caller restores the thread afterwards, success or not.
+ * Builds the container's tree on the calling thread (design.md steps 2–6).
+ *
+ * Bind sources are cloned (open_tree, a detached copy) where they live,
+ * before the thread leaves that namespace: host paths while the thread is
+ * still in the host's namespace, so a bind shows the host as it is now
+ * (berth's own namespace is a copy made at start-up and, with the host's `/`
+ * private, never receives later host mounts); volumes after entering
+ * berth's namespace (tmpfs- and device-backed volumes exist only there);
+ * another container's /dev/shm inside that container's namespace. Then it
+ * joins the namespaces the plan shares, unshares the rest, makes everything
+ * private, mounts the rootfs, /dev, /sys and the user mounts, makes the
+ * planned device nodes, sets the hostname and brings loopback up. Every
+ * mount lands in the new mount namespace; the caller restores the thread
+ * afterwards, success or not.
  *
  * Only synchronous calls: async fs would run on libuv's threads, which are
  * still in the host's namespaces.
  */
 export function buildContainerTree(sys: Syscalls, plan: LaunchPlan, berthNamespaceFd: number, spareNetFd?: number): void {
-  sys.setns(berthNamespaceFd, CLONE_NEWNS);
-  // A network namespace made ahead of time (loopback already up) saves the
-  // most expensive part of the unshare on the launch's path.
-  const warmNet = spareNetFd !== undefined && (plan.namespaces & CLONE_NEWNET) !== 0;
-  sys.unshare(warmNet ? plan.namespaces & ~CLONE_NEWNET : plan.namespaces);
-  if (warmNet) sys.setns(spareNetFd, CLONE_NEWNET);
-  // Private, as Docker's rprivate; a slave of the host instead when a bind
-  // asks for slave or shared propagation, so that its source's host mounts
-  // still reach it (nothing propagates back: berth's namespace is a slave).
-  const propagates = plan.mounts.some((m) => m.kind === 'bind' && m.propagation !== MS_PRIVATE);
-  sys.mount(null, '/', null, MS_REC | (propagates ? MS_SLAVE : MS_PRIVATE), null);
-  const { rootfs } = plan;
-  if (rootfs.type === 'bind') sys.mount(rootfs.source, rootfs.target, null, MS_BIND | MS_REC, null);
-  else sys.mount(rootfs.source, rootfs.target, rootfs.type, 0, rootfs.options.join(','));
-  const root = new RootResolver(sys, rootfs.target);
+  const trees: Array<DetachedTree | undefined> = plan.mounts.map(() => undefined);
+  const joins: Array<{ fd: number; flag: number }> = [];
+  let shmTree: number | undefined;
   try {
-    setupDev(sys, root, plan.dev);
-    setupSystemMount(sys, root, plan.sys);
-    // The init mounts /proc; it must be a real directory (CVE-2019-16884).
-    sys.close(root.open(plan.proc.destination, 'dir', true));
-    for (const mount of plan.mounts) applyMount(sys, root, mount);
+    // In the host's namespaces (the worker's home).
+    plan.mounts.forEach((m, i) => {
+      if (m.kind === 'bind' && m.type === 'bind') trees[i] = detachSource(sys, m);
+    });
+    for (const kind of JOIN_ORDER) {
+      const path = plan.joinNamespaces[kind];
+      if (path !== undefined) joins.push({ fd: sys.open(path, O_RDONLY | O_CLOEXEC, 0), flag: JOIN_FLAG[kind] });
+    }
+    if (plan.sharedShm) shmTree = detachShm(sys, plan.sharedShm.mountNamespace);
+
+    sys.setns(berthNamespaceFd, CLONE_NEWNS);
+    plan.mounts.forEach((m, i) => {
+      if (m.kind === 'bind' && m.type !== 'bind') trees[i] = detachSource(sys, m);
+    });
+    for (const join of joins) sys.setns(join.fd, join.flag);
+    // A network namespace made ahead of time (loopback already up) saves the
+    // most expensive part of the unshare on the launch's path.
+    const warmNet = spareNetFd !== undefined && (plan.namespaces & CLONE_NEWNET) !== 0;
+    sys.unshare(warmNet ? plan.namespaces & ~CLONE_NEWNET : plan.namespaces);
+    if (warmNet) sys.setns(spareNetFd, CLONE_NEWNET);
+    // Private, as Docker's rprivate; a slave of the host instead when a bind
+    // asks for slave or shared propagation, so that its source's host mounts
+    // still reach it (nothing propagates back: berth's namespace is a slave).
+    const propagates = plan.mounts.some((m) => m.kind === 'bind' && m.propagation !== MS_PRIVATE);
+    sys.mount(null, '/', null, MS_REC | (propagates ? MS_SLAVE : MS_PRIVATE), null);
+    const { rootfs } = plan;
+    if (rootfs.type === 'bind') sys.mount(rootfs.source, rootfs.target, null, MS_BIND | MS_REC, null);
+    else sys.mount(rootfs.source, rootfs.target, rootfs.type, 0, rootfs.options.join(','));
+    const root = new RootResolver(sys, rootfs.target);
+    try {
+      setupDev(sys, root, plan.dev);
+      if (shmTree !== undefined) attach(sys, root, shmTree, '/dev/shm', false);
+      setupSystemMount(sys, root, plan.sys);
+      // The init mounts /proc; it must be a real directory (CVE-2019-16884).
+      sys.close(root.open(plan.proc.destination, 'dir', true));
+      plan.mounts.forEach((m, i) => {
+        const tree = trees[i];
+        if (tree === undefined) {
+          mountTmpfs(sys, root, m);
+          return;
+        }
+        if (m.copyUp) copyUp(sys, root, m);
+        attach(sys, root, tree.fd, m.destination, tree.isFile);
+      });
+      for (const device of plan.devices) makeDevice(sys, root, device);
+    } finally {
+      root.close();
+    }
+    if (plan.namespaces & CLONE_NEWUTS) sys.sethostname(plan.hostname);
+    if ((plan.namespaces & CLONE_NEWNET) && !warmNet) bringUpLoopback(sys);
   } finally {
-    root.close();
+    for (const tree of trees) if (tree !== undefined) sys.close(tree.fd);
+    for (const join of joins) sys.close(join.fd);
+    if (shmTree !== undefined) sys.close(shmTree);
   }
-  if (plan.namespaces & CLONE_NEWUTS) sys.sethostname(plan.hostname);
-  if ((plan.namespaces & CLONE_NEWNET) && !warmNet) bringUpLoopback(sys);
 }
+
+const JOIN_ORDER = ['ipc', 'uts', 'net', 'pid'] as const;
+const JOIN_FLAG = { pid: CLONE_NEWPID, ipc: CLONE_NEWIPC, uts: CLONE_NEWUTS, net: CLONE_NEWNET } as const;
 
 /**
  * Makes a network namespace with loopback up on the calling thread and
@@ -64,17 +112,34 @@ export function prepareNetworkNamespace(sys: Syscalls, homeNetFd: number): numbe
   }
 }
 
-function applyMount(sys: Syscalls, root: RootResolver, m: PlannedMount): void {
-  if (m.kind === 'tmpfs') {
-    const dest = root.open(m.destination, 'dir');
-    try {
-      sys.mount('tmpfs', fdPath(dest), 'tmpfs', m.flags, m.data);
-    } finally {
-      sys.close(dest);
-    }
-    return;
+function mountTmpfs(sys: Syscalls, root: RootResolver, m: PlannedMount): void {
+  const dest = root.open(m.destination, 'dir');
+  try {
+    sys.mount('tmpfs', fdPath(dest), 'tmpfs', m.flags, m.data);
+  } finally {
+    sys.close(dest);
   }
-  let source = sys.open(m.source, O_PATH | O_CLOEXEC | (m.sourceIsFile ? 0 : O_DIRECTORY), 0);
+}
+
+/**
+ * A detached copy (open_tree) of a bind's or volume's source, as the calling
+ * thread's namespace shows it, with its propagation and read-only attributes
+ * set before it is attached anywhere.
+ */
+interface DetachedTree {
+  fd: number;
+  isFile: boolean;
+}
+
+function detachSource(sys: Syscalls, m: PlannedMount): DetachedTree {
+  let source: number;
+  try {
+    source = sys.open(m.source, O_PATH | O_CLOEXEC | (m.sourceIsFile ? 0 : O_DIRECTORY), 0);
+  } catch (error) {
+    // The create-time check missed it (or it went away since): Docker's refusal, not a half-made container.
+    if (m.type === 'bind' && isSyscallError(error, 'ENOENT')) throw new BindSourceMissingError(m.source);
+    throw error;
+  }
   try {
     let isFile = m.sourceIsFile;
     if (m.subpath !== undefined) {
@@ -85,34 +150,92 @@ function applyMount(sys: Syscalls, root: RootResolver, m: PlannedMount): void {
       source = sub;
       isFile = !statSync(fdPath(source)).isDirectory();
     }
-    if (m.copyUp) copyUp(sys, root, m);
-    const dest = root.open(m.destination, isFile ? 'file' : 'dir');
+    const tree = sys.openTree(source, '', OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (m.recursive ? AT_RECURSIVE : 0));
     try {
-      // A detached copy of the source gets its attributes before it is
-      // attached, then goes onto the fd resolved inside the root: no path
-      // string through the container's tree is ever mounted on.
-      const tree = sys.openTree(source, '', OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (m.recursive ? AT_RECURSIVE : 0));
-      try {
-        // The namespace is already private; only other modes cost a call.
-        if (m.propagation !== MS_PRIVATE) {
-          sys.mountSetattr(tree, '', AT_EMPTY_PATH | (m.propagationRecursive ? AT_RECURSIVE : 0), {
-            attrSet: 0, attrClr: 0, propagation: m.propagation, usernsFd: 0,
-          });
-        }
-        if (m.readOnly) {
-          sys.mountSetattr(tree, '', AT_EMPTY_PATH | (m.recursiveReadOnly ? AT_RECURSIVE : 0), {
-            attrSet: MOUNT_ATTR_RDONLY, attrClr: 0, propagation: 0, usernsFd: 0,
-          });
-        }
-        sys.moveMount(tree, '', dest, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-      } finally {
-        sys.close(tree);
+      // A copy of a shared host mount joins its peer group: set every
+      // propagation explicitly, or a private bind would carry the
+      // container's mounts back to the host. Only `shared` stays a peer.
+      const shared = m.propagation === MS_SHARED;
+      sys.mountSetattr(tree, '', AT_EMPTY_PATH | (shared && !m.propagationRecursive ? 0 : AT_RECURSIVE), {
+        attrSet: 0, attrClr: 0, propagation: shared ? MS_SHARED : m.propagation === MS_SLAVE ? MS_SLAVE : MS_PRIVATE, usernsFd: 0,
+      });
+      if (m.readOnly) {
+        sys.mountSetattr(tree, '', AT_EMPTY_PATH | (m.recursiveReadOnly ? AT_RECURSIVE : 0), {
+          attrSet: MOUNT_ATTR_RDONLY, attrClr: 0, propagation: 0, usernsFd: 0,
+        });
       }
-    } finally {
-      sys.close(dest);
+      return { fd: tree, isFile };
+    } catch (error) {
+      sys.close(tree);
+      throw error;
     }
   } finally {
     sys.close(source);
+  }
+}
+
+/**
+ * A detached copy of /dev/shm: the host's (`--ipc host`), or the one inside
+ * another container's mount namespace (`--ipc container:X`), resolved in
+ * that container's root without following its symlinks. Leaves the thread
+ * in that namespace; the caller enters berth's next.
+ */
+function detachShm(sys: Syscalls, mountNamespace: string | undefined): number {
+  if (mountNamespace !== undefined) {
+    const ns = sys.open(mountNamespace, O_RDONLY | O_CLOEXEC, 0);
+    try {
+      sys.setns(ns, CLONE_NEWNS);
+    } finally {
+      sys.close(ns);
+    }
+  }
+  const root = sys.open('/', O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  try {
+    const shm = sys.openat2(root, 'dev/shm', { flags: O_PATH | O_DIRECTORY | O_CLOEXEC, mode: 0, resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS });
+    try {
+      const tree = sys.openTree(shm, '', OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+      try {
+        sys.mountSetattr(tree, '', AT_EMPTY_PATH, { attrSet: 0, attrClr: 0, propagation: MS_PRIVATE, usernsFd: 0 });
+        return tree;
+      } catch (error) {
+        sys.close(tree);
+        throw error;
+      }
+    } finally {
+      sys.close(shm);
+    }
+  } finally {
+    sys.close(root);
+  }
+}
+
+/** Attaches a detached tree onto a destination resolved inside the root (never a path string through it). */
+function attach(sys: Syscalls, root: RootResolver, tree: number, destination: string, isFile: boolean): void {
+  const dest = root.open(destination, isFile ? 'file' : 'dir');
+  try {
+    sys.moveMount(tree, '', dest, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  } finally {
+    sys.close(dest);
+  }
+}
+
+/** A planned device node (`--device`, the host's with `--privileged`), made through its resolved parent. */
+function makeDevice(sys: Syscalls, root: RootResolver, d: PlannedDevice): void {
+  const name = posix.basename(d.path);
+  const parent = root.open(posix.dirname(d.path), 'dir');
+  try {
+    try {
+      sys.mknodat(parent, name, (d.type === 'c' ? S_IFCHR : S_IFBLK) | d.mode, makedev(d.major, d.minor));
+    } catch (error) {
+      // As runc: a node already there (the default /dev/null, say) stays.
+      if (isSyscallError(error, 'EEXIST')) return;
+      throw error;
+    }
+    // mknod honours the umask, which a worker thread cannot change.
+    sys.fchmodat(parent, name, d.mode);
+    if (d.uid !== 0 || d.gid !== 0) sys.lchown(`${fdPath(parent)}/${name}`, d.uid, d.gid);
+  } finally {
+    sys.close(parent);
   }
 }
 

@@ -8,7 +8,12 @@ export { splitMountOptions } from './mount-flags.js';
 export {
   DEFAULT_MASKED_PATHS, DEFAULT_PATH_ENV, DEFAULT_READONLY_PATHS, defaultCapabilities,
 } from './defaults.js';
+export {
+  defaultDeviceRules, deviceRuleLine, parseDeviceCgroupRule, privilegedDeviceRules,
+  type DeviceMapping, type DeviceRule, type DeviceType, type HostDevice, type HostDevices, type PlannedDevice,
+} from './devices.js';
 export type {
+  JoinNamespaces, NamespaceDonors,
   CapabilitySet, DeviceNode, DevPlan, ExecInput, ExecOptions, ExecPlan, DevSubMount, LaunchPlan, PlanContainerConfig, PlanHostConfig,
   PlanInput, PlannedLimits, PlannedMount, ResolvedMount, RootfsMount, SystemMount,
 } from './types.js';

@@ -1,5 +1,5 @@
 import {
-  CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_BIND, MS_REC,
+  CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_BIND, MS_RDONLY, MS_REC,
 } from '@berth/syscall';
 import { PlanError } from '../errors.js';
 import { goPathClean } from '../spec/go-compat.js';
@@ -8,10 +8,14 @@ import {
   DEFAULT_MASKED_PATHS, DEFAULT_PATH_ENV, DEFAULT_READONLY_PATHS, DEV_TMPFS, PROC_FLAGS, SYSFS_FLAGS,
   defaultCapabilities, defaultDevices, defaultDevMounts, defaultDevSymlinks,
 } from './defaults.js';
+import {
+  defaultDeviceRules, parseDeviceCgroupRule, planDeviceMappings, privilegedDeviceRules, privilegedDevices,
+  type DeviceRule, type PlannedDevice,
+} from './devices.js';
 import { propagationFlag, splitMountOptions } from './mount-flags.js';
 import type {
-  ExecInput, ExecPlan, LaunchPlan, PlanContainerConfig, PlanHostConfig, PlanInput, PlannedLimits,
-  PlannedMount, ResolvedMount,
+  ExecInput, ExecPlan, JoinNamespaces, LaunchPlan, NamespaceDonors, PlanContainerConfig, PlanHostConfig,
+  PlanInput, PlannedLimits, PlannedMount, ResolvedMount,
 } from './types.js';
 
 /**
@@ -24,11 +28,17 @@ import type {
 export function planLaunch(input: PlanInput): LaunchPlan {
   const { config, hostConfig: host } = input;
   const network = networkOf(host.NetworkMode);
-  const namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (network === 'host' ? 0 : CLONE_NEWNET);
+  const modes = namespaceModes(host, input.namespaceDonors);
+  const namespaces = CLONE_NEWNS | modes.unshare | (network === 'host' ? 0 : CLONE_NEWNET);
+  // Resolved at create (with --network host or --uts host, the host's own name).
   const hostname = hostnameOf(config, input.containerId);
   const tty = config.Tty === true;
   const userMounts = input.mounts.map((m) => planMount(m));
   const userDests = new Set(userMounts.map((m) => m.destination));
+  const privileged = host.Privileged === true;
+  const access = deviceAccess(input, privileged);
+  // /dev/shm: the container's own tmpfs, unless a user mount, a shared IPC namespace or `--ipc none` says otherwise.
+  const ownShm = modes.shm === 'own' && !userDests.has('/dev/shm');
 
   return {
     containerId: input.containerId,
@@ -40,13 +50,14 @@ export function planLaunch(input: PlanInput): LaunchPlan {
       tmpfs: { ...DEV_TMPFS },
       devices: defaultDevices(),
       // A user mount on /dev/shm (say) replaces Docker's default one.
-      mounts: defaultDevMounts(host.ShmSize ?? 0).filter((m) => !userDests.has(`/dev/${m.name}`)),
+      mounts: defaultDevMounts(host.ShmSize ?? 0).filter((m) => !userDests.has(`/dev/${m.name}`) && (m.name !== 'shm' || ownShm)),
       symlinks: defaultDevSymlinks(),
     },
-    sys: { destination: '/sys', fstype: 'sysfs', flags: SYSFS_FLAGS },
+    // Privileged: /sys writable, nothing masked or read-only (moby's WithMounts / WithMaskedPaths).
+    sys: { destination: '/sys', fstype: 'sysfs', flags: privileged ? SYSFS_FLAGS & ~MS_RDONLY : SYSFS_FLAGS },
     proc: { destination: '/proc', fstype: 'proc', flags: PROC_FLAGS },
-    maskedPaths: [...(host.MaskedPaths ?? DEFAULT_MASKED_PATHS)],
-    readonlyPaths: [...(host.ReadonlyPaths ?? DEFAULT_READONLY_PATHS)],
+    maskedPaths: privileged ? [] : [...(host.MaskedPaths ?? DEFAULT_MASKED_PATHS)],
+    readonlyPaths: privileged ? [] : [...(host.ReadonlyPaths ?? DEFAULT_READONLY_PATHS)],
     hostname,
     env: environment(config.Env ?? [], hostname, tty),
     cwd: workingDir(config),
@@ -58,7 +69,79 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     capabilities: defaultCapabilities(),
     initPath: input.initPath,
     cgroupParent: input.cgroupParent ?? '',
+    privileged,
+    devices: access.devices,
+    deviceRules: access.rules,
+    joinNamespaces: modes.join,
+    ...(modes.shm === 'shared' && !userDests.has('/dev/shm') ? { sharedShm: modes.sharedShm } : {}),
   };
+}
+
+/** The device cgroup and extra nodes: Docker's defaults, `--device`, `--device-cgroup-rule`; everything when privileged. */
+function deviceAccess(input: PlanInput, privileged: boolean): { devices: PlannedDevice[]; rules: DeviceRule[] } {
+  const host = input.hostConfig;
+  const cgroupRules = (host.DeviceCgroupRules ?? []).map(parseDeviceCgroupRule);
+  const mapped = planDeviceMappings(host.Devices ?? [], input.hostDevices);
+  if (privileged) {
+    // moby: with --privileged every host device is there, and --device adds to (or renames) them.
+    const devices = privilegedDevices(input.hostDevices);
+    const paths = new Set(mapped.devices.map((d) => d.path));
+    return { devices: [...devices.filter((d) => !paths.has(d.path)), ...mapped.devices], rules: privilegedDeviceRules() };
+  }
+  return { devices: mapped.devices, rules: [...defaultDeviceRules(), ...mapped.rules, ...cgroupRules] };
+}
+
+interface NamespaceModes {
+  /** CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC as the modes leave them to unshare. */
+  unshare: number;
+  join: JoinNamespaces;
+  utsHost: boolean;
+  shm: 'own' | 'shared' | 'none';
+  sharedShm: { mountNamespace?: string };
+}
+
+/** The text after `container:`, or undefined for another mode (moby's `containerID`). */
+function containerOf(mode: string): string | undefined {
+  return mode.startsWith('container:') ? mode.slice('container:'.length) : undefined;
+}
+
+/**
+ * `--pid`, `--ipc`, `--uts` (moby's PidMode/IpcMode/UTSMode `Valid()` and
+ * their errors). A `container:` mode joins the donor's namespace through
+ * the pid the caller resolved; the executor opens `/proc/<pid>/ns/<kind>`.
+ */
+function namespaceModes(host: PlanHostConfig, donors: NamespaceDonors | undefined): NamespaceModes {
+  const out: NamespaceModes = { unshare: 0, join: {}, utsHost: false, shm: 'own', sharedShm: {} };
+  const pidMode = host.PidMode ?? '';
+  const pidContainer = containerOf(pidMode);
+  if (pidMode === '') out.unshare |= CLONE_NEWPID;
+  else if (pidMode === 'host') { /* the host's */ }
+  else if (pidContainer !== undefined && pidContainer !== '') {
+    if (donors?.pid === undefined) throw new PlanError('invalid-config', `cannot join PID of a non running container: ${pidContainer}`);
+    out.join.pid = `/proc/${donors.pid}/ns/pid`;
+  } else throw new PlanError('invalid-config', `invalid PID mode: ${pidMode}`);
+
+  const ipcMode = host.IpcMode ?? '';
+  const ipcContainer = containerOf(ipcMode);
+  if (ipcMode === '' || ipcMode === 'private' || ipcMode === 'shareable') out.unshare |= CLONE_NEWIPC;
+  else if (ipcMode === 'none') {
+    out.unshare |= CLONE_NEWIPC;
+    out.shm = 'none';
+  } else if (ipcMode === 'host') out.shm = 'shared';
+  else if (ipcContainer !== undefined) {
+    if (donors?.ipc === undefined) {
+      throw new PlanError('invalid-config', `can't join IPC of container ${ipcContainer}: it is not running`);
+    }
+    out.join.ipc = `/proc/${donors.ipc}/ns/ipc`;
+    out.shm = 'shared';
+    out.sharedShm = { mountNamespace: `/proc/${donors.ipc}/ns/mnt` };
+  } else throw new PlanError('invalid-config', `invalid IPC mode: ${ipcMode}`);
+
+  const utsMode = host.UTSMode ?? '';
+  if (utsMode === '') out.unshare |= CLONE_NEWUTS;
+  else if (utsMode === 'host') out.utsHost = true;
+  else throw new PlanError('invalid-config', `invalid UTS mode: ${utsMode}`);
+  return out;
 }
 
 function nonEmpty(s: string | null | undefined): string | undefined {
@@ -157,6 +240,8 @@ export function checkLaunchable(config: PlanContainerConfig, host: PlanHostConfi
   commandOf(config);
   workingDir(config);
   networkOf(host.NetworkMode);
+  // The modes' syntax; whether a `container:` one names a running container is the start's question.
+  namespaceModes(host, { pid: 0, ipc: 0 });
   hostnameOf(config, 'x'.repeat(12));
   limitsOf(host, hostCpus);
 }

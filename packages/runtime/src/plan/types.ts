@@ -6,6 +6,7 @@
  * rootfs by the executor (openat2 RESOLVE_IN_ROOT), never joined as strings.
  */
 import type { CgroupLimits } from '../cgroups/limits.js';
+import type { DeviceMapping, DeviceRule, HostDevices, PlannedDevice } from './devices.js';
 import type { MountSpec, MountType } from '../spec/types.js';
 
 /** A mount as the layer store hands it out (containerd's `Mount`). */
@@ -50,6 +51,28 @@ export interface PlanHostConfig {
   ReadonlyPaths?: readonly string[] | null;
   /** /dev/shm's size in bytes; 0 or absent: Docker's 64 MiB. */
   ShmSize?: number | null;
+  /** `--device`: host device nodes made in the container, with their cgroup access. */
+  Devices?: readonly DeviceMapping[] | null;
+  /** `--device-cgroup-rule`: `c 1:3 rwm`, Docker's syntax. */
+  DeviceCgroupRules?: readonly string[] | null;
+  /** Every device allowed and present, /sys writable, nothing masked (capabilities and seccomp: the security plan). */
+  Privileged?: boolean | null;
+  /** '' (a new one), 'host', or 'container:<id|name>'. */
+  PidMode?: string | null;
+  /** '' | 'private' | 'shareable' | 'none' (a new one; 'none' without /dev/shm), 'host', or 'container:<id|name>'. */
+  IpcMode?: string | null;
+  /** '' (a new one) or 'host'; Docker has no container mode for UTS. */
+  UTSMode?: string | null;
+}
+
+/**
+ * For `container:<id|name>` namespace modes: the pid of a process of the
+ * named container (its init), which the caller resolved and checked is
+ * running. The plan joins `/proc/<pid>/ns/<kind>` of it.
+ */
+export interface NamespaceDonors {
+  pid?: number;
+  ipc?: number;
 }
 
 /** A MountSpec after the caller created or found what backs it. */
@@ -79,6 +102,10 @@ export interface PlanInput {
   cgroupParent?: string;
   /** Online CPUs, to refuse a NanoCpus beyond them as Docker does (unchecked when absent). */
   hostCpus?: number;
+  /** The host's device nodes (`--device`, `--privileged`); needed only when those are used. */
+  hostDevices?: HostDevices;
+  /** The containers whose namespaces `container:` modes join; needed only for those modes. */
+  namespaceDonors?: NamespaceDonors;
 }
 
 /** A user mount (bind, volume or tmpfs), ready for the executor. */
@@ -128,7 +155,7 @@ export interface PlannedMount {
   fromContainer?: string;
 }
 
-/** A character device node in the container's /dev. */
+/** A character device node in the container's default /dev. */
 export interface DeviceNode {
   /** Name below /dev. */
   name: string;
@@ -220,6 +247,33 @@ export interface LaunchPlan {
   initPath: string;
   /** '' for the runtime's default parent. */
   cgroupParent: string;
+  /** `--privileged` (also expressed in `deviceRules`, `devices`, `sys`, `maskedPaths`, `readonlyPaths`). */
+  privileged: boolean;
+  /** Device nodes made after the mounts (`--device`; every host device with `--privileged`), at their container paths. */
+  devices: PlannedDevice[];
+  /** The device cgroup, in order: Docker's deny-all and defaults, then `--device` and `--device-cgroup-rule`. */
+  deviceRules: DeviceRule[];
+  /**
+   * Namespaces joined instead of made (`--pid container:X`, `--ipc container:X`):
+   * a path to an nsfs file, opened by the executor and setns-ed into before
+   * it unshares the rest. A kind here is never in `namespaces`.
+   */
+  joinNamespaces: JoinNamespaces;
+  /**
+   * Where /dev/shm comes from when it is not the container's own tmpfs
+   * (`dev.mounts` then has no shm): `{ mountNamespace }` another
+   * container's (`--ipc container:X`, an nsfs path), `{}` the host's
+   * (`--ipc host`). Absent: the container's own, or none (`--ipc none`).
+   */
+  sharedShm?: { mountNamespace?: string };
+}
+
+/** nsfs paths (`/proc/<pid>/ns/<kind>`) of namespaces to join. */
+export interface JoinNamespaces {
+  pid?: string;
+  ipc?: string;
+  uts?: string;
+  net?: string;
 }
 
 /** `docker exec`'s options (the API's ExecConfig, the fields berth uses). */

@@ -57,7 +57,7 @@ describe('parseCreateBody: the one create-body validator', () => {
     ['HostConfig.SecurityOpt', { HostConfig: { SecurityOpt: ['seccomp=unconfined'] } }],
     ['HostConfig.BlkioWeight', { HostConfig: { BlkioWeight: 300 } }],
     ['HostConfig.CpusetCpus', { HostConfig: { CpusetCpus: '0' } }],
-    ['HostConfig.IpcMode', { HostConfig: { IpcMode: 'host' } }],
+    ['HostConfig.UsernsMode', { HostConfig: { UsernsMode: 'host' } }],
     ['HostConfig.CgroupnsMode', { HostConfig: { CgroupnsMode: 'private' } }],
     ['Domainname', { Domainname: 'example.org' }],
     ['Healthcheck', { Healthcheck: { Test: ['CMD', 'true'] } }],
