@@ -26,9 +26,10 @@ export * from './spec/index.js';
 export * from './plan/index.js';
 export { Cgroups, CgroupError, type CgroupHandle, type CgroupLimits, type CgroupsOptions } from './cgroups/index.js';
 export {
-  BindPropagationError, BindSourceMissingError, LaunchError, MountSpecError, WorkerRetiredError, isMountSpecError,
-  type MountSpecErrorCode,
+  BindPropagationError, BindSourceMissingError, LaunchError, MountSpecError, SeccompCompileError, SecurityConfigError,
+  StateRootError, WorkerRetiredError, isMountSpecError, isSecurityConfigError, type MountSpecErrorCode, type SecurityErrorCode,
 } from './errors.js';
+export * from './security/index.js';
 export { Executor } from './executor/execute.js';
 export { LaunchPool, type PoolOptions } from './executor/pool.js';
 export { initArguments } from './executor/init-args.js';

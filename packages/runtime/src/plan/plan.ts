@@ -9,6 +9,7 @@ import {
   defaultCapabilities, defaultDevices, defaultDevMounts, defaultDevSymlinks,
 } from './defaults.js';
 import { propagationFlag, splitMountOptions } from './mount-flags.js';
+import type { ResolvedSecurity } from '../security/types.js';
 import type {
   ExecInput, ExecPlan, LaunchPlan, PlanContainerConfig, PlanHostConfig, PlanImageConfig, PlanInput, PlannedLimits,
   PlannedMount, ResolvedMount,
@@ -29,6 +30,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
   const tty = config.Tty === true;
   const userMounts = input.mounts.map((m) => planMount(m));
   const userDests = new Set(userMounts.map((m) => m.destination));
+  const security = input.security;
 
   return {
     containerId: input.containerId,
@@ -45,8 +47,8 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     },
     sys: { destination: '/sys', fstype: 'sysfs', flags: SYSFS_FLAGS },
     proc: { destination: '/proc', fstype: 'proc', flags: PROC_FLAGS },
-    maskedPaths: [...(host.MaskedPaths ?? DEFAULT_MASKED_PATHS)],
-    readonlyPaths: [...(host.ReadonlyPaths ?? DEFAULT_READONLY_PATHS)],
+    maskedPaths: [...(security?.maskedPaths ?? host.MaskedPaths ?? DEFAULT_MASKED_PATHS)],
+    readonlyPaths: [...(security?.readonlyPaths ?? host.ReadonlyPaths ?? DEFAULT_READONLY_PATHS)],
     hostname,
     env: environment(config, image, hostname, tty),
     cwd: workingDir(config, image),
@@ -55,10 +57,27 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     init: host.Init === true,
     limits: limitsOf(host, input.hostCpus),
     readonlyRootfs: host.ReadonlyRootfs === true,
-    capabilities: defaultCapabilities(),
+    ...securityFields(security, input.seccompPath),
     initPath: input.initPath,
     cgroupParent: input.cgroupParent ?? '',
   };
+}
+
+/** The plan's security fields from the resolved settings (Docker's defaults without them). */
+function securityFields(security: ResolvedSecurity | undefined, seccompPath: string | undefined): Pick<
+  LaunchPlan, 'capabilities' | 'privileged' | 'noNewPrivileges' | 'seccomp' | 'groupAdd' | 'oomScoreAdj' | 'rlimits' | 'sysctls'
+> {
+  const out: ReturnType<typeof securityFields> = {
+    capabilities: security?.capabilities ?? defaultCapabilities(),
+    privileged: security?.privileged ?? false,
+    noNewPrivileges: security?.noNewPrivileges ?? false,
+    groupAdd: [...(security?.groupAdd ?? [])],
+    oomScoreAdj: security?.oomScoreAdj ?? 0,
+    rlimits: (security?.ulimits ?? []).map((u) => ({ ...u })),
+    sysctls: (security?.sysctls ?? []).map((s) => ({ ...s })),
+  };
+  if (seccompPath !== undefined) out.seccomp = { path: seccompPath };
+  return out;
 }
 
 function nonEmpty(s: string | null | undefined): string | undefined {
@@ -96,8 +115,18 @@ export function planExec(input: ExecInput): ExecPlan {
     user: nonEmpty(exec.User) ?? nonEmpty(config.User) ?? nonEmpty(image.User) ?? '',
     cwd: workdir !== undefined ? goPathClean(workdir) : workingDir(config, image),
     tty,
-    capabilities: defaultCapabilities(),
+    ...execSecurity(input.security, input.seccompPath),
   };
+}
+
+function execSecurity(security: ResolvedSecurity | undefined, seccompPath: string | undefined): Pick<ExecPlan, 'capabilities' | 'noNewPrivileges' | 'seccomp' | 'groupAdd'> {
+  const out: ReturnType<typeof execSecurity> = {
+    capabilities: security?.capabilities ?? defaultCapabilities(),
+    noNewPrivileges: security?.noNewPrivileges ?? false,
+    groupAdd: [...(security?.groupAdd ?? [])],
+  };
+  if (seccompPath !== undefined) out.seccomp = { path: seccompPath };
+  return out;
 }
 
 function hostnameOf(input: PlanInput, network: 'none' | 'host'): string {

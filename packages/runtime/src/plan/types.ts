@@ -7,6 +7,7 @@
  */
 import type { CgroupLimits } from '../cgroups/limits.js';
 import type { MountSpec, MountType } from '../spec/types.js';
+import type { ResolvedSecurity, Sysctl, Ulimit } from '../security/types.js';
 
 /** A mount as the layer store hands it out (containerd's `Mount`). */
 export interface RootfsMount {
@@ -81,6 +82,14 @@ export interface PlanInput {
   hostHostname?: string;
   /** Online CPUs, to refuse a NanoCpus beyond them as Docker does (unchecked when absent). */
   hostCpus?: number;
+  /**
+   * The container's security settings, resolved at create (`resolveSecurity`).
+   * Absent: Docker's defaults (default capabilities, masked paths from
+   * HostConfig or Docker's, no seccomp file; callers that launch pass it).
+   */
+  security?: ResolvedSecurity;
+  /** The compiled seccomp filter for `security` (`SeccompCache.pathFor`); absent: unconfined. */
+  seccompPath?: string;
 }
 
 /** A user mount (bind, volume or tmpfs), ready for the executor. */
@@ -172,7 +181,7 @@ export interface SystemMount {
   flags: number;
 }
 
-/** Docker's default capabilities. */
+/** A capability set (Docker's default one unless CapAdd/CapDrop/Privileged say otherwise). */
 export interface CapabilitySet {
   names: string[];
   numbers: number[];
@@ -219,6 +228,20 @@ export interface LaunchPlan {
   /** Remount the rootfs read-only after the mounts (`--read-only`); user mounts keep their own mode. */
   readonlyRootfs: boolean;
   capabilities: CapabilitySet;
+  /** `--privileged` (all capabilities, no seccomp, no masked paths; devices and /sys are the executor's). */
+  privileged: boolean;
+  /** Set no_new_privs before exec (`--security-opt no-new-privileges`); off by default, as in Docker. */
+  noNewPrivileges: boolean;
+  /** The compiled BPF filter the stub loads with seccomp(2); absent: unconfined. */
+  seccomp?: { path: string };
+  /** `--group-add`: names (looked up in the container's /etc/group) or numeric gids. */
+  groupAdd: string[];
+  /** Written to /proc/self/oom_score_adj by the stub; 0: left alone. */
+  oomScoreAdj: number;
+  /** setrlimit before exec, in order; -1 is RLIM_INFINITY. */
+  rlimits: Ulimit[];
+  /** Written under /proc/sys inside the container's namespaces, in order. */
+  sysctls: Sysctl[];
   initPath: string;
   /** '' for the runtime's default parent. */
   cgroupParent: string;
@@ -239,6 +262,10 @@ export interface ExecInput {
   config: PlanContainerConfig;
   hostConfig: PlanHostConfig;
   exec: ExecOptions;
+  /** The container's resolved security settings (the exec runs under the same capabilities, seccomp, groups). */
+  security?: ResolvedSecurity;
+  /** The container's compiled seccomp filter; absent: unconfined. */
+  seccompPath?: string;
 }
 
 /** What the init's exec mode is given: run `args` in the container, as `user`, from `cwd`, with `env`. */
@@ -249,4 +276,7 @@ export interface ExecPlan {
   cwd: string;
   tty: boolean;
   capabilities: CapabilitySet;
+  noNewPrivileges: boolean;
+  seccomp?: { path: string };
+  groupAdd: string[];
 }
