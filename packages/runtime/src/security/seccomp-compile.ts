@@ -12,15 +12,10 @@ import {
 } from './seccomp-profile.js';
 import type { SeccompChoice } from './types.js';
 
-type SeccompModule = typeof import('@berth/syscall/seccomp');
+// The binding opens libseccomp.so.2 on its first call: nothing that never compiles a profile maps it.
+import * as seccompBinding from '@berth/syscall/seccomp';
 
-let seccompModule: SeccompModule | undefined;
-
-/** libseccomp's binding, loaded on the first compile (nothing else pays for it). */
-async function libseccomp(): Promise<SeccompModule> {
-  seccompModule ??= await import('@berth/syscall/seccomp');
-  return seccompModule;
-}
+type SeccompModule = typeof seccompBinding;
 
 const EPERM = 1;
 
@@ -60,7 +55,7 @@ export function nativeTarget(capabilities: readonly string[]): SeccompTarget {
  * comparison (runc's rule for "OR" on one argument).
  */
 export async function compileSeccompProfile(profile: SeccompProfile, capabilities: readonly string[], target?: SeccompTarget): Promise<Buffer> {
-  const m = await libseccomp();
+  const m = seccompBinding;
   const selected = selectSeccompRules(profile, target ?? nativeTarget(capabilities));
   const filter = m.SeccompFilter.create(actionValue(m, selected.defaultAction, selected.defaultErrnoRet));
   try {
@@ -157,7 +152,7 @@ export class SeccompCache {
   }
 
   async #key(digest: string, text: string, capabilities: readonly string[]): Promise<string> {
-    this.#libVersion ??= (await libseccomp()).libseccompVersion();
+    this.#libVersion ??= seccompBinding.libseccompVersion();
     const { mentioned } = this.#profileFor(digest, text);
     const relevant = capabilities.filter((c) => mentioned.has(c)).sort();
     const t = nativeTarget(capabilities);
