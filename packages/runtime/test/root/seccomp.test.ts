@@ -4,7 +4,7 @@
 // threads still start, and the capability-gated groups open with their
 // capability. Filters are only ever loaded into throwaway child processes.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +21,8 @@ let dir = '';
 let probe = '';
 
 /** Runs the probe in a child process, loading `bpf` first when given. */
-function runProbe(bpf?: string): Record<string, string> {
-  const r = spawnSync(probe, bpf === undefined ? [] : ['--load', bpf], { encoding: 'utf8' });
+function runProbe(bpf?: string, ...extra: string[]): Record<string, string> {
+  const r = spawnSync(probe, [...(bpf === undefined ? [] : ['--load', bpf]), ...extra], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
 }
@@ -30,6 +30,7 @@ function runProbe(bpf?: string): Record<string, string> {
 describeRoot('seccomp: Docker\'s default profile through libseccomp', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'berth-seccomp-'));
+    chmodSync(dir, 0o755); // the probe re-executes itself as nobody
     probe = join(dir, 'seccomp-probe');
     const cc = spawnSync('cc', ['-static', '-O2', '-pthread', '-o', probe, probeSource], { encoding: 'utf8' });
     if (cc.status !== 0) throw new Error(`failed to build the seccomp probe: ${cc.stderr}`);
@@ -57,10 +58,20 @@ describeRoot('seccomp: Docker\'s default profile through libseccomp', () => {
     expect(got['thread']).toBe('ok');
   });
 
+  it('lets the stub finish after loading it without no_new_privs: groups, user, capset, prctl, close_range, execve', async () => {
+    const path = await new SeccompCache(join(dir, 'root')).pathFor({ kind: 'default' }, defaultCapabilities().names);
+    const got = runProbe(path!, '--stub-sequence');
+    for (const call of ['setgroups', 'setresgid', 'setresuid', 'capset', 'prctl_no_new_privs', 'close_range']) expect(got[call], call).toBe('ok');
+    // execve worked: the re-executed probe reports as nobody, still filtered.
+    expect(got['uid']).toBe('65534');
+    expect(got['seccomp']).toBe('2');
+    expect(got['keyctl']).toBe('EPERM');
+  });
+
   it('opens the groups a capability gates: CAP_SYS_ADMIN allows unshare and clone3, CAP_SYS_TIME and CAP_BPF theirs', async () => {
     const bpf = await compileSeccompProfile(defaultSeccompProfile(), [...defaultCapabilities().names, 'CAP_SYS_ADMIN', 'CAP_SYS_TIME', 'CAP_BPF', 'CAP_PERFMON', 'CAP_DAC_READ_SEARCH']);
     const file = join(dir, 'admin.bpf');
-    (await import('node:fs')).writeFileSync(file, bpf);
+    writeFileSync(file, bpf);
     const got = runProbe(file);
     expect(got['unshare_newuser']).toBe('ok');
     expect(got['clone3']).not.toBe('ENOSYS');
