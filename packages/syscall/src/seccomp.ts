@@ -52,7 +52,7 @@ export interface ScmpArgCmp {
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- koffi's bound functions are untyped */
 interface Lib {
-  init: any; release: any; archAdd: any; archNative: any; archResolveName: any; resolveName: any; ruleAddArray: any;
+  init: any; release: any; archAdd: any; archNative: any; archResolveName: any; resolveName: any; resolveNameArch: any; ruleAddArray: any;
   attrSet: any; exportBpf: any; memfdCreate: any; version: any;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
@@ -72,6 +72,7 @@ function bind(): Lib {
     archNative: so.func('uint32_t seccomp_arch_native(void)'),
     archResolveName: so.func('uint32_t seccomp_arch_resolve_name(const char *name)'),
     resolveName: so.func('int seccomp_syscall_resolve_name(const char *name)'),
+    resolveNameArch: so.func('int seccomp_syscall_resolve_name_arch(uint32_t arch_token, const char *name)'),
     ruleAddArray: so.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int count, const berth_scmp_arg_cmp *args)'),
     attrSet: so.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)'),
     exportBpf: so.func('int seccomp_export_bpf(void *ctx, int fd)'),
@@ -162,6 +163,11 @@ export class SeccompFilter {
 /** `seccomp_syscall_resolve_name`: the native number, a negative pseudo number for another arch's call, or NR_SCMP_ERROR. */
 export function resolveSyscallName(name: string): number {
   return bind().resolveName(name) as number;
+}
+
+/** `seccomp_syscall_resolve_name_arch`: the number on `archToken`, negative when that arch lacks it, NR_SCMP_ERROR when unknown. */
+export function resolveSyscallNameForArch(archToken: number, name: string): number {
+  return bind().resolveNameArch(archToken >>> 0, name) as number;
 }
 
 /** `seccomp_arch_resolve_name` ("x86_64", "x86", "x32" ...): the audit token, or 0 when unknown. */

@@ -3,13 +3,14 @@
 // one up: the stub loads the file with seccomp(2).
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, constants as fsc } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { release } from 'node:os';
+import { endianness, release } from 'node:os';
 import { join } from 'node:path';
 import { SeccompCompileError } from '../errors.js';
 import {
   capabilitiesMentioned, decodeSeccompProfile, defaultProfileText, defaultSeccompProfile, profileDigest, selectSeccompRules,
   type SeccompProfile, type SeccompTarget,
 } from './seccomp-profile.js';
+import { AUDIT_ARCH_X86_64, SCMP_ARCH_X32_TOKEN, enosysStub, type EnosysSection } from './enosys-stub.js';
 import type { SeccompChoice } from './types.js';
 
 // The binding opens libseccomp.so.2 on its first call: nothing that never compiles a profile maps it.
@@ -33,6 +34,9 @@ function actionValue(m: SeccompModule, action: string, errnoRet: number | undefi
   }
 }
 
+/** Part of every cache key: bump it when the compiled program changes for the same inputs. */
+const COMPILER_REVISION = 2;
+
 /** Docker's SCMP_ARCH_X86_64 -> libseccomp's "x86_64". */
 const libArchName = (scmp: string): string => scmp.slice('SCMP_ARCH_'.length).toLowerCase();
 
@@ -50,9 +54,10 @@ export function nativeTarget(capabilities: readonly string[]): SeccompTarget {
 /**
  * Compiles a profile for a container with `capabilities` into the raw BPF
  * program (an array of 8-byte `struct sock_filter`), as runc would load it:
- * names this libseccomp does not know are skipped (runc does the same), and
- * a group with two comparisons on one argument becomes one rule per
- * comparison (runc's rule for "OR" on one argument).
+ * names this libseccomp does not know are skipped (runc does the same), a
+ * group with two comparisons on one argument becomes one rule per
+ * comparison (runc's rule for "OR" on one argument), and runc's -ENOSYS
+ * stub goes in front (see enosys-stub.ts).
  */
 export async function compileSeccompProfile(profile: SeccompProfile, capabilities: readonly string[], target?: SeccompTarget): Promise<Buffer> {
   const m = seccompBinding;
@@ -61,11 +66,14 @@ export async function compileSeccompProfile(profile: SeccompProfile, capabilitie
   try {
     // runc leaves no_new_privs to the runtime: never let libseccomp set it.
     filter.setAttr(m.SCMP_FLTATR_CTL_NNP, 0);
+    const tokens: number[] = [];
     for (const arch of selected.arches) {
       const token = m.resolveArchName(libArchName(arch));
       if (token === 0) continue; // LOONGARCH64 and the like: unknown to this libseccomp, never native here
       filter.addArch(token);
+      tokens.push(token);
     }
+    if (tokens.length === 0) tokens.push(m.nativeArch());
     const defaultValue = actionValue(m, selected.defaultAction, selected.defaultErrnoRet);
     for (const rule of selected.rules) {
       const nr = m.resolveSyscallName(rule.name);
@@ -87,13 +95,41 @@ export async function compileSeccompProfile(profile: SeccompProfile, capabilitie
         filter.addRule(action, nr, cmps, rule.name);
       }
     }
-    return filter.exportBpf();
+    const body = filter.exportBpf();
+    // runc's rule: no stub when the default action lets calls through anyway.
+    if (['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(selected.defaultAction)) return body;
+    if (endianness() !== 'LE') throw new SeccompCompileError('failed to compile the seccomp profile: the ENOSYS stub is written for little-endian machines');
+    return Buffer.concat([enosysStub(enosysSections(m, tokens, selected.rules.map((r) => r.name))), body]);
   } catch (err) {
     if (err instanceof SeccompCompileError) throw err;
     throw new SeccompCompileError(`failed to compile the seccomp profile: ${err instanceof Error ? err.message : String(err)}`, err);
   } finally {
     filter.release();
   }
+}
+
+/** Per kernel architecture of the filter, the highest syscall number among the profile's rules (runc's findLastSyscalls). */
+function enosysSections(m: SeccompModule, tokens: readonly number[], names: readonly string[]): EnosysSection[] {
+  const highest = (token: number): number | undefined => {
+    let max: number | undefined;
+    for (const name of new Set(names)) {
+      const nr = m.resolveSyscallNameForArch(token, name);
+      if (nr >= 0 && (max === undefined || nr > max)) max = nr;
+    }
+    return max;
+  };
+  const sections = new Map<number, EnosysSection>();
+  for (const token of tokens) {
+    const audit = token === SCMP_ARCH_X32_TOKEN ? AUDIT_ARCH_X86_64 : token;
+    const section = sections.get(audit) ?? { auditArch: audit };
+    const max = highest(token);
+    if (max !== undefined) {
+      if (token === SCMP_ARCH_X32_TOKEN) section.maxX32 = max;
+      else section.max = max;
+    }
+    sections.set(audit, section);
+  }
+  return [...sections.values()].filter((s) => s.max !== undefined || s.maxX32 !== undefined);
 }
 
 /**
@@ -157,7 +193,7 @@ export class SeccompCache {
     const relevant = capabilities.filter((c) => mentioned.has(c)).sort();
     const t = nativeTarget(capabilities);
     return createHash('sha256')
-      .update(`${digest}\n${relevant.join(',')}\n${t.arch}\n${t.kernel}\nlibseccomp ${this.#libVersion}\n`)
+      .update(`berth seccomp compiler ${COMPILER_REVISION}\n${digest}\n${relevant.join(',')}\n${t.arch}\n${t.kernel}\nlibseccomp ${this.#libVersion}\n`)
       .digest('hex');
   }
 
