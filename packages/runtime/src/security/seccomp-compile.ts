@@ -136,14 +136,16 @@ function enosysSections(m: SeccompModule, tokens: readonly number[], names: read
  * Compiled filters under `<root>/seccomp/<sha256>.bpf`, keyed by the
  * profile's text, the capabilities its rules depend on, the architecture,
  * the kernel (for `minKernel`) and libseccomp's version. A file is written
- * once under a temporary name and renamed into place; after that a launch
- * costs a hash and a map lookup.
+ * once under a temporary name and renamed into place. After the first launch
+ * with a given profile and capability set, a launch costs a map lookup.
  */
 export class SeccompCache {
   readonly dir: string;
+  /** "<profile digest>\n<relevant capabilities>" -> the file. */
   readonly #known = new Map<string, string>();
   readonly #profiles = new Map<string, { profile: SeccompProfile; mentioned: Set<string> }>();
-  #libVersion: string | undefined;
+  readonly #digests = new Map<string, string>();
+  #defaultDigest: string | undefined;
 
   constructor(root: string) {
     this.dir = join(root, 'seccomp');
@@ -157,24 +159,31 @@ export class SeccompCache {
     if (choice.kind === 'unconfined') return null;
     const text = choice.kind === 'default' ? defaultProfileText() : choice.profile;
     const digest = this.#digest(text);
-    const key = await this.#key(digest, text, capabilities);
-    const known = this.#known.get(key);
+    const entry = this.#profileFor(digest, text);
+    const relevant = capabilities.filter((c) => entry.mentioned.has(c)).sort().join(',');
+    const memo = `${digest}\n${relevant}`;
+    const known = this.#known.get(memo);
     if (known !== undefined) return known;
+    const t = nativeTarget(capabilities);
+    const key = createHash('sha256')
+      .update(`berth seccomp compiler ${COMPILER_REVISION}\n${digest}\n${relevant}\n${t.arch}\n${t.kernel}\nlibseccomp ${seccompBinding.libseccompVersion()}\n`)
+      .digest('hex');
     const file = join(this.dir, `${key}.bpf`);
-    if (!exists(file)) {
-      const entry = this.#profileFor(digest, text);
-      this.#write(file, await compileSeccompProfile(entry.profile, capabilities));
-    }
-    this.#known.set(key, file);
+    if (!exists(file)) this.#write(file, await compileSeccompProfile(entry.profile, capabilities));
+    this.#known.set(memo, file);
     return file;
   }
 
-  #defaultDigest: string | undefined;
-
-  /** The default profile's digest is computed once; a custom one per launch (a hash of a few kB). */
+  /** A profile's digest, remembered: the default's once, a custom one per distinct text (a few kB to hash). */
   #digest(text: string): string {
     if (text === defaultProfileText()) return (this.#defaultDigest ??= profileDigest(text));
-    return profileDigest(text);
+    let d = this.#digests.get(text);
+    if (d === undefined) {
+      if (this.#digests.size >= 64) this.#digests.clear();
+      d = profileDigest(text);
+      this.#digests.set(text, d);
+    }
+    return d;
   }
 
   #profileFor(digest: string, text: string): { profile: SeccompProfile; mentioned: Set<string> } {
@@ -185,16 +194,6 @@ export class SeccompCache {
       this.#profiles.set(digest, entry);
     }
     return entry;
-  }
-
-  async #key(digest: string, text: string, capabilities: readonly string[]): Promise<string> {
-    this.#libVersion ??= seccompBinding.libseccompVersion();
-    const { mentioned } = this.#profileFor(digest, text);
-    const relevant = capabilities.filter((c) => mentioned.has(c)).sort();
-    const t = nativeTarget(capabilities);
-    return createHash('sha256')
-      .update(`berth seccomp compiler ${COMPILER_REVISION}\n${digest}\n${relevant.join(',')}\n${t.arch}\n${t.kernel}\nlibseccomp ${this.#libVersion}\n`)
-      .digest('hex');
   }
 
   #write(file: string, bpf: Buffer): void {
