@@ -10,6 +10,9 @@ need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 [ -x /bin/busybox ] || need_apt+=(busybox-static)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+# libseccomp compiles Docker's seccomp profile (the runtime loads libseccomp.so.2 through koffi).
+dpkg -s libseccomp2 >/dev/null 2>&1 || need_apt+=(libseccomp2)
+dpkg -s libseccomp-dev >/dev/null 2>&1 || need_apt+=(libseccomp-dev)
 if [ "${1:-}" = test ]; then
   # Tests import real images made by these tools where they are installed.
   command -v umoci >/dev/null 2>&1 || need_apt+=(umoci)

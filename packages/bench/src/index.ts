@@ -8,6 +8,7 @@ export { percentile, summarize, median, leastSquares, pairedRatio, type Summary,
 export { renderMarkdown, renderTables } from './markdown.js';
 export { renderSvg, boxOf, logTicks, escapeXml, type Box } from './svg.js';
 export { checkTargets } from './targets.js';
+export { runSeccompCost } from './cases/seccomp.js';
 export { ociConfig, bindMounts, DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, type OciMount } from './oci-config.js';
 export { PEER_NAMES, APT_PACKAGES, type PeerName } from './peers.js';
 export type * from './report-types.js';

@@ -10,6 +10,7 @@ import { runMemory } from './cases/memory.js';
 import { MOUNT_COUNTS, runMountGrowth } from './cases/mounts.js';
 import { runImport, runVolumeScaling, layerTarsOf, writeSyntheticImage } from './cases/stores.js';
 import { runThroughput } from './cases/throughput.js';
+import { runSeccompCost } from './cases/seccomp.js';
 import { Daemon } from './daemon.js';
 import { BenchError, MountLeakError } from './errors.js';
 import { machineFacts } from './machine.js';
@@ -111,6 +112,8 @@ export async function run(argv: string[]): Promise<number> {
     log('case 6: memory');
     const memory = daemon ? await runMemory(work, archive, daemon, { loadRuns: args.quick ? 16 : 64 }) : [];
     if (!daemon) notes.push(`memory case skipped: the supervisor did not start (${String(daemonOrReason)})`);
+    log('case 7: seccomp');
+    const seccomp = await runSeccompCost(work);
     notes.push(
       'Latency is wall time measured in this process: peers and the CLI from fork to exit of one synchronous spawn; the library row from the runtime.start call to its exited promise resolving (cleanup of the container\'s layer directory is timed apart).',
       'Peers share one rootfs (the busybox layer unpacked with tar), bound read-only; berth gives each container an overlay with its own writable layer.',
@@ -121,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
       durationS: 0, machine,
       latencyLib: { hundredSequentialMs: latency.hundredSequentialMs, setupMs: latency.setupMs, cleanupMs: latency.cleanupMs },
       latency: latency.rows, mountCounts: MOUNT_COUNTS, mountGrowth,
-      throughput: { poolSize: POOL_SIZE, rows: throughput }, volumes, imports, memory,
+      throughput: { poolSize: POOL_SIZE, rows: throughput }, volumes, imports, memory, seccomp,
       targets: [], hostMountsUnchanged: false, notes,
     };
   } finally {

@@ -74,6 +74,14 @@ export function renderTables(r: BenchReport): string {
   out.push('|---|---|---|');
   for (const mm of r.memory) out.push(`| ${mm.name} | ${mm.rssMB.toFixed(1)} | ${mm.note ?? ''} |`);
   out.push('');
+  if (r.seccomp !== undefined) {
+    out.push('### 7. Seccomp (Docker\'s default profile through libseccomp)');
+    out.push('');
+    out.push('| step | ms | note |');
+    out.push('|---|---|---|');
+    for (const s of r.seccomp) out.push(`| ${s.name} | ${ms(s.ms, 4)} | ${s.note ?? ''} |`);
+    out.push('');
+  }
   out.push(`Host mount table unchanged after the run: ${r.hostMountsUnchanged ? 'yes' : '**NO**'}.`);
   return out.join('\n');
 }

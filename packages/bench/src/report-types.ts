@@ -86,6 +86,8 @@ export interface BenchReport {
   volumes: TimedStep[];
   imports: ImportRow[];
   memory: MemoryRow[];
+  /** Case 7: seccomp's cost (compile once, then a lookup per launch); absent in reports from before it existed. */
+  seccomp?: TimedStep[];
   targets: TargetCheck[];
   hostMountsUnchanged: boolean;
   notes: string[];

@@ -3,7 +3,7 @@ import type { BenchReport, TargetCheck } from './report-types.js';
 
 const f = (x: number, d = 2) => x.toFixed(d);
 
-export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mountGrowth' | 'throughput' | 'volumes'>): TargetCheck[] {
+export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mountGrowth' | 'throughput' | 'volumes' | 'seccomp'>): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const row = (name: string) => r.latency.find((x) => x.name === name || x.name.startsWith(name));
   const lib = row('berth (library');
@@ -38,6 +38,8 @@ export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mo
   checks.push({ target: '≥ 300 launches/s with 8 in flight', measured: t8 ? `${f(t8.perSecond, 0)}/s (pool of ${r.throughput.poolSize})` : 'not measured', met: t8 ? t8.perSecond >= 300 : 'n/a' });
 
   const list10k = r.volumes.find((v) => v.name === 'list 10,000');
+  const seccompLookup = r.seccomp?.find((s) => s.name === 'per launch: cached default profile');
+  checks.push({ target: 'seccomp per launch (cached filter) ≤ 0.1 ms', measured: seccompLookup ? `${f(seccompLookup.ms, 4)} ms` : 'not measured', met: seccompLookup ? seccompLookup.ms <= 0.1 : 'n/a' });
   checks.push({ target: 'list 10,000 volumes < 50 ms', measured: list10k ? `${f(list10k.ms, 1)} ms` : 'not measured', met: list10k ? list10k.ms < 50 : 'n/a' });
   return checks;
 }

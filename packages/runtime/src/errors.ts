@@ -123,6 +123,44 @@ export class CreateRequestError extends Error {
   }
 }
 
+/** Why a create request's security settings were refused. Every one is an invalid parameter (HTTP 400). */
+export type SecurityErrorCode =
+  /** `CapAdd`/`CapDrop` names a capability that does not exist (moby's oci/caps). */
+  | 'invalid-capability'
+  /** A `SecurityOpt` entry Docker refuses: `invalid --security-opt N: "OPT"`. */
+  | 'invalid-security-opt'
+  /** A `seccomp=<json>` profile that does not decode or names an unknown action, operator or architecture. */
+  | 'invalid-seccomp-profile'
+  /** `OomScoreAdj` outside -1000..1000. */
+  | 'invalid-oom-score-adj'
+  /** An `Ulimits` entry with an unknown name or soft > hard. */
+  | 'invalid-ulimit'
+  /** A `Sysctls` key that is not namespaced, or not in a namespace of the container's own. */
+  | 'invalid-sysctl'
+  /** A `GroupAdd` entry that is empty or not a group name or id. */
+  | 'invalid-group-add'
+  /** A security option Docker knows that berth does not implement (refused rather than ignored). */
+  | 'invalid-unsupported-security-option';
+
+/**
+ * A refused security setting. `kind` is always 'invalid-parameter' (the API
+ * answers 400); `code` says which check failed. Messages are Docker's where
+ * Docker has one.
+ */
+export class SecurityConfigError extends Error {
+  override readonly name = 'SecurityConfigError';
+  readonly kind = 'invalid-parameter';
+
+  constructor(
+    readonly code: SecurityErrorCode,
+    message: string,
+    /** The HostConfig field the value came from (`CapAdd`, `SecurityOpt`, ...). */
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * A create body sets a field berth does not implement. Refused rather than
  * ignored: a security or resource option that silently does nothing is
@@ -133,5 +171,27 @@ export class UnsupportedFieldError extends Error {
   readonly code = 'unsupported-field';
   constructor(readonly field: string, readonly value: unknown) {
     super(`berth does not implement ${field} (got ${JSON.stringify(value)}): leave it unset`);
+  }
+}
+
+export function isSecurityConfigError(error: unknown, code?: SecurityErrorCode): error is SecurityConfigError {
+  return error instanceof SecurityConfigError && (code === undefined || error.code === code);
+}
+
+/** The state root or the volumes directory could not be made private. */
+export class StateRootError extends Error {
+  override readonly name = 'StateRootError';
+  readonly code = 'state-root';
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+  }
+}
+
+/** A seccomp profile that libseccomp could not compile, or a cache file that could not be written. */
+export class SeccompCompileError extends Error {
+  override readonly name = 'SeccompCompileError';
+  readonly code = 'seccomp-compile';
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
   }
 }

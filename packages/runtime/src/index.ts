@@ -27,10 +27,11 @@ export * from './spec/index.js';
 export * from './plan/index.js';
 export { Cgroups, CgroupError, type CgroupHandle, type CgroupLimits, type CgroupsOptions } from './cgroups/index.js';
 export {
-  BindPropagationError, BindSourceMissingError, CreateRequestError, LaunchError, MountSpecError, PlanError, UnsupportedFieldError,
-  WorkerRetiredError, isMountSpecError, isPlanError,
-  type MountSpecErrorCode,
+  BindPropagationError, BindSourceMissingError, CreateRequestError, LaunchError, MountSpecError, PlanError, SeccompCompileError,
+  SecurityConfigError, StateRootError, UnsupportedFieldError, WorkerRetiredError, isMountSpecError, isPlanError, isSecurityConfigError,
+  type MountSpecErrorCode, type SecurityErrorCode,
 } from './errors.js';
+export * from './security/index.js';
 export { Executor } from './executor/execute.js';
 export { LaunchPool, type PoolOptions } from './executor/pool.js';
 export { initArguments } from './executor/init-args.js';

@@ -5,6 +5,7 @@
 
 import type { ContainerConfig, ContainerSpec } from './container/types.js';
 import type { NamespaceDonors } from './plan/types.js';
+import type { ResolvedSecurity } from './security/types.js';
 
 /** File descriptors (opened by the caller, in the caller's process) for the container's stdio. */
 export interface StdioFds {
@@ -79,6 +80,8 @@ export interface ExecRequest {
   startTime: number;
   /** The container's resolved Config (its env, user and working directory are the exec's defaults). */
   config: ContainerConfig;
+  /** The container's resolved security settings: the exec runs under the same capabilities, seccomp and groups. */
+  security?: ResolvedSecurity;
   exec: { Cmd: string[]; Env?: string[] | null; User?: string; WorkingDir?: string; Tty?: boolean };
   stdio: StdioFds;
   /** Host file the exec's status line goes to (as StartRequest.statusPath). */

@@ -15,6 +15,7 @@ import { execInitArguments, initFds } from './executor/init-args.js';
 import { planExec, planLaunch, type ResolvedMount } from './plan/index.js';
 import type { MountSpec } from './spec/index.js';
 import { resolveContainer } from './container/resolve.js';
+import { readLastCap } from './security/resolve.js';
 import type { ContainerSpec, CreateRequest, ImageFacts } from './container/types.js';
 import { processStartTime, readStatusFile, signalName, statusFromWait } from './status.js';
 import type {
@@ -99,7 +100,7 @@ export class Runtime {
     const { layers, volumes } = this.options;
     const image = options.image ?? imageFacts(layers.inspectImage(req.config.Image));
     const spec = resolveContainer(req, {
-      id: options.id, image, hostHostname: hostname(), hostCpus: cpus().length,
+      id: options.id, image, hostHostname: hostname(), hostCpus: cpus().length, lastCap: readLastCap(),
       ...(options.volumesFrom ? { volumesFrom: options.volumesFrom } : {}),
     });
     const acquired: string[] = [];
@@ -162,6 +163,7 @@ export class Runtime {
         ...(this.options.cgroupParent ? { cgroupParent: this.options.cgroupParent } : {}),
         hostDevices: linuxHostDevices,
         ...(req.namespaceDonors ? { namespaceDonors: req.namespaceDonors } : {}),
+        security: spec.security,
       });
       statusFd = openSync(req.statusPath, 'w', 0o600);
       const started = await this.pool.launch({
@@ -192,7 +194,7 @@ export class Runtime {
   async exec(req: ExecRequest): Promise<StartedExec> {
     const what = `failed to exec in container ${req.id.slice(0, 12)}`;
     if (processStartTime(req.pid) !== req.startTime) throw new LaunchError(`${what}: it is not running`);
-    const plan = planExec({ containerId: req.id, config: req.config, exec: req.exec });
+    const plan = planExec({ containerId: req.id, config: req.config, exec: req.exec, ...(req.security ? { security: req.security } : {}) });
     const [goRead, goFd] = this.sys.pipe2(O_CLOEXEC);
     const [exitFd, exitWrite] = this.sys.pipe2(O_CLOEXEC);
     const devNull = req.stdio.stdin === undefined ? openSync('/dev/null', fsc.O_RDONLY) : -1;

@@ -2,8 +2,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConflictError, NoSuchContainerError } from './errors.js';
-import { defaultConfig, defaultHostConfig } from '@berth/runtime';
-import type { ContainerConfig, ContainerSpec, HostConfig, MountSpec, NetworkingConfig } from '@berth/runtime';
+import { defaultConfig, defaultHostConfig, readLastCap, resolveSecurity } from '@berth/runtime';
+import type { ContainerConfig, ContainerSpec, HostConfig, MountSpec, NetworkingConfig, ResolvedSecurity } from '@berth/runtime';
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'removing' | 'dead';
 
@@ -21,6 +21,8 @@ export interface ContainerRecord {
   networkingConfig: NetworkingConfig;
   /** The mounts resolved at create, in mount order; volume sources are volume names. */
   mounts: MountSpec[];
+  /** The security settings resolved at create (capabilities, seccomp, paths, groups, limits). */
+  security: ResolvedSecurity;
   state: ContainerState;
   pid: number;
   /** /proc/PID/stat start time in clock ticks; with pid, identifies the process across restarts. */
@@ -44,7 +46,7 @@ interface Row {
   id: string; name: string; image: string; image_id: string; config: string; host_config: string; mounts: string;
   state: string; pid: number; start_time: number; exit_code: number; error: string; oom: number; created: string;
   started_at: string; finished_at: string; auto_remove: number; anonymous_volumes: string;
-  restart_count: number; manually_stopped: number; networking_config: string;
+  restart_count: number; manually_stopped: number; networking_config: string; security: string;
 }
 
 // Each entry upgrades the schema by one version (PRAGMA user_version); never edit a shipped one.
@@ -73,7 +75,8 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE containers ADD COLUMN manually_stopped INTEGER NOT NULL DEFAULT 0;`,
   // Version 3: the record is the resolved container (Config, HostConfig defaulted; mounts as specs).
-  `ALTER TABLE containers ADD COLUMN networking_config TEXT NOT NULL DEFAULT '{"EndpointsConfig":{}}';`,
+  `ALTER TABLE containers ADD COLUMN networking_config TEXT NOT NULL DEFAULT '{"EndpointsConfig":{}}';
+   ALTER TABLE containers ADD COLUMN security TEXT NOT NULL DEFAULT '{}';`,
 ];
 
 /**
@@ -85,7 +88,7 @@ const MIGRATIONS: readonly string[] = [
 function upgradeRequestRow(db: Database.Database): void {
   const rows = db.prepare('SELECT id, image, config, host_config, mounts FROM containers').all() as
     Array<{ id: string; image: string; config: string; host_config: string; mounts: string }>;
-  const update = db.prepare('UPDATE containers SET config = ?, host_config = ?, mounts = ? WHERE id = ?');
+  const update = db.prepare('UPDATE containers SET config = ?, host_config = ?, mounts = ?, security = ? WHERE id = ?');
   for (const r of rows) {
     const config = { ...defaultConfig(r.image), Hostname: r.id.slice(0, 12), ...dropNulls(JSON.parse(r.config)) };
     const hostConfig = { ...defaultHostConfig(), ...dropNulls(JSON.parse(r.host_config)) };
@@ -96,7 +99,9 @@ function upgradeRequestRow(db: Database.Database): void {
       recursive: 'enabled', createSource: m.Type === 'bind', nocopy: true, anonymous: m.Type === 'volume' && /^[0-9a-f]{64}$/.test(m.Name ?? ''),
       ...(m.Mode !== '' ? { mode: m.Mode } : {}),
     }));
-    update.run(JSON.stringify(config), JSON.stringify(hostConfig), JSON.stringify(mounts), r.id);
+    // Those containers ran with Docker's defaults: no request field could change them before.
+    const security = resolveSecurity({}, { lastCap: readLastCap() });
+    update.run(JSON.stringify(config), JSON.stringify(hostConfig), JSON.stringify(mounts), JSON.stringify(security), r.id);
   }
 }
 
@@ -111,6 +116,7 @@ function fromRow(r: Row): ContainerRecord {
     hostConfig: JSON.parse(r.host_config) as HostConfig,
     networkingConfig: JSON.parse(r.networking_config) as NetworkingConfig,
     mounts: JSON.parse(r.mounts) as MountSpec[],
+    security: JSON.parse(r.security) as ResolvedSecurity,
     state: r.state as ContainerState, pid: r.pid, startTime: r.start_time, exitCode: r.exit_code,
     error: r.error, oomKilled: r.oom !== 0, created: r.created, startedAt: r.started_at,
     finishedAt: r.finished_at, autoRemove: r.auto_remove !== 0,
@@ -123,6 +129,7 @@ export type ContainerUpdate = Partial<Omit<ContainerRecord, 'id' | 'name' | 'cre
 
 const COLUMN: Record<keyof ContainerUpdate, string> = {
   image: 'image', imageId: 'image_id', config: 'config', hostConfig: 'host_config', networkingConfig: 'networking_config', mounts: 'mounts',
+  security: 'security',
   state: 'state', pid: 'pid', startTime: 'start_time', exitCode: 'exit_code', error: 'error', oomKilled: 'oom',
   startedAt: 'started_at', finishedAt: 'finished_at', autoRemove: 'auto_remove', anonymousVolumes: 'anonymous_volumes',
   restartCount: 'restart_count', manuallyStopped: 'manually_stopped',
@@ -161,13 +168,13 @@ export class ContainerStore {
       this.db.prepare(
         `INSERT INTO containers (id, name, image, image_id, config, host_config, mounts, state, pid, start_time,
            exit_code, error, oom, created, started_at, finished_at, auto_remove, anonymous_volumes, restart_count, manually_stopped,
-           networking_config)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           networking_config, security)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         rec.id, rec.name, rec.image, rec.imageId, JSON.stringify(rec.config), JSON.stringify(rec.hostConfig),
         JSON.stringify(rec.mounts), rec.state, rec.pid, rec.startTime, rec.exitCode, rec.error, rec.oomKilled ? 1 : 0,
         rec.created, rec.startedAt, rec.finishedAt, rec.autoRemove ? 1 : 0, JSON.stringify(rec.anonymousVolumes),
-        rec.restartCount, rec.manuallyStopped ? 1 : 0, JSON.stringify(rec.networkingConfig),
+        rec.restartCount, rec.manuallyStopped ? 1 : 0, JSON.stringify(rec.networkingConfig), JSON.stringify(rec.security),
       );
     } catch (err) {
       if (String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT')) throw this.nameConflict(rec.name);
@@ -248,7 +255,10 @@ export class ContainerStore {
 
   /** The parts of a record that are the resolved container (what `Runtime.start` takes). */
   static specOf(rec: ContainerRecord): ContainerSpec {
-    return { imageId: rec.imageId, config: rec.config, hostConfig: rec.hostConfig, networkingConfig: rec.networkingConfig, mounts: rec.mounts };
+    return {
+      imageId: rec.imageId, config: rec.config, hostConfig: rec.hostConfig, networkingConfig: rec.networkingConfig, mounts: rec.mounts,
+      security: rec.security,
+    };
   }
 
   list(): ContainerRecord[] {

@@ -108,7 +108,7 @@ export class ExecSessions {
     let exited: Promise<ExitStatus>;
     try {
       const started = await this.o.engine.exec({
-        id: rec.id, pid: live.pid, startTime: live.startTime, config: rec.config,
+        id: rec.id, pid: live.pid, startTime: live.startTime, config: rec.config, security: rec.security,
         exec: { Cmd: s.config.Cmd, Env: s.config.Env, User: s.config.User, WorkingDir: s.config.WorkingDir, Tty: tty },
         stdio: {
           ...(stdin ? { stdin: stdin.containerFd } : {}), stdout: pipes.out[1], stderr: (pipes.err ?? pipes.out)[1],

@@ -167,7 +167,7 @@ export class Lifecycle {
     try {
       this.o.store.insert({
         id, name: finalName, image: spec.config.Image, imageId: spec.imageId, config: spec.config, hostConfig: spec.hostConfig,
-        networkingConfig: spec.networkingConfig, mounts: spec.mounts, state: 'created',
+        networkingConfig: spec.networkingConfig, mounts: spec.mounts, security: spec.security, state: 'created',
         pid: 0, startTime: 0, exitCode: 0, error: '', oomKilled: false, created: new Date().toISOString(),
         startedAt: '', finishedAt: '', autoRemove: spec.hostConfig.AutoRemove,
         anonymousVolumes: spec.mounts.filter((m) => m.type === 'volume' && m.anonymous).map((m) => m.source),

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LinuxSyscalls, PrivateMountNamespace, type Syscalls } from '@berth/syscall';
 import { LayerStore } from '@berth/layers';
-import { Runtime } from '@berth/runtime';
+import { Runtime, describeCorrection, ensurePrivateStateRoot } from '@berth/runtime';
 import { VolumeStore } from '@berth/volumes';
 import { createApiServer, listenUnix } from './api/server.js';
 import { ContainerStore } from './container-store.js';
@@ -19,6 +19,8 @@ export interface SupervisorOptions {
   cgroupParent?: string;
   /** The layer store's driver: overlay (default) or vfs (full copies, for filesystems overlay cannot use). */
   storageDriver?: 'overlay' | 'vfs';
+  /** Where start-up notices go (a corrected state-root mode); stderr by default. */
+  log?: (line: string) => void;
 }
 
 /** The parts a Supervisor runs on; `Supervisor.start` makes the real ones, tests may pass their own. */
@@ -73,6 +75,9 @@ export class Supervisor {
   }
 
   static async start(opts: SupervisorOptions, parts?: SupervisorParts): Promise<Supervisor> {
+    // The state root 0710 and volumes/ 0701, as dockerd since CVE-2021-41091: host users reach no container or volume data.
+    const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+    for (const c of ensurePrivateStateRoot(opts.root)) log(describeCorrection(c));
     mkdirSync(join(opts.root, 'supervisor'), { recursive: true, mode: 0o711 });
     const p = parts ?? (await openRealParts(opts));
     const store = ContainerStore.open(join(opts.root, 'supervisor.db'));

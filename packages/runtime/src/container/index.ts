@@ -4,7 +4,7 @@
  */
 export type {
   ContainerConfig, ContainerSpec, CreateRequest, EndpointSettings, Empty, HealthConfig, HostConfig,
-  ImageFacts, LogConfig, NetworkingConfig, PortBinding, RestartPolicy, Ulimit,
+  ImageFacts, LogConfig, NetworkingConfig, PortBinding, RestartPolicy,
 } from './types.js';
 export { parseCreateBody } from './create-body.js';
 export { mergeImageConfig, resolveContainer, type ResolveContext } from './resolve.js';

@@ -7,6 +7,8 @@
  */
 import { CreateRequestError, PlanError } from '../errors.js';
 import { checkLaunchable } from '../plan/plan.js';
+import { KNOWN_LAST_CAP } from '../security/capabilities.js';
+import { resolveSecurity } from '../security/resolve.js';
 import { resolveMounts } from '../spec/resolve.js';
 import type { MountSpec } from '../spec/types.js';
 import { defaultConfig, defaultHostConfig, DEFAULT_SHM_SIZE } from './defaults.js';
@@ -20,6 +22,8 @@ export interface ResolveContext {
   hostHostname?: string;
   /** Online CPUs, to refuse `NanoCpus` beyond them as Docker does. */
   hostCpus?: number;
+  /** The kernel's last capability (`readLastCap()`); Docker's known set when absent. */
+  lastCap?: number;
   /** The stored mounts of another container (`--volumes-from`), or undefined when there is no such container. */
   volumesFrom?: (ref: string) => readonly MountSpec[] | undefined;
 }
@@ -94,10 +98,14 @@ export function resolveContainer(req: CreateRequest, ctx: ResolveContext): Conta
     throw new CreateRequestError('conflicting options: hostname and the UTS mode');
   }
   if (config.Hostname === '') config.Hostname = hostUts && ctx.hostHostname ? ctx.hostHostname : ctx.id.slice(0, 12);
+  const security = resolveSecurity(req.hostConfig, { lastCap: ctx.lastCap ?? KNOWN_LAST_CAP });
+  // Inspect shows the paths the container gets (none when privileged or systempaths=unconfined).
+  hostConfig.MaskedPaths = [...security.maskedPaths];
+  hostConfig.ReadonlyPaths = [...security.readonlyPaths];
   checkLaunchable(config, hostConfig, ctx.hostCpus);
   const mounts = resolveMounts({ Config: req.config, HostConfig: req.hostConfig }, {
     imageVolumes: Object.keys(ctx.image.config.Volumes ?? {}),
     ...(ctx.volumesFrom ? { volumesFrom: ctx.volumesFrom } : {}),
   });
-  return { imageId: ctx.image.id, config, hostConfig, networkingConfig: req.networkingConfig, mounts };
+  return { imageId: ctx.image.id, config, hostConfig, networkingConfig: req.networkingConfig, mounts, security };
 }

@@ -10,6 +10,7 @@
  * `--volumes-from` read it and nothing parses the request again.
  */
 import type { DeviceMapping } from '../plan/devices.js';
+import type { ResolvedSecurity } from '../security/types.js';
 import type { MountSpec } from '../spec/types.js';
 
 /** An empty JSON object, as Docker's `map[string]struct{}` values. */
@@ -205,4 +206,6 @@ export interface ContainerSpec {
   hostConfig: HostConfig;
   networkingConfig: NetworkingConfig;
   mounts: MountSpec[];
+  /** Capabilities, seccomp, no-new-privileges, paths, groups, limits, sysctls: `resolveSecurity` of the HostConfig. */
+  security: ResolvedSecurity;
 }

@@ -22,6 +22,12 @@ export function initArguments(plan: LaunchPlan): string[] {
   }
   const args = ['--rootfs', plan.rootfs.target, '--id', plan.containerId, '--cwd', plan.cwd, '--caps', plan.capabilities.mask.toString(16)];
   if (plan.user) args.push('--user', plan.user);
+  if (plan.seccomp) args.push('--seccomp', plan.seccomp.path);
+  if (plan.noNewPrivileges) args.push('--no-new-privs');
+  if (plan.groupAdd.length > 0) args.push('--groups', plan.groupAdd.join(','));
+  if (plan.oomScoreAdj !== 0) args.push('--oom-score-adj', String(plan.oomScoreAdj));
+  for (const r of plan.rlimits) args.push('--rlimit', `${r.name}=${r.soft}:${r.hard}`);
+  for (const s of plan.sysctls) args.push('--sysctl', `${s.key}=${s.value}`);
   for (const path of plan.maskedPaths) args.push('--mask', path);
   for (const path of plan.readonlyPaths) args.push('--ro', path);
   if (plan.readonlyRootfs) args.push('--readonly-rootfs');
@@ -35,6 +41,9 @@ export function initArguments(plan: LaunchPlan): string[] {
 export function execInitArguments(plan: ExecPlan, containerPid: number): string[] {
   const args = ['--exec-in', String(containerPid), '--cwd', plan.cwd, '--caps', plan.capabilities.mask.toString(16)];
   if (plan.user) args.push('--user', plan.user);
+  if (plan.seccomp) args.push('--seccomp', plan.seccomp.path);
+  if (plan.noNewPrivileges) args.push('--no-new-privs');
+  if (plan.groupAdd.length > 0) args.push('--groups', plan.groupAdd.join(','));
   if (plan.tty) args.push('--tty');
   args.push('--', ...plan.args);
   return args;

@@ -13,6 +13,7 @@ import {
   type DeviceRule, type PlannedDevice,
 } from './devices.js';
 import { propagationFlag, splitMountOptions } from './mount-flags.js';
+import type { ResolvedSecurity } from '../security/types.js';
 import type {
   ExecInput, ExecPlan, JoinNamespaces, LaunchPlan, NamespaceDonors, PlanContainerConfig, PlanHostConfig,
   PlanInput, PlannedLimits, PlannedMount, ResolvedMount,
@@ -39,6 +40,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
   const access = deviceAccess(input, privileged);
   // /dev/shm: the container's own tmpfs, unless a user mount, a shared IPC namespace or `--ipc none` says otherwise.
   const ownShm = modes.shm === 'own' && !userDests.has('/dev/shm');
+  const security = input.security;
 
   return {
     containerId: input.containerId,
@@ -56,8 +58,9 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     // Privileged: /sys writable, nothing masked or read-only (moby's WithMounts / WithMaskedPaths).
     sys: { destination: '/sys', fstype: 'sysfs', flags: privileged ? SYSFS_FLAGS & ~MS_RDONLY : SYSFS_FLAGS },
     proc: { destination: '/proc', fstype: 'proc', flags: PROC_FLAGS },
-    maskedPaths: privileged ? [] : [...(host.MaskedPaths ?? DEFAULT_MASKED_PATHS)],
-    readonlyPaths: privileged ? [] : [...(host.ReadonlyPaths ?? DEFAULT_READONLY_PATHS)],
+    // The resolved security settings say it (privileged or systempaths=unconfined: none); else HostConfig's, else Docker's.
+    maskedPaths: [...(security?.maskedPaths ?? (privileged ? [] : host.MaskedPaths ?? DEFAULT_MASKED_PATHS))],
+    readonlyPaths: [...(security?.readonlyPaths ?? (privileged ? [] : host.ReadonlyPaths ?? DEFAULT_READONLY_PATHS))],
     hostname,
     env: environment(config.Env ?? [], hostname, tty),
     cwd: workingDir(config),
@@ -66,7 +69,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     init: host.Init === true,
     limits: limitsOf(host, input.hostCpus),
     readonlyRootfs: host.ReadonlyRootfs === true,
-    capabilities: defaultCapabilities(),
+    ...securityFields(security, input.seccompPath),
     initPath: input.initPath,
     cgroupParent: input.cgroupParent ?? '',
     privileged,
@@ -144,6 +147,23 @@ function namespaceModes(host: PlanHostConfig, donors: NamespaceDonors | undefine
   return out;
 }
 
+/** The plan's security fields from the resolved settings (Docker's defaults without them). */
+function securityFields(security: ResolvedSecurity | undefined, seccompPath: string | undefined): Pick<
+  LaunchPlan, 'capabilities' | 'privileged' | 'noNewPrivileges' | 'seccomp' | 'groupAdd' | 'oomScoreAdj' | 'rlimits' | 'sysctls'
+> {
+  const out: ReturnType<typeof securityFields> = {
+    capabilities: security?.capabilities ?? defaultCapabilities(),
+    privileged: security?.privileged ?? false,
+    noNewPrivileges: security?.noNewPrivileges ?? false,
+    groupAdd: [...(security?.groupAdd ?? [])],
+    oomScoreAdj: security?.oomScoreAdj ?? 0,
+    rlimits: (security?.ulimits ?? []).map((u) => ({ ...u })),
+    sysctls: (security?.sysctls ?? []).map((s) => ({ ...s })),
+  };
+  if (seccompPath !== undefined) out.seccomp = { path: seccompPath };
+  return out;
+}
+
 function nonEmpty(s: string | null | undefined): string | undefined {
   return s === null || s === undefined || s === '' ? undefined : s;
 }
@@ -179,8 +199,18 @@ export function planExec(input: ExecInput): ExecPlan {
     user: nonEmpty(exec.User) ?? nonEmpty(config.User) ?? '',
     cwd: workdir !== undefined ? goPathClean(workdir) : workingDir(config),
     tty,
-    capabilities: defaultCapabilities(),
+    ...execSecurity(input.security, input.seccompPath),
   };
+}
+
+function execSecurity(security: ResolvedSecurity | undefined, seccompPath: string | undefined): Pick<ExecPlan, 'capabilities' | 'noNewPrivileges' | 'seccomp' | 'groupAdd'> {
+  const out: ReturnType<typeof execSecurity> = {
+    capabilities: security?.capabilities ?? defaultCapabilities(),
+    noNewPrivileges: security?.noNewPrivileges ?? false,
+    groupAdd: [...(security?.groupAdd ?? [])],
+  };
+  if (seccompPath !== undefined) out.seccomp = { path: seccompPath };
+  return out;
 }
 
 function hostnameOf(config: PlanContainerConfig, containerId: string): string {

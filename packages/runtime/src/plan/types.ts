@@ -8,6 +8,7 @@
 import type { CgroupLimits } from '../cgroups/limits.js';
 import type { DeviceMapping, DeviceRule, HostDevices, PlannedDevice } from './devices.js';
 import type { MountSpec, MountType } from '../spec/types.js';
+import type { ResolvedSecurity, Sysctl, Ulimit } from '../security/types.js';
 
 /** A mount as the layer store hands it out (containerd's `Mount`). */
 export interface RootfsMount {
@@ -106,6 +107,14 @@ export interface PlanInput {
   hostDevices?: HostDevices;
   /** The containers whose namespaces `container:` modes join; needed only for those modes. */
   namespaceDonors?: NamespaceDonors;
+  /**
+   * The container's security settings, resolved at create (`resolveSecurity`).
+   * Absent: Docker's defaults (default capabilities, masked paths from
+   * HostConfig or Docker's, no seccomp file; callers that launch pass it).
+   */
+  security?: ResolvedSecurity;
+  /** The compiled seccomp filter for `security` (`SeccompCache.pathFor`); absent: unconfined. */
+  seccompPath?: string;
 }
 
 /** A user mount (bind, volume or tmpfs), ready for the executor. */
@@ -197,7 +206,7 @@ export interface SystemMount {
   flags: number;
 }
 
-/** Docker's default capabilities. */
+/** A capability set (Docker's default one unless CapAdd/CapDrop/Privileged say otherwise). */
 export interface CapabilitySet {
   names: string[];
   numbers: number[];
@@ -244,11 +253,23 @@ export interface LaunchPlan {
   /** Remount the rootfs read-only after the mounts (`--read-only`); user mounts keep their own mode. */
   readonlyRootfs: boolean;
   capabilities: CapabilitySet;
+  /** `--privileged`: all capabilities, no seccomp, nothing masked or read-only, /sys writable, every device (`devices`, `deviceRules`). */
+  privileged: boolean;
+  /** Set no_new_privs before exec (`--security-opt no-new-privileges`); off by default, as in Docker. */
+  noNewPrivileges: boolean;
+  /** The compiled BPF filter the stub loads with seccomp(2); absent: unconfined. */
+  seccomp?: { path: string };
+  /** `--group-add`: names (looked up in the container's /etc/group) or numeric gids. */
+  groupAdd: string[];
+  /** Written to /proc/self/oom_score_adj by the stub; 0: left alone. */
+  oomScoreAdj: number;
+  /** setrlimit before exec, in order; -1 is RLIM_INFINITY. */
+  rlimits: Ulimit[];
+  /** Written under /proc/sys inside the container's namespaces, in order. */
+  sysctls: Sysctl[];
   initPath: string;
   /** '' for the runtime's default parent. */
   cgroupParent: string;
-  /** `--privileged` (also expressed in `deviceRules`, `devices`, `sys`, `maskedPaths`, `readonlyPaths`). */
-  privileged: boolean;
   /** Device nodes made after the mounts (`--device`; every host device with `--privileged`), at their container paths. */
   devices: PlannedDevice[];
   /** The device cgroup, in order: Docker's deny-all and defaults, then `--device` and `--device-cgroup-rule`. */
@@ -290,6 +311,10 @@ export interface ExecInput {
   /** The container's resolved Config. */
   config: PlanContainerConfig;
   exec: ExecOptions;
+  /** The container's resolved security settings (the exec runs under the same capabilities, seccomp, groups). */
+  security?: ResolvedSecurity;
+  /** The container's compiled seccomp filter; absent: unconfined. */
+  seccompPath?: string;
 }
 
 /** What the init's exec mode is given: run `args` in the container, as `user`, from `cwd`, with `env`. */
@@ -300,4 +325,7 @@ export interface ExecPlan {
   cwd: string;
   tty: boolean;
   capabilities: CapabilitySet;
+  noNewPrivileges: boolean;
+  seccomp?: { path: string };
+  groupAdd: string[];
 }

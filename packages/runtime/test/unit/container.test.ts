@@ -52,8 +52,7 @@ describe('parseCreateBody: the one create-body validator', () => {
   });
 
   it.each([
-    ['HostConfig.CapAdd', { HostConfig: { CapAdd: ['NET_ADMIN'] } }],
-    ['HostConfig.Privileged', { HostConfig: { Privileged: true } }],
+    ['HostConfig.StorageOpt', { HostConfig: { StorageOpt: { size: '1G' } } }],
     ['HostConfig.SecurityOpt', { HostConfig: { SecurityOpt: ['seccomp=unconfined'] } }],
     ['HostConfig.BlkioWeight', { HostConfig: { BlkioWeight: 300 } }],
     ['HostConfig.CpusetCpus', { HostConfig: { CpusetCpus: '0' } }],
