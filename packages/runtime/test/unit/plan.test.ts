@@ -4,7 +4,7 @@ import {
 } from '@berth/syscall';
 import { describe, expect, it } from 'vitest';
 import { PlanError } from '../../src/errors.js';
-import { mountFlagsFor, planLaunch, type PlanInput, type ResolvedMount } from '../../src/plan/index.js';
+import { mountFlagsFor, planLaunch, validateNamespaceModes, type PlanInput, type ResolvedMount } from '../../src/plan/index.js';
 import { cliToApiFields, resolveMounts, type CliMountFlags } from '../../src/spec/index.js';
 
 const ID = 'abcdef0123456789'.repeat(4);
@@ -324,5 +324,14 @@ describe('planLaunch: --pid, --ipc and --uts modes', () => {
     }
     expect(planError(() => planLaunch(input({ config: { Hostname: 'x' }, hostConfig: { UTSMode: 'host' } }))).message)
       .toBe('conflicting options: hostname and the UTS mode');
+  });
+});
+
+describe('validateNamespaceModes (create time)', () => {
+  it('names the containers whose namespaces a start will join, and refuses bad modes as planLaunch does', () => {
+    expect(validateNamespaceModes({})).toEqual({});
+    expect(validateNamespaceModes({ PidMode: 'container:a', IpcMode: 'container:b', UTSMode: 'host' })).toEqual({ pid: 'a', ipc: 'b' });
+    expect(() => validateNamespaceModes({ IpcMode: 'sharable' })).toThrow('invalid IPC mode: sharable');
+    expect(() => validateNamespaceModes({ PidMode: 'container:' })).toThrow('invalid PID mode: container:');
   });
 });
