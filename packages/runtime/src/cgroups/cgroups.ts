@@ -150,10 +150,16 @@ export class Cgroups {
         try {
           mkdirSync(dir);
         } catch (error) {
-          const hint = fsCode(error) === 'EEXIST' ? '; a previous container with this id was not cleaned up, remove it first' : '';
-          throw new CgroupError('CGROUP_CREATE_FAILED', `failed to create cgroup ${dir}: ${fsCode(error) ?? String(error)}${hint}`, dir, {
-            cause: error,
-          });
+          // The same container's cgroup from its previous run, not yet removed (its init is reaped, and
+          // the cgroup removed, in the background after the exit is reported; a restart can be faster):
+          // empty, it is taken over and written afresh.
+          const reusable = fsCode(error) === 'EEXIST' && (readOptional(posix.join(dir, 'cgroup.procs')) ?? 'x').trim() === '';
+          if (!reusable) {
+            const hint = fsCode(error) === 'EEXIST' ? '; processes of a previous container with this id still run in it, remove it first' : '';
+            throw new CgroupError('CGROUP_CREATE_FAILED', `failed to create cgroup ${dir}: ${fsCode(error) ?? String(error)}${hint}`, dir, {
+              cause: error,
+            });
+          }
         }
         made.push(dir);
         this.applyWrites(dir, writes.filter((w) => this.version === 2 || parent.controllers.includes(w.controller)));
