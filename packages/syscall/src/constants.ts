@@ -130,3 +130,8 @@ export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
 /** fallocate(2) modes: free a range's blocks (the size stays, reads give zeros). */
 export const FALLOC_FL_KEEP_SIZE = 0x01;
 export const FALLOC_FL_PUNCH_HOLE = 0x02;
+
+// bpf(2): cgroup v2 device programs.
+export const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
+export const BPF_CGROUP_DEVICE = 6;
+export const BPF_F_ALLOW_MULTI = 2;

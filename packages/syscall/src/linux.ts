@@ -7,6 +7,9 @@ const require = createRequire(import.meta.url);
 const koffi = require('koffi') as typeof import('koffi');
 
 const SYS_openat2 = 437; // glibc 2.36 has no wrapper (x86-64 number)
+const SYS_bpf = 321; // x86-64
+const BPF_PROG_LOAD = 5;
+const BPF_PROG_ATTACH = 8;
 const F_DUPFD_CLOEXEC = 1030;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -38,6 +41,15 @@ function bind(): Libc {
   const lib = koffi.load('libc.so.6');
   koffi.struct('berth_mount_attr', { attr_set: 'uint64', attr_clr: 'uint64', propagation: 'uint64', userns_fd: 'uint64' });
   koffi.struct('berth_open_how', { flags: 'uint64', mode: 'uint64', resolve: 'uint64' });
+  // The leading fields of union bpf_attr for each command (the kernel zero-fills the rest).
+  koffi.struct('berth_bpf_prog_load', {
+    prog_type: 'uint32', insn_cnt: 'uint32', insns: 'void *', license: 'const char *', log_level: 'uint32', log_size: 'uint32',
+    log_buf: 'void *', kern_version: 'uint32', prog_flags: 'uint32', prog_name: koffi.array('char', 16), prog_ifindex: 'uint32',
+    expected_attach_type: 'uint32',
+  });
+  koffi.struct('berth_bpf_prog_attach', {
+    target_fd: 'uint32', attach_bpf_fd: 'uint32', attach_type: 'uint32', attach_flags: 'uint32', replace_bpf_fd: 'uint32',
+  });
   libc = {
     mount: lib.func('int mount(const char *src, const char *target, const char *fstype, unsigned long flags, const char *data)'),
     umount2: lib.func('int umount2(const char *target, int flags)'),
@@ -230,6 +242,17 @@ export class LinuxSyscalls implements Syscalls {
   }
   ioctl(fd: number, request: number, arg: Buffer): number {
     return check(this.c.ioctl(fd, request, 'void *', arg), 'ioctl');
+  }
+  bpfProgLoad(progType: number, insns: Buffer, license: string, expectedAttachType: number): number {
+    const attr = {
+      prog_type: progType, insn_cnt: insns.length / 8, insns, license, log_level: 0, log_size: 0, log_buf: null, kern_version: 0,
+      prog_flags: 0, prog_name: 'berth', prog_ifindex: 0, expected_attach_type: expectedAttachType,
+    };
+    return check(this.c.syscall(SYS_bpf, 'int', BPF_PROG_LOAD, 'berth_bpf_prog_load *', attr, 'unsigned int', koffi.sizeof('berth_bpf_prog_load')), 'bpfProgLoad');
+  }
+  bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number): void {
+    const attr = { target_fd: targetFd, attach_bpf_fd: progFd, attach_type: attachType, attach_flags: flags, replace_bpf_fd: 0 };
+    check(this.c.syscall(SYS_bpf, 'int', BPF_PROG_ATTACH, 'berth_bpf_prog_attach *', attr, 'unsigned int', koffi.sizeof('berth_bpf_prog_attach')), 'bpfProgAttach');
   }
   fallocate(fd: number, mode: number, offset: number, length: number): void {
     check(this.c.fallocate(fd, mode, offset, length), 'fallocate');

@@ -92,6 +92,10 @@ export interface SyscallSignatures {
   fallocate: { args: [fd: number, mode: number, offset: number, length: number]; result: void };
   /** ioctl(2) whose argument is a buffer the kernel may read and write (e.g. struct ifreq). */
   ioctl: { args: [fd: number, request: number, arg: Buffer]; result: number };
+  /** bpf(2) BPF_PROG_LOAD: `insns` are `struct bpf_insn`s (8 bytes each); returns the program's fd. */
+  bpfProgLoad: { args: [progType: number, insns: Buffer, license: string, expectedAttachType: number]; result: number };
+  /** bpf(2) BPF_PROG_ATTACH: attach a program to a target (a cgroup v2 directory's fd). */
+  bpfProgAttach: { args: [targetFd: number, progFd: number, attachType: number, flags: number]; result: void };
 }
 
 export type SyscallName = keyof SyscallSignatures;
@@ -110,5 +114,5 @@ export const SYSCALL_NAMES: readonly SyscallName[] = [
   'mountSetattr', 'openTree', 'moveMount', 'fsopen', 'fsconfig', 'fsmount', 'open', 'openat2', 'close',
   'mkdirat', 'symlinkat', 'fchmodat',
   'mknodat', 'lsetxattr', 'lgetxattr', 'llistxattr', 'lchown', 'pidfdOpen', 'pidfdSendSignal', 'prctl',
-  'socket', 'ioctl', 'pipe2', 'spawn', 'waitpid', 'fallocate',
+  'socket', 'ioctl', 'pipe2', 'spawn', 'waitpid', 'fallocate', 'bpfProgLoad', 'bpfProgAttach',
 ];

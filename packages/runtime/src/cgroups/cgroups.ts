@@ -1,5 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
+import {
+  BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI, BPF_PROG_TYPE_CGROUP_DEVICE, LinuxSyscalls, O_CLOEXEC, O_DIRECTORY, O_RDONLY, type Syscalls,
+} from '@berth/syscall';
+import { encodeBpf, v2DeviceProgram } from './device-program.js';
 import { CgroupError, fsCode } from './errors.js';
 import { cgroupDir, parseMountinfo, parseProcCgroup } from './layout.js';
 import { v1DeviceWrites, v1Writes, v2Writes, type CgroupController, type CgroupLimits, type CgroupWrite } from './limits.js';
@@ -27,6 +31,8 @@ export interface CgroupsOptions {
   sysfsRoot?: string;
   /** v1 controllers to place containers in. Default memory, pids, cpu, cpuacct, devices. */
   controllers?: readonly string[];
+  /** For the v2 device program (bpf(2)); default the real kernel. */
+  syscalls?: Syscalls;
 }
 
 /** A container's cgroup: one directory per v1 hierarchy, or one on v2. Plain data (JSON-safe). */
@@ -86,6 +92,7 @@ export class Cgroups {
   constructor(
     readonly version: 1 | 2,
     private readonly parents: readonly Parent[],
+    private readonly syscalls?: Syscalls,
   ) {}
 
   /** Find the hierarchies and this process's place in them. */
@@ -108,13 +115,13 @@ export class Cgroups {
           controllers: h.controllers,
         };
       });
-      return new Cgroups(1, parents);
+      return new Cgroups(1, parents, options.syscalls);
     }
     if (mounts.v2) {
       const path = options.parent ?? '/';
       return new Cgroups(2, [
         { berthDir: posix.join(cgroupDir(onSysfs(mounts.v2.mountPoint), mounts.v2.mountRoot, path), 'berth'), controllers: [] },
-      ]);
+      ], options.syscalls);
     }
     throw new CgroupError('CGROUP_UNSUPPORTED', 'failed to find cgroups: no cgroup v1 controller or cgroup2 mount in mountinfo; mount cgroupfs');
   }
@@ -133,14 +140,6 @@ export class Cgroups {
     if (!CONTAINER_ID.test(containerId)) {
       throw new CgroupError('CGROUP_INVALID_ID', `failed to create cgroup: invalid container id "${containerId}"`);
     }
-    if (devices !== undefined && this.version === 2) {
-      // The v2 device controller is an eBPF program (v2DeviceProgram builds its rules); berth does not load it yet.
-      // Running without it would silently give the container every device: refuse instead.
-      throw new CgroupError(
-        'CGROUP_CONTROLLER_UNAVAILABLE',
-        'failed to set device rules: berth cannot load the cgroup v2 eBPF device program yet; use a cgroup v1 devices hierarchy',
-      );
-    }
     const writes = this.version === 1 ? [...v1Writes(limits), ...(devices ? v1DeviceWrites(devices) : [])] : v2Writes(limits);
     for (const w of writes) this.controllerParent(w.controller); // fail before any effect
     const made: string[] = [];
@@ -151,13 +150,20 @@ export class Cgroups {
         try {
           mkdirSync(dir);
         } catch (error) {
-          const hint = fsCode(error) === 'EEXIST' ? '; a previous container with this id was not cleaned up, remove it first' : '';
-          throw new CgroupError('CGROUP_CREATE_FAILED', `failed to create cgroup ${dir}: ${fsCode(error) ?? String(error)}${hint}`, dir, {
-            cause: error,
-          });
+          // The same container's cgroup from its previous run, not yet removed (its init is reaped, and
+          // the cgroup removed, in the background after the exit is reported; a restart can be faster):
+          // empty, it is taken over and written afresh.
+          const reusable = fsCode(error) === 'EEXIST' && (readOptional(posix.join(dir, 'cgroup.procs')) ?? 'x').trim() === '';
+          if (!reusable) {
+            const hint = fsCode(error) === 'EEXIST' ? '; processes of a previous container with this id still run in it, remove it first' : '';
+            throw new CgroupError('CGROUP_CREATE_FAILED', `failed to create cgroup ${dir}: ${fsCode(error) ?? String(error)}${hint}`, dir, {
+              cause: error,
+            });
+          }
         }
         made.push(dir);
         this.applyWrites(dir, writes.filter((w) => this.version === 2 || parent.controllers.includes(w.controller)));
+        if (this.version === 2 && devices !== undefined) this.attachDeviceProgram(dir, devices);
       }
     } catch (error) {
       for (const dir of made.reverse()) this.rmdirQuietly(dir);
@@ -321,6 +327,34 @@ export class Cgroups {
       writeCgroupFile(file, w.value);
     }
   }
+
+  /**
+   * The v2 device controller: an eBPF program attached to the cgroup
+   * (BPF_F_ALLOW_MULTI, so a program the parent has still applies too). The
+   * attachment keeps the program; berth's fds on it are closed at once.
+   */
+  private attachDeviceProgram(dir: string, rules: readonly DeviceRule[]): void {
+    const sys = this.syscalls ?? (this.ownSyscalls ??= new LinuxSyscalls());
+    const fail = (error: unknown): never => {
+      throw new CgroupError('CGROUP_WRITE_FAILED', `failed to attach the device program to ${dir}: ${error instanceof Error ? error.message : String(error)}`, dir, {
+        cause: error,
+      });
+    };
+    let prog = -1;
+    let target = -1;
+    try {
+      prog = sys.bpfProgLoad(BPF_PROG_TYPE_CGROUP_DEVICE, encodeBpf(v2DeviceProgram(rules)), 'Apache-2.0', BPF_CGROUP_DEVICE);
+      target = sys.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+      sys.bpfProgAttach(target, prog, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI);
+    } catch (error) {
+      fail(error);
+    } finally {
+      if (target >= 0) sys.close(target);
+      if (prog >= 0) sys.close(prog);
+    }
+  }
+
+  private ownSyscalls: Syscalls | undefined;
 
   private rmdirQuietly(dir: string): boolean {
     try {

@@ -8,9 +8,8 @@
  * are evaluated last to first and the first match decides, which is the v1
  * list's "later rules override earlier ones"; no match denies.
  *
- * Loading and attaching it (bpf(2) BPF_PROG_LOAD, BPF_PROG_ATTACH with
- * BPF_CGROUP_DEVICE) is not done yet: `Cgroups.create` refuses device rules
- * on v2 rather than run a container without them.
+ * `Cgroups.create` loads it (bpf(2) BPF_PROG_LOAD) and attaches it to the
+ * container's v2 cgroup (BPF_PROG_ATTACH, BPF_CGROUP_DEVICE).
  */
 import type { DeviceRule } from '../plan/devices.js';
 

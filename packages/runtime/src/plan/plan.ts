@@ -103,6 +103,23 @@ interface NamespaceModes {
   sharedShm: { mountNamespace?: string };
 }
 
+/**
+ * The create-time check of `PidMode`, `IpcMode` and `UTSMode` (moby validates
+ * them at create): the same errors as `planLaunch`, without the donors a
+ * `container:` mode needs at start. Returns the container names those modes
+ * refer to, for the caller to resolve.
+ */
+export function validateNamespaceModes(host: PlanHostConfig): { pid?: string; ipc?: string } {
+  const donors: NamespaceDonors = { pid: 0, ipc: 0 };
+  const modes = namespaceModes(host, donors);
+  const out: { pid?: string; ipc?: string } = {};
+  const pid = containerOf(host.PidMode ?? '');
+  const ipc = containerOf(host.IpcMode ?? '');
+  if (modes.join.pid !== undefined && pid !== undefined) out.pid = pid;
+  if (modes.join.ipc !== undefined && ipc !== undefined) out.ipc = ipc;
+  return out;
+}
+
 /** The text after `container:`, or undefined for another mode (moby's `containerID`). */
 function containerOf(mode: string): string | undefined {
   return mode.startsWith('container:') ? mode.slice('container:'.length) : undefined;
@@ -271,7 +288,7 @@ export function checkLaunchable(config: PlanContainerConfig, host: PlanHostConfi
   workingDir(config);
   networkOf(host.NetworkMode);
   // The modes' syntax; whether a `container:` one names a running container is the start's question.
-  namespaceModes(host, { pid: 0, ipc: 0 });
+  validateNamespaceModes(host);
   hostnameOf(config, 'x'.repeat(12));
   limitsOf(host, hostCpus);
 }

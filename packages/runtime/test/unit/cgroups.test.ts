@@ -96,9 +96,14 @@ describe('Cgroups on v1 / hybrid', () => {
 
   it('rolls back a half-made cgroup and rejects bad ids', () => {
     const cg = fakeTree(HYBRID_MOUNTINFO, HYBRID_CGROUP, ['cpu,cpuacct/sup', 'memory/sup/mem', 'pids/sup']);
-    mkdirSync(sys('pids/sup/berth/c1'), { recursive: true }); // left over: create must fail
-    expect(() => cg.create('c1', {})).toThrow(/not cleaned up/);
+    mkdirSync(sys('pids/sup/berth/c1'), { recursive: true }); // left over, with a process still in it: create must fail
+    writeFileSync(sys('pids/sup/berth/c1/cgroup.procs'), '4242\n');
+    expect(() => cg.create('c1', {})).toThrow(/processes of a previous container with this id still run in it/);
     expect(existsSync(sys('memory/sup/mem/berth/c1'))).toBe(false);
+    // Empty (the previous run's, not yet removed after its exit): taken over.
+    writeFileSync(sys('pids/sup/berth/c1/cgroup.procs'), '');
+    expect(cg.create('c1', { pidsMax: 5 }).paths).toContain(sys('pids/sup/berth/c1'));
+    expect(readFileSync(sys('pids/sup/berth/c1/pids.max'), 'utf8')).toBe('5');
     expect(() => cg.create('../escape', {})).toThrow(/invalid container id/);
   });
 });

@@ -4,7 +4,7 @@ import {
 } from '@berth/syscall';
 import { describe, expect, it } from 'vitest';
 import { PlanError } from '../../src/errors.js';
-import { planLaunch, type PlanInput, type ResolvedMount } from '../../src/plan/index.js';
+import { planLaunch, validateNamespaceModes, type PlanInput, type ResolvedMount } from '../../src/plan/index.js';
 import { cliToApiFields, resolveMounts, type CliMountFlags } from '../../src/spec/index.js';
 import { mergeImageConfig, type ImageFacts } from '../../src/container/index.js';
 
@@ -271,4 +271,57 @@ describe('planned mounts', () => {
     expect(s?.propagation).toBe(MS_PRIVATE);
   });
 
+});
+
+describe('planLaunch: --pid, --ipc and --uts modes', () => {
+  const ALL = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+
+  it('unshares everything by default, with its own /dev/shm, and joins nothing', () => {
+    const p = planLaunch(input());
+    expect(p.namespaces).toBe(ALL);
+    expect(p.joinNamespaces).toEqual({});
+    expect(p.sharedShm).toBeUndefined();
+    expect(p.dev.mounts.map((m) => m.name)).toEqual(['pts', 'shm', 'mqueue']);
+    for (const mode of ['private', 'shareable']) expect(planLaunch(input({ hostConfig: { IpcMode: mode } })).namespaces).toBe(ALL);
+  });
+
+  it('keeps the host\'s pid, ipc and uts namespaces for host modes; the hostname is the host\'s', () => {
+    const p = planLaunch(input({ hostConfig: { PidMode: 'host', IpcMode: 'host', UTSMode: 'host' }, hostHostname: 'the-host' }));
+    expect(p.namespaces).toBe(CLONE_NEWNS | CLONE_NEWNET);
+    expect(p.sharedShm).toEqual({});
+    expect(p.hostname).toBe('the-host');
+    expect(p.env).toContain('HOSTNAME=the-host');
+  });
+
+  it('joins the donor\'s namespaces for container: modes, and takes its /dev/shm', () => {
+    const p = planLaunch(input({ hostConfig: { PidMode: 'container:web', IpcMode: 'container:web' }, namespaceDonors: { pid: 42, ipc: 43 } }));
+    expect(p.namespaces).toBe(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET);
+    expect(p.joinNamespaces).toEqual({ pid: '/proc/42/ns/pid', ipc: '/proc/43/ns/ipc' });
+    expect(p.sharedShm).toEqual({ mountNamespace: '/proc/43/ns/mnt' });
+    expect(p.dev.mounts.map((m) => m.name)).toEqual(['pts', 'mqueue']);
+  });
+
+  it('refuses what Docker refuses, with its messages', () => {
+    for (const [hostConfig, message] of [
+      [{ PidMode: 'bogus' }, 'invalid PID mode: bogus'],
+      [{ PidMode: 'container:' }, 'invalid PID mode: container:'],
+      [{ IpcMode: 'bogus' }, 'invalid IPC mode: bogus'],
+      [{ UTSMode: 'container:web' }, 'invalid UTS mode: container:web'],
+      [{ PidMode: 'container:web' }, 'cannot join PID of a non running container: web'],
+      [{ IpcMode: 'container:web' }, "can't join IPC of container web: it is not running"],
+    ] as const) {
+      expect(planError(() => planLaunch(input({ hostConfig }))).message).toBe(message);
+    }
+    expect(planError(() => planLaunch(input({ config: { Hostname: 'x' }, hostConfig: { UTSMode: 'host' } }))).message)
+      .toBe('conflicting options: hostname and the UTS mode');
+  });
+});
+
+describe('validateNamespaceModes (create time)', () => {
+  it('names the containers whose namespaces a start will join, and refuses bad modes as planLaunch does', () => {
+    expect(validateNamespaceModes({})).toEqual({});
+    expect(validateNamespaceModes({ PidMode: 'container:a', IpcMode: 'container:b', UTSMode: 'host' })).toEqual({ pid: 'a', ipc: 'b' });
+    expect(() => validateNamespaceModes({ IpcMode: 'sharable' })).toThrow('invalid IPC mode: sharable');
+    expect(() => validateNamespaceModes({ PidMode: 'container:' })).toThrow('invalid PID mode: container:');
+  });
 });
