@@ -16,6 +16,7 @@ import { planExec, planLaunch, type ResolvedMount } from './plan/index.js';
 import type { MountSpec } from './spec/index.js';
 import { resolveContainer } from './container/resolve.js';
 import { readLastCap } from './security/resolve.js';
+import { readBoundingSet } from './security/capabilities.js';
 import type { ContainerSpec, CreateRequest, ImageFacts } from './container/types.js';
 import { processStartTime, readStatusFile, signalName, statusFromWait } from './status.js';
 import type {
@@ -99,8 +100,9 @@ export class Runtime {
   create(req: CreateRequest, options: CreateOptions): ContainerSpec {
     const { layers, volumes } = this.options;
     const image = options.image ?? imageFacts(layers.inspectImage(req.config.Image));
+    const boundingSet = readBoundingSet();
     const spec = resolveContainer(req, {
-      id: options.id, image, hostHostname: hostname(), hostCpus: cpus().length, lastCap: readLastCap(),
+      id: options.id, image, hostHostname: hostname(), hostCpus: cpus().length, lastCap: readLastCap(), ...(boundingSet ? { boundingSet } : {}),
       ...(options.volumesFrom ? { volumesFrom: options.volumesFrom } : {}),
     });
     const acquired: string[] = [];

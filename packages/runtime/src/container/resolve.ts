@@ -7,7 +7,7 @@
  */
 import { CreateRequestError, PlanError } from '../errors.js';
 import { checkLaunchable } from '../plan/plan.js';
-import { KNOWN_LAST_CAP } from '../security/capabilities.js';
+import { KNOWN_LAST_CAP, withinBoundingSet } from '../security/capabilities.js';
 import { resolveSecurity } from '../security/resolve.js';
 import { resolveMounts } from '../spec/resolve.js';
 import type { MountSpec } from '../spec/types.js';
@@ -24,6 +24,8 @@ export interface ResolveContext {
   hostCpus?: number;
   /** The kernel's last capability (`readLastCap()`); Docker's known set when absent. */
   lastCap?: number;
+  /** The capabilities the daemon can hand on (`readBoundingSet()`); a container never gets more. */
+  boundingSet?: ReadonlySet<number>;
   /** The stored mounts of another container (`--volumes-from`), or undefined when there is no such container. */
   volumesFrom?: (ref: string) => readonly MountSpec[] | undefined;
 }
@@ -98,7 +100,8 @@ export function resolveContainer(req: CreateRequest, ctx: ResolveContext): Conta
     throw new CreateRequestError('conflicting options: hostname and the UTS mode');
   }
   if (config.Hostname === '') config.Hostname = hostUts && ctx.hostHostname ? ctx.hostHostname : ctx.id.slice(0, 12);
-  const security = resolveSecurity(req.hostConfig, { lastCap: ctx.lastCap ?? KNOWN_LAST_CAP });
+  const resolved = resolveSecurity(req.hostConfig, { lastCap: ctx.lastCap ?? KNOWN_LAST_CAP });
+  const security = { ...resolved, capabilities: withinBoundingSet(resolved.capabilities, ctx.boundingSet) };
   // Inspect shows the paths the container gets (none when privileged or systempaths=unconfined).
   hostConfig.MaskedPaths = [...security.maskedPaths];
   hostConfig.ReadonlyPaths = [...security.readonlyPaths];

@@ -1,5 +1,6 @@
 // Capabilities as Docker resolves them (moby oci/caps): names with or
 // without CAP_, any case, "ALL"; drop ALL then add; privileged gets all.
+import { readFileSync } from 'node:fs';
 import { SecurityConfigError } from '../errors.js';
 import { defaultCapabilities } from '../plan/defaults.js';
 import type { CapabilitySet } from '../plan/types.js';
@@ -92,4 +93,34 @@ export function resolveCapabilities(req: CapabilityRequest, lastCap: number): Ca
   if (adds.includes('ALL')) return capabilitySet(all.filter((c) => !drops.includes(c)));
   if (drops.includes('ALL')) return capabilitySet(adds);
   return capabilitySet([...basics.filter((c) => !drops.includes(c)), ...adds]);
+}
+
+/**
+ * The capabilities this process can hand on: its bounding set
+ * (`/proc/self/status` CapBnd). undefined when unreadable.
+ */
+export function readBoundingSet(statusText?: string): Set<number> | undefined {
+  let text = statusText;
+  try {
+    text ??= readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const hex = /^CapBnd:\s*([0-9a-f]+)$/m.exec(text)?.[1];
+  if (hex === undefined) return undefined;
+  const bits = BigInt(`0x${hex}`);
+  const out = new Set<number>();
+  for (let n = 0; n <= KNOWN_LAST_CAP; n++) if ((bits >> BigInt(n)) & 1n) out.add(n);
+  return out;
+}
+
+/**
+ * A set cut down to what `available` holds. `--privileged` and `--cap-add
+ * ALL` mean every capability the daemon itself has: where the daemon runs
+ * without some (a sandbox without CAP_SYS_RESOURCE, say), runc's capset
+ * would fail with EPERM and no privileged container could start at all.
+ */
+export function withinBoundingSet(set: CapabilitySet, available: ReadonlySet<number> | undefined): CapabilitySet {
+  if (available === undefined) return set;
+  return capabilitySet(set.names.filter((_, i) => available.has(set.numbers[i] ?? -1)));
 }

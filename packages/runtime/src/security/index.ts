@@ -7,7 +7,8 @@
 export { resolveSecurity, readLastCap, ULIMIT_NAMES } from './resolve.js';
 export { parseSecurityOpt, type SecurityOptions } from './security-opt.js';
 export {
-  CAPABILITY_NAMES, KNOWN_LAST_CAP, allCapabilities, capabilitySet, normalizeCapabilities, resolveCapabilities,
+  CAPABILITY_NAMES, KNOWN_LAST_CAP, allCapabilities, capabilitySet, normalizeCapabilities, readBoundingSet, resolveCapabilities,
+  withinBoundingSet,
   type CapabilityRequest,
 } from './capabilities.js';
 export {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -80,23 +79,21 @@ describeRoot('the device cgroup and devices on the real kernel', () => {
     } finally {
       process.kill(c.started.pid, 'SIGKILL');
       await c.started.exited;
-      await env.runtime.cleanup(c.id, { removeAnonymousVolumes: false, anonymousVolumes: [] });
+      await env.runtime.cleanup(c.id, { removeAnonymousVolumes: false });
     }
     expect(paths.filter((p) => existsSync(p))).toEqual([]);
   });
 
   it('starts a container whose previous run\'s cgroup is still there (empty): it is taken over', async () => {
-    const id = randomBytes(32).toString('hex');
-    const startOnce = () => env.runtime.start({
-      id, image: 'busybox', config: { Cmd: ['true'] }, hostConfig: {}, stdio: { stdout: 1, stderr: 2 }, statusPath: join(env.root, `${id}.status`),
-    });
+    const { id, spec } = env.create(['true']);
+    const startOnce = () => env.runtime.start({ id, spec, stdio: { stdout: 1, stderr: 2 }, statusPath: join(env.root, `${id}.status`) });
     const cgroups = Cgroups.detect();
     // As when a restart comes before the background removal after the last exit.
     const leftover = cgroups.create(id, {});
     try {
       expect((await (await startOnce()).exited).exitCode).toBe(0);
     } finally {
-      await env.runtime.cleanup(id, { removeAnonymousVolumes: false, anonymousVolumes: [] });
+      await env.runtime.cleanup(id, { removeAnonymousVolumes: false });
     }
     expect(leftover.paths.filter((p) => existsSync(p))).toEqual([]);
   });

@@ -3,6 +3,7 @@ import {
   defaultHostConfig, mergeImageConfig, parseCreateBody, resolveContainer, type ImageFacts, type ResolveContext,
 } from '../../src/container/index.js';
 import { CreateRequestError, MountSpecError, PlanError, UnsupportedFieldError } from '../../src/errors.js';
+import { readBoundingSet } from '../../src/security/index.js';
 import type { MountSpec } from '../../src/spec/index.js';
 
 const ID = 'c0ffee'.repeat(10) + 'abcd';
@@ -164,5 +165,18 @@ describe('resolveContainer: the stored record, as Docker stores it', () => {
     const error = thrown(() => resolve({ Cmd: ['true'], HostConfig: { Binds: ['a:/d', 'b:/d'] } }));
     expect(error).toBeInstanceOf(MountSpecError);
     expect((error as MountSpecError).code).toBe('duplicate-mount-point');
+  });
+});
+
+describe('capabilities never exceed what the daemon can hand on', () => {
+  it('cuts --privileged and --cap-add ALL down to the daemon\'s bounding set (as read from /proc/self/status)', () => {
+    const bounding = readBoundingSet('Name:\tx\nCapBnd:\t000001fffeffffff\n');
+    expect(bounding?.has(24)).toBe(false);
+    expect(bounding?.has(40)).toBe(true);
+    const spec = resolve({ Cmd: ['true'], HostConfig: { Privileged: true } }, { lastCap: 40, ...(bounding ? { boundingSet: bounding } : {}) });
+    expect(spec.security.capabilities.names).not.toContain('CAP_SYS_RESOURCE');
+    expect(spec.security.capabilities.mask).toBe(0x1fffeffffff);
+    const full = resolve({ Cmd: ['true'], HostConfig: { Privileged: true } }, { lastCap: 40 });
+    expect(full.security.capabilities.mask).toBe(0x1ffffffffff);
   });
 });

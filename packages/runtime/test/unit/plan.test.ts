@@ -286,7 +286,8 @@ describe('planLaunch: --pid, --ipc and --uts modes', () => {
   });
 
   it('keeps the host\'s pid, ipc and uts namespaces for host modes; the hostname is the host\'s', () => {
-    const p = planLaunch(input({ hostConfig: { PidMode: 'host', IpcMode: 'host', UTSMode: 'host' }, hostHostname: 'the-host' }));
+    // The hostname is resolved at create: the host's own with --uts host.
+    const p = planLaunch(input({ hostConfig: { PidMode: 'host', IpcMode: 'host', UTSMode: 'host' }, config: { Cmd: ['sh'], Hostname: 'the-host' } }));
     expect(p.namespaces).toBe(CLONE_NEWNS | CLONE_NEWNET);
     expect(p.sharedShm).toEqual({});
     expect(p.hostname).toBe('the-host');

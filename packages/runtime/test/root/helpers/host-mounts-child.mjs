@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { LinuxSyscalls, PrivateMountNamespace, MS_PRIVATE, MS_REC, MS_SHARED } from '@berth/syscall';
 import { LayerStore } from '@berth/layers';
 import { VolumeStore } from '@berth/volumes';
-import { Runtime } from '@berth/runtime';
+import { Runtime, parseCreateBody } from '@berth/runtime';
 import { writeBusyboxImage } from '../../../../../tools/busybox-image.mjs';
 
 const propagation = process.argv[2];
@@ -36,9 +36,10 @@ async function run(cmd, hostConfig) {
   const out = join(base, `${id}.out`);
   const fd = openSync(out, 'w');
   try {
-    const started = await runtime.start({ id, image: 'busybox', config: { Cmd: ['sh', '-c', cmd] }, hostConfig, stdio: { stdout: fd, stderr: fd }, statusPath: join(base, `${id}.status`) });
+    const spec = runtime.create(parseCreateBody({ Image: 'busybox', Cmd: ['sh', '-c', cmd], HostConfig: hostConfig }), { id });
+    const started = await runtime.start({ id, spec, stdio: { stdout: fd, stderr: fd }, statusPath: join(base, `${id}.status`) });
     const status = await started.exited;
-    await runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: started.anonymousVolumes });
+    await runtime.cleanup(id, { removeAnonymousVolumes: true });
     return { exitCode: status.exitCode, output: readFileSync(out, 'utf8') };
   } finally {
     closeSync(fd);
