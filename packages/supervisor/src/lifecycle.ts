@@ -275,7 +275,7 @@ export class Lifecycle {
   }
 
   private follow(paths: ContainerPaths, rec: ContainerRecord): OutputFollower {
-    return new OutputFollower(paths, { pollMs: this.pollMs, rotation: parseLogConfig(rec.hostConfig['LogConfig']), syscalls: this.o.syscalls });
+    return new OutputFollower(paths, { pollMs: this.pollMs, log: parseLogConfig(rec.hostConfig['LogConfig']), syscalls: this.o.syscalls });
   }
 
   private wire(id: string, output: OutputFollower): void {

@@ -4,7 +4,8 @@ import { containerInspect, containerSummary } from '../docker-shapes.js';
 import { containerSizes } from '../disk-usage.js';
 import { containerProcesses, TOP_TITLES } from '../top.js';
 import { apiTime } from '../events.js';
-import { ConflictError, InvalidParameterError } from '../errors.js';
+import { ConflictError, InvalidParameterError, NotImplementedError } from '../errors.js';
+import { parseLogConfig } from '../log-config.js';
 import { parseTail } from '../json-log.js';
 import type { WaitCondition } from '../lifecycle.js';
 import type { ApiDeps } from './deps.js';
@@ -168,6 +169,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
 
   r.on('GET', new RegExp(`^/containers/${ID}/logs$`), ({ res, params, query }) => {
     const rec = lc.store.resolve(params[0]!);
+    if (parseLogConfig(rec.hostConfig['LogConfig']).driver === 'none') throw new NotImplementedError('configured logging driver does not support reading');
     const q = outputRequest(query, 'logs');
     if (!q.stdout && !q.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
     res.writeHead(200, { ...commonHeaders(), 'Content-Type': contentTypeFor(rec) });
