@@ -270,7 +270,7 @@ export class Lifecycle {
   }
 
   /** A container event, with Docker's attributes: image, name and the container's labels. */
-  private publish(action: string, rec: ContainerRecord, extra: Record<string, string> = {}): void {
+  publish(action: string, rec: ContainerRecord, extra: Record<string, string> = {}): void {
     this.events.publish('container', action, rec.id, { ...(rec.config.Labels ?? {}), image: rec.image, name: rec.name, ...extra });
   }
 
