@@ -33,11 +33,14 @@ export function sendInput(input: Readable, stream: Readable | Duplex, detach?: {
   const watcher = new DetachWatcher(detach.keys ?? DEFAULT_DETACH_KEYS);
   const onData = (chunk: Buffer): void => {
     const { pass, detach: done } = watcher.feed(chunk);
-    if (pass.length > 0 && !stream.destroyed) stream.write(pass);
-    if (done) {
-      stop();
-      detach.onDetach();
+    if (!done) {
+      if (pass.length > 0 && !stream.destroyed) stream.write(pass);
+      return;
     }
+    stop();
+    // What came before the keys still goes, then the session ends.
+    if (pass.length > 0 && !stream.destroyed) stream.write(pass, () => detach.onDetach());
+    else detach.onDetach();
   };
   const onEnd = (): void => { if (!stream.destroyed) stream.end(); };
   const stop = (): void => {

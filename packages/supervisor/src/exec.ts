@@ -229,7 +229,8 @@ const EXEC_FAILED = 126;
  * `exec failed: exec: "X": why`.
  */
 export function execFailureMessage(error: string): string {
-  const why = error.replace(/^exec failed: /, '');
+  // Go spells errno texts in lower case ("permission denied"), strerror capitalises them.
+  const why = error.replace(/^exec failed: /, '').replace(/: ([A-Z])([a-z][^:]*)$/, (_m, first: string, rest: string) => `: ${first.toLowerCase()}${rest}`);
   return `OCI runtime exec failed: exec failed: unable to start container process: ${why}: unknown`;
 }
 
