@@ -1,17 +1,22 @@
 /** What `-i` and `-t` do on the client side, for `run` and `exec` alike. */
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { DEFAULT_DETACH_KEYS, DetachWatcher, detachKeyBytes } from '@berth/supervisor/detach-keys';
+import type { DetachWatcher } from '@berth/supervisor/detach-keys';
 import type { ApiClient } from './client.js';
 import { UsageError } from './errors.js';
 
 /** What the docker CLI says (and exits 1 with, for attach and exec) when the detach keys end a session. */
 export const DETACHED_MESSAGE = 'read escape sequence';
 
-/** `--detach-keys`, checked as the daemon checks it; undefined when not given. */
-export function parseDetachKeys(keys: string | undefined): Buffer | undefined {
-  if (keys === undefined || keys === '') return undefined;
+/**
+ * A watcher for `--detach-keys` (checked as the daemon checks them), or for
+ * Docker's default ctrl-p,ctrl-q. The key syntax is the supervisor's, loaded
+ * only by the commands that need it.
+ */
+export async function detachWatcher(keys: string | undefined): Promise<DetachWatcher> {
+  const { DEFAULT_DETACH_KEYS, DetachWatcher: Watcher, detachKeyBytes } = await import('@berth/supervisor/detach-keys');
+  if (keys === undefined || keys === '') return new Watcher(DEFAULT_DETACH_KEYS);
   try {
-    return detachKeyBytes(keys);
+    return new Watcher(detachKeyBytes(keys));
   } catch {
     throw new UsageError(`Invalid detach keys (${keys}) provided`);
   }
@@ -23,14 +28,14 @@ export function parseDetachKeys(keys: string | undefined): Buffer | undefined {
  * (`detach` given) the detach keys (ours, or Docker's ctrl-p,ctrl-q) end the
  * session here, as the docker CLI does, and never reach the container.
  */
-export function sendInput(input: Readable, stream: Readable | Duplex, detach?: { keys: Buffer | undefined; onDetach: () => void }): void {
+export function sendInput(input: Readable, stream: Readable | Duplex, detach?: { watcher: DetachWatcher; onDetach: () => void }): void {
   if (!('write' in stream)) return; // a daemon that answered with a plain 200 takes no input
   if (!detach) {
     input.pipe(stream, { end: true });
     stream.on('close', () => input.unpipe(stream));
     return;
   }
-  const watcher = new DetachWatcher(detach.keys ?? DEFAULT_DETACH_KEYS);
+  const { watcher } = detach;
   const onData = (chunk: Buffer): void => {
     const { pass, detach: done } = watcher.feed(chunk);
     if (!done) {

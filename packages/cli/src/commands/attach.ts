@@ -2,7 +2,7 @@ import type { Context } from '../context.js';
 import { pumpStream } from '../attach.js';
 import { DaemonError } from '../errors.js';
 import { exitCodeForStatus } from '../exit-codes.js';
-import { DETACHED_MESSAGE, followTerminalSize, parseDetachKeys, rawMode, sendInput } from '../interactive.js';
+import { DETACHED_MESSAGE, followTerminalSize, detachWatcher, rawMode, sendInput } from '../interactive.js';
 import { enc } from './common.js';
 
 export interface AttachFlags {
@@ -18,7 +18,7 @@ export interface AttachFlags {
  * sequence", exit 1, as docker attach says.
  */
 export async function attach(ctx: Context, container: string, flags: AttachFlags): Promise<number> {
-  const detachKeys = parseDetachKeys(flags.detachKeys);
+  const watcher = await detachWatcher(flags.detachKeys);
   const client = await ctx.client();
   const info = await client.json<{ Id: string; State: { Running: boolean; Paused?: boolean }; Config: { Tty?: boolean; OpenStdin?: boolean } }>(
     'GET', `/containers/${enc(container)}/json`);
@@ -30,7 +30,7 @@ export async function attach(ctx: Context, container: string, flags: AttachFlags
   const restoreTerminal = interactive && tty ? rawMode(ctx.stdin) : () => undefined;
   let detached = false;
   if (interactive) {
-    sendInput(ctx.stdin, stream, tty ? { keys: detachKeys, onDetach: () => { detached = true; stream.destroy(); } } : undefined);
+    sendInput(ctx.stdin, stream, tty ? { watcher, onDetach: () => { detached = true; stream.destroy(); } } : undefined);
   }
   const stopResizing = tty ? followTerminalSize(client, `/containers/${enc(info.Id)}/resize`, ctx.out) : () => undefined;
   try {

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import { pumpStream } from '../attach.js';
 import { resolveEnv } from '../create-body.js';
-import { DETACHED_MESSAGE, followTerminalSize, parseDetachKeys, rawMode, sendInput, terminalSize } from '../interactive.js';
+import { DETACHED_MESSAGE, followTerminalSize, detachWatcher, rawMode, sendInput, terminalSize } from '../interactive.js';
 import { enc } from './common.js';
 
 export interface ExecFlags {
@@ -16,7 +16,8 @@ export interface ExecFlags {
 
 /** `berth exec`: docker's order, create → start (hijacked) → inspect for the exit code. */
 export async function exec(ctx: Context, container: string, command: string[], flags: ExecFlags): Promise<number> {
-  const detachKeys = parseDetachKeys(flags.detachKeys);
+  // Only a terminal session with input can detach; loaded (and checked) only then, or when asked for.
+  const watcher = (flags.interactive === true && flags.tty === true) || flags.detachKeys !== undefined ? await detachWatcher(flags.detachKeys) : undefined;
   const client = await ctx.client();
   const interactive = flags.interactive === true;
   const tty = flags.tty === true;
@@ -38,7 +39,7 @@ export async function exec(ctx: Context, container: string, command: string[], f
   const restoreTerminal = interactive && tty ? rawMode(ctx.stdin) : () => undefined;
   let detached = false;
   if (interactive) {
-    sendInput(ctx.stdin, stream, tty ? { keys: detachKeys, onDetach: () => { detached = true; stream.destroy(); } } : undefined);
+    sendInput(ctx.stdin, stream, tty && watcher ? { watcher, onDetach: () => { detached = true; stream.destroy(); } } : undefined);
   }
   const stopResizing = tty ? followTerminalSize(client, `/exec/${enc(id)}/resize`, ctx.out) : () => undefined;
   try {

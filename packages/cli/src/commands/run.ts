@@ -2,7 +2,7 @@ import type { ApiClient } from '../client.js';
 import type { Context } from '../context.js';
 import type { CreateFlags } from '../create-body.js';
 import { pumpStream } from '../attach.js';
-import { followTerminalSize, parseDetachKeys, rawMode, sendInput } from '../interactive.js';
+import { followTerminalSize, detachWatcher, rawMode, sendInput } from '../interactive.js';
 import { DaemonError } from '../errors.js';
 import { exitCodeForStartError, exitCodeForStatus } from '../exit-codes.js';
 import { createContainer } from './create.js';
@@ -31,7 +31,8 @@ export interface RunFlags extends CreateFlags {
  * 0 and leaves the container running, as `docker run` does.
  */
 export async function run(ctx: Context, image: string, command: string[], flags: RunFlags): Promise<number> {
-  const detachKeys = parseDetachKeys(flags.detachKeys);
+  // Only a terminal session with input can detach; loaded (and checked) only then, or when asked for.
+  const watcher = (flags.interactive === true && flags.tty === true) || flags.detachKeys !== undefined ? await detachWatcher(flags.detachKeys) : undefined;
   const client = await ctx.client();
   const id = await createContainer(ctx, client, flags, image, command);
   if (flags.detach === true) {
@@ -48,7 +49,7 @@ export async function run(ctx: Context, image: string, command: string[], flags:
   let detached = (): void => undefined;
   const detachedNow = new Promise<'detached'>((resolve) => { detached = () => resolve('detached'); });
   if (interactive) {
-    sendInput(ctx.stdin, stream, tty ? { keys: detachKeys, onDetach: () => { stream.destroy(); detached(); } } : undefined);
+    sendInput(ctx.stdin, stream, tty && watcher ? { watcher, onDetach: () => { stream.destroy(); detached(); } } : undefined);
   }
   const { result } = await client.wait(id, flags.rm === true ? 'removed' : 'next-exit');
   // With a terminal, Ctrl-C reaches the container through it, not as a forwarded signal.

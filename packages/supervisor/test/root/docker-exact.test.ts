@@ -88,7 +88,9 @@ describeRoot('Docker-exact exec, attach, logs, /info, /version and volume prune'
       // Steps after '' are typed at once: the terminal keeps them until the command reads.
       setTimeout(advance, 500);
       child.stdin.on('error', () => undefined);
-      child.on('exit', () => child.stdin.end());
+      // A session that never ends fails its test by its output, not by the test's timeout.
+      const limit = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('exit', () => { clearTimeout(limit); child.stdin.end(); });
       child.on('close', (code) => resolve({ code, stdout }));
     });
   }
