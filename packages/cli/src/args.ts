@@ -62,7 +62,7 @@ function containerFlags(cmd: Command): Command {
     .option('-i, --interactive', "keep the container's stdin open (run: and send berth's own stdin to it)")
     .option('-t, --tty', 'run the command on a terminal (with -i, an interactive shell: berth -it IMAGE sh)')
     .option('--restart <policy>', 'restart policy: no, always, unless-stopped or on-failure[:max-retries]')
-    .option('--log-driver <driver>', 'logging driver (berth has json-file)')
+    .option('--log-driver <driver>', 'logging driver: json-file (default) or none (no log kept)')
     .option('--log-opt <key=value>', 'log driver option: max-size=10m, max-file=3', collect, [])
     .argument('<image>', 'image reference (import it with berth image import)')
     .argument('[command...]', 'command and arguments')
