@@ -5,13 +5,16 @@
  */
 import { Command } from 'commander';
 import type { Context } from './context.js';
+import type { AttachFlags } from './commands/attach.js';
 import type { ExecFlags } from './commands/exec.js';
+import type { RunFlags } from './commands/run.js';
 import type { CreateFlags } from './create-body.js';
 import { cliVersion } from './version.js';
 
 // Each command's module loads when that command runs: a `berth run` does not
 // pay for loading `image import`'s archive and progress code, nor the others.
 const commands = {
+  attach: () => import('./commands/attach.js'),
   create: () => import('./commands/create.js'),
   exec: () => import('./commands/exec.js'),
   daemon: () => import('./commands/daemon.js'),
@@ -59,7 +62,7 @@ function containerFlags(cmd: Command): Command {
     .option('-i, --interactive', "keep the container's stdin open (run: and send berth's own stdin to it)")
     .option('-t, --tty', 'run the command on a terminal (with -i, an interactive shell: berth -it IMAGE sh)')
     .option('--restart <policy>', 'restart policy: no, always, unless-stopped or on-failure[:max-retries]')
-    .option('--log-driver <driver>', 'logging driver (berth has json-file)')
+    .option('--log-driver <driver>', 'logging driver: json-file (default) or none (no log kept)')
     .option('--log-opt <key=value>', 'log driver option: max-size=10m, max-file=3', collect, [])
     .argument('<image>', 'image reference (import it with berth image import)')
     .argument('[command...]', 'command and arguments')
@@ -81,8 +84,9 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
     .option('--storage-driver <driver>', 'overlay (default) or vfs: full copies, where overlay cannot be mounted')
     .action((o: { workers?: string; storageDriver?: string }) => dispatch(async (ctx) => (await commands.daemon()).daemon(ctx, o)));
 
-  containerFlags(program.command('run').description('create and start a container').option('-d, --detach', 'run in the background and print the container id'))
-    .action((image: string, command: string[], o: CreateFlags) => dispatch(async (ctx) => (await commands.run()).run(ctx, image, command, o)));
+  containerFlags(program.command('run').description('create and start a container').option('-d, --detach', 'run in the background and print the container id')
+    .option('--detach-keys <keys>', 'keys that leave an -it session with the container running (default ctrl-p,ctrl-q)'))
+    .action((image: string, command: string[], o: RunFlags) => dispatch(async (ctx) => (await commands.run()).run(ctx, image, command, o)));
   containerFlags(program.command('create').description('create a container without starting it'))
     .action((image: string, command: string[], o: CreateFlags) => dispatch(async (ctx) => (await commands.create()).create(ctx, image, command, o)));
 
@@ -93,9 +97,14 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
     .option('-u, --user <user>', 'user[:group] to run as')
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-e, --env <var>', 'set an environment variable: NAME=VALUE (or NAME to copy it)', collect, [])
+    .option('--detach-keys <keys>', 'keys that leave an -it session with the command running (default ctrl-p,ctrl-q)')
     .passThroughOptions()
     .action((container: string, command: string[], o: ExecFlags) =>
       dispatch(async (ctx) => (await commands.exec()).exec(ctx, container, command, o)));
+  program.command('attach').description("attach to a running container's output (and input, with OpenStdin)").argument('<container>')
+    .option('--detach-keys <keys>', 'keys that leave the session with the container running (default ctrl-p,ctrl-q)')
+    .option('--no-stdin', 'do not attach stdin')
+    .action((container: string, o: AttachFlags) => dispatch(async (ctx) => (await commands.attach()).attach(ctx, container, o)));
   program.command('start').description('start created or stopped containers').argument('<containers...>')
     .action((names: string[]) => dispatch(async (ctx) => (await commands.lifecycle()).start(ctx, names)));
   program.command('ps').description('list containers')

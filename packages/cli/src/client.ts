@@ -157,8 +157,10 @@ export class ApiClient {
    * server that answers a plain 200 streams in the body instead. With
    * `stdin`, what is written to the returned socket goes to the container.
    */
-  attach(id: string, opts: { stdin?: boolean } = {}): Promise<Readable | Duplex> {
-    return this.hijack(`/containers/${encodeURIComponent(id)}/attach`, { stderr: true, stdout: true, stream: true, ...(opts.stdin === true ? { stdin: true } : {}) });
+  attach(id: string, opts: { stdin?: boolean; detachKeys?: string } = {}): Promise<Readable | Duplex> {
+    return this.hijack(`/containers/${encodeURIComponent(id)}/attach`, {
+      stderr: true, stdout: true, stream: true, ...(opts.stdin === true ? { stdin: true } : {}), ...(opts.detachKeys ? { detachKeys: opts.detachKeys } : {}),
+    });
   }
 
   /** `POST /exec/{id}/start` hijacked, as `docker exec` does: the stream both ways. */

@@ -1,15 +1,61 @@
 /** What `-i` and `-t` do on the client side, for `run` and `exec` alike. */
 import type { Duplex, Readable, Writable } from 'node:stream';
+import type { DetachWatcher } from '@berth/supervisor/detach-keys';
 import type { ApiClient } from './client.js';
+import { UsageError } from './errors.js';
+
+/** What the docker CLI says (and exits 1 with, for attach and exec) when the detach keys end a session. */
+export const DETACHED_MESSAGE = 'read escape sequence';
+
+/**
+ * A watcher for `--detach-keys` (checked as the daemon checks them), or for
+ * Docker's default ctrl-p,ctrl-q. The key syntax is the supervisor's, loaded
+ * only by the commands that need it.
+ */
+export async function detachWatcher(keys: string | undefined): Promise<DetachWatcher> {
+  const { DEFAULT_DETACH_KEYS, DetachWatcher: Watcher, detachKeyBytes } = await import('@berth/supervisor/detach-keys');
+  if (keys === undefined || keys === '') return new Watcher(DEFAULT_DETACH_KEYS);
+  try {
+    return new Watcher(detachKeyBytes(keys));
+  } catch {
+    throw new UsageError(`Invalid detach keys (${keys}) provided`);
+  }
+}
 
 /**
  * `-i`: our stdin goes to the container over the hijacked socket, and its
- * end half-closes the socket, which ends the command's stdin.
+ * end half-closes the socket, which ends the command's stdin. On a terminal
+ * (`detach` given) the detach keys (ours, or Docker's ctrl-p,ctrl-q) end the
+ * session here, as the docker CLI does, and never reach the container.
  */
-export function sendInput(input: Readable, stream: Readable | Duplex): void {
+export function sendInput(input: Readable, stream: Readable | Duplex, detach?: { watcher: DetachWatcher; onDetach: () => void }): void {
   if (!('write' in stream)) return; // a daemon that answered with a plain 200 takes no input
-  input.pipe(stream, { end: true });
-  stream.on('close', () => input.unpipe(stream));
+  if (!detach) {
+    input.pipe(stream, { end: true });
+    stream.on('close', () => input.unpipe(stream));
+    return;
+  }
+  const { watcher } = detach;
+  const onData = (chunk: Buffer): void => {
+    const { pass, detach: done } = watcher.feed(chunk);
+    if (!done) {
+      if (pass.length > 0 && !stream.destroyed) stream.write(pass);
+      return;
+    }
+    stop();
+    // What came before the keys still goes, then the session ends.
+    if (pass.length > 0 && !stream.destroyed) stream.write(pass, () => detach.onDetach());
+    else detach.onDetach();
+  };
+  const onEnd = (): void => { if (!stream.destroyed) stream.end(); };
+  const stop = (): void => {
+    input.off('data', onData);
+    input.off('end', onEnd);
+    input.pause();
+  };
+  input.on('data', onData);
+  input.on('end', onEnd);
+  stream.on('close', stop);
 }
 
 /** `-it` on our own terminal: keys go through raw, as with docker. Returns the undo. */

@@ -49,6 +49,11 @@ export class EventBus {
     return this.recent.filter((e) => e.timeNano / 1e9 >= since);
   }
 
+  /** How many clients follow the stream (`/info`'s NEventsListener). */
+  listeners(): number {
+    return this.emitter.listenerCount('event');
+  }
+
   subscribe(fn: (e: DockerEvent) => void): () => void {
     this.emitter.on('event', fn);
     return () => this.emitter.off('event', fn);

@@ -7,6 +7,7 @@ import type { ContainerRecord, ContainerStore } from './container-store.js';
 import type { ContainerEngine, ExitStatus } from './engine.js';
 import { ConflictError, errorMessage, InvalidParameterError, NoSuchExecError } from './errors.js';
 import type { StreamName } from './framing.js';
+import { DEFAULT_DETACH_KEYS, detachKeyBytes } from './detach-keys.js';
 import { StdinPipe } from './stdin.js';
 import { containerPaths } from './stdio.js';
 import { openTerminalSize, parseConsoleSize, resizeTerminal } from './terminal.js';
@@ -22,6 +23,8 @@ export interface ExecConfig {
   AttachStdout: boolean;
   AttachStderr: boolean;
   ConsoleSize: [number, number] | undefined;
+  /** `DetachKeys` as moby's term.ToBytes reads it; empty when not given (the default applies). */
+  DetachKeys: Buffer;
 }
 
 interface Session {
@@ -48,6 +51,10 @@ export interface StartedSession {
   stdin: StdinPipe | undefined;
   /** Resolves when the command has exited and all its output was delivered. */
   done: Promise<void>;
+  /** The detach keys of a terminal session with stdin (the exec's own, or Docker's default); undefined otherwise. */
+  detachKeys: Buffer | undefined;
+  /** The client pressed the detach keys: its stream ends, the command runs on (its output is dropped, its stdin stays open). */
+  detach(): void;
 }
 
 /** Finished execs stay inspectable this long (the CLI reads the exit code right after the stream ends). */
@@ -93,7 +100,8 @@ export class ExecSessions {
   }
 
   /** Runs the command; its output goes to `sink` (dropped when detached) until it is done. */
-  async start(id: string, sink: ExecSink | undefined): Promise<StartedSession> {
+  async start(id: string, attached: ExecSink | undefined): Promise<StartedSession> {
+    let sink = attached;
     const s = this.get(id);
     if (s.state !== 'created') throw new ConflictError(`cannot start exec instance ${id}: it has already been started; create another`);
     const live = this.o.running(s.containerId);
@@ -124,7 +132,7 @@ export class ExecSessions {
       for (const p of [pipes.out, pipes.err]) if (p) { closeSync(p[0]); closeSync(p[1]); }
       stdin?.destroy();
       s.state = 'exited';
-      s.exitCode = 126;
+      s.exitCode = EXEC_FAILED;
       s.endedAt = Date.now();
       throw err;
     } finally {
@@ -138,10 +146,12 @@ export class ExecSessions {
       ...(pipes.err ? [drain(pipes.err[0], (chunk) => sink?.write('stderr', chunk))] : []),
     ]);
     const done = exited.then(async (status) => {
-      s.exitCode = status.exitCode;
-      this.o.publish?.('exec_die', rec, { execID: id, exitCode: String(status.exitCode) });
+      // Docker reports every exec that could not be started (not found, not executable) as 126.
+      s.exitCode = status.error !== undefined && status.exitCode !== 125 ? EXEC_FAILED : status.exitCode;
+      this.o.publish?.('exec_die', rec, { execID: id, exitCode: String(s.exitCode) });
       // Output a command left to descendants still comes until they close it, as with Docker.
       await drained;
+      if (status.error !== undefined) sink?.write('stdout', Buffer.from(`${execFailureMessage(status.error)}\r\n`));
       s.state = 'exited';
       s.endedAt = Date.now();
       stdin?.destroy();
@@ -155,7 +165,14 @@ export class ExecSessions {
       s.endedAt = Date.now();
       sink?.end();
     });
-    return { stdin, done };
+    const detachKeys = tty && stdin ? (s.config.DetachKeys.length > 0 ? s.config.DetachKeys : DEFAULT_DETACH_KEYS) : undefined;
+    const detach = (): void => {
+      const was = sink;
+      sink = undefined;
+      was?.end();
+      this.o.publish?.('exec_detach', rec, { execID: id });
+    };
+    return { stdin, done, detachKeys, detach };
   }
 
   /** `POST /exec/{id}/resize`: the exec's terminal takes the size (its helper re-reads it on SIGWINCH). */
@@ -166,14 +183,15 @@ export class ExecSessions {
     resizeTerminal(this.o.syscalls, this.files(this.o.store.get(s.containerId), s).winsize, s, rows, cols);
   }
 
-  /** Docker's ExecInspect shape. */
+  /** Docker's ExecInspect shape: DetachKeys are the key bytes, base64 as Go encodes a []byte; Pid stays after the exit. */
   inspect(id: string): Record<string, unknown> {
     const s = this.get(id);
     const [entrypoint, ...args] = s.config.Cmd;
     return {
-      ID: s.id, Running: s.state === 'running', ExitCode: s.exitCode, ContainerID: s.containerId, Pid: s.state === 'running' ? s.pid : 0,
-      OpenStdin: s.config.AttachStdin, OpenStdout: s.config.AttachStdout, OpenStderr: s.config.AttachStderr, CanRemove: false,
-      DetachKeys: '', ProcessConfig: { tty: s.config.Tty, entrypoint, arguments: args, privileged: false, user: s.config.User },
+      ID: s.id, Running: s.state === 'running', ExitCode: s.exitCode,
+      ProcessConfig: { tty: s.config.Tty, entrypoint, arguments: args, privileged: false, ...(s.config.User !== '' ? { user: s.config.User } : {}) },
+      OpenStdin: s.config.AttachStdin, OpenStderr: s.config.AttachStderr, OpenStdout: s.config.AttachStdout, CanRemove: false,
+      ContainerID: s.containerId, DetachKeys: s.config.DetachKeys.toString('base64'), Pid: s.pid,
     };
   }
 
@@ -202,6 +220,20 @@ function drain(fd: number, onData: (chunk: Buffer) => void): Promise<void> {
   });
 }
 
+/** What Docker records for an exec it could not start. */
+const EXEC_FAILED = 126;
+
+/**
+ * Docker's message on the stream for an exec that could not start (runc's
+ * wording, which clients and users match on), from the init's
+ * `exec failed: exec: "X": why`.
+ */
+export function execFailureMessage(error: string): string {
+  // Go spells errno texts in lower case ("permission denied"), strerror capitalises them.
+  const why = error.replace(/^exec failed: /, '').replace(/: ([A-Z])([a-z][^:]*)$/, (_m, first: string, rest: string) => `: ${first.toLowerCase()}${rest}`);
+  return `OCI runtime exec failed: exec failed: unable to start container process: ${why}: unknown`;
+}
+
 const CMD_MESSAGE = 'No exec command specified';
 
 /** Validates `POST /containers/{id}/exec`'s body. */
@@ -223,8 +255,19 @@ export function parseExecConfig(body: unknown): ExecConfig {
     return v;
   };
   const flag = (key: string): boolean => b[key] === true;
+  if (flag('Privileged')) throw new InvalidParameterError('berth does not implement privileged exec (Privileged): leave --privileged out');
+  const detachKeys = text('DetachKeys');
+  let keys: Buffer = Buffer.alloc(0);
+  if (detachKeys !== '') {
+    try {
+      keys = detachKeyBytes(detachKeys);
+    } catch {
+      throw new InvalidParameterError(`Invalid escape keys (${detachKeys}) provided`);
+    }
+  }
   return {
     Cmd: cmd as string[], Env: strings('Env'), User: text('User'), WorkingDir: text('WorkingDir'), Tty: flag('Tty'),
     AttachStdin: flag('AttachStdin'), AttachStdout: flag('AttachStdout'), AttachStderr: flag('AttachStderr'), ConsoleSize: parseConsoleSize(b['ConsoleSize']),
+    DetachKeys: keys,
   };
 }

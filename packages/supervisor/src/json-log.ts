@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { StreamName } from './framing.js';
-import { NO_ROTATION, type LogRotation } from './log-config.js';
+import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config.js';
 
 /** One record of Docker's json-file log driver. */
 export interface LogRecord {
@@ -43,7 +43,13 @@ export function splitLines(chunk: string): string[] {
 export class JsonLogWriter {
   private fd: number;
   private size: number;
-  constructor(readonly path: string, private readonly rotation: LogRotation = NO_ROTATION) {
+  constructor(readonly path: string, private readonly rotation: LogConfig = DEFAULT_LOG_CONFIG) {
+    // The none driver keeps nothing: records are still produced (attach streams them), never written.
+    if (rotation.driver === 'none') {
+      this.fd = -1;
+      this.size = 0;
+      return;
+    }
     this.fd = openSync(path, 'a+', 0o640);
     // A supervisor killed mid-append leaves a torn last line; end it here, or the
     // next record would be glued to it and be unreadable too (readLog skips the torn one).

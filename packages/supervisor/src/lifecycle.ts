@@ -305,12 +305,12 @@ export class Lifecycle {
   }
 
   /** A container event, with Docker's attributes: image, name and the container's labels. */
-  private publish(action: string, rec: ContainerRecord, extra: Record<string, string> = {}): void {
+  publish(action: string, rec: ContainerRecord, extra: Record<string, string> = {}): void {
     this.events.publish('container', action, rec.id, { ...(rec.config.Labels ?? {}), image: rec.image, name: rec.name, ...extra });
   }
 
   private follow(paths: ContainerPaths, rec: ContainerRecord): OutputFollower {
-    return new OutputFollower(paths, { pollMs: this.pollMs, rotation: parseLogConfig(rec.hostConfig.LogConfig), syscalls: this.o.syscalls });
+    return new OutputFollower(paths, { pollMs: this.pollMs, log: parseLogConfig(rec.hostConfig.LogConfig), syscalls: this.o.syscalls });
   }
 
   private wire(id: string, output: OutputFollower): void {

@@ -4,7 +4,7 @@ import { closeSync, constants as fsc, type FSWatcher, fstatSync, openSync, readF
 import { errorMessage } from './errors.js';
 import type { StreamName } from './framing.js';
 import { JsonLogWriter, type LogRecord } from './json-log.js';
-import type { LogRotation } from './log-config.js';
+import type { LogConfig } from './log-config.js';
 import type { ContainerPaths } from './stdio.js';
 
 /** How far each raw file has been converted into the log, in bytes. */
@@ -63,8 +63,8 @@ interface StreamState {
 export interface FollowerOptions {
   /** Poll period (fs.watch gives the low latency; polling catches what it misses). */
   pollMs?: number;
-  /** json-file rotation (`--log-opt max-size/max-file`). */
-  rotation?: LogRotation;
+  /** The log driver and json-file's rotation (`--log-driver`, `--log-opt max-size/max-file`). */
+  log?: LogConfig;
   /** With it, converted output is punched out of the raw files, so they take no disk beyond what is not yet in the log. */
   syscalls?: Syscalls;
 }
@@ -97,7 +97,7 @@ export class OutputFollower extends EventEmitter {
     super();
     this.pollMs = opts.pollMs ?? 100;
     this.offsets = readOffsets(paths.offsets);
-    this.writer = new JsonLogWriter(paths.log, opts.rotation);
+    this.writer = new JsonLogWriter(paths.log, opts.log);
     this.syscalls = opts.syscalls;
     for (const name of STREAMS) {
       const path = paths[name];

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import { pumpStream } from '../attach.js';
 import { resolveEnv } from '../create-body.js';
-import { followTerminalSize, rawMode, sendInput, terminalSize } from '../interactive.js';
+import { DETACHED_MESSAGE, followTerminalSize, detachWatcher, rawMode, sendInput, terminalSize } from '../interactive.js';
 import { enc } from './common.js';
 
 export interface ExecFlags {
@@ -11,10 +11,13 @@ export interface ExecFlags {
   user?: string;
   workdir?: string;
   env: string[];
+  detachKeys?: string;
 }
 
 /** `berth exec`: docker's order, create → start (hijacked) → inspect for the exit code. */
 export async function exec(ctx: Context, container: string, command: string[], flags: ExecFlags): Promise<number> {
+  // Only a terminal session with input can detach; loaded (and checked) only then, or when asked for.
+  const watcher = (flags.interactive === true && flags.tty === true) || flags.detachKeys !== undefined ? await detachWatcher(flags.detachKeys) : undefined;
   const client = await ctx.client();
   const interactive = flags.interactive === true;
   const tty = flags.tty === true;
@@ -25,7 +28,7 @@ export async function exec(ctx: Context, container: string, command: string[], f
     body: {
       Cmd: command, AttachStdin: interactive && attached, AttachStdout: attached, AttachStderr: attached, Tty: tty,
       User: flags.user ?? '', WorkingDir: flags.workdir ?? '', Env: env.length > 0 ? env : null,
-      ...(consoleSize ? { ConsoleSize: consoleSize } : {}),
+      ...(consoleSize ? { ConsoleSize: consoleSize } : {}), ...(flags.detachKeys ? { DetachKeys: flags.detachKeys } : {}),
     },
   });
   if (!attached) {
@@ -34,13 +37,21 @@ export async function exec(ctx: Context, container: string, command: string[], f
   }
   const stream = await client.execStart(id, tty);
   const restoreTerminal = interactive && tty ? rawMode(ctx.stdin) : () => undefined;
-  if (interactive) sendInput(ctx.stdin, stream);
+  let detached = false;
+  if (interactive) {
+    sendInput(ctx.stdin, stream, tty && watcher ? { watcher, onDetach: () => { detached = true; stream.destroy(); } } : undefined);
+  }
   const stopResizing = tty ? followTerminalSize(client, `/exec/${enc(id)}/resize`, ctx.out) : () => undefined;
   try {
     await pumpStream(stream, ctx.out, ctx.err, tty);
   } finally {
     stopResizing();
     restoreTerminal();
+  }
+  // The command runs on; docker exec says so and exits 1.
+  if (detached) {
+    ctx.err.write(`${DETACHED_MESSAGE}\n`);
+    return 1;
   }
   const info = await client.json<{ ExitCode: number | null }>('GET', `/exec/${enc(id)}/json`);
   return info.ExitCode ?? 0;

@@ -4,7 +4,9 @@ import { containerInspect, containerSummary } from '../docker-shapes.js';
 import { containerSizes } from '../disk-usage.js';
 import { containerProcesses, TOP_TITLES } from '../top.js';
 import { apiTime } from '../events.js';
-import { ConflictError, InvalidParameterError } from '../errors.js';
+import { ConflictError, InvalidParameterError, NotImplementedError } from '../errors.js';
+import { parseLogConfig } from '../log-config.js';
+import { DEFAULT_DETACH_KEYS, detachKeyBytes } from '../detach-keys.js';
 import { parseTail } from '../json-log.js';
 import type { WaitCondition } from '../lifecycle.js';
 import type { ApiDeps } from './deps.js';
@@ -52,6 +54,17 @@ function outputRequest(query: URLSearchParams, kind: 'attach' | 'logs'): OutputR
     follow: kind === 'logs' ? queryBool(query.get('follow')) : queryBool(query.get('stream')),
     timestamps: kind === 'logs' && queryBool(query.get('timestamps')),
   };
+}
+
+/** Attach's `detachKeys=`, checked as Docker checks it; undefined when not given (the default applies). */
+function attachDetachKeys(query: URLSearchParams): Buffer | undefined {
+  const raw = query.get('detachKeys') ?? '';
+  if (raw === '') return undefined;
+  try {
+    return detachKeyBytes(raw);
+  } catch {
+    throw new InvalidParameterError(`Invalid detach keys (${raw}) provided`);
+  }
 }
 
 function responseSink(res: ServerResponse): StreamSink {
@@ -166,30 +179,44 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     });
   });
 
-  r.on('GET', new RegExp(`^/containers/${ID}/logs$`), ({ res, params, query }) => {
+  r.on('GET', new RegExp(`^/containers/${ID}/logs$`), ({ res, params, query, apiVersion }) => {
     const rec = lc.store.resolve(params[0]!);
+    if (parseLogConfig(rec.hostConfig.LogConfig).driver === 'none') throw new NotImplementedError('configured logging driver does not support reading');
     const q = outputRequest(query, 'logs');
     if (!q.stdout && !q.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
-    res.writeHead(200, { ...commonHeaders(), 'Content-Type': contentTypeFor(rec) });
+    res.writeHead(200, { ...commonHeaders(), 'Content-Type': contentTypeFor(rec, apiVersion) });
     res.flushHeaders();
     streamOutput(lc, d.root, rec, q, responseSink(res));
   });
 
   // dockerode's default attach: a plain 200 with the stream as the body.
-  r.on('POST', new RegExp(`^/containers/${ID}/attach$`), ({ res, params, query }) => {
+  r.on('POST', new RegExp(`^/containers/${ID}/attach$`), ({ res, params, query, apiVersion }) => {
     const rec = lc.store.resolve(params[0]!);
-    res.writeHead(200, { ...commonHeaders(), 'Content-Type': contentTypeFor(rec) });
+    attachDetachKeys(query);
+    res.writeHead(200, { ...commonHeaders(), 'Content-Type': contentTypeFor(rec, apiVersion) });
     res.flushHeaders();
     streamOutput(lc, d.root, rec, outputRequest(query, 'attach'), responseSink(res));
   });
 
   // The docker CLI's attach: `Upgrade: tcp` → `101 UPGRADED`, then the raw socket.
-  r.onUpgrade(new RegExp(`^/containers/${ID}/attach$`), ({ socket, params, query }) => {
+  r.onUpgrade(new RegExp(`^/containers/${ID}/attach$`), ({ socket, params, query, apiVersion }) => {
     const rec = lc.store.resolve(params[0]!);
-    writeUpgraded(socket, contentTypeFor(rec));
+    const keys = attachDetachKeys(query);
+    writeUpgraded(socket, contentTypeFor(rec, apiVersion));
     socket.on('error', () => socket.destroy());
-    // The CLI half-closes once its stdin ends; with StdinOnce (`run -i`) so does the container's.
-    feedStdin(socket, queryBool(query.get('stdin')) ? lc.stdinFor(rec.id) : undefined, { endOnHalfClose: rec.config.StdinOnce === true });
+    const tty = rec.config.Tty === true;
+    const stdin = queryBool(query.get('stdin')) ? lc.stdinFor(rec.id) : undefined;
+    // On a terminal the detach keys end the session and leave the container running, as with Docker.
+    const detach = tty && stdin ? {
+      keys: keys ?? DEFAULT_DETACH_KEYS,
+      onDetach: () => {
+        if (!socket.writableEnded) socket.end();
+        lc.publish('detach', rec);
+      },
+    } : undefined;
+    // The CLI half-closes once its stdin ends; with StdinOnce (`run -i`) so does the container's,
+    // unless it has a terminal (Docker never closes a terminal's input when a client leaves).
+    feedStdin(socket, stdin, { endOnHalfClose: rec.config.StdinOnce === true && !tty, ...(detach ? { detach } : {}) });
     streamOutput(lc, d.root, rec, outputRequest(query, 'attach'), {
       write: (buf) => { if (!socket.writableEnded && !socket.destroyed) socket.write(buf); },
       end: () => { if (!socket.writableEnded) socket.end(); },

@@ -10,9 +10,23 @@ import { feedStdin, streamContentType, writeUpgraded } from './streams.js';
 
 const ID = '([^/]+)';
 
-/** Output of a `Tty` exec is raw; otherwise multiplexed frames, as attach. */
-function framed(tty: boolean, write: (buf: Buffer) => void): ExecSink['write'] {
-  return (stream, chunk) => write(tty ? chunk : frame(streamType(stream), chunk));
+/**
+ * The start body's `Tty` decides the framing, not the exec's (Docker reads
+ * it off the start request): raw for a terminal start, whose stream has no
+ * room for stderr (Docker drops it), multiplexed frames otherwise. The
+ * exec's own `Tty` decides only whether the command gets a terminal.
+ */
+function framed(startTty: boolean, write: (buf: Buffer) => void): ExecSink['write'] {
+  return (stream, chunk) => {
+    if (!startTty) write(frame(streamType(stream), chunk));
+    else if (stream === 'stdout') write(chunk);
+  };
+}
+
+/** `POST /exec/{id}/start`'s body (ExecStartCheck). */
+function startCheck(body: unknown): { detach: boolean; tty: boolean } {
+  const b = (body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+  return { detach: b['Detach'] === true, tty: b['Tty'] === true };
 }
 
 /**
@@ -61,35 +75,36 @@ export function execRoutes(r: Router, d: ApiDeps): void {
   });
 
   // dockerode's default and `Detach: true`: a plain response, the stream (if any) as its body.
-  r.on('POST', new RegExp(`^/exec/${ID}/start$`), async ({ req, res, params }) => {
-    const body = ((await readJsonBody(req)) ?? {}) as { Detach?: unknown };
+  r.on('POST', new RegExp(`^/exec/${ID}/start$`), async ({ req, res, params, apiVersion }) => {
+    const check = startCheck(await readJsonBody(req));
     const id = params[0]!;
-    const session = execs.get(id);
-    if (body.Detach === true) {
+    execs.get(id);
+    if (check.detach) {
       await execs.start(id, undefined);
       sendEmpty(res, 200);
       return;
     }
-    const tty = session.config.Tty;
-    const write = framed(tty, (buf) => { if (!res.writableEnded) res.write(buf); });
+    const write = framed(check.tty, (buf) => { if (!res.writableEnded) res.write(buf); });
     const started = await execs.start(id, { write, end: () => { if (!res.writableEnded) res.end(); } });
-    res.writeHead(200, { ...commonHeaders(), 'Content-Type': streamContentType(tty) });
+    res.writeHead(200, { ...commonHeaders(), 'Content-Type': streamContentType(check.tty, apiVersion) });
     res.flushHeaders();
     started.stdin?.end(); // a plain response carries no input
   });
 
   // The docker CLI: `Upgrade: tcp`, then the raw socket both ways.
-  r.onUpgrade(new RegExp(`^/exec/${ID}/start$`), async ({ req, socket, head, params }) => {
+  r.onUpgrade(new RegExp(`^/exec/${ID}/start$`), async ({ req, socket, head, params, apiVersion }) => {
     const id = params[0]!;
     const session = execs.get(id);
-    const { rest } = await readUpgradeBody(req, socket, head);
+    const { body, rest } = await readUpgradeBody(req, socket, head);
+    const check = startCheck(body);
     socket.on('error', () => socket.destroy());
-    const tty = session.config.Tty;
-    const write = framed(tty, (buf) => { if (!socket.writableEnded && !socket.destroyed) socket.write(buf); });
+    const write = framed(check.tty, (buf) => { if (!socket.writableEnded && !socket.destroyed) socket.write(buf); });
     const started = await execs.start(id, { write, end: () => { if (!socket.writableEnded) socket.end(); } });
     // Written before any output: the command's first bytes wait for the start's answer (pipes buffer them).
-    writeUpgraded(socket, streamContentType(tty));
-    feedStdin(socket, started.stdin, { endOnHalfClose: true, first: rest });
+    writeUpgraded(socket, streamContentType(check.tty, apiVersion));
+    const detach = started.detachKeys ? { keys: started.detachKeys, onDetach: () => started.detach() } : undefined;
+    // A terminal's input does not end with the client's (Docker closes an exec's stdin on EOF only without a Tty).
+    feedStdin(socket, started.stdin, { endOnHalfClose: !session.config.Tty, first: rest, ...(detach ? { detach } : {}) });
   });
 
   r.on('GET', new RegExp(`^/exec/${ID}/json$`), ({ res, params }) => {

@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { API_VERSION } from './http-util.js';
 
 export interface RouteContext {
   req: IncomingMessage;
   res: ServerResponse;
   params: string[];
   query: URLSearchParams;
+  /** The API version the client asked for (`/v1.41/...`); unversioned paths mean the current one. */
+  apiVersion: string;
 }
 
 export interface UpgradeContext {
@@ -14,6 +17,7 @@ export interface UpgradeContext {
   head: Buffer;
   params: string[];
   query: URLSearchParams;
+  apiVersion: string;
 }
 
 type Handler = (ctx: RouteContext) => Promise<void> | void;
@@ -25,9 +29,28 @@ interface Route {
   handler: Handler;
 }
 
-/** Docker accepts every `/vX.Y/` prefix and unversioned paths alike. */
+const VERSION_PREFIX = /^\/v(\d+(?:\.\d+)?)(?=\/)/;
+
+/** Docker accepts every `/vX.Y/` prefix and unversioned paths alike; unversioned means the current version. */
+export function splitVersion(path: string): { path: string; apiVersion: string } {
+  const m = VERSION_PREFIX.exec(path);
+  return m ? { path: path.slice(m[0].length), apiVersion: m[1]! } : { path, apiVersion: API_VERSION };
+}
+
 export function stripVersion(path: string): string {
-  return path.replace(/^\/v\d+(\.\d+)?(?=\/)/, '');
+  return splitVersion(path).path;
+}
+
+/** Compares API versions as Docker does (`versions.LessThan`): numerically, part by part. */
+export function apiVersionBefore(version: string, than: string): boolean {
+  const a = version.split('.').map(Number);
+  const b = than.split('.').map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x < y;
+  }
+  return false;
 }
 
 /** A tiny method + regex router; captures become `params`, URL-decoded. */
@@ -45,26 +68,26 @@ export class Router {
     return this;
   }
 
-  match(method: string, rawUrl: string): { handler: Handler; params: string[]; query: URLSearchParams } | 'method' | undefined {
+  match(method: string, rawUrl: string): { handler: Handler; params: string[]; query: URLSearchParams; apiVersion: string } | 'method' | undefined {
     const url = new URL(rawUrl, 'http://berth');
-    const path = stripVersion(url.pathname);
+    const { path, apiVersion } = splitVersion(url.pathname);
     let pathMatched = false;
     for (const r of this.routes) {
       const m = r.pattern.exec(path);
       if (!m) continue;
       pathMatched = true;
       if (r.method !== method && !(r.method === 'GET' && method === 'HEAD')) continue;
-      return { handler: r.handler, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')), query: url.searchParams };
+      return { handler: r.handler, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')), query: url.searchParams, apiVersion };
     }
     return pathMatched ? 'method' : undefined;
   }
 
-  matchUpgrade(rawUrl: string): { handler: UpgradeHandler; params: string[]; query: URLSearchParams } | undefined {
+  matchUpgrade(rawUrl: string): { handler: UpgradeHandler; params: string[]; query: URLSearchParams; apiVersion: string } | undefined {
     const url = new URL(rawUrl, 'http://berth');
-    const path = stripVersion(url.pathname);
+    const { path, apiVersion } = splitVersion(url.pathname);
     for (const u of this.upgrades) {
       const m = u.pattern.exec(path);
-      if (m) return { handler: u.handler, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')), query: url.searchParams };
+      if (m) return { handler: u.handler, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')), query: url.searchParams, apiVersion };
     }
     return undefined;
   }

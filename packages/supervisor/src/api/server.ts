@@ -39,7 +39,7 @@ export function createApiServer(deps: ApiDeps): Server {
     }
     let result: Promise<void> | void;
     try {
-      result = m.handler({ req, res, params: m.params, query: m.query });
+      result = m.handler({ req, res, params: m.params, query: m.query, apiVersion: m.apiVersion });
     } catch (err) {
       req.resume();
       sendError(res, err);
@@ -66,7 +66,7 @@ export function createApiServer(deps: ApiDeps): Server {
       return;
     }
     try {
-      const r = m.handler({ req, socket, head, params: m.params, query: m.query });
+      const r = m.handler({ req, socket, head, params: m.params, query: m.query, apiVersion: m.apiVersion });
       if (r) r.catch(fail);
     } catch (err) {
       fail(err);

@@ -5,7 +5,9 @@ import { type LogQuery, type LogRecord, matches, readLog } from '../json-log.js'
 import type { Lifecycle } from '../lifecycle.js';
 import type { StdinPipe } from '../stdin.js';
 import { containerPaths } from '../stdio.js';
-import { commonHeaders } from './http-util.js';
+import { DetachWatcher } from '../detach-keys.js';
+import { API_VERSION, commonHeaders } from './http-util.js';
+import { apiVersionBefore } from './router.js';
 
 /** Where a container's output goes: an HTTP response body or a hijacked socket. */
 export interface StreamSink {
@@ -23,13 +25,16 @@ export interface OutputRequest extends LogQuery {
   timestamps: boolean;
 }
 
-/** A terminal's output is one raw stream; otherwise stdout and stderr are multiplexed in frames. */
-export function streamContentType(tty: boolean): string {
-  return tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream';
+/**
+ * A terminal's output is one raw stream; otherwise stdout and stderr are
+ * multiplexed in frames. Before API 1.42 Docker called both raw-stream.
+ */
+export function streamContentType(tty: boolean, apiVersion: string = API_VERSION): string {
+  return tty || apiVersionBefore(apiVersion, '1.42') ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream';
 }
 
-export function contentTypeFor(rec: ContainerRecord): string {
-  return streamContentType(rec.config.Tty === true);
+export function contentTypeFor(rec: ContainerRecord, apiVersion?: string): string {
+  return streamContentType(rec.config.Tty === true, apiVersion);
 }
 
 /** The answer to `Upgrade: tcp` (attach, exec start): `101 UPGRADED`, then the socket carries the stream. */
@@ -77,30 +82,55 @@ export function streamOutput(lifecycle: Lifecycle, root: string, rec: ContainerR
   sink.onClose(cleanup);
 }
 
+/** A terminal session's detach sequence and what detaching does. */
+export interface DetachOptions {
+  keys: Buffer;
+  onDetach: () => void;
+}
+
 /**
  * A hijacked socket's input (attach or exec start). Into `stdin`, with
  * back-pressure; the client's half-close ends it when `endOnHalfClose`. With
  * no stdin the input is read and dropped, and the half-close the docker CLI
  * sends at once does not end the output: writing goes on after its FIN.
+ * With `detach`, the key sequence ends the session instead of reaching the
+ * command (a terminal session with stdin, as Docker's).
  */
-export function feedStdin(socket: Duplex, stdin: StdinPipe | undefined, opts: { endOnHalfClose: boolean; first?: Buffer }): void {
+export function feedStdin(socket: Duplex, stdin: StdinPipe | undefined, opts: { endOnHalfClose: boolean; first?: Buffer; detach?: DetachOptions }): void {
   if (!stdin) {
     socket.on('data', () => undefined);
     socket.on('end', () => undefined);
     socket.resume();
     return;
   }
-  const push = (chunk: Buffer): void => {
-    if (!stdin.write(chunk)) {
+  const watcher = opts.detach ? new DetachWatcher(opts.detach.keys) : undefined;
+  let detached = false;
+  const write = (chunk: Buffer): void => {
+    if (chunk.length > 0 && !stdin.write(chunk)) {
       socket.pause();
-      stdin.onDrain(() => socket.resume());
+      stdin.onDrain(() => { if (!detached) socket.resume(); });
+    }
+  };
+  const push = (chunk: Buffer): void => {
+    if (detached) return;
+    if (!watcher) {
+      write(chunk);
+      return;
+    }
+    const { pass, detach } = watcher.feed(chunk);
+    write(pass);
+    if (detach) {
+      detached = true;
+      socket.off('data', push);
+      opts.detach!.onDetach();
     }
   };
   if (opts.first !== undefined && opts.first.length > 0) push(opts.first);
   socket.on('data', push);
   if (opts.endOnHalfClose) {
-    socket.on('end', () => stdin.end());
-    socket.on('close', () => stdin.end());
+    const end = (): void => { if (!detached) stdin.end(); };
+    socket.on('end', end);
+    socket.on('close', end);
   }
   socket.resume();
 }

@@ -1,14 +1,11 @@
-import { cpus, hostname, release, totalmem } from 'node:os';
-import { existsSync } from 'node:fs';
 import { containerSizes, layersSize, volumesWithUsage } from '../disk-usage.js';
 import { containerSummary } from '../docker-shapes.js';
 import { eventMatcher, apiTime, type DockerEvent } from '../events.js';
 import type { ApiDeps } from './deps.js';
-import { API_VERSION, BERTH_VERSION, commonHeaders, MIN_API_VERSION, parseFilters, sendJson } from './http-util.js';
+import { commonHeaders, parseFilters, sendJson } from './http-util.js';
 import { imageSummary } from './image-routes.js';
 import type { Router } from './router.js';
-
-const ARCH = process.arch === 'x64' ? 'amd64' : process.arch;
+import { systemInfo, systemVersion } from './system-info.js';
 
 export function systemRoutes(r: Router, d: ApiDeps): void {
   // `docker events`: what is kept since `since`, then live until `until` (or until the client goes).
@@ -47,29 +44,16 @@ export function systemRoutes(r: Router, d: ApiDeps): void {
   });
 
   r.on('GET', /^\/version$/, ({ res }) => {
-    sendJson(res, 200, {
-      Platform: { Name: 'berth' },
-      Components: [{ Name: 'Engine', Version: BERTH_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: ARCH } }],
-      Version: BERTH_VERSION, ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: '', GoVersion: 'n/a',
-      Os: 'linux', Arch: ARCH, KernelVersion: release(), BuildTime: '',
-    });
+    sendJson(res, 200, systemVersion());
   });
 
   r.on('GET', /^\/info$/, async ({ res }) => {
     const containers = d.lifecycle.store.list();
-    const running = containers.filter((c) => c.state === 'running').length;
     const images = await d.images.listImages();
-    sendJson(res, 200, {
-      ID: '', Containers: containers.length, ContainersRunning: running, ContainersPaused: 0,
-      ContainersStopped: containers.length - running, Images: images.length, Driver: 'overlay2',
-      DriverStatus: [], Plugins: { Volume: ['local'], Network: ['none', 'host'], Log: ['json-file'] },
-      MemoryLimit: true, SwapLimit: false, CpuCfsPeriod: true, CpuCfsQuota: true, PidsLimit: true,
-      OomKillDisable: false, LoggingDriver: 'json-file',
-      CgroupDriver: 'cgroupfs', CgroupVersion: existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
-      KernelVersion: release(), OperatingSystem: 'linux', OSType: 'linux', Architecture: ARCH, NCPU: cpus().length,
-      MemTotal: totalmem(), DockerRootDir: d.root, Name: hostname(), Labels: [], ServerVersion: BERTH_VERSION,
-      SecurityOptions: ['name=seccomp,profile=unconfined'], Warnings: null,
-    });
+    sendJson(res, 200, systemInfo({
+      containers: containers.length, running: containers.filter((c) => c.state === 'running').length,
+      images: images.length, eventListeners: d.lifecycle.events.listeners(), root: d.root,
+    }));
   });
 
   r.on('GET', /^\/system\/df$/, async ({ res }) => {

@@ -2,7 +2,7 @@ import type { VolumeListFilters, VolumePruneFilters } from '../engine.js';
 import { InvalidParameterError } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { asObject, optionalString, optionalStringMap, parseFilters, queryBool, readJsonBody, sendEmpty, sendJson } from './http-util.js';
-import type { Router } from './router.js';
+import { apiVersionBefore, type Router } from './router.js';
 
 /** Docker's volume list filters, from the generic `filters` parameter. */
 export function volumeListFilters(f: Record<string, string[]>): VolumeListFilters {
@@ -62,12 +62,17 @@ export function volumeRoutes(r: Router, d: ApiDeps): void {
     sendJson(res, 200, { Volumes: volumes, Warnings: null });
   });
 
-  r.on('POST', /^\/volumes\/prune$/, async ({ res, query }) => {
+  // Before API 1.42 prune removed every unused volume, named ones too, and knew no `all` filter;
+  // from 1.42 it removes anonymous ones only, unless `all=true`.
+  r.on('POST', /^\/volumes\/prune$/, async ({ res, query, apiVersion }) => {
     const filters = parseFilters(query.get('filters'));
-    const allValues = filters['all'] ?? [];
-    delete filters['all'];
-    if (allValues.length > 1) throw new InvalidParameterError('invalid filter "all": give one value');
-    const all = allValues.length === 1 && queryBool(allValues[0]);
+    let all = true;
+    if (!apiVersionBefore(apiVersion, '1.42')) {
+      const allValues = filters['all'] ?? [];
+      delete filters['all'];
+      if (allValues.length > 1) throw new InvalidParameterError('invalid filter "all": give one value');
+      all = allValues.length === 1 && queryBool(allValues[0]);
+    }
     const report = await d.volumes.prune({ all, filters: volumePruneFilters(filters) });
     for (const name of report.VolumesDeleted ?? []) d.lifecycle.events.publish('volume', 'destroy', name, { driver: 'local' });
     sendJson(res, 200, { VolumesDeleted: report.VolumesDeleted ?? [], SpaceReclaimed: report.SpaceReclaimed ?? 0 });

@@ -18,22 +18,46 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const all = { stdout: true, stderr: true };
 
 describe('--log-opt (json-file)', () => {
-  it("validates as Docker's json-file driver does", () => {
-    expect(parseLogConfig(undefined)).toEqual({ maxFiles: 1 });
-    expect(parseLogConfig({ Type: '', Config: {} })).toEqual({ maxFiles: 1 }); // what the docker CLI sends
-    expect(parseLogConfig({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } })).toEqual({ maxSize: 10 * 1024 * 1024, maxFiles: 3 });
-    expect(parseLogConfig({ Type: 'json-file', Config: { 'max-size': '1k' } })).toEqual({ maxSize: 1024, maxFiles: 1 });
-    expect(() => parseLogConfig({ Type: 'syslog' })).toThrow('berth writes container logs with the json-file driver only, not "syslog": leave --log-driver out or use json-file');
-    expect(() => parseLogConfig({ Config: { 'max-sise': '1m' } })).toThrow("unknown log opt 'max-sise' for json-file log driver");
-    expect(() => parseLogConfig({ Config: { 'max-size': 'lots' } })).toThrow("invalid log opt max-size 'lots': use a size such as 10m");
-    expect(() => parseLogConfig({ Config: { 'max-size': '0' } })).toThrow('max-size must be a positive number');
-    expect(() => parseLogConfig({ Config: { 'max-size': '1m', 'max-file': '0' } })).toThrow('max-file cannot be less than 1');
-    expect(() => parseLogConfig({ Config: { 'max-file': '2' } })).toThrow('max-file can only be set with max-size');
+  it("validates as Docker's json-file driver does, with its messages (checked against dockerd 20.10)", () => {
+    const jsonFile = { driver: 'json-file', maxFiles: 1 };
+    expect(parseLogConfig(undefined)).toEqual(jsonFile);
+    expect(parseLogConfig({ Type: '', Config: {} })).toEqual(jsonFile); // what the docker CLI sends
+    // go-units FromHumanSize: decimal multiples.
+    expect(parseLogConfig({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } })).toEqual({ driver: 'json-file', maxSize: 10_000_000, maxFiles: 3 });
+    expect(parseLogConfig({ Type: 'json-file', Config: { 'max-size': '1.5k' } })).toEqual({ driver: 'json-file', maxSize: 1500, maxFiles: 1 });
+    // max-file alone is accepted, and rotates nothing without max-size.
+    expect(parseLogConfig({ Config: { 'max-file': '3' } })).toEqual(jsonFile);
+    expect(parseLogConfig({ Type: 'none', Config: {} })).toEqual({ driver: 'none', maxFiles: 1 });
+    expect(parseLogConfig({ Config: { compress: 'false' } })).toEqual(jsonFile);
+    const refused: [unknown, string][] = [
+      [{ Type: 'syslog' }, 'error looking up logging plugin syslog: plugin "syslog" not found'],
+      [{ Type: 'none', Config: { 'max-size': '1k' } }, 'invalid logging opts for driver none'],
+      [{ Config: { 'max-sise': '1m' } }, "unknown log opt 'max-sise' for json-file log driver"],
+      [{ Config: { 'max-size': 'lots' } }, "failed to initialize logging driver: invalid size: 'lots'"],
+      [{ Config: { 'max-size': '-1' } }, "failed to initialize logging driver: invalid size: '-1'"],
+      [{ Config: { 'max-size': '0' } }, 'failed to initialize logging driver: max-size must be a positive number'],
+      [{ Config: { 'max-size': '1m', 'max-file': '0' } }, 'failed to initialize logging driver: max-file cannot be less than 1'],
+      [{ Config: { 'max-file': '-1' } }, 'failed to initialize logging driver: max-file cannot be less than 1'],
+      [{ Config: { 'max-file': 'x' } }, 'failed to initialize logging driver: strconv.Atoi: parsing "x": invalid syntax'],
+      [{ Config: { compress: 'maybe' } }, 'failed to initialize logging driver: strconv.ParseBool: parsing "maybe": invalid syntax'],
+      [{ Config: { compress: 'true' } }, 'failed to initialize logging driver: compress cannot be true when max-file is less than 2 or max-size is not set'],
+      [{ Config: { compress: 'true', 'max-size': '1k', 'max-file': '2' } }, "berth's json-file log does not compress rotated files"],
+      [{ Config: { tag: 'x' } }, "berth's json-file log does not implement log opt 'tag'"],
+    ];
+    for (const [raw, message] of refused) expect(() => parseLogConfig(raw), message).toThrow(message);
+  });
+
+  it('the none driver keeps no log but still hands the records on (attach streams them)', () => {
+    const path = join(dir, 'c-json.log');
+    const writer = new JsonLogWriter(path, { driver: 'none', maxFiles: 1 });
+    expect(writer.write('stdout', 'a\n').map((r) => r.log)).toEqual(['a\n']);
+    writer.close();
+    expect(existsSync(path)).toBe(false);
   });
 
   it('rotates log -> log.1 -> log.2 and drops what falls past max-file; reading spans the files in order', () => {
     const path = join(dir, 'c-json.log');
-    const writer = new JsonLogWriter(path, { maxSize: 300, maxFiles: 3 });
+    const writer = new JsonLogWriter(path, { driver: 'json-file', maxSize: 300, maxFiles: 3 });
     for (let i = 0; i < 40; i++) writer.write('stdout', `line ${i}\n`);
     writer.close();
     expect(readdirSync(dir).sort()).toEqual(['c-json.log', 'c-json.log.1', 'c-json.log.2']);
@@ -48,7 +72,7 @@ describe('--log-opt (json-file)', () => {
 
   it('cuts a burst written in one go at max-size too, record by record', () => {
     const path = join(dir, 'c-json.log');
-    const writer = new JsonLogWriter(path, { maxSize: 500, maxFiles: 3 });
+    const writer = new JsonLogWriter(path, { driver: 'json-file', maxSize: 500, maxFiles: 3 });
     writer.write('stdout', Array.from({ length: 200 }, (_, i) => `burst ${i}\n`).join(''));
     writer.close();
     expect(readdirSync(dir).sort()).toEqual(['c-json.log', 'c-json.log.1', 'c-json.log.2']);
@@ -58,7 +82,7 @@ describe('--log-opt (json-file)', () => {
 
   it('with max-file 1 the log starts over, as Docker truncates it', () => {
     const path = join(dir, 'c-json.log');
-    const writer = new JsonLogWriter(path, { maxSize: 200, maxFiles: 1 });
+    const writer = new JsonLogWriter(path, { driver: 'json-file', maxSize: 200, maxFiles: 1 });
     for (let i = 0; i < 20; i++) writer.write('stderr', `e${i}\n`);
     writer.close();
     expect(readdirSync(dir)).toEqual(['c-json.log']);
