@@ -26,7 +26,7 @@ export * from './spec/index.js';
 export * from './plan/index.js';
 export { Cgroups, CgroupError, type CgroupHandle, type CgroupLimits, type CgroupsOptions } from './cgroups/index.js';
 export {
-  BindPropagationError, BindSourceMissingError, LaunchError, MountSpecError, WorkerRetiredError, isMountSpecError,
+  BindPropagationError, BindSourceMissingError, LaunchError, MountSpecError, PlanError, WorkerRetiredError, isMountSpecError,
   type MountSpecErrorCode,
 } from './errors.js';
 export { Executor } from './executor/execute.js';

@@ -25,8 +25,8 @@ export type {
   StartedContainer, StartRequest, StdioFds, VolumeListFilters, VolumePruneFilters, VolumeService, VolumeView,
 } from './engine.js';
 export {
-  ConflictError, InvalidParameterError, NoSuchContainerError, NotImplementedError, NotModifiedError, PayloadTooLargeError,
-  SupervisorError, httpStatusFor,
+  ConflictError, InvalidParameterError, NoSuchContainerError, NotFoundError, NotImplementedError, NotModifiedError, PayloadTooLargeError,
+  STATUS_BY_KIND, SupervisorError, httpStatusFor, type SupervisorErrorCode,
 } from './errors.js';
 export { frame, deframe, STREAM_STDOUT, STREAM_STDERR, STREAM_SYSTEM_ERR } from './framing.js';
 export { containerPaths, type ContainerPaths } from './stdio.js';

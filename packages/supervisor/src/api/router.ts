@@ -45,27 +45,25 @@ export class Router {
     return this;
   }
 
-  match(method: string, rawUrl: string): { handler: Handler; params: string[]; query: URLSearchParams } | 'method' | undefined {
+  /** The route for METHOD and URL, or the unversioned path no route serves. */
+  match(method: string, rawUrl: string): { handler: Handler; params: string[]; query: URLSearchParams } | { unserved: string } {
     const url = new URL(rawUrl, 'http://berth');
     const path = stripVersion(url.pathname);
-    let pathMatched = false;
     for (const r of this.routes) {
-      const m = r.pattern.exec(path);
-      if (!m) continue;
-      pathMatched = true;
       if (r.method !== method && !(r.method === 'GET' && method === 'HEAD')) continue;
-      return { handler: r.handler, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')), query: url.searchParams };
+      const m = r.pattern.exec(path);
+      if (m) return { handler: r.handler, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')), query: url.searchParams };
     }
-    return pathMatched ? 'method' : undefined;
+    return { unserved: path };
   }
 
-  matchUpgrade(rawUrl: string): { handler: UpgradeHandler; params: string[]; query: URLSearchParams } | undefined {
+  matchUpgrade(rawUrl: string): { handler: UpgradeHandler; params: string[]; query: URLSearchParams } | { unserved: string } {
     const url = new URL(rawUrl, 'http://berth');
     const path = stripVersion(url.pathname);
     for (const u of this.upgrades) {
       const m = u.pattern.exec(path);
       if (m) return { handler: u.handler, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')), query: url.searchParams };
     }
-    return undefined;
+    return { unserved: path };
   }
 }

@@ -1,3 +1,4 @@
+import { errorKind } from '@berth/syscall';
 import type { VolumeListFilters, VolumePruneFilters } from '../engine.js';
 import { InvalidParameterError } from '../errors.js';
 import type { ApiDeps } from './deps.js';
@@ -35,11 +36,6 @@ export function volumePruneFilters(f: Record<string, string[]>): VolumePruneFilt
     else throw new InvalidParameterError(`invalid filter '${key}'`);
   }
   return out;
-}
-
-function isNotFound(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'NotFound' || code === 'NoSuchVolume' || code === 'ENOENT';
 }
 
 export function volumeRoutes(r: Router, d: ApiDeps): void {
@@ -84,7 +80,7 @@ export function volumeRoutes(r: Router, d: ApiDeps): void {
       d.lifecycle.events.publish('volume', 'destroy', params[0]!, { driver: 'local' });
     } catch (err) {
       // Docker: force on a missing volume is not an error (in-use still is).
-      if (!(force && isNotFound(err))) throw err;
+      if (!(force && errorKind(err) === 'not-found')) throw err;
     }
     sendEmpty(res, 204);
   });
