@@ -18,7 +18,8 @@ export { ContainerStore, type ContainerRecord, type ContainerState, type Contain
 export { Lifecycle, type LifecycleOptions, type WaitCondition, type WaitResult, type Waiter } from './lifecycle.js';
 export { createApiServer, listenUnix, buildRouter } from './api/server.js';
 export type { ApiDeps } from './api/deps.js';
-export { queryBool, parseFilters, API_VERSION } from './api/http-util.js';
+export { queryBool, API_VERSION } from './api/http-util.js';
+export { Filters, FILTER_KEYS, type FilterEndpoint, type FilterKey } from './filters.js';
 export { PULL_UNSUPPORTED } from './api/image-routes.js';
 export type {
   ContainerConfig, ContainerEngine, ExitStatus, HostConfig, ImageConfigView, ImageService, ImageView, MountPoint,

@@ -17,36 +17,6 @@ export function queryBool(value: string | null | undefined, fallback = false): b
   return !['', '0', 'no', 'false', 'none'].includes(value.trim().toLowerCase());
 }
 
-/**
- * The `filters` query parameter in both encodings: the CLI's
- * `{"k":{"v":true}}` and dockerode's `{"k":["v"]}`.
- */
-export function parseFilters(raw: string | null | undefined): Record<string, string[]> {
-  if (raw === null || raw === undefined || raw === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new InvalidParameterError(`invalid filter: ${raw} is not JSON; expected {"key":["value"]}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidParameterError(`invalid filter: ${raw}; expected {"key":["value"]}`);
-  }
-  const out: Record<string, string[]> = {};
-  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-      out[key] = value as string[];
-    } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      out[key] = Object.entries(value as Record<string, unknown>).filter(([, on]) => on === true).map(([v]) => v);
-    } else if (typeof value === 'string') {
-      out[key] = [value];
-    } else {
-      throw new InvalidParameterError(`invalid filter ${JSON.stringify(key)}: expected a list of strings`);
-    }
-  }
-  return out;
-}
-
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { ...commonHeaders(), 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });

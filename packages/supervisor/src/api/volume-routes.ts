@@ -1,41 +1,33 @@
 import { errorKind } from '@berth/syscall';
 import type { VolumeListFilters, VolumePruneFilters } from '../engine.js';
-import { InvalidParameterError } from '../errors.js';
 import type { ApiDeps } from './deps.js';
-import { asObject, optionalString, optionalStringMap, parseFilters, queryBool, readJsonBody, sendEmpty, sendJson } from './http-util.js';
+import { Filters, type FilterKey } from '../filters.js';
+import { asObject, optionalString, optionalStringMap, queryBool, readJsonBody, sendEmpty, sendJson } from './http-util.js';
 import type { Router } from './router.js';
 
-/** Docker's volume list filters, from the generic `filters` parameter. */
-export function volumeListFilters(f: Record<string, string[]>): VolumeListFilters {
-  const out: VolumeListFilters = {};
-  for (const [key, values] of Object.entries(f)) {
-    if (values.length === 0) continue;
-    switch (key) {
-      case 'dangling': {
-        const v = values[values.length - 1]!.toLowerCase();
-        if (!['true', '1', 'false', '0'].includes(v)) {
-          throw new InvalidParameterError(`invalid filter 'dangling=${v}': use true or false`);
-        }
-        out.dangling = v === 'true' || v === '1';
-        break;
-      }
-      case 'name': out.name = values; break;
-      case 'label': out.label = values; break;
-      case 'driver': out.driver = values; break;
-      default: throw new InvalidParameterError(`invalid filter '${key}'`);
-    }
-  }
-  return out;
+/**
+ * `GET /volumes` filters, checked here and answered by the volume store
+ * with the same semantics (name as moby's Match, driver exact, every label).
+ */
+export function volumeListFilters(f: Filters<FilterKey<'GET /volumes'>>): VolumeListFilters {
+  return {
+    // dockerd 20.10 reads dangling as true/1 or false/0.
+    ...(f.contains('dangling') ? { dangling: f.bool('dangling', false) } : {}),
+    ...(f.contains('name') ? { name: f.get('name') } : {}),
+    ...(f.contains('label') ? { label: f.get('label') } : {}),
+    ...(f.contains('driver') ? { driver: f.get('driver') } : {}),
+  };
 }
 
-export function volumePruneFilters(f: Record<string, string[]>): VolumePruneFilters {
-  const out: VolumePruneFilters = {};
-  for (const [key, values] of Object.entries(f)) {
-    if (key === 'label') out.label = values;
-    else if (key === 'label!') out['label!'] = values;
-    else throw new InvalidParameterError(`invalid filter '${key}'`);
-  }
-  return out;
+/** `POST /volumes/prune`: `all` (API 1.42+: named volumes too), `label` and `label!`. */
+export function volumePruneRequest(f: Filters<FilterKey<'POST /volumes/prune'>>): { all: boolean; filters: VolumePruneFilters } {
+  return {
+    all: f.bool('all', false),
+    filters: {
+      ...(f.contains('label') ? { label: f.get('label') } : {}),
+      ...(f.contains('label!') ? { 'label!': f.get('label!') } : {}),
+    },
+  };
 }
 
 export function volumeRoutes(r: Router, d: ApiDeps): void {
@@ -53,18 +45,13 @@ export function volumeRoutes(r: Router, d: ApiDeps): void {
   });
 
   r.on('GET', /^\/volumes$/, async ({ res, query }) => {
-    const filters = parseFilters(query.get('filters'));
+    const filters = Filters.parse(query.get('filters')).accept('GET /volumes');
     const volumes = await d.volumes.list(volumeListFilters(filters));
     sendJson(res, 200, { Volumes: volumes, Warnings: null });
   });
 
   r.on('POST', /^\/volumes\/prune$/, async ({ res, query }) => {
-    const filters = parseFilters(query.get('filters'));
-    const allValues = filters['all'] ?? [];
-    delete filters['all'];
-    if (allValues.length > 1) throw new InvalidParameterError('invalid filter "all": give one value');
-    const all = allValues.length === 1 && queryBool(allValues[0]);
-    const report = await d.volumes.prune({ all, filters: volumePruneFilters(filters) });
+    const report = await d.volumes.prune(volumePruneRequest(Filters.parse(query.get('filters')).accept('POST /volumes/prune')));
     for (const name of report.VolumesDeleted ?? []) d.lifecycle.events.publish('volume', 'destroy', name, { driver: 'local' });
     sendJson(res, 200, { VolumesDeleted: report.VolumesDeleted ?? [], SpaceReclaimed: report.SpaceReclaimed ?? 0 });
   });

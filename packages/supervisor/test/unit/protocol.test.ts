@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseFilters, queryBool } from '../../src/api/http-util.js';
+import { queryBool } from '../../src/api/http-util.js';
 import { stripVersion } from '../../src/api/router.js';
-import { filterContainers } from '../../src/api/container-routes.js';
-import { volumeListFilters } from '../../src/api/volume-routes.js';
 import { mergeImageConfig, parseCreateBody } from '../../src/create-request.js';
 import { httpStatusFor, InvalidParameterError, NoSuchContainerError, NotModifiedError } from '../../src/errors.js';
 import { deframe, frame } from '../../src/framing.js';
@@ -17,32 +15,6 @@ describe('query booleans', () => {
     for (const v of ['1', 'true', 'yes', 'x']) expect(queryBool(v)).toBe(true);
     expect(queryBool(null)).toBe(false);
     expect(queryBool(null, true)).toBe(true);
-  });
-});
-
-describe('filters', () => {
-  it('accepts the CLI and dockerode encodings alike', () => {
-    expect(parseFilters('{"dangling":{"true":true},"label":{"a=b":true}}')).toEqual({ dangling: ['true'], label: ['a=b'] });
-    expect(parseFilters('{"dangling":["true"],"label":["a=b"]}')).toEqual({ dangling: ['true'], label: ['a=b'] });
-    expect(parseFilters(null)).toEqual({});
-  });
-  it('rejects malformed filters with a 400', () => {
-    expect(() => parseFilters('{nope')).toThrow(InvalidParameterError);
-    expect(() => parseFilters('[1]')).toThrow(/invalid filter/);
-    expect(() => volumeListFilters({ dangling: ['maybe'] })).toThrow(/dangling/);
-    expect(() => volumeListFilters({ colour: ['red'] })).toThrow(/invalid filter 'colour'/);
-    expect(volumeListFilters({ dangling: ['1'], name: ['a'] })).toEqual({ dangling: true, name: ['a'] });
-  });
-  it('filters containers by status, name and label', () => {
-    const base = { image: 'i', imageId: 'sha256:x', hostConfig: {}, mounts: [], pid: 0, startTime: 0, exitCode: 0, error: '', oomKilled: false, created: '', startedAt: '', finishedAt: '', autoRemove: false, anonymousVolumes: [], restartCount: 0, manuallyStopped: false };
-    const list = [
-      { ...base, id: 'a'.repeat(64), name: 'web', state: 'running' as const, config: { Labels: { app: 'x' } } },
-      { ...base, id: 'b'.repeat(64), name: 'db', state: 'exited' as const, config: {} },
-    ];
-    expect(filterContainers(list, { status: ['exited'] }).map((c) => c.name)).toEqual(['db']);
-    expect(filterContainers(list, { name: ['we'] }).map((c) => c.name)).toEqual(['web']);
-    expect(filterContainers(list, { label: ['app=x'] }).map((c) => c.name)).toEqual(['web']);
-    expect(() => filterContainers(list, { bogus: ['1'] })).toThrow(/invalid filter/);
   });
 });
 
