@@ -39,7 +39,8 @@ export function sendError(res: ServerResponse, err: unknown): void {
     sendEmpty(res, 304);
     return;
   }
-  if (status >= 500) console.error(`berth: ${errorMessage(err)}`);
+  // The daemon's log gets what is berth's or the machine's fault, not a client's request for what berth lacks.
+  if (status >= 500 && status !== 501) console.error(`berth: ${errorMessage(err)}`);
   sendJson(res, status, { message: errorMessage(err) });
 }
 

@@ -8,6 +8,8 @@
  * re-adoption) is real.
  */
 import { spawn } from 'node:child_process';
+import { NoSuchImageError } from '@berth/layers';
+import { MountSpecError } from '@berth/runtime';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type {
   ContainerConfig, ContainerEngine, ExecRequest, ExitStatus, HostConfig, ImageService, ImageView, StartedContainer, StartedExec,
@@ -24,7 +26,7 @@ export class FakeEngine implements ContainerEngine {
 
   validate(_config: ContainerConfig, hostConfig: HostConfig): void {
     for (const b of hostConfig.Binds ?? []) {
-      if (!b.includes(':')) throw Object.assign(new Error(`invalid volume specification: '${b}'`), { code: 'InvalidSpec' });
+      if (!b.includes(':')) throw new MountSpecError('invalid-volume-specification', `invalid volume specification: '${b}'`, b);
     }
   }
 
@@ -129,7 +131,7 @@ export class FakeImages implements ImageService {
   }
   inspectImage(ref: string): ImageView {
     const img = this.images.find((i) => i.id === ref || i.tags.includes(ref) || i.tags.includes(`${ref}:latest`));
-    if (!img) throw Object.assign(new Error(`No such image: ${ref}`), { code: 'NO_SUCH_IMAGE' });
+    if (!img) throw new NoSuchImageError(ref);
     return img;
   }
   tagImage(ref: string, tag: string): void {
