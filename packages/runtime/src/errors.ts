@@ -45,7 +45,8 @@ const MOUNT_SPEC_KIND: Record<MountSpecErrorCode, ErrorKind> = {
   'invalid-mount-config': 'invalid-parameter',
   'invalid-tmpfs': 'invalid-parameter',
   'invalid-volumes-from': 'invalid-parameter',
-  'no-such-container': 'not-found',
+  // dockerd checks --volumes-from while it validates the create request: a 400, not a 404.
+  'no-such-container': 'invalid-parameter',
   'duplicate-mount-point': 'invalid-parameter',
   'invalid-api-field': 'invalid-parameter',
   'bind-source-missing': 'invalid-parameter',

@@ -6,6 +6,30 @@ export const MIN_API_VERSION = '1.24';
 export const BERTH_VERSION = '0.1.0';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** `1.41` < `1.9`? No: API versions compare number by number. */
+function compareVersions(a: string, b: string): number {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** dockerd's version middleware: a `/vX.Y/` prefix outside the versions berth speaks is a 400, with its texts. */
+export function checkApiVersion(rawUrl: string): void {
+  const m = /^\/v([0-9.]+)\//.exec(rawUrl);
+  if (!m) return;
+  const v = m[1]!;
+  if (compareVersions(v, MIN_API_VERSION) < 0) {
+    throw new InvalidParameterError(`client version ${v} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+  }
+  if (compareVersions(v, API_VERSION) > 0) {
+    throw new InvalidParameterError(`client version ${v} is too new. Maximum supported API version is ${API_VERSION}`);
+  }
+}
+
 /** Headers every response carries (the docker CLI negotiates its version from Api-Version). */
 export function commonHeaders(): Record<string, string> {
   return { 'Api-Version': API_VERSION, 'Ostype': 'linux', 'Server': `berth/${BERTH_VERSION} (linux)`, 'Docker-Experimental': 'false' };

@@ -7,7 +7,7 @@ import { containerRoutes } from './container-routes.js';
 import { execRoutes } from './exec-routes.js';
 import type { ApiDeps } from './deps.js';
 import { unservedRequestError } from './endpoints.js';
-import { commonHeaders, sendError } from './http-util.js';
+import { checkApiVersion, commonHeaders, sendError } from './http-util.js';
 import { imageRoutes } from './image-routes.js';
 import { Router } from './router.js';
 import { systemRoutes } from './system-routes.js';
@@ -29,6 +29,13 @@ export function buildRouter(deps: ApiDeps): Router {
 export function createApiServer(deps: ApiDeps): Server {
   const router = buildRouter(deps);
   const server = createServer((req, res) => {
+    try {
+      checkApiVersion(req.url ?? '/');
+    } catch (err) {
+      req.resume();
+      sendError(res, err);
+      return;
+    }
     const m = router.match(req.method ?? 'GET', req.url ?? '/');
     if ('unserved' in m) {
       req.resume();
@@ -58,6 +65,12 @@ export function createApiServer(deps: ApiDeps): Server {
       const headers = { ...commonHeaders(), 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), 'Connection': 'close' };
       socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n' + body);
     };
+    try {
+      checkApiVersion(req.url ?? '/');
+    } catch (err) {
+      fail(err);
+      return;
+    }
     const m = router.matchUpgrade(req.url ?? '/');
     if ('unserved' in m) {
       const method = req.method ?? 'GET';

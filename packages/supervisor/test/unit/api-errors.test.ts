@@ -114,6 +114,16 @@ describe('Docker statuses and filter semantics through dockerode and raw HTTP', 
     expect(await call(socketPath, 'DELETE', '/containers/json')).toEqual({ status: 404, message: 'No such container: json' });
   });
 
+  it('refuses API versions outside the range it speaks with dockerd\'s texts', async () => {
+    expect(await call(socketPath, 'GET', '/v1.99/version')).toEqual({ status: 400, message: 'client version 1.99 is too new. Maximum supported API version is 1.47' });
+    expect(await call(socketPath, 'GET', '/v1.0/version')).toEqual({
+      status: 400, message: 'client version 1.0 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version',
+    });
+    expect((await call(socketPath, 'GET', '/v1.24/version')).status).toBe(200);
+    expect((await call(socketPath, 'GET', '/v1.47/version')).status).toBe(200);
+    expect(await upgrade(socketPath, 'POST', '/v1.99/containers/x/attach')).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*too new/);
+  });
+
   it('upgrade requests answer through the same table', async () => {
     const bogus = await upgrade(socketPath, 'POST', '/v1.41/bogus');
     expect(bogus).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);

@@ -42,7 +42,7 @@ describe('one error vocabulary: kinds decide statuses', () => {
     [new MountSpecError('invalid-volume-specification', 'x'), 400],
     [new MountSpecError('invalid-mount-config', 'x'), 400],
     [new MountSpecError('invalid-tmpfs', 'x'), 400],
-    [new MountSpecError('no-such-container', 'x'), 404],
+    [new MountSpecError('no-such-container', 'No such container: x'), 400],
     [new MountSpecError('unsupported', 'x'), 501],
     [new BindSourceMissingError('/missing'), 400],
     [new BindPropagationError('x', '/src'), 400],
