@@ -63,7 +63,7 @@ describe('Filters: moby\'s filters.Args', () => {
     }));
     // No label at all never matches a label filter; no filter matches everything.
     expect(Filters.of({ label: ['a'] }).matchKVList('label', {})).toBe(false);
-    expect(Filters.of({}).matchKVList('label', {})).toBe(true);
+    expect(Filters.of<string>({}).matchKVList('label', {})).toBe(true);
   });
 
   it('Match is an unanchored Go regexp or the exact value; FuzzyMatch a prefix', () => {
@@ -80,7 +80,7 @@ describe('Filters: moby\'s filters.Args', () => {
   it('reads booleans as moby\'s GetBoolOrDefault', () => {
     expect(Filters.of({ all: ['1'] }).bool('all', false)).toBe(true);
     expect(Filters.of({ all: ['false'] }).bool('all', true)).toBe(false);
-    expect(Filters.of({}).bool('all', true)).toBe(true);
+    expect(Filters.of<string>({}).bool('all', true)).toBe(true);
     expect((thrown(() => Filters.of({ all: ['maybe'] }).bool('all', false)) as Error).message).toBe("Invalid filter 'all=[maybe]'");
     expect(httpStatusFor(thrown(() => Filters.of({ all: ['true', 'false'] }).bool('all', false)))).toBe(400);
   });
