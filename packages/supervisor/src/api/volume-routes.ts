@@ -1,21 +1,20 @@
 import { errorKind } from '@berth/syscall';
-import type { VolumeListFilters, VolumePruneFilters } from '../engine.js';
+import type { VolumeListFilters, VolumePruneFilters, VolumeView } from '../engine.js';
 import type { ApiDeps } from './deps.js';
 import { Filters, type FilterKey } from '../filters.js';
 import { asObject, optionalString, optionalStringMap, queryBool, readJsonBody, sendEmpty, sendJson } from './http-util.js';
 import type { Router } from './router.js';
 
 /**
- * `GET /volumes` filters, checked here and answered by the volume store
- * with the same semantics (name as moby's Match, driver exact, every label).
+ * `GET /volumes` filters: the store answers `dangling` (it holds the
+ * references); name (moby's Match), driver (exact) and label (every one)
+ * are matched here, with the same semantics as every other list.
  */
-export function volumeListFilters(f: Filters<FilterKey<'GET /volumes'>>): VolumeListFilters {
+export function volumeListRequest(f: Filters<FilterKey<'GET /volumes'>>): { store: VolumeListFilters; keep: (v: VolumeView) => boolean } {
   return {
     // dockerd 20.10 reads dangling as true/1 or false/0.
-    ...(f.contains('dangling') ? { dangling: f.bool('dangling', false) } : {}),
-    ...(f.contains('name') ? { name: f.get('name') } : {}),
-    ...(f.contains('label') ? { label: f.get('label') } : {}),
-    ...(f.contains('driver') ? { driver: f.get('driver') } : {}),
+    store: f.contains('dangling') ? { dangling: f.bool('dangling', false) } : {},
+    keep: (v) => f.match('name', v.Name) && f.exactMatch('driver', v.Driver) && f.matchKVList('label', v.Labels),
   };
 }
 
@@ -45,8 +44,8 @@ export function volumeRoutes(r: Router, d: ApiDeps): void {
   });
 
   r.on('GET', /^\/volumes$/, async ({ res, query }) => {
-    const filters = Filters.parse(query.get('filters')).accept('GET /volumes');
-    const volumes = await d.volumes.list(volumeListFilters(filters));
+    const { store, keep } = volumeListRequest(Filters.parse(query.get('filters')).accept('GET /volumes'));
+    const volumes = (await d.volumes.list(store)).filter(keep);
     sendJson(res, 200, { Volumes: volumes, Warnings: null });
   });
 

@@ -6,7 +6,8 @@ import type { ContainerRecord } from '../../src/container-store.js';
 import { eventMatcher, type DockerEvent } from '../../src/events.js';
 import { goGlob, selectImages } from '../../src/image-filters.js';
 import type { ImageView } from '../../src/engine.js';
-import { volumeListFilters, volumePruneRequest } from '../../src/api/volume-routes.js';
+import { volumeListRequest, volumePruneRequest } from '../../src/api/volume-routes.js';
+import type { VolumeView } from '../../src/engine.js';
 import { httpStatusFor, NoSuchContainerError } from '../../src/errors.js';
 
 function thrown(fn: () => unknown): unknown {
@@ -256,8 +257,13 @@ describe('GET /images/json filters, as dockerd', () => {
 
 describe('volume filters are checked before the store answers them', () => {
   it('reads dangling as dockerd does and refuses unknown keys', () => {
-    expect(volumeListFilters(Filters.of({ dangling: ['1'], name: ['a'] }).accept('GET /volumes'))).toEqual({ dangling: true, name: ['a'] });
-    expect((thrown(() => volumeListFilters(Filters.of({ dangling: ['maybe'] }).accept('GET /volumes'))) as Error).message).toBe("Invalid filter 'dangling=[maybe]'");
+    expect(volumeListRequest(Filters.of({ dangling: ['1'], name: ['a'] }).accept('GET /volumes')).store).toEqual({ dangling: true });
+    expect((thrown(() => volumeListRequest(Filters.of({ dangling: ['maybe'] }).accept('GET /volumes'))) as Error).message).toBe("Invalid filter 'dangling=[maybe]'");
+    const vol = (name: string, labels: Record<string, string>): VolumeView =>
+      ({ Name: name, Driver: 'local', Labels: labels, Mountpoint: '', CreatedAt: '', Scope: 'local', Options: {} });
+    const { keep } = volumeListRequest(Filters.of({ name: ['^app-', 'db'], label: ['a=1', 'b'], driver: ['local'] }).accept('GET /volumes'));
+    expect([vol('app-1', { a: '1', b: '' }), vol('mydb', { a: '1', b: 'x' }), vol('app-2', { a: '1' }), vol('web', { a: '1', b: '' })].filter(keep).map((v) => v.Name))
+      .toEqual(['app-1', 'mydb']);
     expect(() => Filters.of({ colour: ['red'] }).accept('GET /volumes')).toThrow("Invalid filter 'colour'");
     expect(volumePruneRequest(Filters.of({ all: ['true'], 'label!': ['k'] }).accept('POST /volumes/prune'))).toEqual({ all: true, filters: { 'label!': ['k'] } });
   });
