@@ -128,7 +128,7 @@ describe('network and namespaces', () => {
   });
 
   it('refuses networks berth does not have', () => {
-    expect(planError(() => planLaunch(input({ hostConfig: { NetworkMode: 'mynet' } }))).message).toBe('network mynet not found');
+    expect(planError(() => planLaunch(input({ hostConfig: { NetworkMode: 'mynet' } })))).toMatchObject({ code: 'no-such-network', kind: 'not-found', message: 'network mynet not found' });
     expect(planError(() => planLaunch(input({ hostConfig: { NetworkMode: 'container:x' } }))).code).toBe('unsupported-network');
   });
 });
