@@ -4,7 +4,7 @@
  * 500s; `ps` ANDs label filters; paths berth lacks are Docker's 404 or 501.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,31 @@ describeRoot('docker CLI against berth: statuses and filters', () => {
     expect(await ps('status=created', 'label=s=2')).toEqual(['one']);
     await expect(docker('ps', '--filter', 'status=sleeping')).rejects.toMatchObject({ stderr: expect.stringContaining("Invalid filter 'status=sleeping'") });
     await docker('rm', 'both', 'one');
+  });
+
+  it('docker-compose 1.29: ps lists each service once, and run --rm removes only its one-off container', async () => {
+    const dir = join(root, 'compose');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'docker-compose.yml'), [
+      'version: "2.4"',
+      'services:',
+      ...['web', 'db'].flatMap((svc) => [`  ${svc}:`, '    image: berth-test/busybox', '    command: sleep 300', '    network_mode: none']),
+      '',
+    ].join('\n'));
+    const compose = (...args: string[]): Promise<{ stdout: string; stderr: string }> =>
+      run('docker-compose', ['-p', 'errp', ...args], { env: env(), cwd: dir });
+    await compose('up', '-d');
+    try {
+      const services = async (): Promise<string[]> => (await compose('ps', '--services')).stdout.split('\n').filter(Boolean).sort();
+      expect(await services()).toEqual(['db', 'web']);
+      expect((await compose('run', '--rm', 'web', 'echo', 'one-off')).stdout).toContain('one-off');
+      // The service's own container is still there and running; the one-off is gone.
+      expect((await docker('ps', '--format', '{{.Names}}')).stdout.split('\n').filter(Boolean).sort()).toEqual(['errp_db_1', 'errp_web_1']);
+      expect((await docker('ps', '-a', '--format', '{{.Names}}')).stdout.split('\n').filter(Boolean).sort()).toEqual(['errp_db_1', 'errp_web_1']);
+    } finally {
+      await compose('down', '-t', '0');
+    }
+    expect((await docker('ps', '-aq')).stdout).toBe('');
   });
 
   it('a Docker command berth lacks says so; an unknown path is Docker\'s 404', async () => {
