@@ -29,21 +29,11 @@ export function buildRouter(deps: ApiDeps): Router {
 export function createApiServer(deps: ApiDeps): Server {
   const router = buildRouter(deps);
   const server = createServer((req, res) => {
-    try {
-      checkApiVersion(req.url ?? '/');
-    } catch (err) {
-      req.resume();
-      sendError(res, err);
-      return;
-    }
-    const m = router.match(req.method ?? 'GET', req.url ?? '/');
-    if ('unserved' in m) {
-      req.resume();
-      sendError(res, unservedRequestError(req.method ?? 'GET', m.unserved));
-      return;
-    }
     let result: Promise<void> | void;
     try {
+      checkApiVersion(req.url ?? '/');
+      const m = router.match(req.method ?? 'GET', req.url ?? '/');
+      if ('unserved' in m) throw unservedRequestError(req.method ?? 'GET', m.unserved);
       result = m.handler({ req, res, params: m.params, query: m.query });
     } catch (err) {
       req.resume();
@@ -67,19 +57,13 @@ export function createApiServer(deps: ApiDeps): Server {
     };
     try {
       checkApiVersion(req.url ?? '/');
-    } catch (err) {
-      fail(err);
-      return;
-    }
-    const m = router.matchUpgrade(req.url ?? '/');
-    if ('unserved' in m) {
-      const method = req.method ?? 'GET';
-      fail('unserved' in router.match(method, req.url ?? '/')
-        ? unservedRequestError(method, m.unserved)
-        : new NotImplementedError(`berth does not implement "Upgrade: tcp" on ${method} ${m.unserved}: only attach and exec start upgrade`));
-      return;
-    }
-    try {
+      const m = router.matchUpgrade(req.url ?? '/');
+      if ('unserved' in m) {
+        const method = req.method ?? 'GET';
+        throw 'unserved' in router.match(method, req.url ?? '/')
+          ? unservedRequestError(method, m.unserved)
+          : new NotImplementedError(`berth does not implement "Upgrade: tcp" on ${method} ${m.unserved}: only attach and exec start upgrade`);
+      }
       const r = m.handler({ req, socket, head, params: m.params, query: m.query });
       if (r) r.catch(fail);
     } catch (err) {

@@ -114,6 +114,12 @@ describe('Docker statuses and filter semantics through dockerode and raw HTTP', 
     expect(await call(socketPath, 'DELETE', '/containers/json')).toEqual({ status: 404, message: 'No such container: json' });
   });
 
+  it('a malformed escape in the path is a 400, and the daemon lives on', async () => {
+    expect(await call(socketPath, 'GET', '/v1.41/containers/%ZZ/json')).toEqual({ status: 400, message: 'invalid escape in request path: "%ZZ"' });
+    expect(await upgrade(socketPath, 'POST', '/v1.41/containers/%E0%A4%A/attach')).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect((await call(socketPath, 'GET', '/_ping')).status).toBe(200);
+  });
+
   it('refuses API versions outside the range it speaks with dockerd\'s texts', async () => {
     expect(await call(socketPath, 'GET', '/v1.99/version')).toEqual({ status: 400, message: 'client version 1.99 is too new. Maximum supported API version is 1.47' });
     expect(await call(socketPath, 'GET', '/v1.0/version')).toEqual({
