@@ -188,3 +188,33 @@ export function goRegExp(pattern: string, key = 'name'): RegExp | undefined {
     return undefined;
   }
 }
+
+const GO_DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, 'μs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** Go's time.ParseDuration (`90m`, `1h30m`, `1.5h`, `-2s`), in seconds; undefined when it is none. */
+export function goDurationSeconds(value: string): number | undefined {
+  const m = /^([+-]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(value);
+  if (!m) return value === '0' ? 0 : undefined;
+  let total = 0;
+  for (const part of m[2]!.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(part[1]) * GO_DURATION_UNITS[part[2]!]!;
+  return m[1] === '-' ? -total : total;
+}
+
+/**
+ * The `until` of a prune (moby's getUntilFromPruneFilters and
+ * timetypes.GetTimestamp), in Unix seconds: a Go duration before now
+ * (`24h`), an RFC 3339 time or date, or Unix seconds; at most one.
+ */
+export function pruneUntil(filters: Filters<'until'> | Filters, nowSeconds: number): number | undefined {
+  const values = (filters as Filters<'until'>).get('until');
+  if (values.length === 0) return undefined;
+  if (values.length > 1) throw new InvalidParameterError('more than one until filter specified');
+  const value = values[0]!;
+  const duration = value === '0' ? undefined : goDurationSeconds(value);
+  if (duration !== undefined) return nowSeconds - duration;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  // A date or time without a zone is local time, as in moby.
+  const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00` : value);
+  if (!Number.isFinite(t)) throw new InvalidParameterError(`failed to parse value as time or duration: ${JSON.stringify(value)}`);
+  return t / 1000;
+}

@@ -3,11 +3,10 @@ import type { ContainerRecord } from '../container-store.js';
 import { containerInspect, containerSummary } from '../docker-shapes.js';
 import { containerSizes } from '../disk-usage.js';
 import { containerProcesses, TOP_TITLES } from '../top.js';
-import { apiTime } from '../events.js';
 import { errorKind } from '@berth/syscall';
 import { selectContainers } from '../container-filters.js';
 import { ConflictError, InvalidParameterError } from '../errors.js';
-import { Filters } from '../filters.js';
+import { Filters, pruneUntil } from '../filters.js';
 import { parseTail } from '../json-log.js';
 import type { WaitCondition } from '../lifecycle.js';
 import type { ApiDeps } from './deps.js';
@@ -76,12 +75,12 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
 
   r.on('POST', /^\/containers\/prune$/, async ({ res, query }) => {
     const filters = Filters.parse(query.get('filters')).accept('POST /containers/prune');
-    const until = filters.get('until').map((v) => apiTime(v, 'until filter') ?? Infinity);
+    const until = pruneUntil(filters, Date.now() / 1000);
     // moby's prune: every label must match, and a container that matches all label! values stays.
     const keep = (c: ContainerRecord): boolean =>
       !filters.matchKVList('label', c.config.Labels) ||
       (filters.contains('label!') && filters.matchKVList('label!', c.config.Labels)) ||
-      until.some((t) => Date.parse(c.created) / 1000 > t);
+      (until !== undefined && Date.parse(c.created) / 1000 > until);
     const sizes = new Map(lc.store.list().map((c) => [c.id, Math.max(0, containerSizes(d.root, c, undefined).SizeRw)]));
     const removed = await lc.prune(keep);
     sendJson(res, 200, { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: removed.reduce((n, id) => n + (sizes.get(id) ?? 0), 0) });

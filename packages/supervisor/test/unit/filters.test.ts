@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Filters, goRegExp } from '../../src/filters.js';
+import { Filters, goDurationSeconds, goRegExp, pruneUntil } from '../../src/filters.js';
 import { selectContainers, type ContainerListContext } from '../../src/container-filters.js';
 import type { ContainerRecord } from '../../src/container-store.js';
 import { eventMatcher, type DockerEvent } from '../../src/events.js';
@@ -266,5 +266,25 @@ describe('volume filters are checked before the store answers them', () => {
       .toEqual(['app-1', 'mydb']);
     expect(() => Filters.of({ colour: ['red'] }).accept('GET /volumes')).toThrow("Invalid filter 'colour'");
     expect(volumePruneRequest(Filters.of({ all: ['true'], 'label!': ['k'] }).accept('POST /volumes/prune'))).toEqual({ all: true, filters: { 'label!': ['k'] } });
+  });
+});
+
+describe('prune until, as moby\'s timetypes.GetTimestamp', () => {
+  const now = 1_800_000_000;
+  const until = (v: string[]): number | undefined => pruneUntil(Filters.of({ until: v }).accept('POST /containers/prune'), now);
+  it('reads Go durations before now, RFC 3339 times and Unix seconds', () => {
+    expect(goDurationSeconds('1h30m')).toBe(5400);
+    expect(goDurationSeconds('1.5h')).toBe(5400);
+    expect(goDurationSeconds('250ms')).toBe(0.25);
+    expect(goDurationSeconds('10')).toBeUndefined();
+    expect(until(['24h'])).toBe(now - 86400);
+    expect(until(['1700000000'])).toBe(1_700_000_000);
+    expect(until(['2024-01-02T03:04:05Z'])).toBe(Date.parse('2024-01-02T03:04:05Z') / 1000);
+    expect(until([])).toBeUndefined();
+  });
+  it('refuses two values and what is no time with dockerd\'s texts', () => {
+    expect((thrown(() => until(['1h', '2h'])) as Error).message).toBe('more than one until filter specified');
+    const bad = thrown(() => until(['soon']));
+    expect([httpStatusFor(bad), (bad as Error).message]).toEqual([400, 'failed to parse value as time or duration: "soon"']);
   });
 });
