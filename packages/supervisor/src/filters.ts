@@ -205,8 +205,8 @@ export function goDurationSeconds(value: string): number | undefined {
  * timetypes.GetTimestamp), in Unix seconds: a Go duration before now
  * (`24h`), an RFC 3339 time or date, or Unix seconds; at most one.
  */
-export function pruneUntil(filters: Filters<'until'> | Filters, nowSeconds: number): number | undefined {
-  const values = (filters as Filters<'until'>).get('until');
+export function pruneUntil(filters: { get(key: 'until'): string[] }, nowSeconds: number): number | undefined {
+  const values = filters.get('until');
   if (values.length === 0) return undefined;
   if (values.length > 1) throw new InvalidParameterError('more than one until filter specified');
   const value = values[0]!;
