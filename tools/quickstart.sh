@@ -17,6 +17,8 @@ if [ "${1:-}" = test ]; then
   # Tests import real images made by these tools where they are installed.
   command -v umoci >/dev/null 2>&1 || need_apt+=(umoci)
   command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
+  # Tests drive berth with the clients people use; docker-compose 1.29 finds containers by ANDed label filters.
+  command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "quickstart: installing ${need_apt[*]} with apt" >&2

@@ -1,11 +1,52 @@
 /**
- * Errors of the layer store. Each has a stable `code`; messages read
+ * Errors of the layer store. Each has a stable `code` and, from it, the
+ * `kind` of failure it is (the vocabulary of @berth/syscall, which the API
+ * maps onto statuses); messages read
  * "failed to <verb> <object>: <what was wrong>[, <what to do>]".
  */
-export class LayerStoreError extends Error {
+import type { ErrorKind, KindedError } from '@berth/syscall';
+
+export type LayerStoreErrorCode =
+  | 'NO_SUCH_IMAGE'
+  | 'AMBIGUOUS_IMAGE'
+  | 'INVALID_ARCHIVE'
+  | 'UNSAFE_ENTRY'
+  | 'DIGEST_MISMATCH'
+  | 'IMAGE_IN_USE'
+  | 'IMAGE_CONFLICT'
+  | 'INVALID_REFERENCE'
+  | 'NO_SUCH_CONTAINER'
+  | 'CONTAINER_EXISTS'
+  | 'CONTAINER_BUSY'
+  | 'LOWERDIR_TOO_LONG'
+  | 'INVALID_CONTAINER_ID'
+  | 'MISSING_LAYER';
+
+const KIND_BY_CODE: Record<LayerStoreErrorCode, ErrorKind> = {
+  NO_SUCH_IMAGE: 'not-found',
+  AMBIGUOUS_IMAGE: 'conflict',
+  INVALID_ARCHIVE: 'invalid-parameter',
+  UNSAFE_ENTRY: 'invalid-parameter',
+  DIGEST_MISMATCH: 'invalid-parameter',
+  IMAGE_IN_USE: 'conflict',
+  IMAGE_CONFLICT: 'conflict',
+  INVALID_REFERENCE: 'invalid-parameter',
+  // A container's layout is berth's own bookkeeping: missing or doubled, the store is inconsistent.
+  NO_SUCH_CONTAINER: 'system',
+  CONTAINER_EXISTS: 'system',
+  CONTAINER_BUSY: 'conflict',
+  LOWERDIR_TOO_LONG: 'system',
+  // The supervisor makes container ids; a bad one reaching the store is a bug.
+  INVALID_CONTAINER_ID: 'system',
+  MISSING_LAYER: 'system',
+};
+
+export class LayerStoreError extends Error implements KindedError {
   override readonly name: string = 'LayerStoreError';
-  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+  readonly kind: ErrorKind;
+  constructor(readonly code: LayerStoreErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
+    this.kind = KIND_BY_CODE[code];
   }
 }
 

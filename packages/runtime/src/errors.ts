@@ -5,7 +5,11 @@
  *
  * Mount-spec messages are Docker's own, verbatim: clients and scripts match
  * on them, so they deliberately do not follow the "failed to <verb>" style.
+ *
+ * Each also carries the `kind` of failure (the vocabulary of @berth/syscall),
+ * decided from its code here, which the API maps onto an HTTP status.
  */
+import type { ErrorKind, KindedError } from '@berth/syscall';
 
 /** Why a mount specification was refused. */
 export type MountSpecErrorCode =
@@ -34,9 +38,26 @@ export type MountSpecErrorCode =
   /** A form Docker accepts that berth does not implement (image mounts). */
   | 'unsupported';
 
+const MOUNT_SPEC_KIND: Record<MountSpecErrorCode, ErrorKind> = {
+  'invalid-volume-flag': 'invalid-parameter',
+  'invalid-mount-flag': 'invalid-parameter',
+  'invalid-volume-specification': 'invalid-parameter',
+  'invalid-mount-config': 'invalid-parameter',
+  'invalid-tmpfs': 'invalid-parameter',
+  'invalid-volumes-from': 'invalid-parameter',
+  // dockerd checks --volumes-from while it validates the create request: a 400, not a 404.
+  'no-such-container': 'invalid-parameter',
+  'duplicate-mount-point': 'invalid-parameter',
+  'invalid-api-field': 'invalid-parameter',
+  'bind-source-missing': 'invalid-parameter',
+  'bind-propagation': 'invalid-parameter',
+  'unsupported': 'not-implemented',
+};
+
 /** A refused `-v`, `--mount`, `--tmpfs`, `--volumes-from` or API mount field. */
-export class MountSpecError extends Error {
+export class MountSpecError extends Error implements KindedError {
   override readonly name: string = 'MountSpecError';
+  readonly kind: ErrorKind;
 
   constructor(
     readonly code: MountSpecErrorCode,
@@ -45,6 +66,7 @@ export class MountSpecError extends Error {
     readonly raw?: string,
   ) {
     super(message);
+    this.kind = MOUNT_SPEC_KIND[code];
   }
 }
 
@@ -77,14 +99,25 @@ export type PlanErrorCode =
   /** A config value Docker refuses (relative WorkingDir, memory below 6MB, ...). */
   | 'invalid-config'
   /** A network mode berth does not provide. */
-  | 'unsupported-network';
+  | 'unsupported-network'
+  /** A network mode that names a network that does not exist: Docker's `network X not found`. */
+  | 'no-such-network';
+
+const PLAN_KIND: Record<PlanErrorCode, ErrorKind> = {
+  'no-command': 'invalid-parameter',
+  'invalid-config': 'invalid-parameter',
+  'unsupported-network': 'not-implemented',
+  'no-such-network': 'not-found',
+};
 
 /** A container config that cannot become a launch plan. Messages are Docker's where Docker has one. */
-export class PlanError extends Error {
+export class PlanError extends Error implements KindedError {
   override readonly name = 'PlanError';
+  readonly kind: ErrorKind;
 
   constructor(readonly code: PlanErrorCode, message: string) {
     super(message);
+    this.kind = PLAN_KIND[code];
   }
 }
 
@@ -93,9 +126,10 @@ export function isPlanError(error: unknown, code?: PlanErrorCode): error is Plan
 }
 
 /** The launch failed before the container's init could run; nothing of it is left on the host. */
-export class LaunchError extends Error {
+export class LaunchError extends Error implements KindedError {
   override readonly name = 'LaunchError';
   readonly code = 'launch-failed';
+  readonly kind = 'system';
   constructor(message: string, override readonly cause?: unknown) {
     super(message);
   }
@@ -106,18 +140,21 @@ export class LaunchError extends Error {
  * never reused; the containers it started earlier keep running and are
  * watched by pid instead.
  */
-export class WorkerRetiredError extends Error {
+export class WorkerRetiredError extends Error implements KindedError {
   override readonly name = 'WorkerRetiredError';
   readonly code = 'worker-retired';
+  /** The launch never began; the same request succeeds on another worker. */
+  readonly kind = 'unavailable';
   constructor(override readonly cause: unknown, readonly launchError?: unknown) {
     super(`failed to return a launch worker to the host's namespaces: ${cause instanceof Error ? cause.message : String(cause)}; the worker was retired, retry the launch`);
   }
 }
 
 /** A create body of the wrong shape (a field of the wrong JSON type, no image). */
-export class CreateRequestError extends Error {
+export class CreateRequestError extends Error implements KindedError {
   override readonly name = 'CreateRequestError';
   readonly code = 'invalid-create-request';
+  readonly kind = 'invalid-parameter';
   constructor(message: string) {
     super(message);
   }
@@ -147,7 +184,7 @@ export type SecurityErrorCode =
  * answers 400); `code` says which check failed. Messages are Docker's where
  * Docker has one.
  */
-export class SecurityConfigError extends Error {
+export class SecurityConfigError extends Error implements KindedError {
   override readonly name = 'SecurityConfigError';
   readonly kind = 'invalid-parameter';
 
@@ -166,9 +203,10 @@ export class SecurityConfigError extends Error {
  * ignored: a security or resource option that silently does nothing is
  * worse than an error.
  */
-export class UnsupportedFieldError extends Error {
+export class UnsupportedFieldError extends Error implements KindedError {
   override readonly name = 'UnsupportedFieldError';
   readonly code = 'unsupported-field';
+  readonly kind = 'invalid-parameter';
   constructor(readonly field: string, readonly value: unknown) {
     super(`berth does not implement ${field} (got ${JSON.stringify(value)}): leave it unset`);
   }
@@ -179,18 +217,20 @@ export function isSecurityConfigError(error: unknown, code?: SecurityErrorCode):
 }
 
 /** The state root or the volumes directory could not be made private. */
-export class StateRootError extends Error {
+export class StateRootError extends Error implements KindedError {
   override readonly name = 'StateRootError';
   readonly code = 'state-root';
+  readonly kind = 'system';
   constructor(message: string, override readonly cause?: unknown) {
     super(message);
   }
 }
 
 /** A seccomp profile that libseccomp could not compile, or a cache file that could not be written. */
-export class SeccompCompileError extends Error {
+export class SeccompCompileError extends Error implements KindedError {
   override readonly name = 'SeccompCompileError';
   readonly code = 'seccomp-compile';
+  readonly kind = 'system';
   constructor(message: string, override readonly cause?: unknown) {
     super(message);
   }

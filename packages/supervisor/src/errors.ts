@@ -1,12 +1,37 @@
 /**
- * Errors of the supervisor. Each carries a stable `code`; `httpStatusFor`
- * maps them (and the codes of the stores' errors) onto the Docker API's
- * status codes in one place.
+ * Errors of the supervisor, and the one table that turns any error into an
+ * HTTP status. Every package's errors carry a stable `code` and the `kind`
+ * of failure it is (the vocabulary of @berth/syscall, after moby's errdefs);
+ * `httpStatusFor` reads only the kind. Anything without one is a bug or a
+ * failure of the machine: 500.
  */
-export class SupervisorError extends Error {
+import { errorKind, type ErrorKind, type KindedError } from '@berth/syscall';
+
+export type SupervisorErrorCode =
+  | 'NotFound'
+  | 'Conflict'
+  | 'InvalidParameter'
+  | 'NotModified'
+  | 'NotImplemented'
+  | 'PayloadTooLarge'
+  | 'AddressInUse';
+
+const KIND_BY_CODE: Record<SupervisorErrorCode, ErrorKind> = {
+  NotFound: 'not-found',
+  Conflict: 'conflict',
+  InvalidParameter: 'invalid-parameter',
+  NotModified: 'not-modified',
+  NotImplemented: 'not-implemented',
+  PayloadTooLarge: 'too-large',
+  AddressInUse: 'system',
+};
+
+export class SupervisorError extends Error implements KindedError {
   override readonly name: string = 'SupervisorError';
-  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+  readonly kind: ErrorKind;
+  constructor(readonly code: SupervisorErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
+    this.kind = KIND_BY_CODE[code];
   }
 }
 
@@ -23,6 +48,14 @@ export class NoSuchExecError extends SupervisorError {
   override readonly name = 'NoSuchExecError';
   constructor(readonly ref: string) {
     super('NotFound', `No such exec instance: ${ref}`);
+  }
+}
+
+/** Something the request names does not exist (a path, a filter's container). */
+export class NotFoundError extends SupervisorError {
+  override readonly name = 'NotFoundError';
+  constructor(message: string) {
+    super('NotFound', message);
   }
 }
 
@@ -63,50 +96,21 @@ export class PayloadTooLargeError extends SupervisorError {
   }
 }
 
-const STATUS_BY_CODE: Record<string, number> = {
-  NotFound: 404,
-  NO_SUCH_IMAGE: 404,
-  NO_SUCH_CONTAINER: 404,
-  NoSuchVolume: 404,
-  ENOENT: 404,
-  InUse: 409,
-  Conflict: 409,
-  IMAGE_IN_USE: 409,
-  IMAGE_CONFLICT: 409,
-  AMBIGUOUS_IMAGE: 409,
-  AlreadyExists: 409,
-  InvalidName: 400,
-  InvalidParameter: 400,
-  InvalidSpec: 400,
-  InvalidMountSpec: 400,
-  InvalidOption: 400,
-  INVALID_REFERENCE: 400,
-  INVALID_ARCHIVE: 400,
-  UNSAFE_ENTRY: 400,
-  DIGEST_MISMATCH: 400,
-  // @berth/runtime: the create request and its mounts.
-  'invalid-create-request': 400,
-  'unsupported-field': 400,
-  'duplicate-mount-point': 400,
-  'bind-source-missing': 400,
-  'bind-propagation': 400,
-  'no-command': 400,
-  'unsupported-network': 400,
-  'no-such-container': 404,
-  NotModified: 304,
-  NotImplemented: 501,
-  PayloadTooLarge: 413,
+/** The one table from a kind of failure to Docker's HTTP status. */
+export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
+  'invalid-parameter': 400,
+  'not-found': 404,
+  'conflict': 409,
+  'not-modified': 304,
+  'not-implemented': 501,
+  'unavailable': 503,
+  'too-large': 413,
+  'system': 500,
 };
 
-/** The HTTP status for any error: by its `code`, else 400 for codes that say "invalid", else 500. */
+/** The HTTP status for any thrown value, by its kind alone. */
 export function httpStatusFor(err: unknown): number {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
-  const known = STATUS_BY_CODE[code];
-  if (known !== undefined) return known;
-  if (/^invalid/i.test(code) || /^INVALID_/.test(code)) return 400;
-  if (/notfound|not_found|no_such/i.test(code)) return 404;
-  if (/inuse|in_use|conflict/i.test(code)) return 409;
-  return 500;
+  return STATUS_BY_KIND[errorKind(err)];
 }
 
 export function errorMessage(err: unknown): string {

@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { InvalidParameterError } from './errors.js';
+import type { FilterKey, Filters } from './filters.js';
 
 export type EventType = 'container' | 'volume' | 'image';
 
@@ -60,32 +61,37 @@ export class EventBus {
   }
 }
 
-const FILTER_KEYS = ['type', 'event', 'container', 'image', 'volume', 'label'];
+export type EventFilters = Filters<FilterKey<'GET /events'>>;
+
+/** `busybox:1.36` → `busybox`; digests and untagged names stay as they are. */
+function stripTag(ref: string): string {
+  if (ref.includes('@')) return ref;
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  return colon > slash ? ref.slice(0, colon) : ref;
+}
+
+/** Event keys that name an actor by id or `name` attribute, any prefix (moby's fuzzyMatchName). */
+const ACTOR_KEYS = ['container', 'volume', 'network', 'daemon', 'plugin', 'node', 'service', 'secret', 'config'] as const;
 
 /**
- * Docker's event filters: values of one key match any, different keys must
- * all match. `container` matches the id (or a prefix) and the name;
- * `label` the actor's attributes (`k` or `k=v`).
+ * dockerd's event filter (moby's daemon/events/filter.go): every key given
+ * must match; the values of one key match any, except `label`, whose values
+ * all must be among the actor's attributes.
  */
-export function eventMatcher(filters: Record<string, string[]>): (e: DockerEvent) => boolean {
-  for (const key of Object.keys(filters)) {
-    if (!FILTER_KEYS.includes(key)) throw new InvalidParameterError(`invalid filter '${key}'; events filter on ${FILTER_KEYS.join(', ')}`);
-  }
-  const any = (key: string, test: (v: string) => boolean): boolean => {
-    const values = filters[key] ?? [];
-    return values.length === 0 || values.some(test);
+export function eventMatcher(filters: EventFilters): (e: DockerEvent) => boolean {
+  // `exec_create` and the like carry the command after a colon; the bare action matches them as a prefix.
+  const fuzzyEvent = filters.get('event').some((v) => ['health_status', 'exec_create', 'exec_start'].includes(v));
+  return (e) => {
+    const name = e.Actor.Attributes['name'] ?? '';
+    const imageName = e.Actor.Attributes[e.Type === 'image' ? 'name' : 'image'] ?? '';
+    return (fuzzyEvent ? filters.fuzzyMatch('event', e.Action) : filters.exactMatch('event', e.Action)) &&
+      filters.exactMatch('type', e.Type) &&
+      filters.exactMatch('scope', e.scope) &&
+      ACTOR_KEYS.every((key) => filters.fuzzyMatch(key, e.Actor.ID) || filters.fuzzyMatch(key, name)) &&
+      [e.Actor.ID, imageName, stripTag(e.Actor.ID), stripTag(imageName)].some((v) => filters.exactMatch('image', v)) &&
+      filters.matchKVList('label', e.Actor.Attributes);
   };
-  const named = (e: DockerEvent, v: string): boolean => e.Actor.ID.startsWith(v) || e.Actor.Attributes['name'] === v.replace(/^\//, '');
-  return (e) =>
-    any('type', (v) => e.Type === v) &&
-    any('event', (v) => e.Action === v || e.Action.startsWith(`${v}:`)) &&
-    any('container', (v) => e.Type === 'container' && named(e, v)) &&
-    any('image', (v) => (e.Type === 'image' && named(e, v)) || e.Actor.Attributes['image'] === v) &&
-    any('volume', (v) => e.Type === 'volume' && e.Actor.ID === v) &&
-    any('label', (v) => {
-      const eq = v.indexOf('=');
-      return eq < 0 ? v in e.Actor.Attributes : e.Actor.Attributes[v.slice(0, eq)] === v.slice(eq + 1);
-    });
 }
 
 /** A `since`/`until` as Docker's API takes it (events, prune filters): Unix seconds (fractional) or an RFC 3339 time. */

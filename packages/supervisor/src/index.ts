@@ -18,15 +18,16 @@ export { ContainerStore, type ContainerRecord, type ContainerState, type Contain
 export { Lifecycle, type LifecycleOptions, type WaitCondition, type WaitResult, type Waiter } from './lifecycle.js';
 export { createApiServer, listenUnix, buildRouter } from './api/server.js';
 export type { ApiDeps } from './api/deps.js';
-export { queryBool, parseFilters, API_VERSION } from './api/http-util.js';
+export { queryBool, API_VERSION } from './api/http-util.js';
+export { Filters, FILTER_KEYS, type FilterEndpoint, type FilterKey } from './filters.js';
 export { PULL_UNSUPPORTED } from './api/image-routes.js';
 export type {
   ContainerConfig, ContainerEngine, ContainerSpec, ExitStatus, HostConfig, ImageConfigView, ImageService, ImageView, MountPoint, MountSpec,
   StartedContainer, StartRequest, StdioFds, VolumeListFilters, VolumePruneFilters, VolumeService, VolumeView,
 } from './engine.js';
 export {
-  ConflictError, InvalidParameterError, NoSuchContainerError, NotImplementedError, NotModifiedError, PayloadTooLargeError,
-  SupervisorError, httpStatusFor,
+  ConflictError, InvalidParameterError, NoSuchContainerError, NotFoundError, NotImplementedError, NotModifiedError, PayloadTooLargeError,
+  STATUS_BY_KIND, SupervisorError, httpStatusFor, type SupervisorErrorCode,
 } from './errors.js';
 export { frame, deframe, STREAM_STDOUT, STREAM_STDERR, STREAM_SYSTEM_ERR } from './framing.js';
 export { containerPaths, type ContainerPaths } from './stdio.js';

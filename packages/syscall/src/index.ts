@@ -13,7 +13,7 @@ export type {
   MountAttr, OpenHow, SpawnOptions, WaitResult, SyscallArgs, SyscallCall, SyscallName, SyscallResult, SyscallSignatures, Syscalls,
 } from './signatures.js';
 export { SYSCALL_NAMES } from './signatures.js';
-export { SyscallError, errnoName, errnoNumber, isSyscallError } from './errors.js';
+export { SyscallError, errnoName, errnoNumber, isSyscallError, ERROR_KINDS, errorKind, type ErrorKind, type KindedError } from './errors.js';
 export { LinuxSyscalls } from './linux.js';
 export { withFault, type FaultPlan } from './fault.js';
 export { makedev, major, minor } from './devices.js';

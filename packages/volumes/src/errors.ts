@@ -1,8 +1,10 @@
 /**
- * Errors of @berth/volumes. Each carries a stable `code` that the API server
- * maps to an HTTP status (NotFound → 404, InUse → 409, Invalid* → 400).
+ * Errors of @berth/volumes. Each carries a stable `code` and, from it, the
+ * `kind` of failure (the vocabulary of @berth/syscall) that the API server
+ * maps to an HTTP status (not-found → 404, conflict → 409, invalid-parameter → 400).
  * Messages that Docker clients show are Docker's own, verbatim.
  */
+import type { ErrorKind, KindedError } from '@berth/syscall';
 
 export type VolumeErrorCode =
   | 'NotFound'
@@ -21,14 +23,33 @@ export type VolumeErrorCode =
   /** The disk filled up during the operation; nothing was changed. */
   | 'NoSpace';
 
-export class VolumeError extends Error {
+const KIND_BY_CODE: Record<VolumeErrorCode, ErrorKind> = {
+  NotFound: 'not-found',
+  InUse: 'conflict',
+  InvalidName: 'invalid-parameter',
+  InvalidOption: 'invalid-parameter',
+  InvalidSubpath: 'invalid-parameter',
+  SubpathNotFound: 'invalid-parameter',
+  UnsafePath: 'system',
+  NotEmpty: 'conflict',
+  AlreadyExists: 'conflict',
+  InvalidArchive: 'invalid-parameter',
+  MountFailed: 'system',
+  NoMountNamespace: 'system',
+  Metadata: 'system',
+  NoSpace: 'system',
+};
+
+export class VolumeError extends Error implements KindedError {
   override readonly name: string = 'VolumeError';
+  readonly kind: ErrorKind;
   constructor(
     readonly code: VolumeErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    this.kind = KIND_BY_CODE[code];
   }
 }
 

@@ -1,3 +1,5 @@
+import type { KindedError } from '@berth/syscall';
+
 /** Stable codes for cgroup failures, so callers can branch without parsing messages. */
 export type CgroupErrorCode =
   | 'CGROUP_UNSUPPORTED'
@@ -9,9 +11,13 @@ export type CgroupErrorCode =
   | 'CGROUP_BUSY'
   | 'CGROUP_REMOVE_FAILED';
 
-/** A failed cgroup operation; the message reads "failed to <verb> <object>: ...". */
-export class CgroupError extends Error {
+/**
+ * A failed cgroup operation; the message reads "failed to <verb> <object>: ...".
+ * Every code is the machine's or berth's failure, never the client's: kind `system`.
+ */
+export class CgroupError extends Error implements KindedError {
   override readonly name = 'CgroupError';
+  readonly kind = 'system';
 
   constructor(
     readonly code: CgroupErrorCode,

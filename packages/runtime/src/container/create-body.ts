@@ -80,7 +80,8 @@ const HOST_CONFIG_FIELDS: Record<string, Field> = {
   GroupAdd: zeroOnly('strings'),
   IpcMode: honoured('string'),
   Cgroup: zeroOnly('string'),
-  Links: zeroOnly('strings'),
+  // Checked against the network mode by resolveContainer.
+  Links: honoured('strings'),
   OomScoreAdj: zeroOnly('integer'),
   PidMode: honoured('string'),
   Privileged: honoured('boolean'),

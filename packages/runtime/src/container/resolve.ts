@@ -5,7 +5,7 @@
  * Pure: nothing is created or looked at on disk; the runtime's `create`
  * does the effects (volumes, bind sources) on the result.
  */
-import { CreateRequestError, PlanError } from '../errors.js';
+import { CreateRequestError, PlanError, UnsupportedFieldError } from '../errors.js';
 import { checkLaunchable } from '../plan/plan.js';
 import { KNOWN_LAST_CAP, withinBoundingSet } from '../security/capabilities.js';
 import { resolveSecurity } from '../security/resolve.js';
@@ -87,6 +87,20 @@ function resolveHostConfig(user: CreateRequest['hostConfig']): HostConfig {
 }
 
 /**
+ * Legacy links (`--link`, and docker-compose's one-off containers): Docker
+ * refuses them with the host's network and ignores them with `none` (no
+ * network to link on: no hosts entry, no environment); on a bridge they
+ * are the networks' work, which berth does not do yet.
+ */
+function checkLinks(host: HostConfig): void {
+  if (host.Links === null || host.Links.length === 0) return;
+  if (host.NetworkMode === 'host') {
+    throw new CreateRequestError("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
+  }
+  if (host.NetworkMode !== 'none') throw new UnsupportedFieldError('HostConfig.Links', host.Links);
+}
+
+/**
  * Resolves a checked create request against its image: the stored record of
  * a new container. Throws PlanError / CreateRequestError / MountSpecError
  * with Docker's messages for what Docker refuses at create.
@@ -95,6 +109,7 @@ export function resolveContainer(req: CreateRequest, ctx: ResolveContext): Conta
   const config = mergeImageConfig(req.config, ctx.image.config);
   if (!nonEmpty(config.Entrypoint) && !nonEmpty(config.Cmd)) throw new PlanError('no-command', 'No command specified');
   const hostConfig = resolveHostConfig(req.hostConfig);
+  checkLinks(hostConfig);
   const hostUts = hostConfig.NetworkMode === 'host' || hostConfig.UTSMode === 'host';
   if (hostConfig.UTSMode === 'host' && config.Hostname !== '') {
     throw new CreateRequestError('conflicting options: hostname and the UTS mode');

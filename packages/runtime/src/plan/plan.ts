@@ -192,7 +192,7 @@ function networkOf(mode: string | null | undefined): 'none' | 'host' {
   if (m.startsWith('container:')) {
     throw new PlanError('unsupported-network', `network mode "${m}" is not supported by berth: use none or host`);
   }
-  throw new PlanError('unsupported-network', `network ${m} not found`);
+  throw new PlanError('no-such-network', `network ${m} not found`);
 }
 
 /**

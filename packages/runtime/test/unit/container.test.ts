@@ -119,6 +119,14 @@ describe('resolveContainer: the stored record, as Docker stores it', () => {
     expect(resolve({ Cmd: ['true'], HostConfig: { NetworkMode: 'host' } }, { hostHostname: 'box' }).config.Hostname).toBe('box');
     expect(resolve({ Cmd: ['true'] }, { hostHostname: 'box' }).config.Hostname).toBe(ID.slice(0, 12));
     expect(resolve({ Cmd: ['true'], Hostname: 'web' }).config.Hostname).toBe('web');
+    expect(resolve({ Cmd: ['true'], HostConfig: { UTSMode: 'host' } }, { hostHostname: 'box' }).config.Hostname).toBe('box');
+    expect(() => resolve({ Cmd: ['true'], Hostname: 'web', HostConfig: { UTSMode: 'host' } })).toThrow('conflicting options: hostname and the UTS mode');
+  });
+
+  it('takes --link as Docker does: ignored without a network, refused with the host\'s', () => {
+    expect(resolve({ Cmd: ['true'], HostConfig: { NetworkMode: 'none', Links: ['web_1:web'] } }).hostConfig.Links).toEqual(['web_1:web']);
+    expect(() => resolve({ Cmd: ['true'], HostConfig: { NetworkMode: 'host', Links: ['a:b'] } })).toThrow("host type networking can't be used with links");
+    expect(() => resolve({ Cmd: ['true'], HostConfig: { Links: ['a:b'] } })).toThrow(UnsupportedFieldError);
   });
 
   it('refuses at create what Docker refuses at create (limits, working directory)', () => {

@@ -3,41 +3,20 @@ import type { ContainerRecord } from '../container-store.js';
 import { containerInspect, containerSummary } from '../docker-shapes.js';
 import { containerSizes } from '../disk-usage.js';
 import { containerProcesses, TOP_TITLES } from '../top.js';
-import { apiTime } from '../events.js';
 import { ConflictError, InvalidParameterError, NotImplementedError } from '../errors.js';
 import { parseLogConfig } from '../log-config.js';
 import { DEFAULT_DETACH_KEYS, detachKeyBytes } from '../detach-keys.js';
+import { errorKind } from '@berth/syscall';
+import { selectContainers } from '../container-filters.js';
+import { Filters, pruneUntil } from '../filters.js';
 import { parseTail } from '../json-log.js';
 import type { WaitCondition } from '../lifecycle.js';
 import type { ApiDeps } from './deps.js';
-import { commonHeaders, parseFilters, queryBool, queryDimension, queryInt, readJsonBody, sendEmpty, sendJson } from './http-util.js';
+import { commonHeaders, queryBool, queryDimension, queryInt, readJsonBody, sendEmpty, sendJson } from './http-util.js';
 import type { Router } from './router.js';
 import { contentTypeFor, feedStdin, type OutputRequest, type StreamSink, streamOutput, writeUpgraded } from './streams.js';
 
 const ID = '([^/]+)';
-
-/** Docker's `ps` filters that berth knows: id, name, status, label, exited, volume, ancestor. */
-export function filterContainers(list: ContainerRecord[], filters: Record<string, string[]>): ContainerRecord[] {
-  return list.filter((c) => Object.entries(filters).every(([key, values]) => {
-    if (values.length === 0) return true;
-    return values.some((v) => {
-      switch (key) {
-        case 'id': return c.id.startsWith(v);
-        case 'name': return c.name.includes(v.replace(/^\//, ''));
-        case 'status': return c.state === v;
-        case 'exited': return c.state === 'exited' && String(c.exitCode) === v;
-        case 'ancestor': return c.image === v || c.imageId === v || c.imageId.startsWith(v);
-        case 'volume': return c.mounts.some((m) => (m.type === 'volume' && m.source === v) || m.destination === v);
-        case 'label': {
-          const i = v.indexOf('=');
-          const labels = c.config.Labels;
-          return i < 0 ? v in labels : labels[v.slice(0, i)] === v.slice(i + 1);
-        }
-        default: throw new InvalidParameterError(`invalid filter '${key}'`);
-      }
-    });
-  }));
-}
 
 function outputRequest(query: URLSearchParams, kind: 'attach' | 'logs'): OutputRequest {
   const stdout = queryBool(query.get('stdout'));
@@ -85,27 +64,36 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     sendJson(res, 201, await lc.create(body, name || undefined));
   });
 
-  r.on('GET', /^\/containers\/json$/, ({ res, query }) => {
-    const all = queryBool(query.get('all'));
-    const filters = parseFilters(query.get('filters'));
-    let list = lc.store.list();
-    if (!all && !filters['status']) list = list.filter((c) => c.state === 'running');
-    list = filterContainers(list, filters);
-    const limit = queryInt(query.get('limit'), 'limit');
-    if (limit !== undefined && limit > 0) list = list.slice(0, limit);
+  r.on('GET', /^\/containers\/json$/, async ({ res, query }) => {
+    const list = await selectContainers({
+      all: queryBool(query.get('all')),
+      limit: queryInt(query.get('limit'), 'limit'),
+      filters: Filters.parse(query.get('filters')).accept('GET /containers/json'),
+    }, {
+      containers: lc.store.list(),
+      isRestarting: (id) => lc.isRestarting(id),
+      resolve: (ref) => lc.store.resolve(ref),
+      imageId: async (ref) => {
+        try {
+          return (await d.images.inspectImage(ref)).id;
+        } catch (err) {
+          // dockerd skips an ancestor it cannot find: it then matches nothing.
+          if (errorKind(err) === 'not-found') return undefined;
+          throw err;
+        }
+      },
+    });
     sendJson(res, 200, list.map((c) => containerSummary(c, lc.mountPoints(c), lc.isRestarting(c.id))));
   });
 
   r.on('POST', /^\/containers\/prune$/, async ({ res, query }) => {
-    const filters = parseFilters(query.get('filters'));
-    for (const key of Object.keys(filters)) {
-      if (!['label', 'label!', 'until'].includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
-    }
-    const until = (filters['until'] ?? []).map((v) => apiTime(v, 'until filter') ?? Infinity);
+    const filters = Filters.parse(query.get('filters')).accept('POST /containers/prune');
+    const until = pruneUntil(filters, Date.now() / 1000);
+    // moby's prune: every label must match, and a container that matches all label! values stays.
     const keep = (c: ContainerRecord): boolean =>
-      filterContainers([c], { label: filters['label'] ?? [] }).length === 0 ||
-      (filters['label!'] ?? []).some((l) => filterContainers([c], { label: [l] }).length > 0) ||
-      until.some((t) => Date.parse(c.created) / 1000 > t);
+      !filters.matchKVList('label', c.config.Labels) ||
+      (filters.contains('label!') && filters.matchKVList('label!', c.config.Labels)) ||
+      (until !== undefined && Date.parse(c.created) / 1000 > until);
     const sizes = new Map(lc.store.list().map((c) => [c.id, Math.max(0, containerSizes(d.root, c, undefined).SizeRw)]));
     const removed = await lc.prune(keep);
     sendJson(res, 200, { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: removed.reduce((n, id) => n + (sizes.get(id) ?? 0), 0) });

@@ -6,6 +6,30 @@ export const MIN_API_VERSION = '1.24';
 export const BERTH_VERSION = '0.1.0';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** `1.41` < `1.9`? No: API versions compare number by number. */
+function compareVersions(a: string, b: string): number {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** dockerd's version middleware: a `/vX.Y/` prefix outside the versions berth speaks is a 400, with its texts. */
+export function checkApiVersion(rawUrl: string): void {
+  const m = /^\/v([0-9.]+)\//.exec(rawUrl);
+  if (!m) return;
+  const v = m[1]!;
+  if (compareVersions(v, MIN_API_VERSION) < 0) {
+    throw new InvalidParameterError(`client version ${v} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+  }
+  if (compareVersions(v, API_VERSION) > 0) {
+    throw new InvalidParameterError(`client version ${v} is too new. Maximum supported API version is ${API_VERSION}`);
+  }
+}
+
 /** Headers every response carries (the docker CLI negotiates its version from Api-Version). */
 export function commonHeaders(): Record<string, string> {
   return { 'Api-Version': API_VERSION, 'Ostype': 'linux', 'Server': `berth/${BERTH_VERSION} (linux)`, 'Docker-Experimental': 'false' };
@@ -15,36 +39,6 @@ export function commonHeaders(): Record<string, string> {
 export function queryBool(value: string | null | undefined, fallback = false): boolean {
   if (value === null || value === undefined) return fallback;
   return !['', '0', 'no', 'false', 'none'].includes(value.trim().toLowerCase());
-}
-
-/**
- * The `filters` query parameter in both encodings: the CLI's
- * `{"k":{"v":true}}` and dockerode's `{"k":["v"]}`.
- */
-export function parseFilters(raw: string | null | undefined): Record<string, string[]> {
-  if (raw === null || raw === undefined || raw === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new InvalidParameterError(`invalid filter: ${raw} is not JSON; expected {"key":["value"]}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidParameterError(`invalid filter: ${raw}; expected {"key":["value"]}`);
-  }
-  const out: Record<string, string[]> = {};
-  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-      out[key] = value as string[];
-    } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      out[key] = Object.entries(value as Record<string, unknown>).filter(([, on]) => on === true).map(([v]) => v);
-    } else if (typeof value === 'string') {
-      out[key] = [value];
-    } else {
-      throw new InvalidParameterError(`invalid filter ${JSON.stringify(key)}: expected a list of strings`);
-    }
-  }
-  return out;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -69,7 +63,8 @@ export function sendError(res: ServerResponse, err: unknown): void {
     sendEmpty(res, 304);
     return;
   }
-  if (status >= 500) console.error(`berth: ${errorMessage(err)}`);
+  // The daemon's log gets what is berth's or the machine's fault, not a client's request for what berth lacks.
+  if (status >= 500 && status !== 501) console.error(`berth: ${errorMessage(err)}`);
   sendJson(res, status, { message: errorMessage(err) });
 }
 

@@ -1,5 +1,7 @@
 import { ConflictError, errorMessage, InvalidParameterError, NotImplementedError } from '../errors.js';
 import type { ImageView } from '../engine.js';
+import { Filters } from '../filters.js';
+import { selectImages } from '../image-filters.js';
 import type { ApiDeps } from './deps.js';
 import { commonHeaders, queryBool, sendEmpty, sendJson } from './http-util.js';
 import type { Router } from './router.js';
@@ -59,9 +61,10 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
     res.end();
   });
 
-  r.on('GET', /^\/images\/json$/, async ({ res }) => {
-    const images = await d.images.listImages();
-    sendJson(res, 200, images.map((img) => imageSummary(img, usedBy(img).length)));
+  r.on('GET', /^\/images\/json$/, async ({ res, query }) => {
+    const filters = Filters.parse(query.get('filters')).accept('GET /images/json');
+    const selected = await selectImages(filters, { images: await d.images.listImages(), inspect: async (ref) => d.images.inspectImage(ref) });
+    sendJson(res, 200, selected.map(({ image, tags }) => imageSummary({ ...image, tags }, usedBy(image).length)));
   });
 
   r.on('GET', /^\/images\/(.+)\/json$/, async ({ res, params }) => {

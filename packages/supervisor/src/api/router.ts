@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { API_VERSION } from './http-util.js';
+import { InvalidParameterError } from '../errors.js';
 
 export interface RouteContext {
   req: IncomingMessage;
@@ -53,6 +54,24 @@ export function apiVersionBefore(version: string, than: string): boolean {
   return false;
 }
 
+/** A path parameter, URL-decoded; a malformed escape (`%ZZ`) is the client's error, as Go's server says 400. */
+function decodeParam(raw: string | undefined): string {
+  try {
+    return decodeURIComponent(raw ?? '');
+  } catch {
+    throw new InvalidParameterError(`invalid escape in request path: ${JSON.stringify(raw)}`);
+  }
+}
+
+/** The request target as a URL; a target that is none is the client's error. */
+function requestUrl(rawUrl: string): URL {
+  try {
+    return new URL(rawUrl, 'http://berth');
+  } catch {
+    throw new InvalidParameterError(`invalid request target: ${JSON.stringify(rawUrl)}`);
+  }
+}
+
 /** A tiny method + regex router; captures become `params`, URL-decoded. */
 export class Router {
   private readonly routes: Route[] = [];
@@ -68,27 +87,25 @@ export class Router {
     return this;
   }
 
-  match(method: string, rawUrl: string): { handler: Handler; params: string[]; query: URLSearchParams; apiVersion: string } | 'method' | undefined {
-    const url = new URL(rawUrl, 'http://berth');
+  /** The route for METHOD and URL, or the unversioned path no route serves. */
+  match(method: string, rawUrl: string): { handler: Handler; params: string[]; query: URLSearchParams; apiVersion: string } | { unserved: string } {
+    const url = requestUrl(rawUrl);
     const { path, apiVersion } = splitVersion(url.pathname);
-    let pathMatched = false;
     for (const r of this.routes) {
-      const m = r.pattern.exec(path);
-      if (!m) continue;
-      pathMatched = true;
       if (r.method !== method && !(r.method === 'GET' && method === 'HEAD')) continue;
-      return { handler: r.handler, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')), query: url.searchParams, apiVersion };
+      const m = r.pattern.exec(path);
+      if (m) return { handler: r.handler, params: m.slice(1).map(decodeParam), query: url.searchParams, apiVersion };
     }
-    return pathMatched ? 'method' : undefined;
+    return { unserved: path };
   }
 
-  matchUpgrade(rawUrl: string): { handler: UpgradeHandler; params: string[]; query: URLSearchParams; apiVersion: string } | undefined {
-    const url = new URL(rawUrl, 'http://berth');
+  matchUpgrade(rawUrl: string): { handler: UpgradeHandler; params: string[]; query: URLSearchParams; apiVersion: string } | { unserved: string } {
+    const url = requestUrl(rawUrl);
     const { path, apiVersion } = splitVersion(url.pathname);
     for (const u of this.upgrades) {
       const m = u.pattern.exec(path);
-      if (m) return { handler: u.handler, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')), query: url.searchParams, apiVersion };
+      if (m) return { handler: u.handler, params: m.slice(1).map(decodeParam), query: url.searchParams, apiVersion };
     }
-    return undefined;
+    return { unserved: path };
   }
 }

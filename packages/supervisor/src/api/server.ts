@@ -1,12 +1,13 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { errorMessage, httpStatusFor, NotImplementedError, SupervisorError } from '../errors.js';
 import { containerRoutes } from './container-routes.js';
 import { execRoutes } from './exec-routes.js';
 import type { ApiDeps } from './deps.js';
-import { commonHeaders, sendError, sendJson } from './http-util.js';
+import { unservedRequestError } from './endpoints.js';
+import { checkApiVersion, commonHeaders, sendError } from './http-util.js';
 import { imageRoutes } from './image-routes.js';
 import { Router } from './router.js';
 import { systemRoutes } from './system-routes.js';
@@ -28,17 +29,11 @@ export function buildRouter(deps: ApiDeps): Router {
 export function createApiServer(deps: ApiDeps): Server {
   const router = buildRouter(deps);
   const server = createServer((req, res) => {
-    const m = router.match(req.method ?? 'GET', req.url ?? '/');
-    if (m === undefined || m === 'method') {
-      req.resume();
-      const path = (req.url ?? '/').split('?')[0];
-      sendJson(res, m === 'method' ? 405 : 404, {
-        message: m === 'method' ? `method ${req.method} is not allowed on ${path}` : `page not found: berth does not implement ${req.method} ${path}`,
-      });
-      return;
-    }
     let result: Promise<void> | void;
     try {
+      checkApiVersion(req.url ?? '/');
+      const m = router.match(req.method ?? 'GET', req.url ?? '/');
+      if ('unserved' in m) throw unservedRequestError(req.method ?? 'GET', m.unserved);
       result = m.handler({ req, res, params: m.params, query: m.query, apiVersion: m.apiVersion });
     } catch (err) {
       req.resume();
@@ -58,14 +53,17 @@ export function createApiServer(deps: ApiDeps): Server {
       const status = httpStatusFor(err);
       const body = JSON.stringify({ message: errorMessage(err) });
       const headers = { ...commonHeaders(), 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), 'Connection': 'close' };
-      socket.end(`HTTP/1.1 ${status} Error\r\n` + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n' + body);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n' + body);
     };
-    const m = router.matchUpgrade(req.url ?? '/');
-    if (!m) {
-      fail(new NotImplementedError(`failed to upgrade ${req.url ?? ''}: only attach and exec start support "Upgrade: tcp"`));
-      return;
-    }
     try {
+      checkApiVersion(req.url ?? '/');
+      const m = router.matchUpgrade(req.url ?? '/');
+      if ('unserved' in m) {
+        const method = req.method ?? 'GET';
+        throw 'unserved' in router.match(method, req.url ?? '/')
+          ? unservedRequestError(method, m.unserved)
+          : new NotImplementedError(`berth does not implement "Upgrade: tcp" on ${method} ${m.unserved}: only attach and exec start upgrade`);
+      }
       const r = m.handler({ req, socket, head, params: m.params, query: m.query, apiVersion: m.apiVersion });
       if (r) r.catch(fail);
     } catch (err) {

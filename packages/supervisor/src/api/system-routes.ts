@@ -2,7 +2,8 @@ import { containerSizes, layersSize, volumesWithUsage } from '../disk-usage.js';
 import { containerSummary } from '../docker-shapes.js';
 import { eventMatcher, apiTime, type DockerEvent } from '../events.js';
 import type { ApiDeps } from './deps.js';
-import { commonHeaders, parseFilters, sendJson } from './http-util.js';
+import { Filters } from '../filters.js';
+import { commonHeaders, sendJson } from './http-util.js';
 import { imageSummary } from './image-routes.js';
 import type { Router } from './router.js';
 import { systemInfo, systemVersion } from './system-info.js';
@@ -10,7 +11,7 @@ import { systemInfo, systemVersion } from './system-info.js';
 export function systemRoutes(r: Router, d: ApiDeps): void {
   // `docker events`: what is kept since `since`, then live until `until` (or until the client goes).
   r.on('GET', /^\/events$/, ({ req, res, query }) => {
-    const matches = eventMatcher(parseFilters(query.get('filters')));
+    const matches = eventMatcher(Filters.parse(query.get('filters')).accept('GET /events'));
     const since = apiTime(query.get('since'), 'since');
     const until = apiTime(query.get('until'), 'until');
     const bus = d.lifecycle.events;

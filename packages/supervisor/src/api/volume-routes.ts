@@ -1,45 +1,33 @@
-import type { VolumeListFilters, VolumePruneFilters } from '../engine.js';
+import { errorKind } from '@berth/syscall';
+import type { VolumeListFilters, VolumePruneFilters, VolumeView } from '../engine.js';
 import { InvalidParameterError } from '../errors.js';
 import type { ApiDeps } from './deps.js';
-import { asObject, optionalString, optionalStringMap, parseFilters, queryBool, readJsonBody, sendEmpty, sendJson } from './http-util.js';
+import { Filters, type FilterKey } from '../filters.js';
+import { asObject, optionalString, optionalStringMap, queryBool, readJsonBody, sendEmpty, sendJson } from './http-util.js';
 import { apiVersionBefore, type Router } from './router.js';
 
-/** Docker's volume list filters, from the generic `filters` parameter. */
-export function volumeListFilters(f: Record<string, string[]>): VolumeListFilters {
-  const out: VolumeListFilters = {};
-  for (const [key, values] of Object.entries(f)) {
-    if (values.length === 0) continue;
-    switch (key) {
-      case 'dangling': {
-        const v = values[values.length - 1]!.toLowerCase();
-        if (!['true', '1', 'false', '0'].includes(v)) {
-          throw new InvalidParameterError(`invalid filter 'dangling=${v}': use true or false`);
-        }
-        out.dangling = v === 'true' || v === '1';
-        break;
-      }
-      case 'name': out.name = values; break;
-      case 'label': out.label = values; break;
-      case 'driver': out.driver = values; break;
-      default: throw new InvalidParameterError(`invalid filter '${key}'`);
-    }
-  }
-  return out;
+/**
+ * `GET /volumes` filters: the store answers `dangling` (it holds the
+ * references); name (moby's Match), driver (exact) and label (every one)
+ * are matched here, with the same semantics as every other list.
+ */
+export function volumeListRequest(f: Filters<FilterKey<'GET /volumes'>>): { store: VolumeListFilters; keep: (v: VolumeView) => boolean } {
+  return {
+    // dockerd 20.10 reads dangling as true/1 or false/0.
+    store: f.contains('dangling') ? { dangling: f.bool('dangling', false) } : {},
+    keep: (v) => f.match('name', v.Name) && f.exactMatch('driver', v.Driver) && f.matchKVList('label', v.Labels),
+  };
 }
 
-export function volumePruneFilters(f: Record<string, string[]>): VolumePruneFilters {
-  const out: VolumePruneFilters = {};
-  for (const [key, values] of Object.entries(f)) {
-    if (key === 'label') out.label = values;
-    else if (key === 'label!') out['label!'] = values;
-    else throw new InvalidParameterError(`invalid filter '${key}'`);
-  }
-  return out;
-}
-
-function isNotFound(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'NotFound' || code === 'NoSuchVolume' || code === 'ENOENT';
+/** `POST /volumes/prune`: `all` (API 1.42+: named volumes too), `label` and `label!`. */
+export function volumePruneRequest(f: Filters<FilterKey<'POST /volumes/prune'>>): { all: boolean; filters: VolumePruneFilters } {
+  return {
+    all: f.bool('all', false),
+    filters: {
+      ...(f.contains('label') ? { label: f.get('label') } : {}),
+      ...(f.contains('label!') ? { 'label!': f.get('label!') } : {}),
+    },
+  };
 }
 
 export function volumeRoutes(r: Router, d: ApiDeps): void {
@@ -57,23 +45,19 @@ export function volumeRoutes(r: Router, d: ApiDeps): void {
   });
 
   r.on('GET', /^\/volumes$/, async ({ res, query }) => {
-    const filters = parseFilters(query.get('filters'));
-    const volumes = await d.volumes.list(volumeListFilters(filters));
+    const { store, keep } = volumeListRequest(Filters.parse(query.get('filters')).accept('GET /volumes'));
+    const volumes = (await d.volumes.list(store)).filter(keep);
     sendJson(res, 200, { Volumes: volumes, Warnings: null });
   });
 
   // Before API 1.42 prune removed every unused volume, named ones too, and knew no `all` filter;
   // from 1.42 it removes anonymous ones only, unless `all=true`.
   r.on('POST', /^\/volumes\/prune$/, async ({ res, query, apiVersion }) => {
-    const filters = parseFilters(query.get('filters'));
-    let all = true;
-    if (!apiVersionBefore(apiVersion, '1.42')) {
-      const allValues = filters['all'] ?? [];
-      delete filters['all'];
-      if (allValues.length > 1) throw new InvalidParameterError('invalid filter "all": give one value');
-      all = allValues.length === 1 && queryBool(allValues[0]);
-    }
-    const report = await d.volumes.prune({ all, filters: volumePruneFilters(filters) });
+    const filters = Filters.parse(query.get('filters')).accept('POST /volumes/prune');
+    const legacy = apiVersionBefore(apiVersion, '1.42');
+    if (legacy && filters.contains('all')) throw new InvalidParameterError("Invalid filter 'all'");
+    const request = volumePruneRequest(filters);
+    const report = await d.volumes.prune(legacy ? { ...request, all: true } : request);
     for (const name of report.VolumesDeleted ?? []) d.lifecycle.events.publish('volume', 'destroy', name, { driver: 'local' });
     sendJson(res, 200, { VolumesDeleted: report.VolumesDeleted ?? [], SpaceReclaimed: report.SpaceReclaimed ?? 0 });
   });
@@ -89,7 +73,7 @@ export function volumeRoutes(r: Router, d: ApiDeps): void {
       d.lifecycle.events.publish('volume', 'destroy', params[0]!, { driver: 'local' });
     } catch (err) {
       // Docker: force on a missing volume is not an error (in-use still is).
-      if (!(force && isNotFound(err))) throw err;
+      if (!(force && errorKind(err) === 'not-found')) throw err;
     }
     sendEmpty(res, 204);
   });

@@ -8,6 +8,7 @@
  * re-adoption) is real.
  */
 import { spawn } from 'node:child_process';
+import { NoSuchImageError } from '@berth/layers';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolveContainer } from '@berth/runtime';
 import type {
@@ -141,7 +142,7 @@ export class FakeImages implements ImageService {
   }
   inspectImage(ref: string): ImageView {
     const img = this.images.find((i) => i.id === ref || i.tags.includes(ref) || i.tags.includes(`${ref}:latest`));
-    if (!img) throw Object.assign(new Error(`No such image: ${ref}`), { code: 'NO_SUCH_IMAGE' });
+    if (!img) throw new NoSuchImageError(ref);
     return img;
   }
   tagImage(ref: string, tag: string): void {

@@ -140,7 +140,7 @@ describeRoot('the container model through Docker clients (docker CLI, Python SDK
     const cases: Array<[unknown, number, RegExp]> = [
       [{ Image: IMAGE, Cmd: ['true'], HostConfig: { Binds: ['a1:/d', 'b1:/d'] } }, 400, /Duplicate mount point: \/d/],
       [{ Image: IMAGE, Cmd: ['true'], HostConfig: { Mounts: [{ Type: 'bind', Source: '/nonexistent/berth', Target: '/x' }] } }, 400, /bind source path does not exist: \/nonexistent\/berth/],
-      [{ Image: IMAGE, Cmd: ['true'], HostConfig: { VolumesFrom: ['nosuchcontainer'] } }, 404, /No such container: nosuchcontainer/],
+      [{ Image: IMAGE, Cmd: ['true'], HostConfig: { VolumesFrom: ['nosuchcontainer'] } }, 400, /No such container: nosuchcontainer/],
       [{ Image: IMAGE, Cmd: ['true'], HostConfig: { CpusetCpus: '0' } }, 400, /berth does not implement HostConfig\.CpusetCpus/],
       [{ Image: IMAGE, Cmd: ['true'], HostConfig: { CapAdd: ['NOPE'] } }, 400, /unknown capability: "CAP_NOPE"/],
       [{ Image: IMAGE, Cmd: ['true'], HostConfig: { Memory: 1024 } }, 400, /Minimum memory limit allowed is 6MB/],
@@ -167,7 +167,7 @@ describeRoot('the container model through Docker clients (docker CLI, Python SDK
       'services:',
       '  web:',
       `    image: ${IMAGE}`,
-      "    command: sh -c 'echo started >> /data/log; exec sleep 300'",
+      "    command: sh -c 'echo started; echo started >> /data/log; exec sleep 300'",
       '    network_mode: none',
       '    volumes: [named:/data, /anon, ./bind:/bind]',
       '    tmpfs: [/run]',

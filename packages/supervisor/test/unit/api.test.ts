@@ -60,8 +60,10 @@ describe('Docker API over a unix socket (dockerode, fake engine, real volume sto
     expect(head.status).toBe(200);
     expect(head.headers['api-version']).toBe('1.47');
     expect(head.headers['ostype']).toBe('linux');
-    const get = await raw(socketPath, 'GET', '/v1.50/_ping');
+    const get = await raw(socketPath, 'GET', '/v1.41/_ping');
     expect(get.body.toString()).toBe('OK');
+    // Above the version it speaks, dockerd refuses even a ping: clients negotiate from the unversioned one.
+    expect((await raw(socketPath, 'GET', '/v1.50/_ping')).status).toBe(400);
     expect((await docker.version()).ApiVersion).toBe('1.47');
   });
 
