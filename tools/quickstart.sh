@@ -10,6 +10,8 @@ need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 [ -x /bin/busybox ] || need_apt+=(busybox-static)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+# --init (HostConfig.Init) binds Debian's static tini at /sbin/docker-init, as Docker does.
+[ -x /usr/bin/tini-static ] || need_apt+=(tini)
 if [ "${1:-}" = test ]; then
   # Tests import real images made by these tools where they are installed.
   command -v umoci >/dev/null 2>&1 || need_apt+=(umoci)

@@ -508,7 +508,7 @@ export class Lifecycle {
     // nobody acknowledged: end that init and give back what it held (its
     // anonymous volumes were made by that start). A later start begins anew.
     for (const rec of this.o.store.listByState('created')) {
-      const stray = this.o.engine.strayInits?.(rec.id) ?? [];
+      const stray = this.o.engine.strayInits?.(containerPaths(this.o.root, rec.id).status) ?? [];
       for (const pid of stray) {
         try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       }

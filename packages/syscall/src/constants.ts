@@ -130,3 +130,11 @@ export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
 /** fallocate(2) modes: free a range's blocks (the size stays, reads give zeros). */
 export const FALLOC_FL_KEEP_SIZE = 0x01;
 export const FALLOC_FL_PUNCH_HOLE = 0x02;
+
+/** memfd_create(2) flags and the seals of fcntl(F_ADD_SEALS) (linux/memfd.h, linux/fcntl.h). */
+export const MFD_CLOEXEC = 0x1;
+export const MFD_ALLOW_SEALING = 0x2;
+export const F_SEAL_SEAL = 0x1;
+export const F_SEAL_SHRINK = 0x2;
+export const F_SEAL_GROW = 0x4;
+export const F_SEAL_WRITE = 0x8;

@@ -6,20 +6,35 @@ import type { StdioFds } from '../runtime-types.js';
 export interface LaunchTask {
   plan: LaunchPlan;
   stdio: StdioFds;
-  /** Status file, opened by the caller for writing; becomes the init's fd 4. */
+  /** Status file, opened by the caller for writing; becomes the shim's fd 4. */
   statusFd: number;
+  /**
+   * What to execute for the shim: a sealed copy of `plan.initPath`
+   * (`/proc/self/fd/N`, CVE-2019-5736) when the runtime made one; `plan.initPath` otherwise.
+   */
+  shimPath?: string;
   /** berth's own mount namespace, entered before unsharing (design.md). */
   berthNamespaceFd: number;
   /** Fault injection: fail the Nth syscall of this launch (tests). */
   fault?: FaultPlan;
 }
 
+/** A process identified across supervisor restarts: a reused pid has another start time. */
+export interface ProcessId {
+  pid: number;
+  /** Clock ticks since boot (/proc/PID/stat field 22). */
+  startTime: number;
+}
+
 export interface LaunchStarted {
+  /** The container's PID 1 as the host sees it (the stub, then the command it execs). */
   pid: number;
   startTime: number;
+  /** The shim outside the container, the parent of PID 1: it holds the status and relays the terminal. */
+  shim: ProcessId;
   cgroupPaths: string[];
   /**
-   * Read end of the init's exit pipe: EOF means the init has exited. The
+   * Read end of the shim's exit pipe: EOF means the container has exited and its status is written. The
    * caller owns it. It does not depend on the worker staying alive.
    */
   exitFd: number;

@@ -1,5 +1,5 @@
 import {
-  CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_BIND, MS_REC,
+  CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MS_BIND, MS_PRIVATE, MS_REC,
 } from '@berth/syscall';
 import { PlanError } from '../errors.js';
 import { goPathClean } from '../spec/go-compat.js';
@@ -24,10 +24,15 @@ import type {
 export function planLaunch(input: PlanInput): LaunchPlan {
   const { config, hostConfig: host, image } = input;
   const network = networkOf(host.NetworkMode);
-  const namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (network === 'host' ? 0 : CLONE_NEWNET);
+  // Not CLONE_NEWPID: the shim makes the pid namespace, so that its child
+  // (and not the shim) is PID 1.
+  const namespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (network === 'host' ? 0 : CLONE_NEWNET);
   const hostname = hostnameOf(input, network);
   const tty = config.Tty === true;
+  const init = host.Init === true;
   const userMounts = input.mounts.map((m) => planMount(m));
+  // Docker's --init: its docker-init bound read-only after every other mount, run as `docker-init -- CMD`.
+  if (init) userMounts.push(initMount(input.initBinary ?? DEFAULT_INIT_BINARY));
   const userDests = new Set(userMounts.map((m) => m.destination));
 
   return {
@@ -51,13 +56,27 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     env: environment(config, image, hostname, tty),
     cwd: workingDir(config, image),
     user: nonEmpty(config.User) ?? nonEmpty(image.User) ?? '',
-    process: { args: commandOf(config, image), tty },
-    init: host.Init === true,
+    process: { args: init ? [IN_CONTAINER_INIT, '--', ...commandOf(config, image)] : commandOf(config, image), tty },
+    pidNamespace: 'new',
+    init,
     limits: limitsOf(host, input.hostCpus),
     readonlyRootfs: host.ReadonlyRootfs === true,
     capabilities: defaultCapabilities(),
     initPath: input.initPath,
     cgroupParent: input.cgroupParent ?? '',
+  };
+}
+
+/** Debian's static tini, what Docker ships as docker-init. */
+export const DEFAULT_INIT_BINARY = '/usr/bin/tini-static';
+/** Where Docker puts its init in the container (daemon/oci_linux.go inContainerInitPath). */
+export const IN_CONTAINER_INIT = '/sbin/docker-init';
+
+function initMount(source: string): PlannedMount {
+  return {
+    kind: 'bind', type: 'bind', source, destination: IN_CONTAINER_INIT, flags: MS_BIND, data: null,
+    recursive: false, readOnly: true, recursiveReadOnly: false, requireRecursiveReadOnly: false,
+    propagation: MS_PRIVATE, propagationRecursive: false, createSource: false, sourceIsFile: true, anonymous: false,
   };
 }
 
