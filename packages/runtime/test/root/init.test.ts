@@ -19,11 +19,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRoot, hostMountTable, isRoot } from '../../../../tools/testing/root.js';
 
-// These tests run the real container init, outside berth's launcher: the
-// system `unshare` makes the namespaces, a shell bind-mounts the test rootfs
+// These tests run the real shim and stub, outside berth's launcher: the
+// system `unshare` makes the mount, uts and ipc namespaces (not the pid one:
+// the shim makes that for its child), a shell bind-mounts the test rootfs
 // onto itself (pivot_root needs a mount point) and mounts a read-only /sys,
-// then execs berth-init as PID 1 with fd 3 (go) and fd 4 (status) as the
-// launcher passes them.
+// then execs berth-init with fd 3 (go) and fd 4 (status) as the launcher
+// passes them. The command becomes PID 1.
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..', '..');
@@ -36,7 +37,10 @@ interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** The final status line (after the shim's `shim ...` line). */
   status: string;
+  /** The shim's first line: `shim SHIM_PID SHIM_START PID PID_START`. */
+  state: string;
 }
 
 interface RunOptions {
@@ -44,7 +48,8 @@ interface RunOptions {
   cmd: string[];
   /** false: close the go pipe without a byte. A number: send go after that many ms. */
   go?: boolean | number;
-  onStart?: (initPid: () => number | undefined, stdout: () => string) => void;
+  /** `shimPid` is the shim's host pid (the container's PID 1 is its child). */
+  onStart?: (shimPid: number, stdout: () => string) => void;
   rootfs?: string;
 }
 
@@ -77,7 +82,7 @@ function runInit(o: RunOptions): Promise<Run> {
   const script = `mount --bind "$R" "$R" && mount -t sysfs -o ro sysfs "$R/sys" && cd "$R" && exec "$INIT" "$@"`;
   const child = spawn(
     'unshare',
-    ['-m', '-p', '-u', '-i', '--propagation', 'private', '--fork', '--kill-child', '/bin/sh', '-c', script, 'sh',
+    ['-m', '-u', '-i', '--propagation', 'private', '/bin/sh', '-c', script, 'sh',
       '--rootfs', root, ...(o.args ?? []), '--', ...o.cmd],
     {
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', R: root, INIT: init },
@@ -90,20 +95,18 @@ function runInit(o: RunOptions): Promise<Run> {
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const goPipe = child.stdio[3] as NodeJS.WritableStream;
-  const initPid = (): number | undefined => {
-    // unshare -> its forked child, which execs sh and then berth-init.
-    const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
-    return kids ? Number(kids.split(' ')[0]) : undefined;
-  };
   if (o.go === false) goPipe.end();
   else setTimeout(() => goPipe.end('g'), typeof o.go === 'number' ? o.go : 0);
-  o.onStart?.(initPid, () => stdout);
+  // unshare execs sh, which execs berth-init: the child is the shim.
+  o.onStart?.(child.pid ?? 0, () => stdout);
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, status: readFileSync(statusPath, 'utf8') });
+      const text = readFileSync(statusPath, 'utf8');
+      const state = text.startsWith('shim ') ? text.slice(0, text.indexOf('\n') + 1) : '';
+      resolve({ code, stdout, stderr, state, status: text.slice(state.length) });
     });
   });
 }
@@ -133,6 +136,7 @@ describeRoot('berth-init (the container init)', () => {
     expect(noGo.code).toBe(1);
     expect(existsSync(marker)).toBe(false);
     expect(noGo.status).toBe('');
+    expect(noGo.state).toMatch(/^shim \d+ \d+ \d+ \d+\n$/);
 
     let seenBeforeGo = true;
     const late = await runInit({
@@ -146,18 +150,24 @@ describeRoot('berth-init (the container init)', () => {
     rmSync(marker);
   });
 
-  it('shows only the container processes in /proc, with the init as PID 1', async () => {
-    const r = await runInit({ cmd: sh('ls /proc | grep -E "^[0-9]+$" | tr "\\n" " "; echo; tr "\\0" " " < /proc/1/cmdline') });
-    const [pids, cmdline] = r.stdout.split('\n');
+  it('shows only the container processes in /proc, with the command as PID 1 and the shim outside', async () => {
+    const r = await runInit({ cmd: sh('ls /proc | grep -E "^[0-9]+$" | tr "\\n" " "; echo; tr "\\0" " " < /proc/1/cmdline; echo; echo $$') });
+    const [pids, cmdline, self] = r.stdout.split('\n');
     const list = (pids ?? '').trim().split(' ').map(Number);
     expect(list[0]).toBe(1);
-    expect(list.length).toBeLessThan(8); // init, sh, ls, grep, tr; the host has far more
-    // Its arguments, host paths included, are rewritten once read: only its name shows.
-    expect(cmdline.trim()).toBe('berth-init');
+    expect(list.length).toBeLessThan(6); // sh, ls, grep, tr; the host has far more
+    expect(cmdline?.trim()).toMatch(/^sh -c ls \/proc/);
+    expect(self).toBe('1');
+    // The shim recorded itself (a host pid, outside) and PID 1 by its host pid.
+    const [, shimPid, , pid] = r.state.split(' ').map(Number);
+    expect(shimPid).not.toBe(pid);
+    expect(pid).toBeGreaterThan(1);
   });
 
-  it("keeps Docker's default capabilities, sets no_new_privs and clears the ambient and inheritable sets", async () => {
-    const r = await runInit({ cmd: ['grep', '-E', 'Cap|NoNewPrivs', '/proc/self/status'] });
+  it("keeps Docker's default capabilities, clears the ambient and inheritable sets; no_new_privs only with --no-new-privs", async () => {
+    const off = await runInit({ cmd: ['grep', 'NoNewPrivs', '/proc/self/status'] });
+    expect(off.stdout).toBe('NoNewPrivs:\t0\n');
+    const r = await runInit({ args: ['--no-new-privs'], cmd: ['grep', '-E', 'Cap|NoNewPrivs', '/proc/self/status'] });
     expect(r.stdout).toContain('CapBnd:\t00000000a80425fb');
     expect(r.stdout).toContain('CapEff:\t00000000a80425fb');
     expect(r.stdout).toContain('CapPrm:\t00000000a80425fb');
@@ -193,7 +203,17 @@ describeRoot('berth-init (the container init)', () => {
     const exit3 = await runInit({ cmd: sh('exit 3') });
     expect(exit3.code).toBe(3);
     expect(exit3.status).toBe('exited 3\n');
-    const killed = await runInit({ cmd: sh('kill -9 $$') });
+    // PID 1 of a pid namespace ignores the signals it has no handler for, its own SIGKILL too (as under Docker)...
+    const survived = await runInit({ cmd: sh('kill -9 $$; echo survived') });
+    expect([survived.code, survived.stdout]).toEqual([0, 'survived\n']);
+    // ...but not a SIGKILL from the host.
+    let output: (() => string) | undefined;
+    let shimPid = 0;
+    const pending = runInit({ cmd: sh('echo ready; sleep 30'), onStart: (pid, out) => ((shimPid = pid), (output = out)) });
+    for (let i = 0; i < 100 && !output?.().includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
+    const pid1 = Number(readFileSync(`/proc/${shimPid}/task/${shimPid}/children`, 'utf8').trim());
+    process.kill(pid1, 'SIGKILL');
+    const killed = await pending;
     expect(killed.code).toBe(137);
     expect(killed.status).toBe('signaled 9\n');
   });
@@ -236,17 +256,15 @@ describeRoot('berth-init (the container init)', () => {
     rmSync(join(rootfs, 'work'), { recursive: true });
   });
 
-  it('forwards SIGTERM to the command and reaps orphans', async () => {
-    let initPid: (() => number | undefined) | undefined;
+  it('forwards a SIGTERM the shim gets to the command, and ends the orphans with it', async () => {
+    let shimPid = 0;
     let output: (() => string) | undefined;
     const pending = runInit({
       cmd: sh('trap "exit 7" TERM; (sleep 30 &); echo ready; while :; do sleep 0.1; done'),
-      onStart: (pid, out) => ((initPid = pid), (output = out)),
+      onStart: (pid, out) => ((shimPid = pid), (output = out)),
     });
     for (let i = 0; i < 100 && !output?.().includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
-    const pid = initPid?.();
-    expect(pid).toBeDefined();
-    process.kill(pid ?? 0, 'SIGTERM');
+    process.kill(shimPid, 'SIGTERM');
     const r = await pending;
     expect(r.code).toBe(7);
     expect(r.status).toBe('exited 7\n');
