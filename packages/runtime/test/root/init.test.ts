@@ -29,7 +29,7 @@ import { describeRoot, hostMountTable, isRoot } from '../../../../tools/testing/
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..', '..');
 const init = join(pkg, 'dist', 'berth-init');
-const APPLETS = ['sh', 'cat', 'grep', 'ls', 'mount', 'id', 'sleep', 'echo', 'touch', 'tr', 'wc', 'kill', 'hostname'];
+const APPLETS = ['sh', 'cat', 'grep', 'ls', 'mount', 'id', 'sleep', 'echo', 'touch', 'tr', 'wc', 'kill', 'hostname', 'mkdir'];
 const MASKS = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/sys/firmware'];
 const READONLY = ['/proc/sys', '/proc/sysrq-trigger'];
 
@@ -56,6 +56,7 @@ interface RunOptions {
 let dir = '';
 let rootfs = '';
 let mountsBefore = '';
+let probe = '';
 
 function makeRootfs(path: string): string {
   for (const d of ['bin', 'dev', 'sys', 'etc', 'tmp', 'mnt']) mkdirSync(join(path, d), { recursive: true });
@@ -66,6 +67,10 @@ function makeRootfs(path: string): string {
   writeFileSync(join(path, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
   writeFileSync(join(path, 'etc', 'group'), 'root:x:0:\nstaff:x:50:nobody,other\nnogroup:x:65534:\n');
   writeFileSync(join(path, 'bin', 'not-executable'), '#!/bin/sh\necho hi\n', { mode: 0o644 });
+  if (probe) {
+    copyFileSync(probe, join(path, 'bin', 'probe'));
+    chmodSync(join(path, 'bin', 'probe'), 0o4755); // root's, setuid
+  }
   return path;
 }
 
@@ -95,6 +100,8 @@ function runInit(o: RunOptions): Promise<Run> {
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const goPipe = child.stdio[3] as NodeJS.WritableStream;
+  // Node's 'pipe' is a socket: a shim that fails before its stub reads "go" resets it.
+  goPipe.on('error', () => undefined);
   if (o.go === false) goPipe.end();
   else setTimeout(() => goPipe.end('g'), typeof o.go === 'number' ? o.go : 0);
   // unshare execs sh, which execs berth-init: the child is the shim.
@@ -120,6 +127,9 @@ describeRoot('berth-init (the container init)', () => {
     if (build.status !== 0) throw new Error(`building berth-init failed: ${build.stderr}`);
     mountsBefore = hostMountTable();
     dir = mkdtempSync(join(tmpdir(), 'berth-init-'));
+    probe = join(dir, 'probe');
+    const cc = spawnSync('cc', ['-static', '-O2', '-o', probe, join(here, 'helpers', 'probe.c')], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(`building the probe failed: ${cc.stderr}`);
     rootfs = makeRootfs(join(dir, 'rootfs'));
   }, 180_000);
 
@@ -268,6 +278,76 @@ describeRoot('berth-init (the container init)', () => {
     const r = await pending;
     expect(r.code).toBe(7);
     expect(r.status).toBe('exited 7\n');
+  });
+
+  it('adds --groups (names from the container\'s /etc/group, or ids) to the user\'s own, and refuses an unknown name', async () => {
+    const r = await runInit({ args: ['--user', 'nobody', '--groups', 'root,1234,staff'], cmd: ['grep', 'Groups', '/proc/self/status'] });
+    // staff (50) is nobody's already; the kernel lists groups sorted.
+    expect(r.stdout).toBe('Groups:\t0 50 1234 \n');
+    const none = await runInit({ args: ['--user', 'nobody'], cmd: ['grep', 'Groups', '/proc/self/status'] });
+    expect(none.stdout).toBe('Groups:\t50 \n');
+    const unknown = await runInit({ args: ['--groups', 'ghosts'], cmd: ['true'] });
+    expect(unknown.code).toBe(125);
+    expect(unknown.status).toMatch(/^setup-failed resolve-groups ENOENT find group ghosts: Unable to find group ghosts: no matching entries in group file/);
+  });
+
+  it('sets --rlimit (Docker\'s ulimit names) and --oom-score-adj before the command runs', async () => {
+    const r = await runInit({
+      args: ['--rlimit', 'nofile=100:200', '--rlimit', 'core=0:0', '--oom-score-adj', '500'],
+      cmd: sh('ulimit -n; ulimit -Hn; ulimit -c; cat /proc/self/oom_score_adj'),
+    });
+    expect(r.stdout).toBe('100\n200\n0\n500\n');
+    const defaults = await runInit({ cmd: sh('ulimit -n; cat /proc/self/oom_score_adj') });
+    expect(defaults.stdout).not.toBe('100\n500\n');
+    const bad = await runInit({ args: ['--rlimit', 'nosuch=1:2'], cmd: ['true'] });
+    expect(bad.code).toBe(125);
+    expect(bad.status).toMatch(/^setup-failed parse-arguments EINVAL parse --rlimit/);
+  });
+
+  it('writes --sysctl in the container\'s own namespace, before /proc/sys goes read-only, and never on the host', async () => {
+    const host = readFileSync('/proc/sys/kernel/msgmax', 'utf8');
+    const value = host.trim() === '12345' ? '12346' : '12345';
+    const r = await runInit({ args: ['--sysctl', `kernel.msgmax=${value}`, '--ro', '/proc/sys'], cmd: ['cat', '/proc/sys/kernel/msgmax'] });
+    expect(r.stdout).toBe(`${value}\n`);
+    expect(readFileSync('/proc/sys/kernel/msgmax', 'utf8')).toBe(host);
+    const escape = await runInit({ args: ['--sysctl', 'kernel..x=1'], cmd: ['true'] });
+    expect(escape.code).toBe(125);
+  });
+
+  it('lets a setuid program work without --no-new-privs (Docker\'s default), and not with it', async () => {
+    const off = await runInit({ args: ['--user', 'nobody'], cmd: ['/bin/probe', 'euid'] });
+    expect(off.stdout).toBe('0\n');
+    const on = await runInit({ args: ['--user', 'nobody', '--no-new-privs'], cmd: ['/bin/probe', 'euid'] });
+    expect(on.stdout).toBe('65534\n');
+  });
+
+  it('loads the --seccomp BPF program, with or without no_new_privs, as root or not', async () => {
+    // mkdir and mkdirat answer EADDRNOTAVAIL; everything else is allowed (x86-64).
+    const insns: Array<[number, number, number, number]> = [
+      [0x20, 0, 0, 4], [0x15, 1, 0, 0xc000003e], [0x06, 0, 0, 0x7fff0000],
+      [0x20, 0, 0, 0], [0x15, 2, 0, 83], [0x15, 1, 0, 258], [0x06, 0, 0, 0x7fff0000], [0x06, 0, 0, 0x00050000 | 99],
+    ];
+    const program = Buffer.alloc(insns.length * 8);
+    insns.forEach(([code, jt, jf, k], i) => {
+      program.writeUInt16LE(code, i * 8);
+      program.writeUInt8(jt, i * 8 + 2);
+      program.writeUInt8(jf, i * 8 + 3);
+      program.writeUInt32LE(k, i * 8 + 4);
+    });
+    const filter = join(dir, 'filter.bpf');
+    writeFileSync(filter, program);
+    const script = sh('grep Seccomp: /proc/self/status; mkdir /tmp/blocked || echo refused');
+    for (const args of [[], ['--no-new-privs'], ['--user', 'nobody'], ['--user', 'nobody', '--no-new-privs']]) {
+      const r = await runInit({ args: ['--seccomp', filter, ...args], cmd: script });
+      expect(r.stdout).toBe('Seccomp:\t2\nrefused\n');
+      expect(r.stderr).toContain('Cannot assign requested address');
+    }
+    const without = await runInit({ cmd: script });
+    expect(without.stdout).toBe('Seccomp:\t0\n');
+    rmSync(join(rootfs, 'tmp', 'blocked'), { recursive: true });
+    writeFileSync(filter, Buffer.alloc(12));
+    const bad = await runInit({ args: ['--seccomp', filter], cmd: ['true'] });
+    expect(bad.status).toMatch(/^setup-failed seccomp EINVAL read the seccomp filter \(not a BPF program\)/);
   });
 
   it('refuses a /proc that is a symlink (CVE-2019-16884) and a /dev/null that is not 1:3 (CVE-2025-31133)', async () => {
