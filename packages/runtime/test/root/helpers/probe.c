@@ -2,7 +2,7 @@
  * A probe run inside test containers (built static by the tests):
  *   probe euid            prints the effective uid (a setuid copy shows whether setuid works)
  *   probe ptrace-stop PID  PTRACE_ATTACHes to PID, waits until it stops, prints "stopped", and
- *                         exits without detaching cleanly: what an attacker does to wedge PID 1.
+ *                         holds it stopped until killed: what an attacker does to wedge PID 1.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +31,8 @@ int main(int argc, char **argv)
 		}
 		printf("stopped\n");
 		fflush(stdout);
-		return 0;
+		for (;;)
+			pause();
 	}
 	fprintf(stderr, "usage: probe euid | probe ptrace-stop PID\n");
 	return 2;
