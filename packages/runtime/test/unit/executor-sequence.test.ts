@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MOUNT_ATTR_RDONLY,
+  AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MOUNT_ATTR_RDONLY,
   MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_PRIVATE, MS_REC, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE,
   RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS, SIOCSIFFLAGS,
 } from '@berth/syscall';
@@ -35,7 +35,8 @@ describe('buildContainerTree: the exact kernel call sequence of a plan', () => {
     // The namespace and rootfs prologue, in order.
     expect(rec.calls.slice(0, 4)).toEqual([
       { name: 'setns', args: [7, CLONE_NEWNS] },
-      { name: 'unshare', args: [CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET] },
+      // Not the pid namespace: the shim makes it, so that its child is PID 1.
+      { name: 'unshare', args: [CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET] },
       { name: 'mount', args: [null, '/', null, MS_REC | MS_PRIVATE, null] },
       { name: 'mount', args: ['overlay', MNT, 'overlay', 0, 'lowerdir=/b/l/A,upperdir=/u,workdir=/w'] },
     ]);
@@ -75,7 +76,7 @@ describe('buildContainerTree: the exact kernel call sequence of a plan', () => {
     buildContainerTree(rec.syscalls, plan([]), 7, 99);
     expect(rec.calls.slice(0, 3)).toEqual([
       { name: 'setns', args: [7, CLONE_NEWNS] },
-      { name: 'unshare', args: [CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC] },
+      { name: 'unshare', args: [CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC] },
       { name: 'setns', args: [99, CLONE_NEWNET] },
     ]);
     expect(rec.names()).not.toContain('socket');

@@ -112,11 +112,18 @@ describe('planLaunch defaults', () => {
 });
 
 describe('network and namespaces', () => {
-  const base = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  // The launching thread never unshares the pid namespace: the shim does, so its child is PID 1.
+  const base = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   it.each(['', 'default', 'bridge', 'none', undefined, null])('gives %j a private network namespace', (mode) => {
     const plan = planLaunch(input({ hostConfig: { NetworkMode: mode } }));
     expect(plan.network).toBe('none');
     expect(plan.namespaces).toBe(base | CLONE_NEWNET);
+  });
+
+  it('gives the command a new pid namespace through the shim, never through the thread', () => {
+    const plan = planLaunch(input({}));
+    expect(plan.pidNamespace).toBe('new');
+    expect(plan.namespaces & CLONE_NEWPID).toBe(0);
   });
 
   it('keeps the host network for host, and its hostname when given', () => {
@@ -219,6 +226,17 @@ describe('limits', () => {
   it('passes Init and ReadonlyRootfs through', () => {
     const plan = planLaunch(input({ hostConfig: { Init: true, ReadonlyRootfs: true } }));
     expect([plan.init, plan.readonlyRootfs]).toEqual([true, true]);
+  });
+  it("runs Docker's docker-init as PID 1 with Init: tini bound read-only at /sbin/docker-init, after every other mount", () => {
+    const plan = planLaunch(input({ hostConfig: { Init: true }, config: { Cmd: ['sh', '-c', 'x'] }, mounts: mountsFor({ volume: ['vol:/data'] }), initBinary: '/opt/tini' }));
+    expect(plan.process.args).toEqual(['/sbin/docker-init', '--', 'sh', '-c', 'x']);
+    expect(plan.mounts.at(-1)).toMatchObject({
+      kind: 'bind', source: '/opt/tini', destination: '/sbin/docker-init', readOnly: true, sourceIsFile: true, recursive: false,
+    });
+    expect(planLaunch(input({ hostConfig: { Init: true } })).mounts.at(-1)?.source).toBe('/usr/bin/tini-static');
+    const without = planLaunch(input({ config: { Cmd: ['sh'] } }));
+    expect(without.process.args).toEqual(['sh']);
+    expect(without.mounts.some((m) => m.destination === '/sbin/docker-init')).toBe(false);
   });
 });
 
