@@ -1250,6 +1250,25 @@ static void hide_host_paths(int argc, char **argv, struct options *o)
 		memcpy(start + sizeof name, o->id, strlen(o->id));
 }
 
+/*
+ * Every disposition back to the default, as the command gets it under
+ * Docker: our SIGPIPE, and what the launcher's spawn could not reset (glibc
+ * keeps its internal signals 32 and 33 out of sigfillset and sigaction, so
+ * they arrive ignored): the raw system call, which takes every number.
+ */
+static void default_signals(void)
+{
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long long mask;
+	} dfl = { .handler = SIG_DFL };
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+}
+
 /* Above the fixed numbers the stub and the command use (3-7), so that no
  * close or dup2 of those ever hits one of ours. */
 static int high_fd(int fd)
@@ -1314,6 +1333,9 @@ int main(int argc, char **argv)
 		fail("fork", "create the report socket", errno);
 	pair[0] = high_fd(pair[0]);
 	pair[1] = high_fd(pair[1]);
+	/* A reader of our stdio or pipes that went away must not end the shim
+	 * (it would lose the status); the stub sets it back for the command. */
+	signal(SIGPIPE, SIG_IGN);
 	sigset_t set, old;
 	supervised_signals(&set);
 	/* Blocked before the fork: nothing sent to us is lost before the loop. */
@@ -1324,6 +1346,7 @@ int main(int argc, char **argv)
 	if (s.child < 0)
 		fail("fork", "fork the container's first process", errno);
 	if (s.child == 0) {
+		default_signals();
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(pair[0]);
 		report_fd = pair[1];

@@ -60,6 +60,9 @@ describeRoot('the shim and the stub: the command is PID 1, the shim stays outsid
     expect(pid).toBe('1');
     expect(cmdline).toMatch(/^sh -c echo/);
     expect(Number(count)).toBeLessThan(5);
+    // The shim ignores SIGPIPE and blocks what it supervises; the command inherits neither.
+    const signals = await env.run(['grep', '-E', '^Sig(Ign|Blk)', '/proc/self/status']);
+    expect(signals.output).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
   it("lists only the container's processes in its pid namespace (docker top); the shim is outside, its parent", async () => {
