@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,6 +138,42 @@ describeRoot('the shim and the stub: the command is PID 1, the shim stays outsid
       const shimFds = readdirSync(`/proc/${started.shim.pid}/fd`).map((fd) => readlinkSync(`/proc/${started.shim.pid}/fd/${fd}`));
       expect(shimFds).toContain(join(env.root, `${id}.status`));
     } finally {
+      process.kill(started.pid, 'SIGKILL');
+      await started.exited;
+      await env.runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
+    }
+  });
+
+  // The stub is also non-dumpable (PR_SET_DUMPABLE 0), which this does not isolate: until it drops its capabilities the
+  // kernel already refuses a prober whose capabilities are not a superset of the stub's.
+  it("lets the container's root neither follow the exe nor the fds of a stub waiting inside (exec role)", async () => {
+    const { started, id } = await env.start(['sleep', '300']);
+    const status = join(tools, 'exec-stub.status');
+    const statusFd = openSync(status, 'w');
+    // An exec shim whose stub joins the container and then waits for a "go" that never comes.
+    const shim = spawn(env.runtime.initPath, ['--exec-in', String(started.pid), '--', 'true'],
+      { stdio: ['ignore', 'ignore', 'ignore', 'pipe', statusFd] });
+    closeSync(statusFd);
+    try {
+      expect(await until(() => readFileSync(status, 'utf8').startsWith('shim '))).toBe(true);
+      const probe = join(tools, 'dump.out');
+      const fd = openSync(probe, 'w');
+      const ran = await env.runtime.exec({
+        id, pid: started.pid, startTime: started.startTime, image: 'busybox', config: {}, hostConfig: {},
+        exec: { Cmd: ['sh', '-c', [
+          'for p in /proc/[0-9]*; do case "$(tr "\\0" " " < $p/cmdline)" in "berth-shim "*) ;; *) continue;; esac',
+          'echo stub; readlink $p/exe >/dev/null 2>&1 && echo exe-readable; readlink $p/fd/3 >/dev/null 2>&1 && echo fd-readable; done',
+          'readlink /proc/1/exe >/dev/null && echo pid1-exe-readable',
+        ].join('; ')] },
+        stdio: { stdout: fd, stderr: fd }, statusPath: join(tools, 'dump.status'),
+      });
+      closeSync(fd);
+      expect((await ran.exited).exitCode).toBe(0);
+      // The stub is there and the probe can read a dumpable process (PID 1), but not the stub.
+      expect(readFileSync(probe, 'utf8')).toBe('stub\npid1-exe-readable\n');
+    } finally {
+      (shim.stdio[3] as NodeJS.WritableStream).end();
+      await new Promise((r) => shim.once('exit', r));
       process.kill(started.pid, 'SIGKILL');
       await started.exited;
       await env.runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
