@@ -48,8 +48,9 @@
  *   6    pid pipe (write end, shim only): "PID\n", the stub's host pid,
  *        written after the state line; then closed. The launcher puts that
  *        pid in the container's cgroup, then sends "go".
- *   7    with --tty only: the window size file, "ROWS COLS", read at start
- *        and each time the shim gets SIGWINCH.
+ *   7    with --tty only: the window size file, "ROWS COLS", read at start,
+ *        each time a writer closes it (inotify) and each time the shim gets
+ *        SIGWINCH.
  *   Every other inherited fd is closed at start (runc CVE-2024-21626).
  * Signals: SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 sent to the
  * shim are forwarded to the command; SIGWINCH re-reads the size file.
@@ -71,6 +72,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -712,6 +714,10 @@ static int open_terminal(const struct creds *c)
 }
 
 static int winsize_fd = -1;
+/* An inotify watch on the size file: a size written there reaches the
+ * terminal even when nobody signals the shim (e.g. a supervisor that
+ * re-adopted the container knows only its PID 1). */
+static int winsize_watch = -1;
 
 /* The master side, relayed by the shim: output to fd 1, fd 0 to input. */
 struct terminal {
@@ -892,19 +898,26 @@ __attribute__((noreturn)) static void supervise(struct supervision *s, const sig
 		struct terminal *t = &s->tty;
 		int relay = t->master >= 0;
 		int pending = relay && t->in_off < t->in_len;
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = s->report, .events = POLLIN },
 			{ .fd = relay && !t->hung_up ? t->master : -1, .events = (short)(POLLIN | (pending ? POLLOUT : 0)) },
 			{ .fd = relay && t->input_open && !pending ? 0 : -1, .events = POLLIN },
+			{ .fd = relay ? winsize_watch : -1, .events = POLLIN },
 		};
-		if (poll(p, 4, -1) < 0) {
+		if (poll(p, 5, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail("supervise", "wait for the container", errno);
 		}
 		if (p[1].revents)
 			read_report(s);
+		if (p[4].revents & POLLIN) {
+			char events[4096];
+			while (read(winsize_watch, events, sizeof events) > 0)
+				;
+			apply_winsize(t->master);
+		}
 		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
 			copy_output(t);
 		if (p[2].revents & POLLOUT)
@@ -1317,8 +1330,17 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	hide_host_paths(argc, argv, &o);
 	read_seccomp(&o);
-	if (o.tty && fcntl(FD_WINSIZE, F_GETFD) >= 0)
+	if (o.tty && fcntl(FD_WINSIZE, F_GETFD) >= 0) {
 		winsize_fd = FD_WINSIZE;
+		/* Now, while /proc is still the host's: the stub's pivot_root moves our root too. */
+		winsize_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (winsize_watch >= 0 && inotify_add_watch(winsize_watch, "/proc/self/fd/7", IN_CLOSE_WRITE) < 0) {
+			close(winsize_watch);
+			winsize_watch = -1;
+		}
+		if (winsize_watch >= 0)
+			winsize_watch = high_fd(winsize_watch);
+	}
 
 	int ns_fds[NJOINED];
 	if (o.exec_in) {

@@ -74,6 +74,18 @@ describeRoot('Config.Tty: the command on a terminal of the container', () => {
     expect(r.output).toBe('24 80\r\nhello\r\ngot:hello\r\n50 132\r\n');
   });
 
+  it('follows a resize written to the size file alone (no signal: a re-adopting supervisor may know only PID 1)', async () => {
+    const r = await withTerminal('stty size; i=0; while [ "$(stty size)" != "61 140" ] && [ $i -lt 250 ]; do usleep 20000; i=$((i+1)); done; stty size', {
+      size: '24 80',
+      onStart: async (s, sizeFile) => {
+        await waitFor(() => readFileSync(join(env.root, `${s.id}.out`), 'utf8').includes('24 80'));
+        // As the supervisor writes it: in place, one record at offset 0, then closed.
+        writeFileSync(sizeFile, '61 140\n', { flag: 'r+' });
+      },
+    });
+    expect(r.output).toBe('24 80\r\n61 140\r\n');
+  });
+
   it('keeps the output of processes still writing when the command exits, and reports the exit only after', async () => {
     const r = await withTerminal('for i in 1 2 3 4 5; do echo line$i; done; exit 0');
     expect(r.output).toBe('line1\r\nline2\r\nline3\r\nline4\r\nline5\r\n');
