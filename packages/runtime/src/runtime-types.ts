@@ -48,9 +48,9 @@ export interface StdioFds {
   stdout: number;
   stderr: number;
   /**
-   * With `Config.Tty`: a file holding "ROWS COLS", read by the shim at start
-   * and again each time it gets SIGWINCH (how a resize reaches the terminal:
-   * signal `StartedContainer.shim` / `StartedExec.shim`, not the container).
+   * With `Config.Tty`: a file holding "ROWS COLS", read by the shim at start,
+   * each time a writer closes it, and each time the shim gets SIGWINCH: a
+   * resize is a write of this file (rewritten in place, not renamed).
    */
   terminalSize?: number;
 }
@@ -115,10 +115,7 @@ export interface StartedContainer {
   pid: number;
   /** Process start time in clock ticks (/proc/PID/stat field 22): pid + start time identify it across restarts. */
   startTime: number;
-  /**
-   * The shim outside the container, parent of PID 1. A resize goes to it
-   * (SIGWINCH after writing the size file); it is not part of the container.
-   */
+  /** The shim outside the container, parent of PID 1 and holder of its status; not part of the container. */
   shim: ProcessRef;
   mounts: MountPoint[];
   /** Milliseconds the worker spent in the namespace and mount sequence. */
@@ -158,7 +155,7 @@ export interface StartedExec {
   /** The exec's process as the host sees it (Docker's exec `Pid`): the command, a child of the shim. */
   pid: number;
   startTime: number;
-  /** The shim that waits for it outside the container; a resize goes to it (SIGWINCH). */
+  /** The shim that waits for it outside the container and relays its terminal. */
   shim: ProcessRef;
   exited: Promise<ExitStatus>;
 }
