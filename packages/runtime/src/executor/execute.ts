@@ -52,7 +52,13 @@ export class Executor {
       try {
         this.namespaces.restore(this.home);
       } catch (error) {
-        if (spawned) process.kill(spawned.pid, 'SIGKILL');
+        if (spawned) {
+          // The stub sees EOF on its go pipe and exits: nothing of the container ran.
+          for (const fd of [spawned.goFd, spawned.exitFd, spawned.pidFd]) {
+            try { this.sys.close(fd); } catch { /* retiring anyway */ }
+          }
+          process.kill(spawned.pid, 'SIGKILL');
+        }
         throw new WorkerRetiredError(error, failure);
       }
     }
