@@ -1213,6 +1213,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 	}
 	if (i + 1 >= argc || (!o->exec_in && (!o->rootfs || o->rootfs[0] != '/')) || o->cwd[0] != '/')
 		fail("parse-arguments", "parse arguments (need --rootfs ABS or --exec-in PID, then -- CMD)", EINVAL);
+	/* What only a container's own setup does, an exec must not silently skip. */
+	if (o->exec_in && (o->rootfs || o->nmask || o->nro || o->nsysctl || o->readonly_rootfs || strcmp(o->pidns, "new") != 0))
+		fail("parse-arguments", "parse arguments (--rootfs, --mask, --ro, --sysctl, --readonly-rootfs and --pidns are not for --exec-in)", EINVAL);
 	o->argv = argv + i + 1;
 }
 

@@ -350,6 +350,12 @@ describeRoot('berth-init (the container init)', () => {
     expect(bad.status).toMatch(/^setup-failed seccomp EINVAL read the seccomp filter \(not a BPF program\)/);
   });
 
+  it('refuses container-only options in the exec role rather than skip them', async () => {
+    const r = await runInit({ args: ['--exec-in', '1', '--sysctl', 'kernel.msgmax=1'], cmd: ['true'] });
+    expect(r.code).toBe(125);
+    expect(r.status).toMatch(/^setup-failed parse-arguments EINVAL parse arguments \(--rootfs, --mask, --ro, --sysctl, --readonly-rootfs and --pidns are not for --exec-in\)/);
+  });
+
   it('refuses a /proc that is a symlink (CVE-2019-16884) and a /dev/null that is not 1:3 (CVE-2025-31133)', async () => {
     const evil = makeRootfs(join(dir, 'evil'));
     rmSync(join(evil, 'dev', 'null'));
