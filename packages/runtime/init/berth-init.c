@@ -1047,6 +1047,10 @@ __attribute__((noreturn)) static void stub(struct options *o, const int *ns_fds)
 		fail("chdir", "chdir to the working directory", errno);
 	if (o->no_new_privs)
 		load_seccomp(o);
+	/* A container never outlives its shim (nothing could report its exit):
+	 * set last, after the credential change that would clear it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail("harden", "tie the command to its shim", errno);
 	int err = exec_command(o->argv);
 	report_exec_failure(o->argv[0], err);
 	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);

@@ -180,6 +180,19 @@ describeRoot('the shim and the stub: the command is PID 1, the shim stays outsid
     }
   });
 
+  it('never lets a container outlive its shim: a SIGKILLed shim takes PID 1 (and the rest) with it', async () => {
+    const { started, id, output } = await env.start(['sh', '-c', 'sleep 300 & echo ready; wait'], {}, { User: 'nobody' });
+    try {
+      expect(await until(() => output().includes('ready'))).toBe(true);
+      process.kill(started.shim.pid, 'SIGKILL');
+      const status = await started.exited;
+      expect(status.exitCode).toBe(137);
+      expect(await until(() => processStartTime(started.pid) !== started.startTime)).toBe(true);
+    } finally {
+      await env.runtime.cleanup(id, { removeAnonymousVolumes: true, anonymousVolumes: [] });
+    }
+  });
+
   it('neither wedges nor hangs when the container ptrace-stops its own PID 1: a kill still ends it and the exit is reported', async () => {
     const { started, id, output } = await env.start(['sh', '-c', '/probe ptrace-stop 1; echo never-here'], { Binds: [`${join(tools, 'probe')}:/probe:ro`] });
     try {
