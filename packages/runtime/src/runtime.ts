@@ -12,12 +12,11 @@ import { LaunchPool } from './executor/pool.js';
 import { BindSourceMissingError, LaunchError } from './errors.js';
 import { checkBindPropagation } from './propagation.js';
 import { execInitArguments, initFds, parsePidReport } from './executor/init-args.js';
-import type { ProcessId } from './executor/protocol.js';
 import { DEFAULT_INIT_BINARY, planExec, planLaunch, type ResolvedMount } from './plan/index.js';
 import { resolveMounts, type MountSpec } from './spec/index.js';
 import { processStartTime, readShimState, readStatusFile, signalName, statusFromWait } from './status.js';
 import type {
-  AdoptedContainer, ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec,
+  AdoptedContainer, ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, ProcessRef, StartRequest, StartedContainer, StartedExec,
 } from './runtime-types.js';
 
 export interface RuntimeOptions {
@@ -366,7 +365,7 @@ export class Runtime {
    * background. Without a status line (the shim was killed), the status is
    * what its parent sees when reaping it.
    */
-  private async watchExit(shim: ProcessId, exitFd: number, cgroupPaths: string[], statusPath: string): Promise<ExitStatus> {
+  private async watchExit(shim: ProcessRef, exitFd: number, cgroupPaths: string[], statusPath: string): Promise<ExitStatus> {
     await new Promise<void>((resolve) => {
       const pipe = new Socket({ fd: exitFd, readable: true, writable: false });
       pipe.on('close', () => resolve());

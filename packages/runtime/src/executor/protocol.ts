@@ -1,6 +1,6 @@
 import type { FaultPlan } from '@berth/syscall';
 import type { LaunchPlan } from '../plan/index.js';
-import type { StdioFds } from '../runtime-types.js';
+import type { ProcessRef, StdioFds } from '../runtime-types.js';
 
 /** What the main thread sends a worker for one launch: plain data and fd numbers (fds are process-wide). */
 export interface LaunchTask {
@@ -19,19 +19,12 @@ export interface LaunchTask {
   fault?: FaultPlan;
 }
 
-/** A process identified across supervisor restarts: a reused pid has another start time. */
-export interface ProcessId {
-  pid: number;
-  /** Clock ticks since boot (/proc/PID/stat field 22). */
-  startTime: number;
-}
-
 export interface LaunchStarted {
   /** The container's PID 1 as the host sees it (the stub, then the command it execs). */
   pid: number;
   startTime: number;
   /** The shim outside the container, the parent of PID 1: it holds the status and relays the terminal. */
-  shim: ProcessId;
+  shim: ProcessRef;
   cgroupPaths: string[];
   /**
    * Read end of the shim's exit pipe: EOF means the container has exited and its status is written. The
