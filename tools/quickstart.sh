@@ -13,6 +13,8 @@ command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 # libseccomp compiles Docker's seccomp profile (the runtime loads libseccomp.so.2 through koffi).
 dpkg -s libseccomp2 >/dev/null 2>&1 || need_apt+=(libseccomp2)
 dpkg -s libseccomp-dev >/dev/null 2>&1 || need_apt+=(libseccomp-dev)
+# --init (HostConfig.Init) binds Debian's static tini at /sbin/docker-init, as Docker does.
+[ -x /usr/bin/tini-static ] || need_apt+=(tini)
 if [ "${1:-}" = test ]; then
   # Tests import real images made by these tools where they are installed.
   command -v umoci >/dev/null 2>&1 || need_apt+=(umoci)

@@ -1,45 +1,61 @@
 /*
- * berth-init: the first process of a berth container.
+ * berth-init: the shim outside a berth container and the stub inside it.
  *
- * The launching worker thread has already unshared the mount/pid/uts/ipc(/net)
- * namespaces, mounted the rootfs (with volumes, /dev and /sys) at --rootfs and
- * started us there as PID 1 of the new pid namespace. What is left must happen
- * in a process that is already inside that pid namespace and shares nothing
- * with a pooled thread: mounting /proc, masking, pivot_root, dropping
- * credentials and capabilities (per task, irreversible), and exec.
+ * One static binary in two roles (containerd's shim and runc's init, cut
+ * down to what berth needs):
  *
- * Protocol (the TypeScript launcher depends on it):
- *   berth-init --rootfs PATH [--id ID] [--user SPEC] [--cwd DIR] [--mask PATH]...
- *              [--ro PATH]... [--readonly-rootfs] [--init] [--caps HEX]
- *              [--no-new-privs | --allow-new-privs] [--tty] -- CMD ARGS...
- *   fd 3: "go" pipe. One byte means go; EOF without a byte means exit 1 quietly.
- *   fd 4: status file (optional). One line is written before exit and fsynced:
- *           exited N | signaled SIGNUM | exec-failed ERRNO MESSAGE
- *           | setup-failed STEP ERRNO MESSAGE
- *         It outlives a supervisor crash: the supervisor may not be our parent.
- *   fd 5: exit pipe (optional, write end). Never written; it closes when the
- *         init exits, which is how the launcher learns of the exit without
- *         depending on the thread that started us.
- *   fd 6: with --tty only, the window size file (optional): "ROWS COLS",
- *         read at start and again on each SIGWINCH the supervisor sends.
- *   --tty: the command runs on a terminal of the container's own devpts
- *         (its session and controlling terminal); the init relays the
- *         terminal's output to fd 1 and fd 0 to its input, so the output
- *         still lands in the supervisor's append-only file.
+ *  - the SHIM is what the launcher spawns. It stays in the host's pid
+ *    namespace and is the parent of the container's PID 1: it forks the
+ *    stub into a new pid namespace (unshare(CLONE_NEWPID) makes only the
+ *    next child PID 1), records both processes in the status file, waits
+ *    for PID 1, writes the exit status durably and closes the exit pipe at
+ *    once (it is outside: no namespace teardown delays it), relays the
+ *    terminal, and forwards the signals it gets. It never resolves a path
+ *    after "go": once the stub pivots, the shim's root is the container's.
+ *  - the STUB is the shim's child, PID 1 of the new pid namespace. It waits
+ *    for "go" (the launcher has put it in its cgroup by then), finishes the
+ *    setup (/proc, sysctls, masks, read-only paths, pivot_root, user and
+ *    groups, rlimits, oom_score_adj, seccomp, capabilities) and execs the
+ *    command, which becomes PID 1 itself. Nothing of berth stays inside.
  *
- * Exec mode (`docker exec`): berth-init --exec-in PID [--user SPEC] [--cwd DIR]
- *   [--caps HEX] [--no-new-privs] [--tty] -- CMD ARGS...
- *   joins the namespaces of the container whose init is PID (ipc, uts, net,
- *   pid, and mnt last: it moves us to the container's root), then runs the
- *   command as above, as a child in the container's pid namespace. It is
- *   not that namespace's init: it ends nothing but waits for its command.
- *   fds 3-6 as above.
- *   Once parsed, the arguments are rewritten in place to "berth-init ID"
- *   (no host path shows in the container's /proc/1/cmdline).
- *   Every other inherited fd is closed at start: a host fd leaked into a
- *   container is an escape (runc CVE-2024-21626).
- *   Exit code: the command's, 128+signal, 127 (not found), 126 (cannot
- *   invoke), 125 (setup failed), 1 (no go).
+ * Container role (the launcher made the mount, uts, ipc and net namespaces
+ * and the rootfs at --rootfs, and spawned us with cwd there):
+ *   berth-init --rootfs PATH [--id ID] [--pidns new|host|NSPATH] [COMMON]... -- CMD ARGS...
+ * Exec role (`docker exec`): the stub joins the namespaces of the process
+ * PID (the container's PID 1, as seen from the host); the shim stays out:
+ *   berth-init --exec-in PID [COMMON]... -- CMD ARGS...
+ * COMMON options (the stub applies them):
+ *   --user SPEC  --cwd DIR  --caps HEX  --groups LIST  --no-new-privs
+ *   --seccomp FILE  --oom-score-adj N  --rlimit NAME=SOFT:HARD  --tty
+ * container role only:
+ *   --mask PATH  --ro PATH  --readonly-rootfs  --sysctl KEY=VALUE
+ *
+ * File descriptors (the launcher's contract):
+ *   0-2  stdio of the command; with --tty the shim relays the terminal's
+ *        output to fd 1 and fd 0 to its input.
+ *   3    "go" pipe (read end), read by the stub. One byte means go; EOF
+ *        without a byte means exit 1 quietly (the launcher gave up).
+ *   4    status file (shim only; never reachable from the container). The
+ *        shim writes, in order:
+ *          shim SHIM_PID SHIM_START PID PID_START\n     (before go)
+ *          exited N | signaled SIGNUM | exec-failed ERRNO MESSAGE
+ *          | setup-failed STEP ERRNO MESSAGE\n          (at the end)
+ *        Start times are /proc/PID/stat field 22. The first line is how a
+ *        supervisor that restarted finds the container (re-adoption); the
+ *        second is its exit status, which survives the supervisor.
+ *   5    exit pipe (write end, shim only). Never written; the shim closes
+ *        it right after the final status line, before it exits.
+ *   6    pid pipe (write end, shim only): "PID\n", the stub's host pid,
+ *        written after the state line; then closed. The launcher puts that
+ *        pid in the container's cgroup, then sends "go".
+ *   7    with --tty only: the window size file, "ROWS COLS", read at start,
+ *        each time a writer closes it (inotify) and each time the shim gets
+ *        SIGWINCH.
+ *   Every other inherited fd is closed at start (runc CVE-2024-21626).
+ * Signals: SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 sent to the
+ * shim are forwarded to the command; SIGWINCH re-reads the size file.
+ * Exit code (shim): the command's; 128+signal; 127 (not found); 126 (cannot
+ * invoke); 125 (setup failed); 1 (no go).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -47,17 +63,22 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
-#include <sched.h>
 #include <sys/mount.h>
-#include <sys/signalfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -67,6 +88,7 @@
 
 #define MAX_PATHS 64
 #define MAX_GROUPS 64
+#define MAX_LIMITS 32
 /* Docker's default capability set (CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD
  * NET_RAW SETGID SETUID SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL
  * AUDIT_WRITE). */
@@ -74,14 +96,32 @@
 /* Docker's PATH, used when the container's environment has none. */
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static int status_fd = -1;
+enum { FD_GO = 3, FD_STATUS = 4, FD_EXIT = 5, FD_PID = 6, FD_WINSIZE = 7 };
+/* In the stub: the socket to the shim (failures, the terminal's master). */
+enum { FD_REPORT = 4 };
+
+/* The shim writes status lines to FD_STATUS; the stub sends them to the shim. */
+static int status_fd = -1, report_fd = -1;
+
+struct rlimit_opt {
+	int resource;
+	struct rlimit value;
+};
+
+struct sysctl_opt {
+	const char *key, *value;
+};
 
 struct options {
-	const char *rootfs, *user, *cwd, *id;
+	const char *rootfs, *user, *cwd, *id, *pidns, *groups, *seccomp_path;
 	const char *mask[MAX_PATHS], *ro[MAX_PATHS];
-	int nmask, nro, readonly_rootfs, no_new_privs, tty;
-	long exec_in; /* exec mode: the pid of the container's init */
+	struct sysctl_opt sysctl[MAX_PATHS];
+	struct rlimit_opt rlimit[MAX_LIMITS];
+	int nmask, nro, nsysctl, nrlimit, readonly_rootfs, no_new_privs, tty;
+	int oom_score_adj, has_oom_score_adj;
+	long exec_in; /* exec role: the host pid of a process of the container */
 	unsigned long long caps;
+	struct sock_fprog seccomp; /* read by the shim, on the host, before the fork */
 	char **argv;
 };
 
@@ -93,34 +133,41 @@ static const char *errname(int err)
 	return name ? name : "EUNKNOWN";
 }
 
-static void write_status(const char *line)
+static void write_all(int fd, const char *buf, size_t len)
 {
-	if (status_fd < 0)
-		return;
-	size_t len = strlen(line), off = 0;
-	while (off < len) {
-		ssize_t n = write(status_fd, line + off, len - off);
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return;
-		off += (size_t)n;
+			return; /* the file is gone: nothing left to keep */
+		buf += n;
+		len -= (size_t)n;
 	}
-	/* No fsync: the status must survive a crash of the supervisor, which the
-	 * page cache guarantees. A host crash ends the container too, and the
-	 * supervisor then finds no status line and says so. fsync here cost a
-	 * millisecond on every exit. */
 }
 
-/* Report a failed setup step on the status fd and stderr; exit 125 like
- * Docker does when a container cannot be started. */
+/*
+ * A final status line: the shim writes it to the status file; the stub
+ * sends it to the shim, which writes it when the stub has exited. No fsync:
+ * the page cache keeps it across a supervisor crash, and a host crash ends
+ * the container too (fsync cost a millisecond on every exit).
+ */
+static void report_line(const char *line)
+{
+	if (status_fd >= 0)
+		write_all(status_fd, line, strlen(line));
+	else if (report_fd >= 0)
+		while (send(report_fd, line, strlen(line), MSG_NOSIGNAL) < 0 && errno == EINTR)
+			;
+}
+
+/* Report a failed setup step; exit 125 like Docker does when a container cannot be started. */
 __attribute__((noreturn)) static void fail(const char *step, const char *what, int err)
 {
 	char line[1024];
-	snprintf(line, sizeof line, "setup-failed %s %s %s: %s\n", step, errname(err), what,
-		 strerror(err));
-	write_status(line);
-	fprintf(stderr, "berth-init: failed to %s: %s\n", what, strerror(err));
+	snprintf(line, sizeof line, "setup-failed %s %s %s: %s\n", step, errname(err), what, strerror(err));
+	report_line(line);
+	dprintf(2, "berth-init: failed to %s: %s\n", what, strerror(err));
 	_exit(125);
 }
 
@@ -413,6 +460,121 @@ static void resolve_user(const char *spec, struct creds *c)
 	}
 }
 
+/* GroupAdd: extra supplementary groups, by name from the container's
+ * /etc/group or by number, after the user's own (Docker's order). */
+static void add_groups(const char *list, struct creds *c)
+{
+	char buf[4096], line[4096], *f[4], msg[600];
+	if (!list || !*list)
+		return;
+	if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
+		fail("resolve-groups", "parse --groups", E2BIG);
+	char *save = NULL;
+	for (char *g = strtok_r(buf, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+		unsigned gid;
+		int found = 0;
+		FILE *db = open_db("/etc/group");
+		while (!found && db && fgets(line, sizeof line, db)) {
+			if (split(line, f, 4) < 3 || strcmp(f[0], g) != 0)
+				continue;
+			found = parse_id(f[2], &gid);
+		}
+		if (db)
+			fclose(db);
+		if (!found && !parse_id(g, &gid)) {
+			snprintf(msg, sizeof msg, "find group %s: Unable to find group %s: no matching entries in group file", g, g);
+			fail("resolve-groups", msg, ENOENT);
+		}
+		int dup = 0;
+		for (int i = 0; i < c->ngroups; i++)
+			dup |= c->groups[i] == gid;
+		if (dup)
+			continue;
+		if (c->ngroups >= MAX_GROUPS)
+			fail("resolve-groups", "add a supplementary group (too many)", E2BIG);
+		c->groups[c->ngroups++] = gid;
+	}
+}
+
+/* ---- kernel settings of the container (before capabilities are dropped) -- */
+
+/* Namespaced sysctls, written in the container's own /proc (runc's
+ * writeSystemProperty): "net.ipv4.ip_forward" is /proc/sys/net/ipv4/ip_forward. */
+static void write_sysctls(int root, const struct options *o)
+{
+	char path[PATH_MAX], what[PATH_MAX + 64];
+	for (int i = 0; i < o->nsysctl; i++) {
+		const char *key = o->sysctl[i].key, *value = o->sysctl[i].value;
+		snprintf(what, sizeof what, "set sysctl %s", key);
+		if (!*key || strstr(key, "..") || strchr(key, '/') || key[0] == '.' ||
+		    snprintf(path, sizeof path, "/proc/sys/%s", key) >= (int)sizeof path)
+			fail("sysctl", what, EINVAL);
+		for (char *c = path + strlen("/proc/sys/"); *c; c++)
+			if (*c == '.')
+				*c = '/';
+		int fd = open_in_root(root, path, O_WRONLY | O_TRUNC);
+		if (fd < 0)
+			fail("sysctl", what, errno);
+		ssize_t n = write(fd, value, strlen(value));
+		if (n < 0 || (size_t)n != strlen(value))
+			fail("sysctl", what, n < 0 ? errno : EIO);
+		close(fd);
+	}
+}
+
+static void set_limits(const struct options *o)
+{
+	for (int i = 0; i < o->nrlimit; i++)
+		if (setrlimit((__rlimit_resource_t)o->rlimit[i].resource, &o->rlimit[i].value) < 0)
+			fail("set-rlimit", "set a resource limit (--ulimit)", errno);
+	if (o->has_oom_score_adj) {
+		char value[32];
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		int len = snprintf(value, sizeof value, "%d", o->oom_score_adj);
+		if (fd < 0 || write(fd, value, (size_t)len) != len)
+			fail("set-oom-score-adj", "set oom_score_adj", errno);
+		close(fd);
+	}
+}
+
+/* The filter the security helper compiled (raw struct sock_filter[]). */
+static void load_seccomp(const struct options *o)
+{
+	if (!o->seccomp.filter)
+		return;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &o->seccomp) < 0)
+		fail("seccomp", "load the seccomp filter", errno);
+}
+
+/* Read on the host by the shim, before anything of the container exists. */
+static void read_seccomp(struct options *o)
+{
+	if (!o->seccomp_path)
+		return;
+	int fd = open(o->seccomp_path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		fail("seccomp", "open the seccomp filter", errno);
+	size_t size = (size_t)st.st_size;
+	if (!S_ISREG(st.st_mode) || size == 0 || size % sizeof(struct sock_filter) || size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		fail("seccomp", "read the seccomp filter (not a BPF program)", EINVAL);
+	struct sock_filter *prog = malloc(size);
+	if (!prog)
+		fail("seccomp", "read the seccomp filter", ENOMEM);
+	size_t off = 0;
+	while (off < size) {
+		ssize_t n = read(fd, (char *)prog + off, size - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail("seccomp", "read the seccomp filter", n < 0 ? errno : EIO);
+		off += (size_t)n;
+	}
+	close(fd);
+	o->seccomp.len = (unsigned short)(size / sizeof(struct sock_filter));
+	o->seccomp.filter = prog;
+}
+
 /* ---- credentials and capabilities -------------------------------------- */
 
 static void drop_privileges(const struct options *o, const struct creds *c)
@@ -445,6 +607,7 @@ static void drop_privileges(const struct options *o, const struct creds *c)
 	};
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		fail("set-capabilities", "set capabilities", errno);
+	/* Off unless asked for (Docker's default): it would break setuid programs. */
 	if (o->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail("set-no-new-privs", "set no_new_privs", errno);
 }
@@ -505,19 +668,62 @@ static void report_exec_failure(const char *cmd, int err)
 	char line[1024];
 	const char *why = err == ENOENT && !strchr(cmd, '/') ? "executable file not found in $PATH" : strerror(err);
 	snprintf(line, sizeof line, "exec-failed %s exec: \"%s\": %s\n", errname(err), cmd, why);
-	write_status(line);
-	fprintf(stderr, "berth-init: exec: \"%s\": %s\n", cmd, why);
+	report_line(line);
+	dprintf(2, "berth-init: exec: \"%s\": %s\n", cmd, why);
 }
 
 /* ---- the terminal (--tty) ---------------------------------------------- */
 
-static int winsize_fd = -1;
+/*
+ * The stub opens the terminal in the container's own devpts (/dev/ptmx ->
+ * pts/ptmx, after pivot_root), so `tty` and ttyname work inside; it opens
+ * the peer through the master (TIOCGPTPEER, no path lookup) while still
+ * root, gives it to the container's user, as runc does, and passes the
+ * master out to the shim (SCM_RIGHTS), which relays it.
+ */
+static int open_terminal(const struct creds *c)
+{
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		fail("open-tty", "open /dev/ptmx for the terminal", errno);
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		fail("open-tty", "unlock the terminal", errno);
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		fail("open-tty", "open the terminal's peer", errno);
+	if (fchown(slave, c->uid, (gid_t)-1) < 0)
+		fail("open-tty", "give the terminal to the container's user", errno);
+	char tag[] = "tty";
+	struct iovec iov = { .iov_base = tag, .iov_len = sizeof tag - 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &master, sizeof(int));
+	if (sendmsg(report_fd, &msg, MSG_NOSIGNAL) < 0)
+		fail("open-tty", "pass the terminal to the shim", errno);
+	close(master);
+	return slave;
+}
 
-/* The master side, relayed by the init: output to fd 1, fd 0 to input. */
+static int winsize_fd = -1;
+/* An inotify watch on the size file: a size written there reaches the
+ * terminal even when nobody signals the shim (e.g. a supervisor that
+ * re-adopted the container knows only its PID 1). */
+static int winsize_watch = -1;
+
+/* The master side, relayed by the shim: output to fd 1, fd 0 to input. */
 struct terminal {
-	int master, slave;
-	int hung_up;     /* every slave fd is closed: stop polling the master */
-	int input_open;  /* fd 0 has not reached EOF */
+	int master;
+	int hung_up;    /* every peer fd is closed: stop polling the master */
+	int input_open; /* fd 0 has not reached EOF */
 	char in[4096];
 	size_t in_len, in_off; /* input read from fd 0 not yet taken by the master */
 };
@@ -526,7 +732,7 @@ static void apply_winsize(int master)
 {
 	char buf[64];
 	unsigned rows, cols;
-	ssize_t n = winsize_fd < 0 ? -1 : pread(winsize_fd, buf, sizeof buf - 1, 0);
+	ssize_t n = winsize_fd < 0 || master < 0 ? -1 : pread(winsize_fd, buf, sizeof buf - 1, 0);
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
@@ -536,45 +742,7 @@ static void apply_winsize(int master)
 	ioctl(master, TIOCSWINSZ, &ws);
 }
 
-/*
- * The terminal comes from the container's own devpts (/dev/ptmx ->
- * pts/ptmx), so `tty` and ttyname work inside; the peer is opened through
- * the master (TIOCGPTPEER, no path lookup) while we are still root, and
- * handed to the user the command runs as, as runc does.
- */
-static void open_terminal(const struct creds *c, struct terminal *t)
-{
-	t->master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (t->master < 0)
-		fail("open-tty", "open /dev/ptmx for the terminal", errno);
-	int unlock = 0;
-	if (ioctl(t->master, TIOCSPTLCK, &unlock) < 0)
-		fail("open-tty", "unlock the terminal", errno);
-	t->slave = ioctl(t->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (t->slave < 0)
-		fail("open-tty", "open the terminal's peer", errno);
-	if (fchown(t->slave, c->uid, (gid_t)-1) < 0)
-		fail("open-tty", "give the terminal to the container's user", errno);
-	apply_winsize(t->master);
-	if (fcntl(t->master, F_SETFL, O_NONBLOCK) < 0)
-		fail("open-tty", "make the terminal non-blocking", errno);
-	t->input_open = 1;
-}
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* the output file is gone: nothing left to keep */
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
-/* Copy what the terminal has to fd 1; an EIO means no process holds the peer any more. */
+/* Copy what the terminal has to fd 1; EIO means no process holds the peer any more. */
 static void copy_output(struct terminal *t)
 {
 	char buf[16384];
@@ -623,191 +791,437 @@ static void read_input(struct terminal *t)
 	push_input(t);
 }
 
-/* Relay between the terminal and fds 0/1 until a signal arrives; returns its number. */
-static int relay_until_signal(struct terminal *t, int sfd)
+/* ---- the shim: supervise the stub, then the command -------------------- */
+
+#define FAILURE_MAX 1024
+
+struct supervision {
+	pid_t child;
+	int report;            /* the socket from the stub; -1 at EOF */
+	char failure[FAILURE_MAX]; /* a setup-failed / exec-failed line from the stub */
+	int no_go;
+	struct terminal tty;
+};
+
+/* One message from the stub: a status line, "no-go", or the terminal's master. */
+static int read_report(struct supervision *s)
 {
+	char buf[FAILURE_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	ssize_t n = recvmsg(s->report, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && errno == EINTR)
+		return 1;
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	if (n <= 0) {
+		/* EOF: the stub exec'd the command (the socket is close-on-exec) or exited. */
+		close(s->report);
+		s->report = -1;
+		return 0;
+	}
+	buf[n] = '\0';
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+		int fd;
+		memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+		if (s->tty.master >= 0 || strcmp(buf, "tty") != 0) {
+			close(fd);
+			return 1;
+		}
+		s->tty.master = fd;
+		apply_winsize(fd);
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		s->tty.input_open = 1;
+		return 1;
+	}
+	if (strcmp(buf, "no-go") == 0)
+		s->no_go = 1;
+	else if (!s->failure[0] && (strncmp(buf, "setup-failed ", 13) == 0 || strncmp(buf, "exec-failed ", 12) == 0))
+		snprintf(s->failure, sizeof s->failure, "%s", buf);
+	return 1;
+}
+
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+static void supervised_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGWINCH);
+	for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+		sigaddset(set, forwarded[i]);
+}
+
+/* The command is done (and, for a container, the kernel has ended every
+ * process of its pid namespace before PID 1's exit is seen): report it. */
+__attribute__((noreturn)) static void finish(struct supervision *s, int status)
+{
+	if (s->tty.master >= 0 && !s->tty.hung_up)
+		copy_output(&s->tty); /* what is left in the terminal, now that nobody writes */
+	while (s->report >= 0 && read_report(s))
+		; /* a failure line sent just before the stub exited */
+	char line[64];
+	int code;
+	if (s->no_go) {
+		close(FD_EXIT);
+		_exit(1);
+	}
+	if (s->failure[0]) {
+		/* The stub exited 125, 126 or 127 after sending it. */
+		report_line(s->failure);
+		code = WIFEXITED(status) ? WEXITSTATUS(status) : 125;
+	} else if (WIFSIGNALED(status)) {
+		snprintf(line, sizeof line, "signaled %d\n", WTERMSIG(status));
+		report_line(line);
+		code = 128 + WTERMSIG(status);
+	} else {
+		snprintf(line, sizeof line, "exited %d\n", WEXITSTATUS(status));
+		report_line(line);
+		code = WEXITSTATUS(status);
+	}
+	/* At once: the launcher must not wait for our namespaces' teardown. */
+	close(FD_EXIT);
+	_exit(code);
+}
+
+__attribute__((noreturn)) static void supervise(struct supervision *s, const sigset_t *set)
+{
+	int sfd = signalfd(-1, set, SFD_CLOEXEC);
+	if (sfd < 0)
+		fail("supervise", "create the signal fd", errno);
 	for (;;) {
-		int pending = t->in_off < t->in_len;
-		struct pollfd p[3] = {
+		struct terminal *t = &s->tty;
+		int relay = t->master >= 0;
+		int pending = relay && t->in_off < t->in_len;
+		struct pollfd p[5] = {
 			{ .fd = sfd, .events = POLLIN },
-			{ .fd = t->hung_up ? -1 : t->master, .events = (short)(POLLIN | (pending ? POLLOUT : 0)) },
-			{ .fd = t->input_open && !pending ? 0 : -1, .events = POLLIN },
+			{ .fd = s->report, .events = POLLIN },
+			{ .fd = relay && !t->hung_up ? t->master : -1, .events = (short)(POLLIN | (pending ? POLLOUT : 0)) },
+			{ .fd = relay && t->input_open && !pending ? 0 : -1, .events = POLLIN },
+			{ .fd = relay ? winsize_watch : -1, .events = POLLIN },
 		};
-		if (poll(p, 3, -1) < 0) {
+		if (poll(p, 5, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			fail("relay-tty", "wait for the terminal", errno);
+			fail("supervise", "wait for the container", errno);
 		}
-		if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
-			copy_output(t);
-		if (p[1].revents & POLLOUT)
-			push_input(t);
+		if (p[1].revents)
+			read_report(s);
+		if (p[4].revents & POLLIN) {
+			char events[4096];
+			while (read(winsize_watch, events, sizeof events) > 0)
+				;
+			apply_winsize(t->master);
+		}
 		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+			copy_output(t);
+		if (p[2].revents & POLLOUT)
+			push_input(t);
+		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			read_input(t);
-		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
-				return (int)si.ssi_signo;
-		}
-	}
-}
-
-/*
- * Fork the command and stay as PID 1: forward signals, reap every zombie
- * (orphans of the container are re-parented to us), and exit with the main
- * child's status. PID 1 cannot die of its own signal (the kernel ignores
- * default-handled signals for a namespace's init), hence 128+signal.
- */
-/*
- * The command is done: end every other process of the container and reap
- * them before reporting, so that once the status line is written (and our
- * exit pipe closes) nothing of the container runs or writes any more. The
- * kernel would kill them when we exit, but only after the launcher has
- * already been told; this makes "exited" mean "all gone".
- */
-static void end_all_processes(void)
-{
-	kill(-1, SIGKILL);
-	for (;;) {
-		if (waitpid(-1, NULL, 0) >= 0)
+		if (!(p[0].revents & POLLIN))
 			continue;
-		if (errno != EINTR)
-			break;
-	}
-}
-
-__attribute__((noreturn)) static void run(char **argv, struct terminal *tty, int container_init)
-{
-	static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
-	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
-		sigaddset(&set, forwarded[i]);
-	/* Blocked signals are queued even for a namespace init; sigwaitinfo
-	 * takes them, so nothing is lost between fork and the loop. */
-	sigprocmask(SIG_BLOCK, &set, &old);
-	/* A resize signalled before the block was lost (SIGWINCH is ignored by
-	 * default): read the size again now that later ones queue. */
-	if (tty)
-		apply_winsize(tty->master);
-
-	int report[2];
-	if (pipe2(report, O_CLOEXEC) < 0)
-		fail("fork", "create the exec report pipe", errno);
-	pid_t child = fork();
-	if (child < 0)
-		fail("fork", "fork the command", errno);
-	if (child == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		close(report[0]);
-		int err = 0;
-		/* Its own session, with the terminal as controlling terminal and stdio. */
-		if (tty && (setsid() < 0 || ioctl(tty->slave, TIOCSCTTY, 0) < 0 || dup2(tty->slave, 0) < 0 ||
-			    dup2(tty->slave, 1) < 0 || dup2(tty->slave, 2) < 0))
-			err = errno;
-		if (!err)
-			err = exec_command(argv);
-		/* The write end closes on a successful exec: EOF means success. */
-		ssize_t ignored = write(report[1], &err, sizeof err);
-		(void)ignored;
-		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
-	}
-	close(report[1]);
-	int err = 0;
-	ssize_t n;
-	while ((n = read(report[0], &err, sizeof err)) < 0 && errno == EINTR)
-		;
-	close(report[0]);
-	int exec_failed = n == (ssize_t)sizeof err;
-	int sfd = -1;
-	if (tty) {
-		/* Only the command and its children may hold the peer: its EIO is their end. */
-		close(tty->slave);
-		sfd = signalfd(-1, &set, SFD_CLOEXEC);
-		if (sfd < 0)
-			fail("relay-tty", "create the signal fd", errno);
-	}
-
-	for (;;) {
-		int sig;
-		if (tty) {
-			sig = relay_until_signal(tty, sfd);
-		} else {
-			siginfo_t info;
-			sig = sigwaitinfo(&set, &info);
-		}
-		if (sig < 0)
+		struct signalfd_siginfo si;
+		if (read(sfd, &si, sizeof si) != (ssize_t)sizeof si)
 			continue;
-		if (tty && sig == SIGWINCH) {
+		int sig = (int)si.ssi_signo;
+		if (sig == SIGWINCH) {
 			/* The supervisor wrote the new size; the kernel tells the foreground group. */
-			apply_winsize(tty->master);
-			continue;
-		}
-		if (sig != SIGCHLD) {
-			kill(child, sig);
-			continue;
-		}
-		int status;
-		pid_t pid;
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (pid != child)
-				continue;
-			/* An exec'd command is not the container: what it started runs on. */
-			if (container_init)
-				end_all_processes();
-			if (tty)
-				copy_output(tty); /* what is left in the terminal, now that nobody writes */
-			char line[64];
-			int code;
-			if (exec_failed) {
-				report_exec_failure(argv[0], err);
-				_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
-			} else if (WIFSIGNALED(status)) {
-				snprintf(line, sizeof line, "signaled %d\n", WTERMSIG(status));
-				code = 128 + WTERMSIG(status);
-			} else {
-				snprintf(line, sizeof line, "exited %d\n", WEXITSTATUS(status));
-				code = WEXITSTATUS(status);
-			}
-			write_status(line);
-			_exit(code);
+			apply_winsize(t->master);
+		} else if (sig != SIGCHLD) {
+			kill(s->child, sig);
+		} else {
+			int status;
+			pid_t pid;
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+				if (pid == s->child)
+					finish(s, status);
 		}
 	}
 }
 
-/* ---- exec mode ------------------------------------------------------------ */
+/* clock ticks since boot at which PID started (/proc/PID/stat field 22). */
+static unsigned long long start_time(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p += 2; /* field 3 */
+	for (int field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
+/* ---- the stub: finish the setup inside, exec the command ----------------- */
+
+static void join_container(const int *fds);
+static int high_fd(int fd);
+
+__attribute__((noreturn)) static void stub(struct options *o, const int *ns_fds)
+{
+	/* Nothing of the supervisor's, or the shim's, stays reachable in here. */
+	close(FD_STATUS);
+	close(FD_EXIT);
+	close(FD_PID);
+	close(FD_WINSIZE);
+	if (dup3(report_fd, FD_REPORT, O_CLOEXEC) < 0)
+		fail("stub", "keep the report socket", errno);
+	report_fd = FD_REPORT;
+	status_fd = -1;
+	if (o->exec_in)
+		join_container(ns_fds);
+	if (syscall(SYS_close_range, FD_REPORT + 1, ~0U, 0U) < 0)
+		for (int fd = FD_REPORT + 1; fd < 1024; fd++)
+			close(fd);
+
+	/* Wait until the launcher has put us in our cgroup. */
+	char go;
+	ssize_t n;
+	while ((n = read(FD_GO, &go, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 0) {
+		report_line("no-go");
+		_exit(1);
+	}
+	if (n < 0)
+		fail("wait-go", "read the go pipe", errno);
+	close(FD_GO);
+	/* Its own session, as runc gives it. */
+	if (setsid() < 0)
+		fail("setsid", "start a session", errno);
+
+	if (!o->exec_in) {
+		int root = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0)
+			fail("open-rootfs", "open the rootfs", errno);
+		mount_proc(root);
+		/* Before the read-only paths: /proc/sys is one of them. */
+		write_sysctls(root, o);
+		mask_paths(root, o);
+		readonly_paths(root, o);
+		pivot(root);
+		close(root);
+		make_cwd(o->cwd);
+		if (o->readonly_rootfs) {
+			/* Only the root mount: volumes keep their own mode, as in Docker. */
+			struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+			if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof attr) < 0)
+				fail("readonly-rootfs", "make the rootfs read-only", errno);
+		}
+	}
+	struct creds c = { 0 };
+	resolve_user(o->user ? o->user : "0:0", &c);
+	add_groups(o->groups, &c);
+	set_limits(o);
+	if (o->tty) {
+		int slave = open_terminal(&c);
+		if (ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+			fail("open-tty", "make the terminal the command's", errno);
+		close(slave);
+	}
+	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the
+	 * drop, as runc does (the filter must allow what follows); with it, as
+	 * late as possible. */
+	if (!o->no_new_privs)
+		load_seccomp(o);
+	drop_privileges(o, &c);
+	if (chdir(o->cwd) < 0)
+		fail("chdir", "chdir to the working directory", errno);
+	if (o->no_new_privs)
+		load_seccomp(o);
+	/* A container never outlives its shim (nothing could report its exit):
+	 * set last, after the credential change that would clear it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail("harden", "tie the command to its shim", errno);
+	int err = exec_command(o->argv);
+	report_exec_failure(o->argv[0], err);
+	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+}
+
+/* ---- exec role ------------------------------------------------------------ */
+
+static const struct { const char *name; int type; } joined[] = {
+	{ "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
+	{ "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
+};
+#define NJOINED (sizeof joined / sizeof *joined)
 
 /*
- * Join the namespaces of the container whose init is PID. All are opened
- * first: once in the container's mount namespace, /proc is the container's
- * and no longer shows PID. The pid namespace applies to our children only,
- * which is where the command runs.
+ * Open the namespaces of the container process PID, in the shim (on the
+ * host: once in the container's mount namespace, /proc no longer shows
+ * PID). The shim joins the pid namespace for its children only; the stub
+ * joins the rest, the mount namespace last (it moves it to the container's
+ * root).
  */
-static void join_container(long pid)
+static void open_container_namespaces(long pid, int *fds)
 {
-	static const struct { const char *name; int type; } kinds[] = {
-		{ "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
-		{ "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
-	};
-	int fds[sizeof kinds / sizeof *kinds];
 	char path[64];
-	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-		snprintf(path, sizeof path, "/proc/%ld/ns/%s", pid, kinds[i].name);
+	for (size_t i = 0; i < NJOINED; i++) {
+		snprintf(path, sizeof path, "/proc/%ld/ns/%s", pid, joined[i].name);
 		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
 		if (fds[i] < 0)
 			fail("join-container", "open the container's namespaces (is it running?)", errno);
+		fds[i] = high_fd(fds[i]);
 	}
-	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-		if (setns(fds[i], kinds[i].type) < 0)
+}
+
+static void join_container(const int *fds)
+{
+	for (size_t i = 0; i < NJOINED; i++) {
+		if (joined[i].type != CLONE_NEWPID && setns(fds[i], joined[i].type) < 0)
 			fail("join-container", "join the container's namespaces", errno);
 		close(fds[i]);
 	}
 }
 
 /* ---- arguments and the main sequence ------------------------------------ */
+
+static const struct { const char *name; int resource; } limit_names[] = {
+	{ "core", RLIMIT_CORE }, { "cpu", RLIMIT_CPU }, { "data", RLIMIT_DATA }, { "fsize", RLIMIT_FSIZE },
+	{ "locks", RLIMIT_LOCKS }, { "memlock", RLIMIT_MEMLOCK }, { "msgqueue", RLIMIT_MSGQUEUE },
+	{ "nice", RLIMIT_NICE }, { "nofile", RLIMIT_NOFILE }, { "nproc", RLIMIT_NPROC }, { "rss", RLIMIT_RSS },
+	{ "rtprio", RLIMIT_RTPRIO }, { "rttime", RLIMIT_RTTIME }, { "sigpending", RLIMIT_SIGPENDING },
+	{ "stack", RLIMIT_STACK },
+};
+
+static int parse_limit_value(const char *s, const char *end, rlim_t *out)
+{
+	char buf[32], *stop;
+	size_t len = (size_t)(end - s);
+	if (len == 0 || len >= sizeof buf)
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (strcmp(buf, "-1") == 0 || strcmp(buf, "unlimited") == 0) {
+		*out = RLIM_INFINITY;
+		return 1;
+	}
+	if (strspn(buf, "0123456789") != len)
+		return 0;
+	errno = 0;
+	unsigned long long v = strtoull(buf, &stop, 10);
+	if (errno)
+		return 0;
+	*out = (rlim_t)v;
+	return 1;
+}
+
+/* NAME=SOFT:HARD (Docker's --ulimit names; -1 is unlimited). */
+static void parse_rlimit(const char *v, struct options *o)
+{
+	const char *eq = strchr(v, '='), *colon = eq ? strchr(eq, ':') : NULL;
+	if (!eq || !colon || o->nrlimit >= MAX_LIMITS)
+		fail("parse-arguments", "parse --rlimit NAME=SOFT:HARD", EINVAL);
+	struct rlimit_opt *r = &o->rlimit[o->nrlimit];
+	r->resource = -1;
+	for (size_t i = 0; i < sizeof limit_names / sizeof *limit_names; i++)
+		if (strlen(limit_names[i].name) == (size_t)(eq - v) && strncmp(v, limit_names[i].name, (size_t)(eq - v)) == 0)
+			r->resource = limit_names[i].resource;
+	if (r->resource < 0 || !parse_limit_value(eq + 1, colon, &r->value.rlim_cur) ||
+	    !parse_limit_value(colon + 1, colon + strlen(colon), &r->value.rlim_max) || r->value.rlim_cur > r->value.rlim_max)
+		fail("parse-arguments", "parse --rlimit NAME=SOFT:HARD", EINVAL);
+	o->nrlimit++;
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+	o->caps = DOCKER_CAPS;
+	o->cwd = "/";
+	o->pidns = "new";
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--") == 0)
+			break;
+		if (strcmp(a, "--readonly-rootfs") == 0) {
+			o->readonly_rootfs = 1;
+			continue;
+		}
+		if (strcmp(a, "--no-new-privs") == 0) {
+			o->no_new_privs = 1;
+			continue;
+		}
+		if (strcmp(a, "--tty") == 0) {
+			o->tty = 1;
+			continue;
+		}
+		if (!v)
+			fail("parse-arguments", "parse arguments (missing value or unknown option)", EINVAL);
+		i++;
+		char *end;
+		if (strcmp(a, "--rootfs") == 0)
+			o->rootfs = v;
+		else if (strcmp(a, "--id") == 0)
+			o->id = v;
+		else if (strcmp(a, "--user") == 0)
+			o->user = v;
+		else if (strcmp(a, "--cwd") == 0)
+			o->cwd = v;
+		else if (strcmp(a, "--pidns") == 0)
+			o->pidns = v;
+		else if (strcmp(a, "--groups") == 0)
+			o->groups = v;
+		else if (strcmp(a, "--seccomp") == 0)
+			o->seccomp_path = v;
+		else if (strcmp(a, "--exec-in") == 0) {
+			o->exec_in = strtol(v, &end, 10);
+			if (*end || o->exec_in <= 0)
+				fail("parse-arguments", "parse --exec-in", EINVAL);
+		} else if (strcmp(a, "--oom-score-adj") == 0) {
+			errno = 0;
+			long n = strtol(v, &end, 10);
+			if (errno || *end || end == v || n < -1000 || n > 1000)
+				fail("parse-arguments", "parse --oom-score-adj (-1000 to 1000)", EINVAL);
+			o->oom_score_adj = (int)n;
+			o->has_oom_score_adj = 1;
+		} else if (strcmp(a, "--rlimit") == 0)
+			parse_rlimit(v, o);
+		else if (strcmp(a, "--sysctl") == 0 && o->nsysctl < MAX_PATHS) {
+			const char *eq = strchr(v, '=');
+			if (!eq)
+				fail("parse-arguments", "parse --sysctl KEY=VALUE", EINVAL);
+			char *key = strndup(v, (size_t)(eq - v));
+			if (!key)
+				fail("parse-arguments", "copy the arguments", ENOMEM);
+			o->sysctl[o->nsysctl++] = (struct sysctl_opt){ key, eq + 1 };
+		} else if (strcmp(a, "--mask") == 0 && o->nmask < MAX_PATHS)
+			o->mask[o->nmask++] = v;
+		else if (strcmp(a, "--ro") == 0 && o->nro < MAX_PATHS)
+			o->ro[o->nro++] = v;
+		else if (strcmp(a, "--caps") == 0) {
+			errno = 0;
+			o->caps = strtoull(v, &end, 16);
+			if (errno || *end || end == v)
+				fail("parse-arguments", "parse --caps", EINVAL);
+		} else
+			fail("parse-arguments", "parse arguments (unknown option or too many values)", EINVAL);
+	}
+	if (i + 1 >= argc || (!o->exec_in && (!o->rootfs || o->rootfs[0] != '/')) || o->cwd[0] != '/')
+		fail("parse-arguments", "parse arguments (need --rootfs ABS or --exec-in PID, then -- CMD)", EINVAL);
+	/* What only a container's own setup does, an exec must not silently skip. */
+	if (o->exec_in && (o->rootfs || o->nmask || o->nro || o->nsysctl || o->readonly_rootfs || strcmp(o->pidns, "new") != 0))
+		fail("parse-arguments", "parse arguments (--rootfs, --mask, --ro, --sysctl, --readonly-rootfs and --pidns are not for --exec-in)", EINVAL);
+	o->argv = argv + i + 1;
+}
 
 static const char *keep(const char *s)
 {
@@ -820,22 +1234,22 @@ static const char *keep(const char *s)
 }
 
 /*
- * PID 1's command line is readable inside the container, and ours holds
- * host paths: this binary's and the rootfs under berth's root. Keep copies
- * of what is still needed, then rewrite it in place to "berth-init ID":
- * the container id is all the supervisor needs to find an init that a
- * crash left behind.
+ * The stub shares our memory image, and its /proc/1/cmdline is readable in
+ * the container while it sets up: keep copies of what is still needed, then
+ * rewrite the arguments in place to "berth-shim ID" (no host path; on the
+ * host, ps shows which container a shim belongs to).
  */
 static void hide_host_paths(int argc, char **argv, struct options *o)
 {
-	o->rootfs = keep(o->rootfs);
-	o->user = keep(o->user);
-	o->cwd = keep(o->cwd);
-	o->id = keep(o->id);
+	const char **fields[] = { &o->rootfs, &o->user, &o->cwd, &o->id, &o->pidns, &o->groups, &o->seccomp_path };
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+		*fields[i] = keep(*fields[i]);
 	for (int i = 0; i < o->nmask; i++)
 		o->mask[i] = keep(o->mask[i]);
 	for (int i = 0; i < o->nro; i++)
 		o->ro[i] = keep(o->ro[i]);
+	for (int i = 0; i < o->nsysctl; i++)
+		o->sysctl[i].value = keep(o->sysctl[i].value);
 	int n = 0;
 	while (o->argv[n])
 		n++;
@@ -849,134 +1263,138 @@ static void hide_host_paths(int argc, char **argv, struct options *o)
 	char *start = argv[0];
 	size_t room = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - start);
 	memset(start, 0, room);
-	static const char name[] = "berth-init";
+	static const char name[] = "berth-shim";
 	if (sizeof name <= room)
 		memcpy(start, name, sizeof name);
 	if (o->id && sizeof name + strlen(o->id) <= room)
 		memcpy(start + sizeof name, o->id, strlen(o->id));
 }
 
-static void parse_args(int argc, char **argv, struct options *o)
+/*
+ * Every disposition back to the default, as the command gets it under
+ * Docker: our SIGPIPE, and what the launcher's spawn could not reset (glibc
+ * keeps its internal signals 32 and 33 out of sigfillset and sigaction, so
+ * they arrive ignored): the raw system call, which takes every number.
+ */
+static void default_signals(void)
 {
-	o->caps = DOCKER_CAPS;
-	o->no_new_privs = 1;
-	o->cwd = "/";
-	int i = 1;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--") == 0)
-			break;
-		if (strcmp(a, "--readonly-rootfs") == 0) {
-			o->readonly_rootfs = 1;
-			continue;
-		}
-		if (strcmp(a, "--no-new-privs") == 0 || strcmp(a, "--allow-new-privs") == 0) {
-			o->no_new_privs = a[2] == 'n';
-			continue;
-		}
-		if (strcmp(a, "--init") == 0)
-			continue; /* always tini-like; accepted for Docker parity */
-		if (strcmp(a, "--tty") == 0) {
-			o->tty = 1;
-			continue;
-		}
-		if (!v)
-			fail("parse-arguments", "parse arguments (missing value or unknown option)", EINVAL);
-		i++;
-		if (strcmp(a, "--rootfs") == 0)
-			o->rootfs = v;
-		else if (strcmp(a, "--id") == 0)
-			o->id = v;
-		else if (strcmp(a, "--user") == 0)
-			o->user = v;
-		else if (strcmp(a, "--cwd") == 0)
-			o->cwd = v;
-		else if (strcmp(a, "--exec-in") == 0) {
-			char *end;
-			o->exec_in = strtol(v, &end, 10);
-			if (*end || o->exec_in <= 0)
-				fail("parse-arguments", "parse --exec-in", EINVAL);
-		}
-		else if (strcmp(a, "--mask") == 0 && o->nmask < MAX_PATHS)
-			o->mask[o->nmask++] = v;
-		else if (strcmp(a, "--ro") == 0 && o->nro < MAX_PATHS)
-			o->ro[o->nro++] = v;
-		else if (strcmp(a, "--caps") == 0) {
-			char *end;
-			errno = 0;
-			o->caps = strtoull(v, &end, 16);
-			if (errno || *end || end == v)
-				fail("parse-arguments", "parse --caps", EINVAL);
-		} else
-			fail("parse-arguments", "parse arguments (unknown option or too many paths)", EINVAL);
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long long mask;
+	} dfl = { .handler = SIG_DFL };
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+}
+
+/* Above the fixed numbers the stub and the command use (3-7), so that no
+ * close or dup2 of those ever hits one of ours. */
+static int high_fd(int fd)
+{
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 16);
+	if (moved < 0)
+		fail("fork", "move a descriptor", errno);
+	close(fd);
+	return moved;
+}
+
+/* --pidns: new (the stub is PID 1 of a new namespace), host, or a path to join. */
+static void enter_pid_namespace(const struct options *o)
+{
+	if (strcmp(o->pidns, "host") == 0)
+		return;
+	if (strcmp(o->pidns, "new") == 0) {
+		if (unshare(CLONE_NEWPID) < 0)
+			fail("pid-namespace", "create the pid namespace", errno);
+		return;
 	}
-	if (i + 1 >= argc || (!o->exec_in && (!o->rootfs || o->rootfs[0] != '/')) || o->cwd[0] != '/')
-		fail("parse-arguments", "parse arguments (need --rootfs ABS or --exec-in PID, then -- CMD)", EINVAL);
-	o->argv = argv + i + 1;
+	int fd = open(o->pidns, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWPID) < 0)
+		fail("pid-namespace", "join the pid namespace", errno);
+	close(fd);
 }
 
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
-	if (fcntl(4, F_GETFD) >= 0) {
-		status_fd = 4;
-		fcntl(4, F_SETFD, FD_CLOEXEC);
-	}
-	/* The exit pipe stays open in the init only, never in the command. */
-	if (fcntl(5, F_GETFD) >= 0)
-		fcntl(5, F_SETFD, FD_CLOEXEC);
-	if (syscall(SYS_close_range, 7U, ~0U, 0U) < 0) {
-		for (int fd = 7; fd < 1024; fd++)
+	/* Our own fds, never the command's; without them, nothing is reported. */
+	for (int fd = FD_STATUS; fd <= FD_WINSIZE; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (fcntl(FD_STATUS, F_GETFD) >= 0)
+		status_fd = FD_STATUS;
+	if (syscall(SYS_close_range, FD_WINSIZE + 1, ~0U, 0U) < 0)
+		for (int fd = FD_WINSIZE + 1; fd < 1024; fd++)
 			close(fd);
-	}
+	/*
+	 * Not dumpable: the stub inherits it (it is reset only by its execve of
+	 * the command), so no process of the container can ptrace it or open
+	 * its /proc/1/{exe,fd,mem,environ} while it sets up.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("harden", "make the shim non-dumpable", errno);
 	parse_args(argc, argv, &o);
 	hide_host_paths(argc, argv, &o);
-	/* fd 6 is the window size file of a --tty container, and nothing otherwise. */
-	if (o.tty && fcntl(6, F_GETFD) >= 0) {
-		winsize_fd = 6;
-		fcntl(6, F_SETFD, FD_CLOEXEC);
-	} else {
-		close(6);
+	read_seccomp(&o);
+	if (o.tty && fcntl(FD_WINSIZE, F_GETFD) >= 0) {
+		winsize_fd = FD_WINSIZE;
+		/* Now, while /proc is still the host's: the stub's pivot_root moves our root too. */
+		winsize_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (winsize_watch >= 0 && inotify_add_watch(winsize_watch, "/proc/self/fd/7", IN_CLOSE_WRITE) < 0) {
+			close(winsize_watch);
+			winsize_watch = -1;
+		}
+		if (winsize_watch >= 0)
+			winsize_watch = high_fd(winsize_watch);
 	}
 
-	/* Wait until the supervisor has put us in our cgroup. */
-	char go;
-	ssize_t n;
-	while ((n = read(3, &go, 1)) < 0 && errno == EINTR)
-		;
-	if (n == 0)
-		_exit(1);
-	if (n < 0)
-		fail("wait-go", "read the go pipe", errno);
-	close(3);
-
+	int ns_fds[NJOINED];
 	if (o.exec_in) {
-		join_container(o.exec_in);
+		open_container_namespaces(o.exec_in, ns_fds);
+		if (setns(ns_fds[3], CLONE_NEWPID) < 0) /* for the stub only: we stay out */
+			fail("join-container", "join the container's pid namespace", errno);
 	} else {
-		int root = open(o.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (root < 0)
-			fail("open-rootfs", "open the rootfs", errno);
-		mount_proc(root);
-		mask_paths(root, &o);
-		readonly_paths(root, &o);
-		pivot(root);
-		close(root);
-		make_cwd(o.cwd);
+		enter_pid_namespace(&o);
 	}
-	if (o.readonly_rootfs && !o.exec_in) {
-		/* Only the root mount: volumes keep their own mode, as in Docker. */
-		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-		if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof attr) < 0)
-			fail("readonly-rootfs", "make the rootfs read-only", errno);
+	int pair[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		fail("fork", "create the report socket", errno);
+	pair[0] = high_fd(pair[0]);
+	pair[1] = high_fd(pair[1]);
+	/* A reader of our stdio or pipes that went away must not end the shim
+	 * (it would lose the status); the stub sets it back for the command. */
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t set, old;
+	supervised_signals(&set);
+	/* Blocked before the fork: nothing sent to us is lost before the loop. */
+	sigprocmask(SIG_BLOCK, &set, &old);
+
+	struct supervision s = { .report = pair[0], .tty = { .master = -1 } };
+	s.child = fork();
+	if (s.child < 0)
+		fail("fork", "fork the container's first process", errno);
+	if (s.child == 0) {
+		default_signals();
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(pair[0]);
+		report_fd = pair[1];
+		stub(&o, ns_fds);
 	}
-	struct creds c = { 0 };
-	resolve_user(o.user ? o.user : "0:0", &c);
-	struct terminal tty = { .master = -1, .slave = -1 };
-	if (o.tty)
-		open_terminal(&c, &tty);
-	drop_privileges(&o, &c);
-	if (chdir(o.cwd) < 0)
-		fail("chdir", "chdir to the working directory", errno);
-	run(o.argv, o.tty ? &tty : NULL, !o.exec_in);
+	close(pair[1]);
+	close(FD_GO);
+	if (o.exec_in)
+		for (size_t i = 0; i < NJOINED; i++)
+			close(ns_fds[i]);
+
+	/* Who we are, before the stub may run anything: how a supervisor that
+	 * restarted finds this container. Then the pid the launcher waits for. */
+	char line[160];
+	snprintf(line, sizeof line, "shim %d %llu %d %llu\n", (int)getpid(), start_time(getpid()), (int)s.child,
+		 start_time(s.child));
+	report_line(line);
+	snprintf(line, sizeof line, "%d\n", (int)s.child);
+	write_all(FD_PID, line, strlen(line));
+	close(FD_PID);
+	supervise(&s, &set);
 }

@@ -1,7 +1,8 @@
 /**
  * @berth/runtime: the launch. Mount specs become a plan (data); one executor
  * on a warm worker thread turns the plan into namespaces and mounts; a small
- * C init finishes inside the container.
+ * C shim outside the container forks the stub that finishes inside it and
+ * execs the command as PID 1.
  *
  * ```ts
  * import { LinuxSyscalls } from '@berth/syscall';
@@ -19,10 +20,12 @@
  */
 export { Runtime, imageFacts, type CreateOptions, type RuntimeOptions, type StartOptions } from './runtime.js';
 export type {
-  ExecRequest, ExitStatus, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds,
+  AdoptedContainer, ProcessRef, ExecRequest, ExitStatus, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds,
 } from './runtime-types.js';
 export * from './container/index.js';
-export { parseStatusLine, processStartTime, readStatusFile, signalName } from './status.js';
+export {
+  parseShimState, parseStatusLine, processStartTime, readShimState, readStatusFile, signalName, type ShimState,
+} from './status.js';
 export * from './spec/index.js';
 export * from './plan/index.js';
 export { Cgroups, CgroupError, type CgroupHandle, type CgroupLimits, type CgroupsOptions } from './cgroups/index.js';

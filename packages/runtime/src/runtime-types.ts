@@ -14,8 +14,9 @@ export interface StdioFds {
   stdout: number;
   stderr: number;
   /**
-   * With `Config.Tty`: a file holding "ROWS COLS", read by the init at start
-   * and again each time it gets SIGWINCH (how a resize reaches the terminal).
+   * With `Config.Tty`: a file holding "ROWS COLS", read by the shim at start,
+   * each time a writer closes it, and each time the shim gets SIGWINCH: a
+   * resize is a write of this file (rewritten in place, not renamed).
    */
   terminalSize?: number;
 }
@@ -27,8 +28,10 @@ export interface StartRequest {
   spec: ContainerSpec;
   stdio: StdioFds;
   /**
-   * Host file the container init writes its final status line to. It is how
-   * an exit status survives the death of the supervisor.
+   * Host file the container's shim writes to: first where the container
+   * runs (`shim SHIM_PID SHIM_START PID PID_START`, before it runs anything;
+   * `Runtime.adopt` and `strayInits` read it), then its final status line.
+   * It is how a container and its exit status survive the supervisor.
    */
   statusPath: string;
   /**
@@ -60,14 +63,35 @@ export interface ExitStatus {
   oomKilled: boolean;
 }
 
+/** A process identified across supervisor restarts: pid + start time (clock ticks, /proc/PID/stat field 22). */
+export interface ProcessRef {
+  pid: number;
+  startTime: number;
+}
+
 export interface StartedContainer {
   id: string;
+  /**
+   * The container's PID 1 as the host sees it (Docker's `State.Pid`): what
+   * stop and kill signal, and whose pid namespace `top` lists.
+   */
   pid: number;
   /** Process start time in clock ticks (/proc/PID/stat field 22): pid + start time identify it across restarts. */
   startTime: number;
+  /** The shim outside the container, parent of PID 1 and holder of its status; not part of the container. */
+  shim: ProcessRef;
   /** Milliseconds the worker spent in the namespace and mount sequence. */
   setupMs: number;
-  /** Resolves when the container's init has exited and its status is known. */
+  /** Resolves when the container's PID 1 has exited and its status is known. */
+  exited: Promise<ExitStatus>;
+}
+
+/** A running container found again from its shim's status file (`Runtime.adopt`). */
+export interface AdoptedContainer {
+  pid: number;
+  startTime: number;
+  shim: ProcessRef;
+  /** Resolves once the shim has written the final status and exited. */
   exited: Promise<ExitStatus>;
 }
 
@@ -75,7 +99,7 @@ export interface StartedContainer {
 export interface ExecRequest {
   /** The container's id (its cgroup, when it has one, takes the process too). */
   id: string;
-  /** The container's init, identified by pid and start time (as StartedContainer gives them). */
+  /** The container's PID 1, identified by pid and start time (as StartedContainer gives them). */
   pid: number;
   startTime: number;
   /** The container's resolved Config (its env, user and working directory are the exec's defaults). */
@@ -89,8 +113,10 @@ export interface ExecRequest {
 }
 
 export interface StartedExec {
-  /** The helper that joined the container's namespaces and waits for the command (a host process). */
+  /** The exec's process as the host sees it (Docker's exec `Pid`): the command, a child of the shim. */
   pid: number;
   startTime: number;
+  /** The shim that waits for it outside the container and relays its terminal. */
+  shim: ProcessRef;
   exited: Promise<ExitStatus>;
 }

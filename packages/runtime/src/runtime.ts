@@ -1,9 +1,12 @@
-import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LinuxSyscalls, O_CLOEXEC, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult } from '@berth/syscall';
+import {
+  F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, LinuxSyscalls, MFD_ALLOW_SEALING, MFD_CLOEXEC, O_CLOEXEC,
+  PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult,
+} from '@berth/syscall';
 import { NoSuchContainerError, type ImageRecord, type LayerStore } from '@berth/layers';
 import { resolveSubpath, type VolumeStore } from '@berth/volumes';
 import { Cgroups } from './cgroups/index.js';
@@ -11,16 +14,18 @@ import { LaunchPool } from './executor/pool.js';
 import { BindSourceMissingError, LaunchError } from './errors.js';
 import { checkBindPropagation } from './propagation.js';
 import { linuxHostDevices } from './host-devices.js';
-import { execInitArguments, initFds } from './executor/init-args.js';
-import { planExec, planLaunch, type ResolvedMount } from './plan/index.js';
+import { execInitArguments, initFds, parsePidReport } from './executor/init-args.js';
+import { DEFAULT_INIT_BINARY, planExec, planLaunch, type ResolvedMount } from './plan/index.js';
 import type { MountSpec } from './spec/index.js';
 import { resolveContainer } from './container/resolve.js';
 import { readLastCap } from './security/resolve.js';
 import { readBoundingSet } from './security/capabilities.js';
-import type { ContainerSpec, CreateRequest, ImageFacts } from './container/types.js';
-import { processStartTime, readStatusFile, signalName, statusFromWait } from './status.js';
+import { SeccompCache } from './security/seccomp-compile.js';
+import type { ResolvedSecurity } from './security/types.js';
+import type { ContainerSpec, CreateRequest, HostConfig, ImageFacts } from './container/types.js';
+import { processStartTime, readShimState, readStatusFile, signalName, statusFromWait } from './status.js';
 import type {
-  ExecRequest, ExitStatus, MountPoint, StartRequest, StartedContainer, StartedExec,
+  AdoptedContainer, ExecRequest, ExitStatus, MountPoint, ProcessRef, StartRequest, StartedContainer, StartedExec,
 } from './runtime-types.js';
 
 export interface RuntimeOptions {
@@ -35,8 +40,10 @@ export interface RuntimeOptions {
   mountNamespace?: PrivateMountNamespace;
   /** Cgroup under which `berth/<id>` cgroups are made (default: the supervisor's own). */
   cgroupParent?: string;
-  /** The container init binary (default: the one this package builds). */
+  /** The shim binary, berth-init (default: the one this package builds). */
   initPath?: string;
+  /** What `HostConfig.Init` binds at /sbin/docker-init (default: Debian's /usr/bin/tini-static). */
+  initBinary?: string;
 }
 
 export interface CreateOptions {
@@ -64,6 +71,8 @@ const WNOHANG = 1;
  */
 export class Runtime {
   private readonly cgroups: Cgroups;
+  /** Compiled seccomp filters, one BPF file per profile and capability set, made once. */
+  private readonly seccomp: SeccompCache;
 
   private constructor(
     private readonly options: RuntimeOptions,
@@ -72,8 +81,11 @@ export class Runtime {
     private readonly ownsNamespace: boolean,
     private readonly pool: LaunchPool,
     readonly initPath: string,
+    /** A sealed in-memory copy of the shim binary, executed instead of the file. */
+    private readonly sealedInit: number,
   ) {
     this.cgroups = Cgroups.detect(options.cgroupParent ? { parent: options.cgroupParent } : {});
+    this.seccomp = new SeccompCache(options.root);
   }
 
   static async open(options: RuntimeOptions): Promise<Runtime> {
@@ -84,8 +96,19 @@ export class Runtime {
     }
     const ownsNamespace = !options.mountNamespace;
     const ns = options.mountNamespace ?? PrivateMountNamespace.create(sys);
+    const sealed = sealedCopy(sys, initPath);
     const pool = new LaunchPool(options.workers === undefined ? {} : { workers: options.workers });
-    return new Runtime(options, sys, ns, ownsNamespace, pool, initPath);
+    return new Runtime(options, sys, ns, ownsNamespace, pool, initPath, sealed);
+  }
+
+  /**
+   * What is executed for a shim: the sealed copy. The stub, forked from the
+   * shim, is briefly inside the container; its /proc/1/exe is then this
+   * memfd, which nobody can write (runc's fix for CVE-2019-5736), never the
+   * host file.
+   */
+  private get shimPath(): string {
+    return `/proc/self/fd/${this.sealedInit}`;
   }
 
   /**
@@ -162,25 +185,33 @@ export class Runtime {
         rootfs,
         initPath: this.initPath,
         hostCpus: cpus().length,
+        initBinary: this.initBinary(spec.hostConfig),
         ...(this.options.cgroupParent ? { cgroupParent: this.options.cgroupParent } : {}),
         hostDevices: linuxHostDevices,
         ...(req.namespaceDonors ? { namespaceDonors: req.namespaceDonors } : {}),
         security: spec.security,
+        ...(await this.seccompPath(spec.security)),
       });
       statusFd = openSync(req.statusPath, 'w', 0o600);
       const started = await this.pool.launch({
         plan,
         stdio: req.stdio,
         statusFd,
+        shimPath: this.shimPath,
         berthNamespaceFd: this.mountNamespace.fd,
         ...(options.fault ? { fault: options.fault } : {}),
+      }).catch((error: unknown) => {
+        // A shim that failed before forking wrote why to its status file.
+        const reason = readStatusFile(req.statusPath)?.error;
+        throw reason && error instanceof LaunchError ? new LaunchError(`${error.message}: ${reason}`, error) : error;
       });
       return {
         id: req.id,
         pid: started.pid,
         startTime: started.startTime,
+        shim: started.shim,
         setupMs: started.setupMs,
-        exited: this.watchExit(started.pid, started.startTime, started.exitFd, started.cgroupPaths, req.statusPath),
+        exited: this.watchExit(started.shim, started.exitFd, started.cgroupPaths, req.statusPath),
       };
     } finally {
       if (statusFd >= 0) closeSync(statusFd);
@@ -188,45 +219,58 @@ export class Runtime {
   }
 
   /**
-   * `docker exec`: the init binary in exec mode joins the container's
-   * namespaces (and cgroup) and runs the command there as a child in its pid
-   * namespace; it reports like an init does (status file, exit pipe). No
-   * worker is needed: the helper does its setns itself, single-threaded.
+   * `docker exec`: the shim in its exec role stays on the host, outside the
+   * container's pid namespace; its stub joins the container's namespaces
+   * (and cgroup) and execs the command, which is the shim's child, never a
+   * child of the container's PID 1. It reports like a container's shim
+   * (status file, exit pipe). No worker is needed: the shim does its setns
+   * itself, single-threaded.
    */
   async exec(req: ExecRequest): Promise<StartedExec> {
     const what = `failed to exec in container ${req.id.slice(0, 12)}`;
     if (processStartTime(req.pid) !== req.startTime) throw new LaunchError(`${what}: it is not running`);
-    const plan = planExec({ containerId: req.id, config: req.config, exec: req.exec, ...(req.security ? { security: req.security } : {}) });
+    const plan = planExec({
+      containerId: req.id, config: req.config, exec: req.exec,
+      ...(req.security ? { security: req.security, ...(await this.seccompPath(req.security)) } : {}),
+    });
     const [goRead, goFd] = this.sys.pipe2(O_CLOEXEC);
     const [exitFd, exitWrite] = this.sys.pipe2(O_CLOEXEC);
+    const [pidFd, pidWrite] = this.sys.pipe2(O_CLOEXEC);
     const devNull = req.stdio.stdin === undefined ? openSync('/dev/null', fsc.O_RDONLY) : -1;
     let status = -1;
-    let pid: number;
+    let shimPid: number;
     try {
       status = openSync(req.statusPath, 'w', 0o600);
-      const fds = initFds(req.stdio, devNull, plan.tty, { go: goRead, status, exit: exitWrite });
-      pid = this.sys.spawn(this.initPath, [this.initPath, ...execInitArguments(plan, req.pid)], plan.env, { fds, cwd: '/', setsid: true });
+      const fds = initFds(req.stdio, devNull, plan.tty, { go: goRead, status, exit: exitWrite, pid: pidWrite });
+      shimPid = this.sys.spawn(this.shimPath, [this.initPath, ...execInitArguments(plan, req.pid)], plan.env, { fds, cwd: '/', setsid: true });
     } catch (error) {
-      closeSync(goFd);
-      closeSync(exitFd);
+      for (const fd of [goFd, exitFd, pidFd]) closeSync(fd);
       throw new LaunchError(`${what}: ${(error as Error).message}`, error);
     } finally {
-      // The helper holds its own copies now; the go pipe's write end stays ours until "go".
-      for (const fd of [goRead, exitWrite, devNull, status]) if (fd >= 0) closeSync(fd);
+      // The shim holds its own copies now; the go pipe's write end stays ours until "go".
+      for (const fd of [goRead, exitWrite, pidWrite, devNull, status]) if (fd >= 0) closeSync(fd);
+    }
+    const shim = { pid: shimPid, startTime: processStartTime(shimPid) ?? 0 };
+    const pid = await readPid(pidFd);
+    if (pid === undefined) {
+      closeSync(goFd);
+      const reported = await this.watchExit(shim, exitFd, [], req.statusPath);
+      throw new LaunchError(`${what}: ${reported.error ?? `the shim exited with ${reported.exitCode}`}`);
     }
     try {
-      // The container's limits hold for what runs in it: its cgroup takes the helper, and so the command.
+      // The container's limits hold for what runs in it: its cgroup takes the stub, and so the command.
       this.cgroups.place(this.cgroups.fromPaths(this.cgroups.pathsFor(req.id).filter((p) => existsSync(p))), pid);
     } catch (error) {
       process.kill(pid, 'SIGKILL');
-      for (const fd of [goFd, exitFd]) closeSync(fd);
+      closeSync(goFd);
+      void this.watchExit(shim, exitFd, [], req.statusPath);
       throw new LaunchError(`${what}: cannot join its cgroup: ${(error as Error).message}`, error);
     }
     const startTime = processStartTime(pid) ?? 0;
     try { writeSync(goFd, 'g'); } catch { /* EPIPE: already gone; the exit pipe tells the rest */ }
     closeSync(goFd);
     // The container's cgroup is not the exec's to remove: no cgroup paths here.
-    return { pid, startTime, exited: this.watchExit(pid, startTime, exitFd, [], req.statusPath) };
+    return { pid, startTime, shim, exited: this.watchExit(shim, exitFd, [], req.statusPath) };
   }
 
   /** The container's root filesystem mount, preparing its layers on its first start. */
@@ -243,26 +287,37 @@ export class Runtime {
 
 
   /**
-   * Inits of this container that no caller ever learned about: a supervisor
-   * killed in the middle of `start` (after the spawn, before it recorded
-   * the pid). Found by their command line, `berth-init ID`; the caller ends
-   * them by pid, then cleans up.
+   * The container PID 1 of a start that no caller ever learned about (a
+   * supervisor killed in the middle of `start`, after the spawn, before it
+   * recorded the pid), found by the state its shim wrote to the status file
+   * before the container could run anything. The caller ends it by pid (its
+   * shim then reports and exits), then cleans up.
    */
-  strayInits(id: string): number[] {
-    // An init rewrites its arguments to "berth-init ID" before it waits for "go"; one that has
-    // not yet done so cannot have run anything, and exits by itself when its starter is gone.
-    const marker = `berth-init\0${id}\0`;
-    const found: number[] = [];
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').startsWith(marker)) found.push(Number(entry));
-      } catch { /* gone */ }
-    }
-    return found;
+  strayInits(statusPath: string): number[] {
+    const state = readShimState(statusPath);
+    return state && processStartTime(state.pid) === state.startTime ? [state.pid] : [];
   }
 
-  /** The final status an init wrote, e.g. for a container that exited while no supervisor ran. */
+  /**
+   * Re-adoption after a supervisor restart: the container a shim recorded in
+   * `statusPath`, and its exit, which resolves once the shim has written the
+   * final status and exited (polled: the shim is no longer our child).
+   * Undefined when the file records no shim.
+   */
+  adopt(statusPath: string): AdoptedContainer | undefined {
+    const state = readShimState(statusPath);
+    if (!state) return undefined;
+    const exited = (async (): Promise<ExitStatus> => {
+      while (processStartTime(state.shim.pid) === state.shim.startTime) await sleep(POLL_MS);
+      return readStatusFile(statusPath) ?? {
+        exitCode: 137, oomKilled: false,
+        error: 'the exit status was lost: the shim ended without writing it (was it killed?)',
+      };
+    })();
+    return { pid: state.pid, startTime: state.startTime, shim: state.shim, exited };
+  }
+
+  /** The final status a shim wrote, e.g. for a container that exited while no supervisor ran. */
   readStatus(statusPath: string): ExitStatus | undefined {
     return readStatusFile(statusPath);
   }
@@ -304,6 +359,22 @@ export class Runtime {
       try { rmdirSync(dir); } catch { /* in use, or never made */ }
     }
     if (this.ownsNamespace) this.mountNamespace.close();
+    this.sys.close(this.sealedInit);
+  }
+
+  /** The docker-init `HostConfig.Init` needs, checked here: planLaunch is pure. */
+  /** The compiled filter of a container's seccomp choice (compiled on first use, then a lookup); none when unconfined. */
+  private async seccompPath(security: ResolvedSecurity): Promise<{ seccompPath?: string }> {
+    const path = await this.seccomp.pathFor(security.seccomp, security.capabilities.names);
+    return path === null ? {} : { seccompPath: path };
+  }
+
+  private initBinary(hostConfig: HostConfig): string {
+    const path = this.options.initBinary ?? DEFAULT_INIT_BINARY;
+    if (hostConfig.Init === true && !existsSync(path)) {
+      throw new LaunchError(`failed to start container: --init needs docker-init at ${path}: install it (apt-get install tini)`);
+    }
+    return path;
   }
 
   /**
@@ -334,15 +405,16 @@ export class Runtime {
   }
 
   /**
-   * Resolves once the container is done. EOF on the init's exit pipe says
+   * Resolves once the container is done. EOF on the shim's exit pipe says
    * when, on this thread, whatever became of the worker that started it.
-   * By then the init has ended every other process of the container and
-   * written its status line, so the status is known while the kernel is
-   * still tearing the namespaces down; the init is reaped (and its cgroup
-   * removed) in the background. Without a status line (the init was
-   * killed), the status is what its parent sees when reaping it.
+   * The shim is outside the container: it closes the pipe as soon as PID 1
+   * is reaped (by then the kernel has ended every other process of the pid
+   * namespace) and the status line is written, without waiting for the
+   * namespaces' teardown. The shim is reaped (and the cgroup removed) in the
+   * background. Without a status line (the shim was killed), the status is
+   * what its parent sees when reaping it.
    */
-  private async watchExit(pid: number, startTime: number, exitFd: number, cgroupPaths: string[], statusPath: string): Promise<ExitStatus> {
+  private async watchExit(shim: ProcessRef, exitFd: number, cgroupPaths: string[], statusPath: string): Promise<ExitStatus> {
     await new Promise<void>((resolve) => {
       const pipe = new Socket({ fd: exitFd, readable: true, writable: false });
       pipe.on('close', () => resolve());
@@ -352,7 +424,7 @@ export class Runtime {
     const cgroup = this.cgroups.fromPaths(cgroupPaths);
     let oom = false;
     try { oom = this.cgroups.oomKilled(cgroup); } catch { /* no cgroup */ }
-    const reaped = this.reap(pid, startTime).then((waited) => {
+    const reaped = this.reap(shim.pid, shim.startTime).then((waited) => {
       try { this.cgroups.remove(cgroup); } catch { /* still busy: removed at cleanup */ }
       return waited;
     });
@@ -365,10 +437,7 @@ export class Runtime {
     return statusFromWait(waited.code, waited.signal === null ? null : signalName(waited.signal), oom);
   }
 
-  /**
-   * Reaps the init. Its fds close before it becomes a zombie (the kernel
-   * still tears down its namespaces in between), so poll briefly.
-   */
+  /** Reaps the shim; it exits right after closing its exit pipe, so poll briefly. */
   private async reap(pid: number, startTime: number): Promise<WaitResult> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -384,6 +453,32 @@ export class Runtime {
       else await sleep(attempt < 200 ? 1 : POLL_MS);
     }
   }
+}
+
+/** A sealed in-memory copy of the shim binary (memfd_create + F_SEAL_*), made once per runtime. */
+function sealedCopy(sys: Syscalls, path: string): number {
+  const fd = sys.memfdCreate('berth-init', MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  try {
+    const image = readFileSync(path);
+    for (let off = 0; off < image.length;) off += writeSync(fd, image, off, image.length - off);
+    sys.addSeals(fd, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+    return fd;
+  } catch (error) {
+    sys.close(fd);
+    throw new LaunchError(`failed to seal a copy of the container shim ${path}: ${(error as Error).message}`, error);
+  }
+}
+
+/** The stub's host pid from a shim's pid pipe ("PID\n"); undefined when it closed without one. */
+function readPid(fd: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const pipe = new Socket({ fd, readable: true, writable: false });
+    let text = '';
+    pipe.setEncoding('latin1');
+    pipe.on('data', (chunk: string) => { text += chunk; });
+    pipe.on('close', () => resolve(parsePidReport(text)));
+    pipe.on('error', () => pipe.destroy());
+  });
 }
 
 function statOrUndefined(path: string) {

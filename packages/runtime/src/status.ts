@@ -10,16 +10,47 @@ export function signalName(n: number): string {
   return signalNames.get(n) ?? `SIG${n}`;
 }
 
+/** Where a container runs, as its shim recorded it (the status file's first line). */
+export interface ShimState {
+  /** The shim outside the container: the parent of its PID 1, the holder of its status. */
+  shim: { pid: number; startTime: number };
+  /** The container's PID 1 as the host sees it. */
+  pid: number;
+  startTime: number;
+}
+
 /**
- * The status line the container init writes to its status file just before
- * it exits (see init/berth-init.c):
+ * The shim's first line, written before the container runs anything:
+ *   shim SHIM_PID SHIM_START PID PID_START
+ * Undefined when the file has none (the shim never got that far).
+ */
+export function parseShimState(text: string): ShimState | undefined {
+  const m = /^shim (\d+) (\d+) (\d+) (\d+)\n/.exec(text);
+  if (!m) return undefined;
+  return { shim: { pid: Number(m[1]), startTime: Number(m[2]) }, pid: Number(m[3]), startTime: Number(m[4]) };
+}
+
+/** The shim state in a status file; undefined when it is missing or has none. */
+export function readShimState(path: string): ShimState | undefined {
+  try {
+    return parseShimState(readFileSync(path, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The final status line the shim writes to its status file (after its
+ * `shim ...` line) once the container has exited (see init/berth-init.c):
  *   exited N | signaled N | exec-failed ERRNO MSG | setup-failed STEP ERRNO MSG
- * Returns undefined when the file holds no complete line (the init was
- * killed before it could write, e.g. by SIGKILL).
+ * Returns undefined when the file holds no complete final line (the
+ * container still runs, or the shim was killed before it could write).
  */
 export function parseStatusLine(text: string, oomKilled = false): ExitStatus | undefined {
-  const line = text.split('\n')[0]?.trim();
-  if (!line || !text.includes('\n')) return undefined;
+  const lines = text.split('\n');
+  // The last element follows the last newline: never a complete line.
+  const line = lines.slice(0, -1).find((l) => !l.startsWith('shim '))?.trim();
+  if (!line) return undefined;
   const [kind, ...rest] = line.split(' ');
   switch (kind) {
     case 'exited':
@@ -40,7 +71,7 @@ export function parseStatusLine(text: string, oomKilled = false): ExitStatus | u
   }
 }
 
-/** Reads an init status file; undefined when it is missing or incomplete. */
+/** Reads a shim's status file; undefined when it is missing or has no final line yet. */
 export function readStatusFile(path: string, oomKilled = false): ExitStatus | undefined {
   try {
     return parseStatusLine(readFileSync(path, 'utf8'), oomKilled);
@@ -51,7 +82,7 @@ export function readStatusFile(path: string, oomKilled = false): ExitStatus | un
 
 /**
  * The status of a process whose status file says nothing: derived from how
- * the init itself ended (as the parent saw it), Docker-style 128+signal.
+ * the shim itself ended (as the parent saw it), Docker-style 128+signal.
  */
 export function statusFromWait(code: number | null, signal: string | null, oomKilled: boolean): ExitStatus {
   if (signal) {

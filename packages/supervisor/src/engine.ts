@@ -35,8 +35,8 @@ export interface ContainerEngine {
   /** The status line a container's init left behind, for containers that exited while nobody watched. */
   readStatus(statusPath: string): ExitStatus | undefined;
   cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes?: readonly string[] }): void | Promise<void>;
-  /** Inits of a start that was never acknowledged (the supervisor died mid-start). */
-  strayInits?(id: string): number[];
+  /** The PID 1 of a start that was never acknowledged (the supervisor died mid-start), from its shim's status file. */
+  strayInits?(statusPath: string): number[];
   close(): Promise<void>;
 }
 

@@ -542,7 +542,7 @@ export class Lifecycle {
     // acknowledged: end it. Its volumes are the container's since create
     // and stay; a later start begins anew.
     for (const rec of this.o.store.listByState('created')) {
-      const stray = this.o.engine.strayInits?.(rec.id) ?? [];
+      const stray = this.o.engine.strayInits?.(containerPaths(this.o.root, rec.id).status) ?? [];
       for (const pid of stray) {
         try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
       }

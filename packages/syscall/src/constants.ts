@@ -135,3 +135,10 @@ export const FALLOC_FL_PUNCH_HOLE = 0x02;
 export const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
 export const BPF_CGROUP_DEVICE = 6;
 export const BPF_F_ALLOW_MULTI = 2;
+/** memfd_create(2) flags and the seals of fcntl(F_ADD_SEALS) (linux/memfd.h, linux/fcntl.h). */
+export const MFD_CLOEXEC = 0x1;
+export const MFD_ALLOW_SEALING = 0x2;
+export const F_SEAL_SEAL = 0x1;
+export const F_SEAL_SHRINK = 0x2;
+export const F_SEAL_GROW = 0x4;
+export const F_SEAL_WRITE = 0x8;

@@ -11,6 +11,7 @@ const SYS_bpf = 321; // x86-64
 const BPF_PROG_LOAD = 5;
 const BPF_PROG_ATTACH = 8;
 const F_DUPFD_CLOEXEC = 1030;
+const F_ADD_SEALS = 1033;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
@@ -28,7 +29,7 @@ interface Libc {
   fchdir: any; sethostname: any; mount_setattr: any; open_tree: any; move_mount: any; fsopen: any;
   fsconfig: any; fsmount: any; open: any; syscall: any; close: any; mkdirat: any; symlinkat: any; fchmodat: any; mknodat: any; lsetxattr: any;
   lgetxattr: any; llistxattr: any; lchown: any; pidfd_open: any; pidfd_send_signal: any; prctl: any;
-  socket: any; ioctl: any; fallocate: any; pipe2: any; waitpid: any; fcntl: any; posix_spawn: any; fa_init: any; fa_dup2: any;
+  socket: any; ioctl: any; memfd_create: any; fallocate: any; pipe2: any; waitpid: any; fcntl: any; posix_spawn: any; fa_init: any; fa_dup2: any;
   fa_chdir: any; fa_destroy: any; attr_init: any; attr_setflags: any; attr_setsigmask: any; attr_setsigdefault: any;
   attr_destroy: any; sigemptyset: any; sigfillset: any;
 }
@@ -83,6 +84,7 @@ function bind(): Libc {
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
     pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
+    memfd_create: lib.func('int memfd_create(const char *name, unsigned int flags)'),
     fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
     waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
@@ -261,6 +263,12 @@ export class LinuxSyscalls implements Syscalls {
     const fds = [0, 0];
     check(this.c.pipe2(fds, flags), 'pipe2');
     return [fds[0]!, fds[1]!];
+  }
+  memfdCreate(name: string, flags: number): number {
+    return check(this.c.memfd_create(name, flags), 'memfdCreate', [name]);
+  }
+  addSeals(fd: number, seals: number): void {
+    check(this.c.fcntl(fd, F_ADD_SEALS, 'int', seals), 'addSeals');
   }
   waitpid(pid: number, options: number): WaitResult {
     const status = [0];

@@ -80,6 +80,10 @@ export interface SyscallSignatures {
   prctl: { args: [option: number, arg2: number, arg3: number, arg4: number, arg5: number]; result: number };
   socket: { args: [domain: number, type: number, protocol: number]; result: number };
   pipe2: { args: [flags: number]; result: [readFd: number, writeFd: number] };
+  /** memfd_create(2): an anonymous file; with MFD_ALLOW_SEALING it can be sealed (`addSeals`). */
+  memfdCreate: { args: [name: string, flags: number]; result: number };
+  /** fcntl(fd, F_ADD_SEALS, seals): F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE. */
+  addSeals: { args: [fd: number, seals: number]; result: void };
   /**
    * posix_spawn(3): glibc clones with CLONE_VM|CLONE_VFORK, so the cost does
    * not grow with the parent's memory as fork's does. The child starts in the
@@ -114,5 +118,5 @@ export const SYSCALL_NAMES: readonly SyscallName[] = [
   'mountSetattr', 'openTree', 'moveMount', 'fsopen', 'fsconfig', 'fsmount', 'open', 'openat2', 'close',
   'mkdirat', 'symlinkat', 'fchmodat',
   'mknodat', 'lsetxattr', 'lgetxattr', 'llistxattr', 'lchown', 'pidfdOpen', 'pidfdSendSignal', 'prctl',
-  'socket', 'ioctl', 'pipe2', 'spawn', 'waitpid', 'fallocate', 'bpfProgLoad', 'bpfProgAttach',
+  'socket', 'ioctl', 'pipe2', 'memfdCreate', 'addSeals', 'spawn', 'waitpid', 'fallocate', 'bpfProgLoad', 'bpfProgAttach',
 ];

@@ -73,7 +73,7 @@ export class RecordingSyscalls {
 
   private defaultResult(name: SyscallName): unknown {
     switch (name) {
-      case 'open': case 'openat2': case 'openTree': case 'fsopen': case 'fsmount': case 'pidfdOpen': case 'socket': case 'bpfProgLoad':
+      case 'open': case 'openat2': case 'openTree': case 'fsopen': case 'fsmount': case 'pidfdOpen': case 'socket': case 'bpfProgLoad': case 'memfdCreate':
         return this.nextFd++;
       case 'pipe2': return [this.nextFd++, this.nextFd++];
       case 'spawn': return 4242;

@@ -103,16 +103,17 @@ export function mountTableChanges(before: string, after = hostMountTable()): str
 }
 
 /**
- * The container inits of one berth root: processes whose command line is
- * "berth-init ID" (the init rewrites its arguments) and whose status file
- * (fd 4) lies under `root`. Returns their container ids.
+ * The container shims of one berth root: processes whose command line is
+ * "berth-shim ID" (the shim rewrites its arguments) and whose status file
+ * (fd 4) lies under `root`. Returns their pids and container ids. (A
+ * shim's child is the container's PID 1; an exec's shim has no ID.)
  */
 export function containerInits(root: string): { pid: number; id: string }[] {
   const out: { pid: number; id: string }[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const id = /^berth-init\0([0-9a-f]{64})\0/.exec(readFileSync(`/proc/${name}/cmdline`, 'latin1'))?.[1];
+      const id = /^berth-shim\0([0-9a-f]{64})\0/.exec(readFileSync(`/proc/${name}/cmdline`, 'latin1'))?.[1];
       if (id && readlinkSync(`/proc/${name}/fd/4`).startsWith(`${root}/`) && startTimeOf(Number(name)) !== undefined) out.push({ pid: Number(name), id });
     } catch { /* gone, or not ours to read */ }
   }

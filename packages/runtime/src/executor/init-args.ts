@@ -1,26 +1,10 @@
-import { CLONE_NEWPID } from '@berth/syscall';
-import { LaunchError } from '../errors.js';
 import type { ExecPlan, LaunchPlan } from '../plan/index.js';
 import type { StdioFds } from '../runtime-types.js';
 
-/**
- * berth-init ends every process of its pid namespace (`kill(-1)`) once the
- * command exits. In the host's pid namespace (`--pid host`) that is every
- * process on the host; in another container's (`--pid container:X`) it is
- * that container's. Until the init only ends its own children (the shim of
- * issue 13), a launch into a pid namespace it does not own is refused.
- * The plan and the executor already do the rest (no CLONE_NEWPID, setns).
- */
-export const INIT_OWNS_ITS_PID_NAMESPACE = true;
-
-/** The container init's command line for a plan (see init/berth-init.c). */
+/** The shim's command line for a container (see init/berth-init.c). */
 export function initArguments(plan: LaunchPlan): string[] {
-  if (INIT_OWNS_ITS_PID_NAMESPACE && (!(plan.namespaces & CLONE_NEWPID) || plan.joinNamespaces.pid !== undefined)) {
-    throw new LaunchError(
-      'berth does not support --pid host or --pid container: yet: its container init ends every process of its pid namespace when the command exits',
-    );
-  }
   const args = ['--rootfs', plan.rootfs.target, '--id', plan.containerId, '--cwd', plan.cwd, '--caps', plan.capabilities.mask.toString(16)];
+  if (plan.pidNamespace !== 'new') args.push('--pidns', plan.pidNamespace);
   if (plan.user) args.push('--user', plan.user);
   if (plan.seccomp) args.push('--seccomp', plan.seccomp.path);
   if (plan.noNewPrivileges) args.push('--no-new-privs');
@@ -31,13 +15,12 @@ export function initArguments(plan: LaunchPlan): string[] {
   for (const path of plan.maskedPaths) args.push('--mask', path);
   for (const path of plan.readonlyPaths) args.push('--ro', path);
   if (plan.readonlyRootfs) args.push('--readonly-rootfs');
-  if (plan.init) args.push('--init');
   if (plan.process.tty) args.push('--tty');
   args.push('--', ...plan.process.args);
   return args;
 }
 
-/** The init's exec mode: join the container whose init is `containerPid`, then run the plan's command there. */
+/** The shim's exec role: its stub joins the namespaces of `containerPid` (the container's PID 1 on the host) and runs the plan's command. */
 export function execInitArguments(plan: ExecPlan, containerPid: number): string[] {
   const args = ['--exec-in', String(containerPid), '--cwd', plan.cwd, '--caps', plan.capabilities.mask.toString(16)];
   if (plan.user) args.push('--user', plan.user);
@@ -49,13 +32,35 @@ export function execInitArguments(plan: ExecPlan, containerPid: number): string[
   return args;
 }
 
+/** The pipes and files a shim is given besides stdio (fd numbers in the caller's process). */
+export interface ShimFds {
+  /** Read end of the go pipe: the stub waits for one byte. */
+  go: number;
+  /** The status file, open for writing. */
+  status: number;
+  /** Write end of the exit pipe: EOF on the read end means the shim has reported and is exiting. */
+  exit: number;
+  /** Write end of the pid pipe: the shim writes the stub's host pid ("PID\n") on it. */
+  pid: number;
+}
+
 /**
- * The init's fds, in the order its protocol numbers them: 0-2 stdio, 3 the
- * go pipe, 4 the status file, 5 the exit pipe, 6 (with a terminal) the
- * window size file.
+ * The shim's fds, in the order its protocol numbers them: 0-2 stdio, 3 the
+ * go pipe, 4 the status file, 5 the exit pipe, 6 the pid pipe, 7 (with a
+ * terminal) the window size file.
  */
-export function initFds(stdio: StdioFds, devNull: number, tty: boolean, fds: { go: number; status: number; exit: number }): number[] {
-  const out = [stdio.stdin ?? devNull, stdio.stdout, stdio.stderr, fds.go, fds.status, fds.exit];
+export function initFds(stdio: StdioFds, devNull: number, tty: boolean, fds: ShimFds): number[] {
+  const out = [stdio.stdin ?? devNull, stdio.stdout, stdio.stderr, fds.go, fds.status, fds.exit, fds.pid];
   if (tty && stdio.terminalSize !== undefined) out.push(stdio.terminalSize);
   return out;
+}
+
+/**
+ * The stub's host pid, as the shim writes it on its pid pipe; undefined when
+ * the pipe closed without one (the shim failed before it could fork, and
+ * its status file says why).
+ */
+export function parsePidReport(text: string): number | undefined {
+  const m = /^(\d+)\n/.exec(text);
+  return m ? Number(m[1]) : undefined;
 }

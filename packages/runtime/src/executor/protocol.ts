@@ -1,13 +1,18 @@
 import type { FaultPlan } from '@berth/syscall';
 import type { LaunchPlan } from '../plan/index.js';
-import type { StdioFds } from '../runtime-types.js';
+import type { ProcessRef, StdioFds } from '../runtime-types.js';
 
 /** What the main thread sends a worker for one launch: plain data and fd numbers (fds are process-wide). */
 export interface LaunchTask {
   plan: LaunchPlan;
   stdio: StdioFds;
-  /** Status file, opened by the caller for writing; becomes the init's fd 4. */
+  /** Status file, opened by the caller for writing; becomes the shim's fd 4. */
   statusFd: number;
+  /**
+   * What to execute for the shim: a sealed copy of `plan.initPath`
+   * (`/proc/self/fd/N`, CVE-2019-5736) when the runtime made one; `plan.initPath` otherwise.
+   */
+  shimPath?: string;
   /** berth's own mount namespace, entered before unsharing (design.md). */
   berthNamespaceFd: number;
   /** Fault injection: fail the Nth syscall of this launch (tests). */
@@ -15,11 +20,14 @@ export interface LaunchTask {
 }
 
 export interface LaunchStarted {
+  /** The container's PID 1 as the host sees it (the stub, then the command it execs). */
   pid: number;
   startTime: number;
+  /** The shim outside the container, the parent of PID 1: it holds the status and relays the terminal. */
+  shim: ProcessRef;
   cgroupPaths: string[];
   /**
-   * Read end of the init's exit pipe: EOF means the init has exited. The
+   * Read end of the shim's exit pipe: EOF means the container has exited and its status is written. The
    * caller owns it. It does not depend on the worker staying alive.
    */
   exitFd: number;

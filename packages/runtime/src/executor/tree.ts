@@ -1,7 +1,7 @@
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import {
-  AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MOUNT_ATTR_RDONLY,
+  AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MOUNT_ATTR_RDONLY,
   MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, O_CLOEXEC, O_DIRECTORY,
   O_PATH, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE, O_RDONLY, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, S_IFBLK, S_IFCHR,
   isSyscallError, makedev, type Syscalls,
@@ -94,8 +94,9 @@ export function buildContainerTree(sys: Syscalls, plan: LaunchPlan, berthNamespa
   }
 }
 
-const JOIN_ORDER = ['ipc', 'uts', 'net', 'pid'] as const;
-const JOIN_FLAG = { pid: CLONE_NEWPID, ipc: CLONE_NEWIPC, uts: CLONE_NEWUTS, net: CLONE_NEWNET } as const;
+// Not the pid namespace: the shim joins that one for its child (`--pidns`), so the shim stays outside.
+const JOIN_ORDER = ['ipc', 'uts', 'net'] as const;
+const JOIN_FLAG = { ipc: CLONE_NEWIPC, uts: CLONE_NEWUTS, net: CLONE_NEWNET } as const;
 
 /**
  * Makes a network namespace with loopback up on the calling thread and

@@ -1,5 +1,5 @@
 import {
-  CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_BIND, MS_RDONLY, MS_REC,
+  CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MS_BIND, MS_PRIVATE, MS_RDONLY, MS_REC,
 } from '@berth/syscall';
 import { PlanError } from '../errors.js';
 import { goPathClean } from '../spec/go-compat.js';
@@ -30,11 +30,16 @@ export function planLaunch(input: PlanInput): LaunchPlan {
   const { config, hostConfig: host } = input;
   const network = networkOf(host.NetworkMode);
   const modes = namespaceModes(host, input.namespaceDonors);
+  // Never CLONE_NEWPID on the thread: the shim makes (or joins) the pid namespace, so that its child,
+  // the command, is PID 1 and the shim stays outside.
   const namespaces = CLONE_NEWNS | modes.unshare | (network === 'host' ? 0 : CLONE_NEWNET);
   // Resolved at create (with --network host or --uts host, the host's own name).
   const hostname = hostnameOf(config, input.containerId);
   const tty = config.Tty === true;
+  const init = host.Init === true;
   const userMounts = input.mounts.map((m) => planMount(m));
+  // Docker's --init: its docker-init bound read-only after every other mount, run as `docker-init -- CMD`.
+  if (init) userMounts.push(initMount(input.initBinary ?? DEFAULT_INIT_BINARY));
   const userDests = new Set(userMounts.map((m) => m.destination));
   const privileged = host.Privileged === true;
   const access = deviceAccess(input, privileged);
@@ -65,8 +70,9 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     env: environment(config.Env ?? [], hostname, tty),
     cwd: workingDir(config),
     user: nonEmpty(config.User) ?? '',
-    process: { args: commandOf(config), tty },
-    init: host.Init === true,
+    process: { args: init ? [IN_CONTAINER_INIT, '--', ...commandOf(config)] : commandOf(config), tty },
+    pidNamespace: modes.pidNamespace,
+    init,
     limits: limitsOf(host, input.hostCpus),
     readonlyRootfs: host.ReadonlyRootfs === true,
     ...securityFields(security, input.seccompPath),
@@ -95,8 +101,10 @@ function deviceAccess(input: PlanInput, privileged: boolean): { devices: Planned
 }
 
 interface NamespaceModes {
-  /** CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC as the modes leave them to unshare. */
+  /** CLONE_NEWUTS | CLONE_NEWIPC as the modes leave them to unshare (the pid namespace is the shim's: `pidNamespace`). */
   unshare: number;
+  /** The shim's `--pidns`: a new one, the host's, or the nsfs path of another container's. */
+  pidNamespace: LaunchPlan['pidNamespace'];
   join: JoinNamespaces;
   utsHost: boolean;
   shm: 'own' | 'shared' | 'none';
@@ -115,7 +123,7 @@ export function validateNamespaceModes(host: PlanHostConfig): { pid?: string; ip
   const out: { pid?: string; ipc?: string } = {};
   const pid = containerOf(host.PidMode ?? '');
   const ipc = containerOf(host.IpcMode ?? '');
-  if (modes.join.pid !== undefined && pid !== undefined) out.pid = pid;
+  if (modes.pidNamespace !== 'new' && modes.pidNamespace !== 'host' && pid !== undefined) out.pid = pid;
   if (modes.join.ipc !== undefined && ipc !== undefined) out.ipc = ipc;
   return out;
 }
@@ -131,14 +139,14 @@ function containerOf(mode: string): string | undefined {
  * the pid the caller resolved; the executor opens `/proc/<pid>/ns/<kind>`.
  */
 function namespaceModes(host: PlanHostConfig, donors: NamespaceDonors | undefined): NamespaceModes {
-  const out: NamespaceModes = { unshare: 0, join: {}, utsHost: false, shm: 'own', sharedShm: {} };
+  const out: NamespaceModes = { unshare: 0, pidNamespace: 'new', join: {}, utsHost: false, shm: 'own', sharedShm: {} };
   const pidMode = host.PidMode ?? '';
   const pidContainer = containerOf(pidMode);
-  if (pidMode === '') out.unshare |= CLONE_NEWPID;
-  else if (pidMode === 'host') { /* the host's */ }
+  if (pidMode === '') out.pidNamespace = 'new';
+  else if (pidMode === 'host') out.pidNamespace = 'host';
   else if (pidContainer !== undefined && pidContainer !== '') {
     if (donors?.pid === undefined) throw new PlanError('invalid-config', `cannot join PID of a non running container: ${pidContainer}`);
-    out.join.pid = `/proc/${donors.pid}/ns/pid`;
+    out.pidNamespace = `/proc/${donors.pid}/ns/pid`;
   } else throw new PlanError('invalid-config', `invalid PID mode: ${pidMode}`);
 
   const ipcMode = host.IpcMode ?? '';
@@ -179,6 +187,19 @@ function securityFields(security: ResolvedSecurity | undefined, seccompPath: str
   };
   if (seccompPath !== undefined) out.seccomp = { path: seccompPath };
   return out;
+}
+
+/** Debian's static tini, what Docker ships as docker-init. */
+export const DEFAULT_INIT_BINARY = '/usr/bin/tini-static';
+/** Where Docker puts its init in the container (daemon/oci_linux.go inContainerInitPath). */
+export const IN_CONTAINER_INIT = '/sbin/docker-init';
+
+function initMount(source: string): PlannedMount {
+  return {
+    kind: 'bind', type: 'bind', source, destination: IN_CONTAINER_INIT, flags: MS_BIND, data: null,
+    recursive: false, readOnly: true, recursiveReadOnly: false, requireRecursiveReadOnly: false,
+    propagation: MS_PRIVATE, propagationRecursive: false, createSource: false, sourceIsFile: true, anonymous: false,
+  };
 }
 
 function nonEmpty(s: string | null | undefined): string | undefined {

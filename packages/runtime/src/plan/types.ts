@@ -97,8 +97,10 @@ export interface PlanInput {
   /** In the order `resolveMounts` returned them (sorted by destination depth). */
   mounts: readonly ResolvedMount[];
   rootfs: RootfsMount;
-  /** Host path of the berth-init binary. */
+  /** Host path of the berth-init binary (the shim, spawned into the namespaces). */
   initPath: string;
+  /** Host path of the init `HostConfig.Init` binds at /sbin/docker-init (default: Debian's /usr/bin/tini-static). */
+  initBinary?: string;
   /** Cgroup parent; '' or absent for the runtime's default. */
   cgroupParent?: string;
   /** Online CPUs, to refuse a NanoCpus beyond them as Docker does (unchecked when absent). */
@@ -219,8 +221,19 @@ export type PlannedLimits = CgroupLimits;
 
 export interface LaunchPlan {
   containerId: string;
-  /** CLONE_NEW* flags to unshare: mnt, pid, uts, ipc, and net unless `network` is 'host'. (A thread also needs CLONE_FS.) */
+  /**
+   * CLONE_NEW* flags the launching thread unshares: mnt, uts, ipc, and net
+   * unless `network` is 'host'. (A thread also needs CLONE_FS.) Never the
+   * pid namespace: the shim makes that one (`pidNamespace`), so that its
+   * child, not the shim, is PID 1.
+   */
   namespaces: number;
+  /**
+   * The shim's `--pidns`: 'new' makes the command PID 1 of a new pid
+   * namespace; 'host' keeps the host's (`--pid host`); an nsfs path joins
+   * another container's (`--pid container:X`).
+   */
+  pidNamespace: 'new' | 'host' | `/proc/${number}/ns/pid`;
   /** 'none': a new network namespace with only loopback; 'host': the host's. */
   network: 'none' | 'host';
   rootfs: RootfsMount;
@@ -247,7 +260,11 @@ export interface LaunchPlan {
     args: string[];
     tty: boolean;
   };
-  /** `--init`: the init stays PID 1, reaps and forwards signals. */
+  /**
+   * `HostConfig.Init`: docker-init (tini) is PID 1; it is bound read-only at
+   * /sbin/docker-init (the last of `mounts`) and `process.args` starts with
+   * `/sbin/docker-init --`.
+   */
   init: boolean;
   limits: PlannedLimits;
   /** Remount the rootfs read-only after the mounts (`--read-only`); user mounts keep their own mode. */
@@ -291,7 +308,6 @@ export interface LaunchPlan {
 
 /** nsfs paths (`/proc/<pid>/ns/<kind>`) of namespaces to join. */
 export interface JoinNamespaces {
-  pid?: string;
   ipc?: string;
   uts?: string;
   net?: string;

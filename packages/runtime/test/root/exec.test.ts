@@ -44,11 +44,12 @@ describeRoot('exec: one more process in a running container', () => {
     for (let i = 0; i < 50 && !readFileSync(join(env.root, 'volumes', 'execvol', '_data', 'f'), { flag: 'a+' }).length; i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    const r = await exec(['sh', '-c', 'cat /data/f; hostname; pwd; echo "$FROM_CONTAINER $EXTRA"; [ $$ -lt 100 ] && echo small-pid; grep -q berth-init /proc/1/cmdline && echo sees-init; exit 7'],
+    const r = await exec(['sh', '-c', 'cat /data/f; hostname; pwd; echo "$FROM_CONTAINER $EXTRA"; [ $$ -lt 100 ] && echo small-pid; tr "\\0" " " < /proc/1/cmdline; echo; grep PPid /proc/$$/status; exit 7'],
       { Env: ['EXTRA=2'] });
     expect(r.code).toBe(7);
-    // The container's volume and files, its hostname, its cwd, its env plus the exec's, its pid namespace (its init is PID 1).
-    expect(r.output).toBe('from-container\nboxname\n/data\n1 2\nsmall-pid\nsees-init\n');
+    // The container's volume and files, its hostname, its cwd, its env plus the exec's, its pid namespace (its command is
+    // PID 1); and the exec is no child of PID 1: its parent is the shim, outside the pid namespace (ppid 0 seen from in).
+    expect(r.output).toBe('from-container\nboxname\n/data\n1 2\nsmall-pid\nsleep 1000 \nPPid:\t0\n');
   });
 
   it('runs as another user, from another directory, and reports a missing command as Docker does', async () => {

@@ -89,8 +89,20 @@ describeRoot('--ipc, --uts and --pid modes on the real kernel', () => {
     }
   });
 
-  it('--pid host is refused while berth-init ends every process of its pid namespace, and nothing is left behind', async () => {
-    // (With the current init a shared pid namespace would mean kill(-1) there: every host process.)
-    await expect(start('cat /proc/1/cmdline', { PidMode: 'host' })).rejects.toThrow(/does not support --pid host/);
+  it('--pid host runs in the host\'s pid namespace (its /proc shows host pid 1); --pid container:X in X\'s', async () => {
+    const host = await start('tr "\\0" " " < /proc/1/cmdline; echo; readlink /proc/self/ns/pid', { PidMode: 'host' });
+    expect((await finish(host)).exitCode).toBe(0);
+    expect(host.output()).toBe(`${readFileSync('/proc/1/cmdline', 'latin1').replace(/\0/g, ' ')}\n${readlinkSync('/proc/self/ns/pid')}\n`);
+    const donor = await start('sleep 30', {});
+    try {
+      const joiner = await start('readlink /proc/self/ns/pid; tr "\\0" " " < /proc/1/cmdline', { PidMode: 'container:donor' }, { pid: donor.started.pid });
+      expect((await finish(joiner)).exitCode).toBe(0);
+      expect(joiner.output()).toBe(`${readlinkSync(`/proc/${donor.started.pid}/ns/pid`)}\nsleep 30 `);
+      // The donor runs on: the joiner's exit ended only its own processes.
+      expect(readFileSync(`/proc/${donor.started.pid}/stat`, 'utf8')).not.toMatch(/^\d+ \(.*\) [ZX]/);
+    } finally {
+      process.kill(donor.started.pid, 'SIGKILL');
+      await finish(donor);
+    }
   });
 });

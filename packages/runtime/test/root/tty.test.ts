@@ -4,6 +4,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ExitStatus, StartedContainer } from '@berth/runtime';
 import { type TestEnv, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
 
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 25));
+}
+
 describeRoot('Config.Tty: the command on a terminal of the container', () => {
   let env: TestEnv;
   let mountsBefore: string;
@@ -53,17 +57,31 @@ describeRoot('Config.Tty: the command on a terminal of the container', () => {
     expect(r.output).toBe('/dev/pts/0\r\n33 101\r\nall-ttys\r\nerr\r\n1\r\n');
   });
 
-  it('takes input through the terminal (echoed, as a terminal does) and follows a resize on SIGWINCH', async () => {
-    const r = await withTerminal('read line; echo "got:$line"; sleep 0.3; stty size', {
+  it('takes input through the terminal (echoed, as a terminal does) and follows a resize: size file, then SIGWINCH to the shim', async () => {
+    const r = await withTerminal('stty size; read line; echo "got:$line"; stty size', {
       size: '24 80',
       input: 'hello\n',
       onStart: async (s, sizeFile) => {
+        // The terminal exists and has its first size once the command printed it.
+        await waitFor(() => readFileSync(join(env.root, `${s.id}.out`), 'utf8').includes('24 80'));
         writeFileSync(sizeFile, '50 132\n');
-        process.kill(s.pid, 'SIGWINCH');
+        process.kill(s.shim.pid, 'SIGWINCH');
       },
     });
     expect(r.status.exitCode).toBe(0);
-    expect(r.output).toBe('hello\r\ngot:hello\r\n50 132\r\n');
+    expect(r.output).toBe('24 80\r\nhello\r\ngot:hello\r\n50 132\r\n');
+  });
+
+  it('follows a resize written to the size file alone (no signal: a re-adopting supervisor may know only PID 1)', async () => {
+    const r = await withTerminal('stty size; i=0; while [ "$(stty size)" != "61 140" ] && [ $i -lt 250 ]; do usleep 20000; i=$((i+1)); done; stty size', {
+      size: '24 80',
+      onStart: async (s, sizeFile) => {
+        await waitFor(() => readFileSync(join(env.root, `${s.id}.out`), 'utf8').includes('24 80'));
+        // As the supervisor writes it: in place, one record at offset 0, then closed.
+        writeFileSync(sizeFile, '61 140\n', { flag: 'r+' });
+      },
+    });
+    expect(r.output).toBe('24 80\r\n61 140\r\n');
   });
 
   it('keeps the output of processes still writing when the command exits, and reports the exit only after', async () => {

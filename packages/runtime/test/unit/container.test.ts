@@ -54,7 +54,6 @@ describe('parseCreateBody: the one create-body validator', () => {
 
   it.each([
     ['HostConfig.StorageOpt', { HostConfig: { StorageOpt: { size: '1G' } } }],
-    ['HostConfig.SecurityOpt', { HostConfig: { SecurityOpt: ['seccomp=unconfined'] } }],
     ['HostConfig.BlkioWeight', { HostConfig: { BlkioWeight: 300 } }],
     ['HostConfig.CpusetCpus', { HostConfig: { CpusetCpus: '0' } }],
     ['HostConfig.UsernsMode', { HostConfig: { UsernsMode: 'host' } }],

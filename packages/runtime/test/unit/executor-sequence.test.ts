@@ -2,7 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
-  AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MOUNT_ATTR_RDONLY,
+  AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MOUNT_ATTR_RDONLY,
   MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE,
   RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS, S_IFBLK, S_IFCHR, SIOCSIFFLAGS, makedev, type SyscallCall,
 } from '@berth/syscall';
@@ -59,7 +59,7 @@ describe('buildContainerTree: the exact kernel call sequence of a plan', () => {
     // `ro` is recursive, set on the detached tree before it is attached anywhere.
     expect(volumeCalls[7]).toEqual({ name: 'mountSetattr', args: [expect.any(Number), '', AT_EMPTY_PATH | AT_RECURSIVE, READ_ONLY] });
     expect(calls.slice(unshare, unshare + 3)).toEqual([
-      { name: 'unshare', args: [CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET] },
+      { name: 'unshare', args: [CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET] },
       { name: 'mount', args: [null, '/', null, MS_REC | MS_PRIVATE, null] },
       { name: 'mount', args: ['overlay', MNT, 'overlay', 0, 'lowerdir=/b/l/A,upperdir=/u,workdir=/w'] },
     ]);
@@ -139,7 +139,7 @@ describe('buildContainerTree: the exact kernel call sequence of a plan', () => {
     buildContainerTree(rec.syscalls, plan([]), 7, 99);
     expect(rec.calls.slice(0, 3)).toEqual([
       { name: 'setns', args: [7, CLONE_NEWNS] },
-      { name: 'unshare', args: [CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC] },
+      { name: 'unshare', args: [CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC] },
       { name: 'setns', args: [99, CLONE_NEWNET] },
     ]);
     expect(rec.names()).not.toContain('socket');
@@ -152,34 +152,33 @@ describe('buildContainerTree: the exact kernel call sequence of a plan', () => {
     expect(rec.names()).not.toContain('sethostname');
   });
 
-  it('--pid and --ipc container:X: opens the donor\'s namespaces on the host, clones its /dev/shm inside its mount namespace, joins, unshares the rest', () => {
+  it('--pid and --ipc container:X: the thread joins the donor\'s ipc (the shim its pid namespace), clones its /dev/shm inside its mount namespace, unshares the rest', () => {
     const rec = new RecordingSyscalls();
     const p = plan([], 'none', { PidMode: 'container:db', IpcMode: 'container:db' }, { namespaceDonors: { pid: 321, ipc: 321 } });
-    expect(p.joinNamespaces).toEqual({ pid: '/proc/321/ns/pid', ipc: '/proc/321/ns/ipc' });
+    expect(p.joinNamespaces).toEqual({ ipc: '/proc/321/ns/ipc' });
+    expect(p.pidNamespace).toBe('/proc/321/ns/pid');
     expect(p.dev.mounts.map((m) => m.name)).toEqual(['pts', 'mqueue']);
     buildContainerTree(rec.syscalls, p, 7);
-    expect(rec.calls.slice(0, 11)).toEqual([
+    expect(rec.calls.slice(0, 10)).toEqual([
       { name: 'open', args: ['/proc/321/ns/ipc', expect.any(Number), 0] },
-      { name: 'open', args: ['/proc/321/ns/pid', expect.any(Number), 0] },
       { name: 'open', args: ['/proc/321/ns/mnt', expect.any(Number), 0] },
-      { name: 'setns', args: [1002, CLONE_NEWNS] },
-      { name: 'close', args: [1002] },
+      { name: 'setns', args: [1001, CLONE_NEWNS] },
+      { name: 'close', args: [1001] },
       { name: 'open', args: ['/', expect.any(Number), 0] },
-      { name: 'openat2', args: [1003, 'dev/shm', { flags: expect.any(Number), mode: 0, resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS }] },
-      { name: 'openTree', args: [1004, '', OPEN_CLONE] },
-      { name: 'mountSetattr', args: [1005, '', AT_EMPTY_PATH, PRIVATE] },
-      { name: 'close', args: [1004] },
+      { name: 'openat2', args: [1002, 'dev/shm', { flags: expect.any(Number), mode: 0, resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS }] },
+      { name: 'openTree', args: [1003, '', OPEN_CLONE] },
+      { name: 'mountSetattr', args: [1004, '', AT_EMPTY_PATH, PRIVATE] },
       { name: 'close', args: [1003] },
+      { name: 'close', args: [1002] },
     ]);
-    expect(rec.calls.slice(11, 15)).toEqual([
+    expect(rec.calls.slice(10, 13)).toEqual([
       { name: 'setns', args: [7, CLONE_NEWNS] },
       { name: 'setns', args: [1000, CLONE_NEWIPC] },
-      { name: 'setns', args: [1001, CLONE_NEWPID] },
       { name: 'unshare', args: [CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET] },
     ]);
     // The donor's /dev/shm goes onto the new /dev/shm, resolved without symlinks.
     const shmMove = rec.calls.find((c) => c.name === 'moveMount');
-    expect(shmMove?.args[0]).toBe(1005);
+    expect(shmMove?.args[0]).toBe(1004);
     expect(rec.callsOf('openat2').some(([, path, how]) => path === 'dev/shm' && how.resolve === (RESOLVE_IN_ROOT))).toBe(true);
     expect(rec.callsOf('close')).toHaveLength(fdsOpened(rec.calls));
   });

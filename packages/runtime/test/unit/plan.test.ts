@@ -112,11 +112,18 @@ describe('planLaunch defaults', () => {
 });
 
 describe('network and namespaces', () => {
-  const base = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  // The launching thread never unshares the pid namespace: the shim does, so its child is PID 1.
+  const base = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   it.each(['', 'default', 'bridge', 'none', undefined, null])('gives %j a private network namespace', (mode) => {
     const plan = planLaunch(input({ hostConfig: mode === undefined ? {} : { NetworkMode: mode } }));
     expect(plan.network).toBe('none');
     expect(plan.namespaces).toBe(base | CLONE_NEWNET);
+  });
+
+  it('gives the command a new pid namespace through the shim, never through the thread', () => {
+    const plan = planLaunch(input({}));
+    expect(plan.pidNamespace).toBe('new');
+    expect(plan.namespaces & CLONE_NEWPID).toBe(0);
   });
 
   it('keeps the host network for host, and its hostname when given', () => {
@@ -222,6 +229,17 @@ describe('limits', () => {
     const plan = planLaunch(input({ hostConfig: { Init: true, ReadonlyRootfs: true } }));
     expect([plan.init, plan.readonlyRootfs]).toEqual([true, true]);
   });
+  it("runs Docker's docker-init as PID 1 with Init: tini bound read-only at /sbin/docker-init, after every other mount", () => {
+    const plan = planLaunch(input({ hostConfig: { Init: true }, config: { Cmd: ['sh', '-c', 'x'] }, mounts: mountsFor({ volume: ['vol:/data'] }), initBinary: '/opt/tini' }));
+    expect(plan.process.args).toEqual(['/sbin/docker-init', '--', 'sh', '-c', 'x']);
+    expect(plan.mounts.at(-1)).toMatchObject({
+      kind: 'bind', source: '/opt/tini', destination: '/sbin/docker-init', readOnly: true, sourceIsFile: true, recursive: false,
+    });
+    expect(planLaunch(input({ hostConfig: { Init: true } })).mounts.at(-1)?.source).toBe('/usr/bin/tini-static');
+    const without = planLaunch(input({ config: { Cmd: ['sh'] } }));
+    expect(without.process.args).toEqual(['sh']);
+    expect(without.mounts.some((m) => m.destination === '/sbin/docker-init')).toBe(false);
+  });
 });
 
 describe('planned mounts', () => {
@@ -274,11 +292,13 @@ describe('planned mounts', () => {
 });
 
 describe('planLaunch: --pid, --ipc and --uts modes', () => {
-  const ALL = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+  // The pid namespace is never the thread's: the shim makes it (pidNamespace 'new'), so the command is PID 1.
+  const ALL = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
 
   it('unshares everything by default, with its own /dev/shm, and joins nothing', () => {
     const p = planLaunch(input());
     expect(p.namespaces).toBe(ALL);
+    expect(p.pidNamespace).toBe('new');
     expect(p.joinNamespaces).toEqual({});
     expect(p.sharedShm).toBeUndefined();
     expect(p.dev.mounts.map((m) => m.name)).toEqual(['pts', 'shm', 'mqueue']);
@@ -289,6 +309,7 @@ describe('planLaunch: --pid, --ipc and --uts modes', () => {
     // The hostname is resolved at create: the host's own with --uts host.
     const p = planLaunch(input({ hostConfig: { PidMode: 'host', IpcMode: 'host', UTSMode: 'host' }, config: { Cmd: ['sh'], Hostname: 'the-host' } }));
     expect(p.namespaces).toBe(CLONE_NEWNS | CLONE_NEWNET);
+    expect(p.pidNamespace).toBe('host');
     expect(p.sharedShm).toEqual({});
     expect(p.hostname).toBe('the-host');
     expect(p.env).toContain('HOSTNAME=the-host');
@@ -297,7 +318,8 @@ describe('planLaunch: --pid, --ipc and --uts modes', () => {
   it('joins the donor\'s namespaces for container: modes, and takes its /dev/shm', () => {
     const p = planLaunch(input({ hostConfig: { PidMode: 'container:web', IpcMode: 'container:web' }, namespaceDonors: { pid: 42, ipc: 43 } }));
     expect(p.namespaces).toBe(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET);
-    expect(p.joinNamespaces).toEqual({ pid: '/proc/42/ns/pid', ipc: '/proc/43/ns/ipc' });
+    expect(p.joinNamespaces).toEqual({ ipc: '/proc/43/ns/ipc' });
+    expect(p.pidNamespace).toBe('/proc/42/ns/pid');
     expect(p.sharedShm).toEqual({ mountNamespace: '/proc/43/ns/mnt' });
     expect(p.dev.mounts.map((m) => m.name)).toEqual(['pts', 'mqueue']);
   });

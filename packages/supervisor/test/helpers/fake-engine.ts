@@ -47,13 +47,15 @@ export class FakeEngine implements ContainerEngine {
     const { config } = req.spec;
     const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     const { pid, startTime, exited } = await this.spawnCommand(argv, req.stdio, config.Env, req.statusPath);
-    return { id: req.id, pid, startTime, setupMs: 0, exited };
+    // No shim here: the command stands in for it.
+    return { id: req.id, pid, startTime, shim: { pid, startTime }, setupMs: 0, exited };
   }
 
   /** An exec: the command as one more host process, with the container's env and the exec's. */
   async exec(req: ExecRequest): Promise<StartedExec> {
     this.execs.push(req);
-    return this.spawnCommand(req.exec.Cmd, req.stdio, [...req.config.Env, ...(req.exec.Env ?? [])], req.statusPath);
+    const started = await this.spawnCommand(req.exec.Cmd, req.stdio, [...req.config.Env, ...(req.exec.Env ?? [])], req.statusPath);
+    return { ...started, shim: { pid: started.pid, startTime: started.startTime } };
   }
 
   private async spawnCommand(argv: readonly string[], stdio: StartRequest['stdio'], env: readonly string[], statusPath: string):
