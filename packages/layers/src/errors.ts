@@ -95,3 +95,11 @@ export class LowerdirTooLongError extends LayerStoreError {
     super('LOWERDIR_TOO_LONG', `failed to build the overlay mount for ${containerId}: its options are ${length} bytes, over the kernel's one-page limit (4095); use a shorter store root or fewer layers`);
   }
 }
+
+/** A layer compressed in a way berth does not decode (zstd). */
+export class UnsupportedCompressionError extends LayerStoreError {
+  override readonly name = 'UnsupportedCompressionError';
+  constructor(readonly what: string, readonly compression: string) {
+    super('UNSUPPORTED_COMPRESSION', `failed to import ${what}: it is ${compression}-compressed, which berth does not decode; recompress it with gzip`);
+  }
+}

@@ -1,14 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Syscalls } from '@berth/syscall';
-import { detectFormat, SpooledArchive, spoolStream, type ImagePlan } from './archive.js';
+import { ingest, type ImagePlan, type StagedUnpack } from './archive.js';
 import {
   AmbiguousImageError, ContainerBusyError, ContainerExistsError, DigestMismatchError, ImageConflictError,
   ImageInUseError, InvalidArchiveError, LayerStoreError, LowerdirTooLongError, NoSuchContainerError, NoSuchImageError,
 } from './errors.js';
 import { planDockerSave, planOciLayout, rootfsConfigBlob } from './formats.js';
-import { applyLayer } from './layer-apply.js';
+import { fileChunks, unpackLayer } from './layer-apply.js';
 import { Metadata, openDatabase, type ImageRow } from './metadata.js';
 import { chainIds, normalizeTag, randomShortName, randomSuffix, sha256Hex, tryNormalizeTag } from './refs.js';
 import type {
@@ -190,26 +191,41 @@ export class LayerStore {
 
   /**
    * Imports a `docker save` archive, an OCI layout tar or a plain rootfs tar
-   * (format detected), from a path or a stream. Layers are unpacked under
-   * temporary names and everything is recorded and renamed into place in
-   * one transaction: a bad archive leaves the store as it was.
+   * from a path or a stream, reading it once (see `ingest`). Layers are
+   * unpacked under temporary names and everything is recorded and renamed
+   * into place in one transaction: a bad archive leaves the store as it was.
    */
-  async importImage(source: string | NodeJS.ReadableStream, opts: ImportOptions = {}): Promise<ImportResult> {
+  async importImage(source: string | NodeJS.ReadableStream | AsyncIterable<Buffer>, opts: ImportOptions = {}): Promise<ImportResult> {
     const tag = opts.tag === undefined ? undefined : normalizeTag(opts.tag);
     const work = join(this.root, 'tmp', `import-${randomSuffix()}`);
     mkdirSync(work, { mode: 0o700 });
+    const made: string[] = [];
     const staged = new Map<string, StagedLayer>();
     try {
-      const file = typeof source === 'string' ? source : await spoolStream(source, join(work, 'input'));
-      if (!statSync(file).isFile()) throw new InvalidArchiveError(`${file} is not a file`);
-      const format = await detectFormat(file);
-      let plans: ImagePlan[];
-      if (format === 'rootfs') {
-        plans = [await this.planRootfs(file, staged, opts)];
+      let chunks: AsyncIterable<Buffer>;
+      let bytesTotal: number | undefined;
+      if (typeof source === 'string') {
+        if (!statSync(source).isFile()) throw new InvalidArchiveError(`${source} is not a file`);
+        bytesTotal = statSync(source).size;
+        chunks = fileChunks(source);
       } else {
-        const archive = await SpooledArchive.spool(file, join(work, 'spool'));
-        plans = format === 'docker-save' ? planDockerSave(archive) : planOciLayout(archive);
-        for (const plan of plans) await this.stageLayers(plan, staged, opts);
+        chunks = source as AsyncIterable<Buffer>;
+      }
+      const onProgress = opts.onProgress;
+      const ingested = await ingest(chunks, {
+        mode: opts.format ?? 'auto', syscalls: this.sys, workDir: work, made,
+        newLayerTmp: () => this.newLayerTmp(),
+        ...(onProgress ? { onBytes: (bytesDone: number) => onProgress(bytesTotal === undefined ? { bytesDone } : { bytesDone, bytesTotal }) } : {}),
+      });
+      let plans: ImagePlan[];
+      if (ingested.format === 'rootfs') {
+        plans = [this.planRootfs(ingested.staged, staged)];
+      } else {
+        const c = ingested.contents;
+        if (c.has('manifest.json')) plans = planDockerSave(c);
+        else if (c.has('oci-layout')) plans = planOciLayout(c);
+        else throw new InvalidArchiveError('the archive has neither manifest.json nor oci-layout: it is not a docker save or OCI archive (a root filesystem tar is imported with docker import)');
+        for (const plan of plans) await this.stageLayers(plan, staged, made);
       }
       if (tag !== undefined) {
         if (plans.length !== 1) throw new InvalidArchiveError(`the archive holds ${plans.length} images, so a tag argument is ambiguous`);
@@ -218,54 +234,62 @@ export class LayerStore {
       this.commit(plans, staged);
       return { images: plans.map((p) => this.inspectImage(`sha256:${p.id}`)) };
     } finally {
-      for (const s of staged.values()) rmSync(s.tmp, { recursive: true, force: true });
+      // Committed layers were renamed away; whatever is still here was not used.
+      for (const tmp of made) rmSync(tmp, { recursive: true, force: true });
       rmSync(work, { recursive: true, force: true });
     }
   }
 
-  private async planRootfs(file: string, staged: Map<string, StagedLayer>, opts: ImportOptions): Promise<ImagePlan> {
-    const tmp = join(this.root, 'layers', `.tmp-${randomSuffix()}`);
-    const total = statSync(file).size;
-    const onBytes = (done: number): void => opts.onProgress?.({ layer: 0, layers: 1, bytesDone: done, bytesTotal: total, phase: 'extract' });
-    let unpacked: { diffId: string; size: number };
-    try {
-      unpacked = await applyLayer(file, join(tmp, 'diff'), { syscalls: this.sys, onBytes, what: 'the root filesystem tar' });
-    } catch (error) {
-      // Not staged yet (its id is known only once unpacked): remove it here.
-      rmSync(tmp, { recursive: true, force: true });
-      throw error;
-    }
-    const { diffId, size } = unpacked;
-    const [id] = chainIds([diffId]);
-    if (id === undefined) throw new InvalidArchiveError('no layer');
-    if (this.meta.layer(id)) rmSync(tmp, { recursive: true, force: true });
-    else staged.set(id, { id, diffId, parent: null, size, tmp });
-    const created = new Date().toISOString();
-    const blob = rootfsConfigBlob(diffId, created);
-    return { id: sha256Hex(blob), config: {}, created, diffIds: [diffId], layerFiles: [file], tags: [] };
+  private newLayerTmp(): string {
+    return join(this.root, 'layers', `.tmp-${randomSuffix()}`);
   }
 
-  private async stageLayers(plan: ImagePlan, staged: Map<string, StagedLayer>, opts: ImportOptions): Promise<void> {
+  private planRootfs(unpacked: StagedUnpack, staged: Map<string, StagedLayer>): ImagePlan {
+    const { diffId, size } = unpacked.layer;
+    const [id] = chainIds([diffId]);
+    if (id === undefined) throw new InvalidArchiveError('no layer');
+    if (!this.meta.layer(id)) staged.set(id, { id, diffId, parent: null, size, tmp: unpacked.tmp });
+    const created = new Date().toISOString();
+    const blob = rootfsConfigBlob(diffId, created);
+    return { id: sha256Hex(blob), config: {}, created, diffIds: [diffId], layerFiles: [], tags: [], configBlob: blob };
+  }
+
+  /**
+   * Matches the layers an archive's manifest names with the tars unpacked
+   * while it streamed, each checked against the config's diffID. A tar used
+   * by two chains (the same layer on different parents) is copied; a layer
+   * that did not look like a tar on the way is unpacked now from what was kept.
+   */
+  private async stageLayers(plan: ImagePlan, staged: Map<string, StagedLayer>, made: string[]): Promise<void> {
     const ids = chainIds(plan.diffIds);
     for (const [i, id] of ids.entries()) {
       const diffId = plan.diffIds[i] ?? '';
-      const file = plan.layerFiles[i] ?? '';
-      const total = statSync(file).size;
-      const base = { layer: i, layers: ids.length, diffId, bytesTotal: total };
-      if (staged.has(id) || this.meta.layer(id)) {
-        opts.onProgress?.({ ...base, bytesDone: total, phase: 'exists' });
-        continue;
+      const file = plan.layerFiles[i];
+      if (!file) throw new InvalidArchiveError(`layer ${i} is missing`);
+      const what = `layer ${i} (${diffId})`;
+      let unpacked: StagedUnpack;
+      if (file.kind === 'layer') {
+        unpacked = file.staged;
+      } else {
+        const tmp = this.newLayerTmp();
+        made.push(tmp);
+        const layer = await unpackLayer(file.bytes ? bufferChunks(file.bytes) : fileChunks(file.path ?? ''), join(tmp, 'diff'), { syscalls: this.sys, what });
+        unpacked = { tmp, layer };
+        plan.layerFiles[i] = { kind: 'layer', name: file.name, staged: unpacked, taken: false };
       }
-      const tmp = join(this.root, 'layers', `.tmp-${randomSuffix()}`);
-      staged.set(id, { id, diffId, parent: i === 0 ? null : (ids[i - 1] ?? null), size: 0, tmp });
-      const result = await applyLayer(file, join(tmp, 'diff'), {
-        syscalls: this.sys,
-        what: `layer ${i} (${diffId})`,
-        onBytes: (done) => opts.onProgress?.({ ...base, bytesDone: done, phase: 'extract' }),
-      });
-      if (result.diffId !== diffId) throw new DigestMismatchError(`layer ${i} against the config's diffID`, diffId, result.diffId);
-      const entry = staged.get(id);
-      if (entry) entry.size = result.size;
+      if (unpacked.layer.diffId !== diffId) throw new DigestMismatchError(`${what} against the config's diffID`, diffId, unpacked.layer.diffId);
+      if (staged.has(id) || this.meta.layer(id)) continue;
+      const entry = plan.layerFiles[i];
+      let tmp = unpacked.tmp;
+      if (entry?.kind !== 'layer' || entry.taken) {
+        tmp = this.newLayerTmp();
+        made.push(tmp);
+        mkdirSync(tmp, { mode: 0o700 });
+        copyTree(join(unpacked.tmp, 'diff'), join(tmp, 'diff'));
+      } else {
+        entry.taken = true;
+      }
+      staged.set(id, { id, diffId, parent: i === 0 ? null : (ids[i - 1] ?? null), size: unpacked.layer.size, tmp });
     }
   }
 
@@ -426,6 +450,16 @@ export class LayerStore {
       containers: { count: this.meta.containers().length },
     };
   }
+}
+
+async function* bufferChunks(bytes: Buffer): AsyncGenerator<Buffer> {
+  yield bytes;
+}
+
+/** A layer directory copied with everything overlayfs reads (owners, modes, xattrs, devices, hardlinks). */
+function copyTree(from: string, to: string): void {
+  const r = spawnSync('cp', ['-a', '--', from, to], { encoding: 'utf8' });
+  if (r.status !== 0) throw new LayerStoreError('COPY_FAILED', `failed to copy layer ${from}: ${r.stderr.trim() || `cp exited ${String(r.status)}`}`);
 }
 
 /** Mount points at or below `dir` in this process's mount namespace. */

@@ -42,20 +42,17 @@ export interface OpenOptions {
 }
 
 export interface ImportProgress {
-  /** 0-based index of the layer in the image, bottom first. */
-  layer: number;
-  layers: number;
-  /** The layer's diffID when known (`sha256:<hex>`). */
-  diffId?: string;
+  /** Bytes of the archive read so far. */
   bytesDone: number;
-  bytesTotal: number;
-  /** `extract`: unpacking; `exists`: already stored, verified only. */
-  phase: 'extract' | 'exists';
+  /** The archive's size, when it is a file. */
+  bytesTotal?: number;
 }
 
 export interface ImportOptions {
   /** `name[:tag]` to give the imported image (required to name a plain rootfs tar). */
   tag?: string;
+  /** `archive` (`docker load`), `rootfs` (`docker import`) or `auto` (the default: decided by the first entry's name). */
+  format?: 'archive' | 'rootfs' | 'auto';
   onProgress?: (p: ImportProgress) => void;
 }
 
