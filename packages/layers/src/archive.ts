@@ -37,6 +37,10 @@ export interface ImagePlan {
   tags: string[];
   /** The config blob as stored (for save, history and push). */
   configBlob?: Buffer;
+  /** `name@sha256:…` of the manifest it was pulled by. */
+  repoDigests?: string[];
+  /** The compressed blob each layer came as (pull), so a push can send it again. */
+  blobs?: { diff_id: string; digest: string; media_type: string; size: number; repository: string }[];
 }
 
 /** Files kept in memory up to this size; bigger non-layer files go to the work directory. */

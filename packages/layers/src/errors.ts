@@ -103,3 +103,17 @@ export class UnsupportedCompressionError extends LayerStoreError {
     super('UNSUPPORTED_COMPRESSION', `failed to import ${what}: it is ${compression}-compressed, which berth does not decode; recompress it with gzip`);
   }
 }
+
+/**
+ * Talking to a registry failed. Codes: `REGISTRY_UNREACHABLE` (network, TLS),
+ * `REGISTRY_PROTOCOL` (an answer berth cannot use), `REGISTRY_UNAUTHORIZED`
+ * (credentials missing or refused), `MANIFEST_UNKNOWN` (no such tag, digest
+ * or repository), `UNSUPPORTED_MANIFEST` (schema 1, unknown media types),
+ * `NO_MATCHING_PLATFORM`, `CREDENTIAL_HELPER` (credsStore/credHelpers).
+ */
+export class RegistryError extends LayerStoreError {
+  override readonly name = 'RegistryError';
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

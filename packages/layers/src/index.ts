@@ -21,7 +21,11 @@ export type {
 export {
   AmbiguousImageError, ContainerBusyError, ContainerExistsError, DigestMismatchError, ImageConflictError, ImageInUseError,
   InvalidArchiveError, InvalidReferenceError, LayerStoreError, LowerdirTooLongError, NoSuchContainerError, NoSuchImageError,
-  UnsafeEntryError,
+  RegistryError, UnsafeEntryError, UnsupportedCompressionError,
 } from './errors.js';
+export { pullImage, hostPlatform, parsePlatform, MEDIA, type Platform, type PullEvent, type PullOptions, type PullStatus } from './registry/pull.js';
+export { RegistryClient, parseChallenge, type Credentials } from './registry/client.js';
+export { parseRegistryRef, familiarName, formatRef, authKey, type RegistryRef } from './registry/reference.js';
+export { isInsecure, type TransportOptions } from './registry/transport.js';
 export { chainIds, normalizeTag } from './refs.js';
 export type { ArchiveFormat } from './archive.js';

@@ -70,6 +70,8 @@ export class LayerStore {
       created: row.created,
       size: this.meta.imageSize(row.id),
       layers: this.meta.imageLayers(row.id),
+      diffIds: this.meta.imageLayers(row.id).map((l) => this.meta.layer(l)?.diff_id ?? `sha256:${l}`),
+      repoDigests: this.meta.repoDigestsOf(row.id),
     };
   }
 
@@ -78,11 +80,20 @@ export class LayerStore {
     const tag = tryNormalizeTag(ref);
     const tagged = tag === undefined ? undefined : this.meta.imageOfTag(tag);
     if (tagged) return tagged;
+    if (ref.includes('@')) return this.resolveRepoDigest(ref);
     const hex = ref.startsWith('sha256:') ? ref.slice('sha256:'.length) : ref;
     if (!/^[a-f0-9]{1,64}$/.test(hex)) return undefined;
     const matches = this.meta.imagesByPrefix(hex);
     if (matches.length > 1) throw new AmbiguousImageError(ref);
     return matches[0]?.id;
+  }
+
+  /** `name@sha256:…`, with the name in any spelling Docker accepts (`docker.io/library/x`, `x`). */
+  private resolveRepoDigest(ref: string): string | undefined {
+    const at = ref.indexOf('@');
+    const name = tryNormalizeTag(ref.slice(0, at));
+    if (name === undefined) return undefined;
+    return this.meta.imageOfRepoDigest(`${name.slice(0, name.lastIndexOf(':'))}${ref.slice(at)}`);
   }
 
   listImages(): ImageRecord[] {
@@ -240,7 +251,59 @@ export class LayerStore {
     }
   }
 
-  private newLayerTmp(): string {
+  /** A layer (hex chain id) is stored. For the registry client. */
+  hasLayer(chainId: string): boolean {
+    return this.meta.layer(chainId) !== undefined;
+  }
+
+  /**
+   * Records an image whose layers were unpacked by the caller (a pull) under
+   * `newLayerTmp()` names: rows, renames and tags in one transaction, as an
+   * import does. `layers` gives a staged directory for each chain id not stored yet.
+   */
+  commitImage(plan: ImagePlan, layers: readonly { chainId: string; diffId: string; tmp: string; size: number }[]): ImageRecord {
+    const staged = new Map<string, StagedLayer>();
+    const ids = chainIds(plan.diffIds);
+    for (const l of layers) {
+      const i = ids.indexOf(l.chainId);
+      if (i < 0) throw new LayerStoreError('INVALID_PLAN', `failed to record image ${plan.id}: layer ${l.chainId} is not one of its layers`);
+      staged.set(l.chainId, { id: l.chainId, diffId: l.diffId, parent: i === 0 ? null : (ids[i - 1] ?? null), size: l.size, tmp: l.tmp });
+    }
+    for (const id of ids) {
+      if (!staged.has(id) && !this.meta.layer(id)) throw new LayerStoreError('MISSING_LAYER', `failed to record image ${plan.id}: layer ${id} was neither stored nor staged`);
+    }
+    this.commit([plan], staged);
+    return this.inspectImage(`sha256:${plan.id}`);
+  }
+
+  /** The image config blob as it was pulled or loaded (undefined for images stored before berth kept them). */
+  configBlob(ref: string): Buffer | undefined {
+    const id = this.resolve(ref);
+    if (id === undefined) throw new NoSuchImageError(ref);
+    return this.meta.image(id)?.config_blob ?? undefined;
+  }
+
+  /** Which compressed blobs a layer was pulled as or pushed as, by repository. */
+  layerBlobs(diffId: string): { digest: string; mediaType: string; size: number; repository: string }[] {
+    return this.meta.layerBlobs(diffId).map((b) => ({ digest: b.digest, mediaType: b.media_type, size: b.size, repository: b.repository }));
+  }
+
+  recordLayerBlob(b: { diffId: string; digest: string; mediaType: string; size: number; repository: string }): void {
+    this.meta.setLayerBlob({ diff_id: b.diffId, digest: b.digest, media_type: b.mediaType, size: b.size, repository: b.repository });
+  }
+
+  recordRepoDigest(ref: string, repoDigest: string): void {
+    const id = this.resolve(ref);
+    if (id === undefined) throw new NoSuchImageError(ref);
+    this.meta.setRepoDigest(repoDigest, id);
+  }
+
+  /** The syscalls layers are unpacked with. For the registry client. */
+  get syscalls(): Syscalls {
+    return this.sys;
+  }
+
+  newLayerTmp(): string {
     return join(this.root, 'layers', `.tmp-${randomSuffix()}`);
   }
 
@@ -313,7 +376,10 @@ export class LayerStore {
         }
         for (const plan of plans) {
           if (!this.meta.image(plan.id)) this.meta.insertImage(plan.id, plan.config, plan.created, chainIds(plan.diffIds));
+          if (plan.configBlob) this.meta.setConfigBlob(plan.id, plan.configBlob);
           for (const t of plan.tags) this.meta.setTag(t, plan.id);
+          for (const r of plan.repoDigests ?? []) this.meta.setRepoDigest(r, plan.id);
+          for (const b of plan.blobs ?? []) this.meta.setLayerBlob(b);
         }
       })();
     } catch (error) {

@@ -31,6 +31,10 @@ export interface ImageRecord {
   size: number;
   /** Layer ids (hex chain ids), bottom first. */
   layers: string[];
+  /** The layers' diffIDs, bottom first (Docker's `RootFS.Layers`). */
+  diffIds: string[];
+  /** `name@sha256:…` of the manifests the image was pulled by or pushed as. */
+  repoDigests: string[];
 }
 
 export type Driver = 'overlay' | 'vfs';
