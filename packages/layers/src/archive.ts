@@ -142,7 +142,9 @@ export async function ingest(source: AsyncIterable<Buffer>, opts: IngestOptions)
   let rootfs: { tmp: string; writer: LayerWriter } | undefined;
   let rootEntry: Headers | undefined;
   let n = 0;
+  let entries = 0;
   await readTar(decoded.stream, async (h, body) => {
+    entries++;
     if (format === undefined) {
       const first = entryPath(h.name);
       // Both a root filesystem and a packed OCI layout may start with "./": decide at the next entry.
@@ -192,7 +194,7 @@ export async function ingest(source: AsyncIterable<Buffer>, opts: IngestOptions)
     };
     return { format: 'rootfs', staged: { tmp: rootfs.tmp, layer } };
   }
-  if (format === undefined) {
+  if (format === undefined || entries === 0) {
     // Not one entry: an empty body, or bytes that are not a tar at all.
     throw new InvalidArchiveError(decoded.rawBytes() === 0 ? 'the archive is empty' : 'the archive is not a tar file (unexpected EOF)');
   }

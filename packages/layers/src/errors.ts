@@ -109,7 +109,7 @@ export class UnsupportedCompressionError extends LayerStoreError {
  * `REGISTRY_PROTOCOL` (an answer berth cannot use), `REGISTRY_UNAUTHORIZED`
  * (credentials missing or refused), `MANIFEST_UNKNOWN` (no such tag, digest
  * or repository), `UNSUPPORTED_MANIFEST` (schema 1, unknown media types),
- * `NO_MATCHING_PLATFORM`, `CREDENTIAL_HELPER` (credsStore/credHelpers).
+ * `NO_MATCHING_PLATFORM`, `LOGIN_FAILED` (`docker login` refused: Docker's 401).
  */
 export class RegistryError extends LayerStoreError {
   override readonly name = 'RegistryError';

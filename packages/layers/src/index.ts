@@ -25,7 +25,7 @@ export {
 } from './errors.js';
 export { pullImage, hostPlatform, parsePlatform, MEDIA, type Platform, type PullEvent, type PullOptions, type PullStatus } from './registry/pull.js';
 export { RegistryClient, parseChallenge, type Credentials } from './registry/client.js';
-export { parseRegistryRef, familiarName, formatRef, authKey, type RegistryRef } from './registry/reference.js';
+export { parseRegistryRef, familiarName, formatRef, authKey, registryDomain, type RegistryRef } from './registry/reference.js';
 export { isInsecure, type TransportOptions } from './registry/transport.js';
 export { chainIds, normalizeTag } from './refs.js';
 export type { ArchiveFormat } from './archive.js';

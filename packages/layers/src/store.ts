@@ -17,6 +17,10 @@ import type {
   ReconcileReport, RemoveImageResult,
 } from './types.js';
 import { materialize } from './vfs.js';
+import { RegistryClient, type Credentials } from './registry/client.js';
+import { pullImage, type PullOptions } from './registry/pull.js';
+import { registryDomain } from './registry/reference.js';
+import type { TransportOptions } from './registry/transport.js';
 
 /** The kernel copies mount options into one page; the string and its NUL must fit. */
 export const MOUNT_OPTIONS_LIMIT = 4095;
@@ -37,7 +41,7 @@ export class LayerStore {
   private readonly meta: Metadata;
   private readonly removals = new Set<Promise<void>>();
 
-  private constructor(readonly root: string, private readonly sys: Syscalls, readonly driver: Driver) {
+  private constructor(readonly root: string, private readonly sys: Syscalls, readonly driver: Driver, private readonly transport: TransportOptions = {}) {
     for (const d of ['layers', 'containers', 'l', 'tmp']) mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
     this.meta = new Metadata(openDatabase(join(root, 'metadata.db')));
     // One process owns a root: at open, a directory without its record can only be what a
@@ -46,7 +50,7 @@ export class LayerStore {
   }
 
   static open(root: string, opts: OpenOptions): LayerStore {
-    return new LayerStore(root, opts.syscalls, opts.driver ?? 'overlay');
+    return new LayerStore(root, opts.syscalls, opts.driver ?? 'overlay', opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {});
   }
 
   close(): void {
@@ -249,6 +253,16 @@ export class LayerStore {
       for (const tmp of made) rmSync(tmp, { recursive: true, force: true });
       rmSync(work, { recursive: true, force: true });
     }
+  }
+
+  /** `docker pull`: see `pullImage`. The store's insecure registries apply. */
+  pull(ref: string, opts: Omit<PullOptions, 'transport'> = {}): Promise<ImageRecord> {
+    return pullImage(this, ref, { ...opts, transport: this.transport });
+  }
+
+  /** `docker login`: checks the credentials against the registry (see `RegistryClient.login`). */
+  login(serverAddress: string, creds: Credentials): Promise<void> {
+    return new RegistryClient(registryDomain(serverAddress), creds, this.transport).login();
   }
 
   /** A layer (hex chain id) is stored. For the registry client. */

@@ -43,6 +43,8 @@ export interface OpenOptions {
   syscalls: Syscalls;
   /** `overlay` (default) shares layers through overlayfs; `vfs` gives each container a full copy. */
   driver?: Driver;
+  /** Registries spoken to as Docker's `insecure-registries` (`host[:port]` or CIDR), besides 127.0.0.0/8. */
+  insecureRegistries?: readonly string[];
 }
 
 export interface ImportProgress {

@@ -7,7 +7,7 @@
  *
  * The launch contract types are `@berth/runtime`'s own.
  */
-import type { ImageConfig, ImageRecord } from '@berth/layers';
+import type { Credentials, ImageConfig, ImageRecord, Platform, PullEvent } from '@berth/layers';
 import type { Volume } from '@berth/volumes';
 import type {
   ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds,
@@ -37,7 +37,12 @@ export type ImageView = ImageRecord;
 
 /** The image side of `LayerStore` from @berth/layers. */
 export interface ImageService {
-  importImage(source: string | NodeJS.ReadableStream, opts?: { tag?: string }): Promise<{ images: ImageView[] }>;
+  /** `format`: `archive` for `docker load`, `rootfs` for `docker import`, `auto` to decide by the first entry. */
+  importImage(source: string | NodeJS.ReadableStream, opts?: { tag?: string; format?: 'archive' | 'rootfs' | 'auto' }): Promise<{ images: ImageView[] }>;
+  /** `docker pull` (`LayerStore.pull`). */
+  pull?(ref: string, opts: { platform?: Platform; credentials?: Credentials; onEvent?: (e: PullEvent) => void }): Promise<ImageView>;
+  /** `docker login`: throws REGISTRY_UNAUTHORIZED when the registry refuses the credentials. */
+  login?(serverAddress: string, creds: Credentials): Promise<void>;
   listImages(): ImageView[] | Promise<ImageView[]>;
   /** Throws `No such image: X` (code NO_SUCH_IMAGE) when unknown. */
   inspectImage(ref: string): ImageView | Promise<ImageView>;

@@ -19,7 +19,7 @@ export { Lifecycle, type LifecycleOptions, type WaitCondition, type WaitResult, 
 export { createApiServer, listenUnix, buildRouter } from './api/server.js';
 export type { ApiDeps } from './api/deps.js';
 export { queryBool, parseFilters, API_VERSION } from './api/http-util.js';
-export { PULL_UNSUPPORTED } from './api/image-routes.js';
+export { pullReference, registryAuth } from './api/image-routes.js';
 export type {
   ContainerConfig, ContainerEngine, ExitStatus, HostConfig, ImageConfigView, ImageService, ImageView, MountPoint,
   StartedContainer, StartRequest, StdioFds, VolumeListFilters, VolumePruneFilters, VolumeService, VolumeView,

@@ -19,6 +19,8 @@ export interface SupervisorOptions {
   cgroupParent?: string;
   /** The layer store's driver: overlay (default) or vfs (full copies, for filesystems overlay cannot use). */
   storageDriver?: 'overlay' | 'vfs';
+  /** dockerd's `--insecure-registry`: registries (`host[:port]`, CIDR) tried over HTTPS without verification, then HTTP. */
+  insecureRegistries?: readonly string[];
 }
 
 /** The parts a Supervisor runs on; `Supervisor.start` makes the real ones, tests may pass their own. */
@@ -35,7 +37,10 @@ export interface SupervisorParts {
 export async function openRealParts(opts: SupervisorOptions, syscalls: Syscalls = new LinuxSyscalls()): Promise<SupervisorParts> {
   // One namespace for volumes and launches; the supervisor itself never mounts on the host.
   const ns = PrivateMountNamespace.create(syscalls);
-  const layers = LayerStore.open(opts.root, { syscalls, ...(opts.storageDriver ? { driver: opts.storageDriver } : {}) });
+  const layers = LayerStore.open(opts.root, {
+    syscalls, ...(opts.storageDriver ? { driver: opts.storageDriver } : {}),
+    ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}),
+  });
   const volumes = VolumeStore.open(opts.root, { syscalls, mountNamespace: ns });
   const engine = await Runtime.open({
     root: opts.root, layers, volumes, syscalls, mountNamespace: ns,

@@ -102,7 +102,8 @@ export class RegistryClient {
     const url = new URL(realm);
     const service = this.challenge?.params['service'];
     if (service !== undefined) url.searchParams.set('service', service);
-    url.searchParams.append('scope', scope);
+    if (scope !== '') url.searchParams.append('scope', scope);
+    if (this.creds?.username !== undefined) url.searchParams.set('account', this.creds.username);
     const headers: Record<string, string> = {};
     const basic = this.basicHeader();
     if (basic !== undefined) headers['Authorization'] = basic;
@@ -163,6 +164,31 @@ export class RegistryClient {
         // The registry names the scope it wants: ask for that one.
         this.tokens.set(opts.scope, await this.token(challenge.params['scope']));
       }
+    }
+  }
+
+  /**
+   * `docker login`: the credentials must open `/v2/` (basic) or get a token
+   * (bearer, no scope, as Docker asks). Anonymous registries accept anyone.
+   */
+  async login(): Promise<void> {
+    const ep = await this.ping();
+    if (this.challenge === undefined) return;
+    if (this.challenge.scheme === 'bearer') {
+      try {
+        await this.token('');
+      } catch (error) {
+        if (error instanceof RegistryError && error.code === 'REGISTRY_UNAUTHORIZED') throw new RegistryError('LOGIN_FAILED', error.message, { cause: error });
+        throw error;
+      }
+      return;
+    }
+    const basic = this.basicHeader();
+    if (basic === undefined) throw new RegistryError('REGISTRY_UNAUTHORIZED', 'no basic auth credentials');
+    const res = await send({ method: 'GET', url: `${ep.base}/v2/`, headers: { Authorization: basic }, skipVerify: ep.skipVerify });
+    await readBody(res).catch(() => undefined);
+    if (res.statusCode !== 200) {
+      throw new RegistryError('LOGIN_FAILED', `login attempt to ${ep.base}/v2/ failed with status: ${res.statusCode ?? 0} ${res.statusMessage ?? ''}`.trim());
     }
   }
 

@@ -159,10 +159,11 @@ export async function pullImage(store: LayerStore, refText: string, opts: PullOp
   if (ref.tag === undefined && ref.digest === undefined) ref.tag = 'latest';
   const emit = opts.onEvent ?? (() => undefined);
   const reference = ref.digest ?? ref.tag ?? 'latest';
-  emit({ kind: 'start', name: familiarName(ref), tagOrDigest: reference });
   const scope = `repository:${ref.path}:pull`;
   const client = new RegistryClient(ref.domain, opts.credentials, opts.transport ?? {});
   const top = await fetchManifest(client, ref, reference, scope);
+  // Only now: a pull that fails to find its manifest answers with a plain error, as dockerd's does.
+  emit({ kind: 'start', name: ref.path, tagOrDigest: reference });
   let manifest = top;
   if (top.mediaType === MEDIA.dockerList || top.mediaType === MEDIA.ociIndex) {
     const doc = JSON.parse(top.bytes.toString('utf8')) as { manifests?: unknown };

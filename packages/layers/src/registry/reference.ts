@@ -76,3 +76,13 @@ export function formatRef(r: RegistryRef): string {
 export function authKey(domain: string): string {
   return domain === DEFAULT_DOMAIN ? 'https://index.docker.io/v1/' : domain;
 }
+
+/**
+ * The registry a `docker login` server address names: `https://index.docker.io/v1/`
+ * and empty mean Docker Hub; a scheme and path are dropped.
+ */
+export function registryDomain(serverAddress: string): string {
+  const trimmed = serverAddress.trim().replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+  if (trimmed === '' || trimmed === 'index.docker.io' || trimmed === 'registry-1.docker.io' || trimmed === DEFAULT_DOMAIN) return DEFAULT_DOMAIN;
+  return trimmed;
+}

@@ -1,0 +1,142 @@
+/**
+ * Images from registries through berth's socket, driven by the docker CLI
+ * and berth's own CLI, against Debian's docker-registry (open and with
+ * htpasswd basic auth) filled by skopeo; plus `docker load` of something
+ * that is not an archive and `docker import`.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeRoot, hostMountTable } from '../../../../tools/testing/root.js';
+import { skopeoPush, startRegistry, type TestRegistry } from '../../../../tools/testing/registry.js';
+import { busyboxImageArchive } from '../helpers/busybox-image.js';
+
+const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+
+describeRoot('registries through berth (docker CLI, berth CLI)', () => {
+  let root: string;
+  let socketPath: string;
+  let daemon: ChildProcess;
+  let mountsBefore: string;
+  let open: TestRegistry;
+  let basic: TestRegistry;
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, DOCKER_HOST: `unix://${socketPath}`, DOCKER_CONFIG: join(root, 'docker-config') });
+  const docker = (...args: string[]): Promise<{ stdout: string; stderr: string }> => run('docker', args, { env: env() });
+  const berth = (...args: string[]): Promise<{ stdout: string; stderr: string }> =>
+    run(process.execPath, [join(REPO, 'packages/cli/bin/berth.js'), '--root', root, '--host', `unix://${socketPath}`, ...args], { env: env() });
+
+  beforeAll(async () => {
+    mountsBefore = hostMountTable();
+    root = mkdtempSync(join(tmpdir(), 'berth-registry-e2e-'));
+    socketPath = join(root, 'berth.sock');
+    const code = `import { runDaemon } from '@berth/supervisor';\nawait runDaemon({ root: ${JSON.stringify(root)}, socketPath: ${JSON.stringify(socketPath)} });\n`;
+    daemon = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'inherit', 'inherit'], cwd: REPO });
+    for (let i = 0; i < 200 && !existsSync(socketPath); i++) await sleep(50);
+    let up = false;
+    for (let i = 0; i < 100 && !up; i++) {
+      try { await new Docker({ socketPath }).ping(); up = true; } catch { await sleep(50); }
+    }
+    if (!up) throw new Error('the supervisor did not come up');
+    open = await startRegistry();
+    basic = await startRegistry({ auth: 'basic' });
+    writeFileSync(join(root, 'busybox.tar'), await busyboxImageArchive());
+    await skopeoPush(open, `docker-archive:${join(root, 'busybox.tar')}`, 'bb:1');
+    await skopeoPush(basic, `docker-archive:${join(root, 'busybox.tar')}`, 'private/bb:1');
+  });
+
+  afterAll(async () => {
+    if (daemon && daemon.exitCode === null) {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+    }
+    await open?.stop();
+    await basic?.stop();
+    rmSync(root, { recursive: true, force: true });
+    expect(hostMountTable()).toBe(mountsBefore);
+  });
+
+  it('docker pull: the image runs, RepoDigests in inspect, "Image is up to date" the second time, by digest too', async () => {
+    const first = await docker('pull', `${open.host}/bb:1`);
+    expect(first.stdout).toContain(`1: Pulling from bb`);
+    expect(first.stdout).toContain('Pull complete');
+    expect(first.stdout).toContain(`Status: Downloaded newer image for ${open.host}/bb:1`);
+    const [img] = JSON.parse((await docker('image', 'inspect', `${open.host}/bb:1`)).stdout) as { Id: string; RepoDigests: string[]; RootFS: { Layers: string[] } }[];
+    expect(img!.RepoDigests).toHaveLength(1);
+    expect(img!.RepoDigests[0]).toMatch(new RegExp(`^${open.host}/bb@sha256:[a-f0-9]{64}$`));
+    expect((await docker('run', '--rm', `${open.host}/bb:1`, 'echo', 'pulled')).stdout).toBe('pulled\n');
+    const second = await docker('pull', `${open.host}/bb:1`);
+    expect(second.stdout).toContain(`Status: Image is up to date for ${open.host}/bb:1`);
+    const digest = img!.RepoDigests[0]!.split('@')[1]!;
+    const byDigest = await docker('pull', `${open.host}/bb@${digest}`);
+    expect(byDigest.stdout).toContain(`Digest: ${digest}`);
+    await expect(docker('pull', `${open.host}/nothing:here`)).rejects.toMatchObject({
+      stderr: expect.stringContaining(`manifest for ${open.host}/nothing:here not found: manifest unknown: manifest unknown`),
+    });
+  });
+
+  it('the API create never pulls: "No such image"', async () => {
+    const res = await fetchOnSocket('POST', '/containers/create', JSON.stringify({ Image: `${open.host}/never:pulled` }));
+    expect(res.status).toBe(404);
+    expect(res.body).toContain(`No such image: ${open.host}/never:pulled`);
+  });
+
+  it('docker login, then pull with basic auth; berth login/logout keep config.json as the docker CLI does', async () => {
+    await expect(docker('pull', `${basic.host}/private/bb:1`)).rejects.toMatchObject({ stderr: expect.stringContaining('no basic auth credentials') });
+    await expect(docker('login', basic.host, '-u', basic.user!, '-p', 'wrong')).rejects.toMatchObject({ stderr: expect.stringContaining('401') });
+    const login = await docker('login', basic.host, '-u', basic.user!, '-p', basic.password!);
+    expect(login.stdout).toContain('Login Succeeded');
+    expect((await docker('pull', `${basic.host}/private/bb:1`)).stdout).toContain(`Status: Downloaded newer image for ${basic.host}/private/bb:1`);
+    await docker('logout', basic.host);
+    await docker('rmi', `${basic.host}/private/bb:1`);
+
+    const config = join(root, 'docker-config', 'config.json');
+    const ok = await berth('login', basic.host, '-u', basic.user!, '-p', basic.password!);
+    expect(ok.stdout).toBe('Login Succeeded\n');
+    const auths = (JSON.parse(readFileSync(config, 'utf8')) as { auths: Record<string, { auth: string }> }).auths;
+    expect(Buffer.from(auths[basic.host]!.auth, 'base64').toString()).toBe(`${basic.user!}:${basic.password!}`);
+    // The docker CLI reads what berth wrote.
+    expect((await docker('pull', `${basic.host}/private/bb:1`)).stdout).toContain(`Status: Downloaded newer image for ${basic.host}/private/bb:1`);
+    expect((await berth('pull', `${basic.host}/private/bb:1`)).stdout).toContain('Image is up to date');
+    expect((await berth('logout', basic.host)).stdout).toBe(`Removing login credentials for ${basic.host}\n`);
+    await expect(berth('pull', `${basic.host}/private/bb:2`)).rejects.toMatchObject({ stderr: expect.stringContaining('no basic auth credentials') });
+    writeFileSync(config, JSON.stringify({ auths: {}, credsStore: 'desktop' }));
+    await expect(berth('pull', `${basic.host}/private/bb:1`)).rejects.toMatchObject({ stderr: expect.stringContaining('berth does not run credential helpers') });
+    rmSync(config);
+  });
+
+  it('docker load of a body that is not an archive answers in-stream, as dockerd, and stores nothing', async () => {
+    const before = readdirSync(join(root, 'layers')).sort();
+    const images = (await docker('images', '-q')).stdout;
+    writeFileSync(join(root, 'not-a-tar'), 'hello\n');
+    await expect(docker('load', '-i', join(root, 'not-a-tar'))).rejects.toMatchObject({ stderr: expect.stringContaining('not a tar') });
+    // A root filesystem tar is not an image archive either.
+    await run('tar', ['-cf', join(root, 'rootfs.tar'), '-C', REPO, 'package.json']);
+    await expect(docker('load', '-i', join(root, 'rootfs.tar'))).rejects.toMatchObject({ stderr: expect.stringContaining('neither manifest.json nor oci-layout') });
+    expect(readdirSync(join(root, 'layers')).sort()).toEqual(before);
+    expect((await docker('images', '-q')).stdout).toBe(images);
+    // docker import takes it: one layer, tagged.
+    const imported = await docker('import', join(root, 'rootfs.tar'), 'imported:v1');
+    expect(imported.stdout).toMatch(/^sha256:[a-f0-9]{64}\n$/);
+    expect((await docker('images', 'imported')).stdout).toContain('v1');
+  });
+
+  async function fetchOnSocket(method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
+    const { request } = await import('node:http');
+    return new Promise((resolve, reject) => {
+      const req = request({ socketPath, method, path, headers: { 'Content-Type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => { text += c.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+});
