@@ -58,6 +58,13 @@ export interface ImportRow {
   tarMs: number;
 }
 
+export interface PullRow {
+  image: string;
+  berthMs: number;
+  podmanMs?: number;
+  podmanMissing?: string;
+}
+
 export interface MemoryRow {
   name: string;
   rssMB: number;
@@ -85,6 +92,7 @@ export interface BenchReport {
   throughput: { poolSize: number; rows: ThroughputRow[] };
   volumes: TimedStep[];
   imports: ImportRow[];
+  pull?: PullRow;
   memory: MemoryRow[];
   targets: TargetCheck[];
   hostMountsUnchanged: boolean;

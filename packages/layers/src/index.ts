@@ -23,7 +23,7 @@ export {
   InvalidArchiveError, InvalidReferenceError, LayerStoreError, LowerdirTooLongError, NoSuchContainerError, NoSuchImageError,
   RegistryError, UnsafeEntryError, UnsupportedCompressionError,
 } from './errors.js';
-export { pullImage, hostPlatform, parsePlatform, MEDIA, type Platform, type PullEvent, type PullOptions, type PullStatus } from './registry/pull.js';
+export { pullImage, distributionInfo, hostPlatform, parsePlatform, MEDIA, type DistributionInfo, type Platform, type PullEvent, type PullOptions, type PullStatus } from './registry/pull.js';
 export { RegistryClient, parseChallenge, type Credentials } from './registry/client.js';
 export { parseRegistryRef, familiarName, formatRef, authKey, registryDomain, type RegistryRef } from './registry/reference.js';
 export { isInsecure, type TransportOptions } from './registry/transport.js';

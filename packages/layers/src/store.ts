@@ -18,7 +18,7 @@ import type {
 } from './types.js';
 import { materialize } from './vfs.js';
 import { RegistryClient, type Credentials } from './registry/client.js';
-import { pullImage, type PullOptions } from './registry/pull.js';
+import { distributionInfo, pullImage, type DistributionInfo, type PullOptions } from './registry/pull.js';
 import { registryDomain } from './registry/reference.js';
 import type { TransportOptions } from './registry/transport.js';
 
@@ -263,6 +263,68 @@ export class LayerStore {
   /** `docker login`: checks the credentials against the registry (see `RegistryClient.login`). */
   login(serverAddress: string, creds: Credentials): Promise<void> {
     return new RegistryClient(registryDomain(serverAddress), creds, this.transport).login();
+  }
+
+  /**
+   * `docker history`: the config's history, newest first; entries that made
+   * a layer get its size in order, the top one the image id and tags (the
+   * others `<missing>`, as Docker shows images it did not build).
+   */
+  history(ref: string): { Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }[] {
+    const image = this.inspectImage(ref);
+    const blob = this.configBlob(ref);
+    let entries: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[] = [];
+    if (blob) {
+      try {
+        const doc = JSON.parse(blob.toString('utf8')) as { history?: unknown };
+        if (Array.isArray(doc.history)) entries = doc.history as typeof entries;
+      } catch {
+        // a config that was valid JSON at import; nothing to show otherwise
+      }
+    }
+    if (entries.length === 0) entries = image.layers.map(() => ({ created: image.created }));
+    const sizes = image.layers.map((l) => this.meta.layer(l)?.size ?? 0);
+    let layer = 0;
+    const rows = entries.map((h) => ({
+      Id: '<missing>',
+      Created: Math.floor((Date.parse(h.created ?? image.created) || 0) / 1000),
+      CreatedBy: h.created_by ?? '',
+      Tags: null as string[] | null,
+      Size: h.empty_layer === true ? 0 : (sizes[layer++] ?? 0),
+      Comment: h.comment ?? '',
+    })).reverse();
+    if (rows[0]) {
+      rows[0].Id = image.id;
+      rows[0].Tags = image.tags;
+    }
+    return rows;
+  }
+
+  /**
+   * `docker image prune`: images no container uses that `select` picks
+   * (dangling only unless the caller says all), each removed as `rmi` would,
+   * with the bytes of the layers that went.
+   */
+  pruneImages(select: (image: ImageRecord) => boolean): { deleted: { Untagged?: string; Deleted?: string }[]; reclaimed: number } {
+    const deleted: { Untagged?: string; Deleted?: string }[] = [];
+    let reclaimed = 0;
+    for (const image of this.listImages()) {
+      const hex = image.id.slice('sha256:'.length);
+      if (this.meta.containersUsing(hex).length > 0 || !select(image)) continue;
+      const sizes = new Map(this.meta.layers().map((l) => [`sha256:${l.id}`, l.size]));
+      const result = this.removeImage(image.id, { force: true });
+      for (const t of result.untagged) deleted.push({ Untagged: t });
+      for (const d of result.deleted) {
+        deleted.push({ Deleted: d });
+        reclaimed += sizes.get(d) ?? 0;
+      }
+    }
+    return { deleted, reclaimed };
+  }
+
+  /** `GET /distribution/{name}/json`: see `distributionInfo`. */
+  distribution(ref: string, credentials?: Credentials): Promise<DistributionInfo> {
+    return distributionInfo(ref, { transport: this.transport, ...(credentials ? { credentials } : {}) });
   }
 
   /** A layer (hex chain id) is stored. For the registry client. */

@@ -7,7 +7,7 @@
  *
  * The launch contract types are `@berth/runtime`'s own.
  */
-import type { Credentials, ImageConfig, ImageRecord, Platform, PullEvent } from '@berth/layers';
+import type { Credentials, DistributionInfo, ImageConfig, ImageRecord, Platform, PullEvent } from '@berth/layers';
 import type { Volume } from '@berth/volumes';
 import type {
   ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds,
@@ -43,6 +43,12 @@ export interface ImageService {
   pull?(ref: string, opts: { platform?: Platform; credentials?: Credentials; onEvent?: (e: PullEvent) => void }): Promise<ImageView>;
   /** `docker login`: throws REGISTRY_UNAUTHORIZED when the registry refuses the credentials. */
   login?(serverAddress: string, creds: Credentials): Promise<void>;
+  /** `docker history` rows, newest first (`LayerStore.history`). */
+  history?(ref: string): unknown[];
+  /** `docker image prune` (`LayerStore.pruneImages`): images no container uses that `select` picks. */
+  pruneImages?(select: (image: ImageView) => boolean): { deleted: { Untagged?: string; Deleted?: string }[]; reclaimed: number };
+  /** `GET /distribution/{name}/json` (`LayerStore.distribution`). */
+  distribution?(ref: string, credentials?: Credentials): Promise<DistributionInfo>;
   listImages(): ImageView[] | Promise<ImageView[]>;
   /** Throws `No such image: X` (code NO_SUCH_IMAGE) when unknown. */
   inspectImage(ref: string): ImageView | Promise<ImageView>;

@@ -252,3 +252,35 @@ export async function pullImage(store: LayerStore, refText: string, opts: PullOp
     for (const tmp of made) rmSync(tmp, { recursive: true, force: true });
   }
 }
+
+export interface DistributionInfo {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: { architecture: string; os: string; variant?: string }[];
+}
+
+/**
+ * What `GET /distribution/{name}/json` answers: the descriptor of the
+ * manifest a reference resolves to in its registry, and the platforms it
+ * offers (an index's entries, or the one in a manifest's config).
+ */
+export async function distributionInfo(refText: string, opts: { credentials?: Credentials; transport?: TransportOptions } = {}): Promise<DistributionInfo> {
+  const ref = parseRegistryRef(refText);
+  const reference = ref.digest ?? ref.tag ?? 'latest';
+  const scope = `repository:${ref.path}:pull`;
+  const client = new RegistryClient(ref.domain, opts.credentials, opts.transport ?? {});
+  const top = await fetchManifest(client, ref, reference, scope);
+  const self = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
+  const doc = JSON.parse(top.bytes.toString('utf8')) as { manifests?: unknown; config?: unknown };
+  if (Array.isArray(doc.manifests)) {
+    const Platforms = doc.manifests.map((m, i) => descriptor(m, `index entry ${i}`).platform)
+      .filter((p): p is NonNullable<Descriptor['platform']> => p !== undefined)
+      .map((p) => ({ architecture: p.architecture ?? '', os: p.os ?? '', ...(p.variant === undefined ? {} : { variant: p.variant }) }));
+    return { Descriptor: self, Platforms };
+  }
+  const config = descriptor(doc.config, 'the manifest config');
+  const res = await client.fetch('GET', `/v2/${ref.path}/blobs/${config.digest}`, { scope });
+  const blob = await readBody(res, 64 << 20);
+  if (res.statusCode !== 200) throw new RegistryError('REGISTRY_PROTOCOL', `failed to get the config of ${formatRef(ref)}: ${registryErrorText(blob, res.statusCode ?? 0)}`);
+  const c = JSON.parse(blob.toString('utf8')) as { architecture?: string; os?: string; variant?: string };
+  return { Descriptor: self, Platforms: [{ architecture: c.architecture ?? '', os: c.os ?? '', ...(c.variant === undefined ? {} : { variant: c.variant }) }] };
+}

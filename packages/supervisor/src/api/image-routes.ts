@@ -3,7 +3,8 @@ import { ConflictError, errorMessage, InvalidParameterError, NotImplementedError
 import type { ImageView } from '../engine.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiDeps } from './deps.js';
-import { commonHeaders, queryBool, readJsonBody, sendEmpty, sendJson } from './http-util.js';
+import { commonHeaders, parseFilters, queryBool, readJsonBody, sendEmpty, sendJson } from './http-util.js';
+import { apiTime } from '../events.js';
 import type { Router } from './router.js';
 import { ProgressStream, pullMessage } from './progress-json.js';
 
@@ -130,6 +131,44 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
       req.resume();
     }
     res.end();
+  });
+
+  r.on('GET', /^\/images\/(.+)\/history$/, ({ res, params }) => {
+    if (!d.images.history) throw new NotImplementedError('berth does not implement image history with this image service');
+    sendJson(res, 200, d.images.history(params[0]!));
+  });
+
+  // Dangling (untagged) images by default; dangling=false: every image no container uses. label / label! / until as for containers.
+  r.on('POST', /^\/images\/prune$/, ({ res, query }) => {
+    if (!d.images.pruneImages) throw new NotImplementedError('berth does not implement image prune with this image service');
+    const filters = parseFilters(query.get('filters'));
+    for (const key of Object.keys(filters)) {
+      if (!['dangling', 'label', 'label!', 'until'].includes(key)) throw new InvalidParameterError(`Invalid filter '${key}'`);
+    }
+    const danglingOnly = (filters['dangling'] ?? ['true']).every((v) => queryBool(v));
+    const until = (filters['until'] ?? []).map((v) => apiTime(v, 'until filter') ?? Infinity);
+    const labelled = (img: ImageView, spec: string): boolean => {
+      const labels = img.config.Labels ?? {};
+      const eq = spec.indexOf('=');
+      return eq < 0 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
+    };
+    // Containers hold their image from create on (the layer store sees them only from start).
+    const used = new Set(d.lifecycle.store.list().map((c) => c.imageId));
+    const result = d.images.pruneImages((img) =>
+      !used.has(img.id) && (!danglingOnly || img.tags.length === 0) &&
+      (filters['label'] ?? []).every((l) => labelled(img, l)) &&
+      !(filters['label!'] ?? []).some((l) => labelled(img, l)) &&
+      until.every((t) => Date.parse(img.created) / 1000 <= t));
+    for (const item of result.deleted) {
+      if (item.Untagged !== undefined) d.lifecycle.events.publish('image', 'untag', item.Untagged, { name: item.Untagged });
+      if (item.Deleted !== undefined) d.lifecycle.events.publish('image', 'delete', item.Deleted, { name: item.Deleted });
+    }
+    sendJson(res, 200, { ImagesDeleted: result.deleted.length > 0 ? result.deleted : null, SpaceReclaimed: result.reclaimed });
+  });
+
+  r.on('GET', /^\/distribution\/(.+)\/json$/, async ({ req, res, params }) => {
+    if (!d.images.distribution) throw new NotImplementedError('berth does not implement distribution inspect with this image service');
+    sendJson(res, 200, await d.images.distribution(params[0]!, registryAuth(req.headers['x-registry-auth'])));
   });
 
   r.on('GET', /^\/images\/json$/, async ({ res }) => {

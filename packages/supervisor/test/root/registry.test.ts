@@ -127,6 +127,35 @@ describeRoot('registries through berth (docker CLI, berth CLI)', () => {
     expect((await docker('images', 'imported')).stdout).toContain('v1');
   });
 
+  it('history, distribution inspect and image prune', async () => {
+    await docker('pull', `${open.host}/bb:1`);
+    const history = JSON.parse((await fetchOnSocket('GET', `/images/${open.host}/bb:1/history`)).body) as { Id: string; CreatedBy: string; Tags: string[]; Size: number }[];
+    const [img] = JSON.parse((await docker('image', 'inspect', `${open.host}/bb:1`)).stdout) as { Id: string; Size: number }[];
+    expect(history[0]).toMatchObject({ Id: img!.Id, Tags: expect.arrayContaining([`${open.host}/bb:1`]) });
+    expect(history.reduce((n, h) => n + h.Size, 0)).toBe(img!.Size);
+    expect((await docker('history', '-q', `${open.host}/bb:1`)).stdout.split('\n')[0]).toBe(img!.Id.slice(7, 19));
+
+    const dist = await fetchOnSocket('GET', `/distribution/${open.host}/bb:1/json`);
+    expect(dist.status).toBe(200);
+    const info = JSON.parse(dist.body) as { Descriptor: { digest: string; mediaType: string }; Platforms: { os: string }[] };
+    const digests = (JSON.parse((await docker('image', 'inspect', `${open.host}/bb:1`)).stdout) as { RepoDigests: string[] }[])[0]!.RepoDigests;
+    expect(digests).toContain(`${open.host}/bb@${info.Descriptor.digest}`);
+    expect(info.Platforms[0]?.os).toBe('linux');
+
+    // An untagged image goes with a plain prune; a tagged one only with --all, and never while a container uses it.
+    await docker('tag', `${open.host}/bb:1`, 'keep:1');
+    await docker('create', '--name', 'user', 'keep:1', 'true');
+    const dangling = (await docker('import', join(root, 'rootfs.tar'))).stdout.trim();
+    expect(dangling).toMatch(/^sha256:[a-f0-9]{64}$/);
+    const pruned = await docker('image', 'prune', '-f');
+    expect(pruned.stdout).toContain(`deleted: ${dangling}`);
+    expect(pruned.stdout).not.toContain('untagged');
+    const all = await docker('image', 'prune', '-a', '-f');
+    expect(all.stdout).toContain('untagged: imported:v1');
+    expect((await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).stdout.split('\n')).toEqual(expect.arrayContaining(['keep:1']));
+    await docker('rm', 'user');
+  });
+
   async function fetchOnSocket(method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
     const { request } = await import('node:http');
     return new Promise((resolve, reject) => {
