@@ -87,6 +87,8 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
     .option('--platform <platform>', 'os/arch[/variant] to pick from a multi-platform image (default: this host)')
     .option('-q, --quiet', 'print only the image reference')
     .action((image: string, o: { platform?: string; quiet?: boolean }) => dispatch(async (ctx) => (await commands.registry()).pull(ctx, image, o)));
+  program.command('push').description('push an image to a registry').argument('<image>', 'NAME[:TAG]')
+    .action((image: string) => dispatch(async (ctx) => (await commands.registry()).push(ctx, image)));
   program.command('login').description('log in to a registry (credentials are kept in ~/.docker/config.json, as the docker CLI keeps them)')
     .argument('[server]', 'registry host[:port] (default: Docker Hub)')
     .option('-u, --username <user>', 'user name')

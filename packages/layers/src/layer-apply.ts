@@ -230,6 +230,8 @@ export interface ApplyOptions {
   what: string;
   /** The blob digest the bytes must have (a registry's, or an OCI layout's file name): checked as they stream. */
   expectDigest?: string;
+  /** Every chunk as it came, before inflating. */
+  onRaw?: (chunk: Buffer) => void;
 }
 
 export interface UnpackedLayer {
@@ -251,7 +253,7 @@ export interface UnpackedLayer {
 export async function unpackLayer(source: AsyncIterable<Buffer>, dest: string, opts: ApplyOptions): Promise<UnpackedLayer> {
   mkdirSync(dest, { recursive: true, mode: 0o755 });
   const writer = new LayerWriter(dest, opts.syscalls);
-  const decoded = await decode(source, opts.what, opts.onBytes ? { onBytes: opts.onBytes } : {});
+  const decoded = await decode(source, opts.what, { ...(opts.onBytes ? { onBytes: opts.onBytes } : {}), ...(opts.onRaw ? { onRaw: opts.onRaw } : {}) });
   const expect = opts.expectDigest;
   try {
     await readTar(decoded.stream, (h, body) => writer.entry(h, body), opts.what);

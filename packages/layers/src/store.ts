@@ -11,7 +11,7 @@ import {
 import { planDockerSave, planOciLayout, rootfsConfigBlob } from './formats.js';
 import { fileChunks, unpackLayer } from './layer-apply.js';
 import { Metadata, openDatabase, type ImageRow } from './metadata.js';
-import { chainIds, normalizeTag, randomShortName, randomSuffix, sha256Hex, tryNormalizeTag } from './refs.js';
+import { chainIds, digestHex, normalizeTag, randomShortName, randomSuffix, sha256Hex, tryNormalizeTag } from './refs.js';
 import type {
   ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportResult, Mount, OpenOptions,
   ReconcileReport, RemoveImageResult,
@@ -20,6 +20,7 @@ import { materialize } from './vfs.js';
 import { RegistryClient, type Credentials } from './registry/client.js';
 import { distributionInfo, pullImage, type DistributionInfo, type PullOptions } from './registry/pull.js';
 import { registryDomain } from './registry/reference.js';
+import { pushImage, type PushOptions } from './registry/push.js';
 import type { TransportOptions } from './registry/transport.js';
 
 /** The kernel copies mount options into one page; the string and its NUL must fit. */
@@ -42,7 +43,7 @@ export class LayerStore {
   private readonly removals = new Set<Promise<void>>();
 
   private constructor(readonly root: string, private readonly sys: Syscalls, readonly driver: Driver, private readonly transport: TransportOptions = {}) {
-    for (const d of ['layers', 'containers', 'l', 'tmp']) mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
+    for (const d of ['layers', 'containers', 'l', 'tmp', 'blobs/sha256']) mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
     this.meta = new Metadata(openDatabase(join(root, 'metadata.db')));
     // One process owns a root: at open, a directory without its record can only be what a
     // crash left between a rename and its commit (or a committed removal and its rename).
@@ -260,6 +261,11 @@ export class LayerStore {
     return pullImage(this, ref, { ...opts, transport: this.transport });
   }
 
+  /** `docker push`: see `pushImage`. */
+  push(ref: string, opts: Omit<PushOptions, 'transport'> = {}): Promise<{ digest: string; size: number }> {
+    return pushImage(this, ref, { ...opts, transport: this.transport });
+  }
+
   /** `docker login`: checks the credentials against the registry (see `RegistryClient.login`). */
   login(serverAddress: string, creds: Credentials): Promise<void> {
     return new RegistryClient(registryDomain(serverAddress), creds, this.transport).login();
@@ -357,6 +363,22 @@ export class LayerStore {
     const id = this.resolve(ref);
     if (id === undefined) throw new NoSuchImageError(ref);
     return this.meta.image(id)?.config_blob ?? undefined;
+  }
+
+  /**
+   * Where a compressed blob kept from a pull lives (`blobs/sha256/<hex>`),
+   * or under `.tmp-*` while it is written. Content-addressed: a blob renamed
+   * into place before its records commit is at worst an unused file.
+   */
+  blobPath(digest: string, temporary = false): string {
+    const hex = digestHex(digest, 'blob digest');
+    return join(this.root, 'blobs', 'sha256', temporary ? `.tmp-${randomSuffix()}` : hex);
+  }
+
+  /** A kept blob's path, if this store has it. */
+  keptBlob(digest: string): string | undefined {
+    const path = this.blobPath(digest);
+    return existsSync(path) ? path : undefined;
   }
 
   /** Which compressed blobs a layer was pulled as or pushed as, by repository. */
@@ -553,6 +575,12 @@ export class LayerStore {
           rmSync(join(this.root, sub, name), { recursive: true, force: true });
           report.removedTemporaries.push(`${sub}/${name}`);
         }
+      }
+    }
+    for (const name of readdirSync(join(this.root, 'blobs', 'sha256'))) {
+      if (TEMP.test(name)) {
+        rmSync(join(this.root, 'blobs', 'sha256', name), { force: true });
+        report.removedTemporaries.push(`blobs/sha256/${name}`);
       }
     }
     for (const name of readdirSync(join(this.root, 'tmp'))) {

@@ -113,6 +113,8 @@ export class LazyHash {
 
 export interface DecodeOptions {
   onBytes?: (done: number) => void;
+  /** Every chunk as it came (before inflating): a pull keeps the compressed blob for a later push. */
+  onRaw?: (chunk: Buffer) => void;
   /** Hash only once `startHashing` is called (an archive whose format is known only at its first entry). */
   lazyHash?: boolean;
 }
@@ -135,6 +137,7 @@ export async function decode(source: AsyncIterable<Buffer>, what: string, opts: 
   };
   async function* counted(): AsyncGenerator<Buffer> {
     for await (const chunk of shielded) {
+      opts.onRaw?.(chunk);
       raw.update(chunk);
       rawCount += chunk.length;
       onBytes?.(rawCount);

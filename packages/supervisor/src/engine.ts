@@ -7,7 +7,7 @@
  *
  * The launch contract types are `@berth/runtime`'s own.
  */
-import type { Credentials, DistributionInfo, ImageConfig, ImageRecord, Platform, PullEvent } from '@berth/layers';
+import type { Credentials, DistributionInfo, ImageConfig, ImageRecord, Platform, PullEvent, PushEvent } from '@berth/layers';
 import type { Volume } from '@berth/volumes';
 import type {
   ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds,
@@ -41,6 +41,8 @@ export interface ImageService {
   importImage(source: string | NodeJS.ReadableStream, opts?: { tag?: string; format?: 'archive' | 'rootfs' | 'auto' }): Promise<{ images: ImageView[] }>;
   /** `docker pull` (`LayerStore.pull`). */
   pull?(ref: string, opts: { platform?: Platform; credentials?: Credentials; onEvent?: (e: PullEvent) => void }): Promise<ImageView>;
+  /** `docker push` (`LayerStore.push`). */
+  push?(ref: string, opts: { credentials?: Credentials; onEvent?: (e: PushEvent) => void }): Promise<{ digest: string; size: number }>;
   /** `docker login`: throws REGISTRY_UNAUTHORIZED when the registry refuses the credentials. */
   login?(serverAddress: string, creds: Credentials): Promise<void>;
   /** `docker history` rows, newest first (`LayerStore.history`). */

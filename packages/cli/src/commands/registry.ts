@@ -85,6 +85,29 @@ export async function pull(ctx: Context, image: string, opts: { platform?: strin
   return 0;
 }
 
+/** `berth push NAME[:TAG]`: `POST /images/{name}/push?tag=`, the same progress display as pull. */
+export async function push(ctx: Context, image: string): Promise<number> {
+  const { key } = await registryOf(image);
+  const creds = readCredentials(ctx.env, key);
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  const name = colon > slash ? image.slice(0, colon) : image;
+  const tag = colon > slash ? image.slice(colon + 1) : 'latest';
+  const client = await ctx.client();
+  const res = await client.stream('POST', `/images/${name}/push`, {
+    query: { tag },
+    headers: { 'X-Registry-Auth': registryAuthHeader(creds, key) },
+  });
+  const display = new ProgressDisplay(ctx.out, (ctx.out as NodeJS.WriteStream).isTTY === true);
+  for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
+    if (line.trim() === '') continue;
+    const m = JSON.parse(line) as JsonMessage & { aux?: unknown };
+    if (m.error !== undefined || m.errorDetail !== undefined) throw new DaemonError(500, m.errorDetail?.message ?? m.error ?? 'push failed');
+    if (m.aux === undefined) display.show(m);
+  }
+  return 0;
+}
+
 async function readStdin(ctx: Context): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of ctx.stdin) chunks.push(Buffer.from(c as Buffer));

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DigestMismatchError, RegistryError, UnsupportedCompressionError } from '../errors.js';
 import { parseImageConfig } from '../formats.js';
@@ -203,6 +203,7 @@ export async function pullImage(store: LayerStore, refText: string, opts: PullOp
   const shortId = (d: Descriptor): string => d.digest.slice('sha256:'.length, 'sha256:'.length + 12);
 
   const made: string[] = [];
+  const blobs: { tmp: string; path: string }[] = [];
   try {
     const wanted = ids.map((chainId, i) => ({ chainId, i, desc: layerDescs[i]!, diffId: parsed.diffIds[i]! }))
       .filter((l) => !store.hasLayer(l.chainId));
@@ -220,16 +221,30 @@ export async function pullImage(store: LayerStore, refText: string, opts: PullOp
       const total = l.desc.size ?? Number(res.headers['content-length'] ?? 0);
       const tmp = store.newLayerTmp();
       made.push(tmp);
+      // The compressed blob is kept as it streams, so a push can send it again byte for byte.
+      const blobTmp = store.blobPath(l.desc.digest, true);
+      made.push(blobTmp);
+      const fd = openSync(blobTmp, 'wx', 0o600);
       let last = 0;
-      const unpacked = await unpackLayer(res as AsyncIterable<Buffer>, join(tmp, 'diff'), {
+      let unpacked;
+      try {
+        unpacked = await unpackLayer(res as AsyncIterable<Buffer>, join(tmp, 'diff'), {
         syscalls: store.syscalls, what: `layer ${l.desc.digest}`, expectDigest: l.desc.digest,
+        onRaw: (chunk) => {
+          let off = 0;
+          while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+        },
         onBytes: (current) => {
           // A line per ~1% is what the docker CLI's bars need; more only costs.
           if (current - last < total / 100 && current !== total) return;
           last = current;
           emit({ kind: 'layer', id: shortId(l.desc), status: 'Downloading', current, total });
         },
-      });
+        });
+      } finally {
+        closeSync(fd);
+      }
+      blobs.push({ tmp: blobTmp, path: store.blobPath(l.desc.digest) });
       if (unpacked.diffId !== l.diffId) throw new DigestMismatchError(`layer ${l.desc.digest} against the config's diffID`, l.diffId, unpacked.diffId);
       emit({ kind: 'layer', id: shortId(l.desc), status: 'Verifying Checksum' });
       emit({ kind: 'layer', id: shortId(l.desc), status: 'Download complete' });
@@ -238,13 +253,27 @@ export async function pullImage(store: LayerStore, refText: string, opts: PullOp
       return { chainId: l.chainId, diffId: l.diffId, tmp, size: unpacked.size };
     }));
     const upToDate = existing !== undefined && (tag === undefined || existing.tags.includes(tag)) && existing.repoDigests.includes(repoDigest);
-    const image = store.commitImage({
+    // Blobs go into place only once every layer is in: content-addressed, so one
+    // renamed before a commit that then fails is removed again, never wrong.
+    const placed: string[] = [];
+    for (const b of blobs) {
+      if (existsSync(b.path)) continue;
+      renameSync(b.tmp, b.path);
+      placed.push(b.path);
+    }
+    let image: ImageRecord;
+    try {
+      image = store.commitImage({
       id, config: parsed.config, created: parsed.created, diffIds: parsed.diffIds, layerFiles: [],
       tags: tag === undefined ? [] : [tag], configBlob, repoDigests: [repoDigest],
       blobs: layerDescs.map((d, i) => ({
         diff_id: parsed.diffIds[i]!, digest: d.digest, media_type: d.mediaType ?? MEDIA.dockerLayer, size: d.size ?? 0, repository,
       })),
-    }, staged);
+      }, staged);
+    } catch (error) {
+      for (const p of placed) rmSync(p, { force: true });
+      throw error;
+    }
     emit({ kind: 'digest', digest: top.digest });
     emit({ kind: 'done', upToDate, ref: tag ?? `${name}@${top.digest}` });
     return image;

@@ -6,7 +6,7 @@ import type { ApiDeps } from './deps.js';
 import { commonHeaders, parseFilters, queryBool, readJsonBody, sendEmpty, sendJson } from './http-util.js';
 import { apiTime } from '../events.js';
 import type { Router } from './router.js';
-import { ProgressStream, pullMessage } from './progress-json.js';
+import { ProgressStream, pullMessage, pushMessages } from './progress-json.js';
 
 /**
  * The docker CLI's `X-Registry-Auth`: base64url JSON of
@@ -131,6 +131,25 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
       req.resume();
     }
     res.end();
+  });
+
+  // `docker push NAME[:TAG]`: the CLI sends the name in the path and the tag as `tag`.
+  r.on('POST', /^\/images\/(.+)\/push$/, async ({ req, res, params, query }) => {
+    if (!d.images.push) throw new NotImplementedError('berth does not implement push with this image service');
+    const name = params[0]!;
+    const tag = query.get('tag') ?? '';
+    const ref = tag === '' ? name : `${name}:${tag}`;
+    await d.images.inspectImage(ref);
+    const credentials = registryAuth(req.headers['x-registry-auth']);
+    req.resume();
+    const out = new ProgressStream(res);
+    try {
+      await d.images.push(ref, { ...(credentials ? { credentials } : {}), onEvent: (e) => { for (const m of pushMessages(e)) out.write(m); } });
+      d.lifecycle.events.publish('image', 'push', ref, { name: ref });
+      out.finish();
+    } catch (error) {
+      out.finish(error);
+    }
   });
 
   r.on('GET', /^\/images\/(.+)\/history$/, ({ res, params }) => {

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { PullEvent } from '@berth/layers';
+import type { PullEvent, PushEvent } from '@berth/layers';
 import { errorMessage } from '../errors.js';
 import { commonHeaders } from './http-util.js';
 
@@ -39,6 +39,24 @@ export function pullMessage(e: PullEvent): Record<string, unknown> {
       return { status: `Digest: ${e.digest}` };
     case 'done':
       return { status: e.upToDate ? `Status: Image is up to date for ${e.ref}` : `Status: Downloaded newer image for ${e.ref}` };
+  }
+}
+
+/** One push event as Docker's JSON message line(s). */
+export function pushMessages(e: PushEvent): Record<string, unknown>[] {
+  switch (e.kind) {
+    case 'start':
+      return [{ status: `The push refers to repository [${e.repository}]` }];
+    case 'layer':
+      if (e.current !== undefined && e.total !== undefined) {
+        return [{ status: e.status, progressDetail: { current: e.current, total: e.total }, progress: progressBar(e.current, e.total), id: e.id }];
+      }
+      return [{ status: e.status, progressDetail: {}, id: e.id }];
+    case 'done':
+      return [
+        { status: `${e.tag}: digest: ${e.digest} size: ${e.size}` },
+        { progressDetail: {}, aux: { Tag: e.tag, Digest: e.digest, Size: e.size } },
+      ];
   }
 }
 

@@ -156,6 +156,35 @@ describeRoot('registries through berth (docker CLI, berth CLI)', () => {
     await docker('rm', 'user');
   });
 
+  it('docker push: blobs the registry lacks, a cross-repository mount, then the manifest; the pull gets the same image back', async () => {
+    await docker('pull', `${open.host}/bb:1`);
+    await docker('tag', `${open.host}/bb:1`, `${basic.host}/pushed/bb:2`);
+    await expect(docker('push', `${basic.host}/pushed/bb:2`)).rejects.toMatchObject({ stderr: expect.stringContaining('no basic auth credentials') });
+    await docker('login', basic.host, '-u', basic.user!, '-p', basic.password!);
+    const pushed = await docker('push', `${basic.host}/pushed/bb:2`);
+    expect(pushed.stdout).toContain(`The push refers to repository [${basic.host}/pushed/bb]`);
+    expect(pushed.stdout).toMatch(/: Pushed\n|: Layer already exists\n|: Mounted from /);
+    const digest = /2: digest: (sha256:[a-f0-9]{64}) size: \d+/.exec(pushed.stdout)?.[1];
+    expect(digest).toBeDefined();
+    // Byte for byte the blobs it was pulled as: the manifest pushed names the same layer digests.
+    const again = await docker('push', `${basic.host}/pushed/bb:2`);
+    expect(again.stdout).toContain('Layer already exists');
+    await docker('tag', `${open.host}/bb:1`, `${open.host}/copy/bb:1`);
+    const mounted = await docker('push', `${open.host}/copy/bb:1`);
+    expect(mounted.stdout).toContain('Mounted from bb');
+    // A fresh pull of what was pushed is the same image.
+    const [before] = JSON.parse((await docker('image', 'inspect', `${open.host}/bb:1`)).stdout) as { Id: string }[];
+    await docker('rmi', `${basic.host}/pushed/bb:2`);
+    await docker('pull', `${basic.host}/pushed/bb:2`);
+    const [after] = JSON.parse((await docker('image', 'inspect', `${basic.host}/pushed/bb:2`)).stdout) as { Id: string; RepoDigests: string[] }[];
+    expect(after!.Id).toBe(before!.Id);
+    expect(after!.RepoDigests).toContain(`${basic.host}/pushed/bb@${digest!}`);
+    await docker('logout', basic.host);
+    // An imported (or loaded) image has no compressed blobs to push: refused by name.
+    await docker('import', join(root, 'rootfs.tar'), `${open.host}/loaded:1`);
+    await expect(docker('push', `${open.host}/loaded:1`)).rejects.toMatchObject({ stderr: expect.stringContaining('berth keeps no compressed blob') });
+  });
+
   async function fetchOnSocket(method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
     const { request } = await import('node:http');
     return new Promise((resolve, reject) => {
