@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Syscalls } from '@berth/syscall';
@@ -9,7 +9,9 @@ import {
   ImageInUseError, InvalidArchiveError, LayerStoreError, LowerdirTooLongError, NoSuchContainerError, NoSuchImageError,
 } from './errors.js';
 import { planDockerSave, planOciLayout, rootfsConfigBlob } from './formats.js';
-import { fileChunks, unpackLayer } from './layer-apply.js';
+import { fileChunks, unpackLayer, type UnpackedLayer } from './layer-apply.js';
+import { deserializeIngest, offload } from './worker/offload.js';
+import type { SerializedIngest } from './worker/protocol.js';
 import { Metadata, openDatabase, type ImageRow } from './metadata.js';
 import { chainIds, digestHex, normalizeTag, randomShortName, randomSuffix, sha256Hex, tryNormalizeTag } from './refs.js';
 import type {
@@ -42,7 +44,10 @@ export class LayerStore {
   private readonly meta: Metadata;
   private readonly removals = new Set<Promise<void>>();
 
-  private constructor(readonly root: string, private readonly sys: Syscalls, readonly driver: Driver, private readonly transport: TransportOptions = {}) {
+  private constructor(
+    readonly root: string, private readonly sys: Syscalls, readonly driver: Driver,
+    private readonly transport: TransportOptions = {}, private readonly inWorker = false,
+  ) {
     for (const d of ['layers', 'containers', 'l', 'tmp', 'blobs/sha256']) mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
     this.meta = new Metadata(openDatabase(join(root, 'metadata.db')));
     // One process owns a root: at open, a directory without its record can only be what a
@@ -51,7 +56,10 @@ export class LayerStore {
   }
 
   static open(root: string, opts: OpenOptions): LayerStore {
-    return new LayerStore(root, opts.syscalls, opts.driver ?? 'overlay', opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {});
+    return new LayerStore(
+      root, opts.syscalls, opts.driver ?? 'overlay',
+      opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}, opts.unpackInWorker === true,
+    );
   }
 
   close(): void {
@@ -228,11 +236,15 @@ export class LayerStore {
         chunks = source as AsyncIterable<Buffer>;
       }
       const onProgress = opts.onProgress;
-      const ingested = await ingest(chunks, {
-        mode: opts.format ?? 'auto', syscalls: this.sys, workDir: work, made,
-        newLayerTmp: () => this.newLayerTmp(),
-        ...(onProgress ? { onBytes: (bytesDone: number) => onProgress(bytesTotal === undefined ? { bytesDone } : { bytesDone, bytesTotal }) } : {}),
-      });
+      const onBytes = onProgress ? (bytesDone: number): void => onProgress(bytesTotal === undefined ? { bytesDone } : { bytesDone, bytesTotal }) : undefined;
+      const mode = opts.format ?? 'auto';
+      const ingested = this.inWorker
+        ? deserializeIngest(await offload({ kind: 'ingest', mode, layersDir: join(this.root, 'layers'), workDir: work }, chunks, made, onBytes) as SerializedIngest)
+        : await ingest(chunks, {
+          mode, syscalls: this.sys, workDir: work, made,
+          newLayerTmp: () => this.newLayerTmp(),
+          ...(onBytes ? { onBytes } : {}),
+        });
       let plans: ImagePlan[];
       if (ingested.format === 'rootfs') {
         plans = [this.planRootfs(ingested.staged, staged)];
@@ -399,6 +411,34 @@ export class LayerStore {
   /** The syscalls layers are unpacked with. For the registry client. */
   get syscalls(): Syscalls {
     return this.sys;
+  }
+
+  /**
+   * Unpacks one layer from a stream into `dest` (a `newLayerTmp()` path +
+   * `/diff`), on the worker thread when the store was opened so; the raw
+   * bytes are also written to `keepBlobAt` when given. For the registry client.
+   */
+  async unpackStream(source: AsyncIterable<Buffer>, dest: string, opts: { what: string; expectDigest?: string; keepBlobAt?: string; onBytes?: (n: number) => void }): Promise<UnpackedLayer> {
+    if (this.inWorker) {
+      const task = { kind: 'layer' as const, dest, what: opts.what, ...(opts.expectDigest ? { expectDigest: opts.expectDigest } : {}), ...(opts.keepBlobAt ? { keepBlobAt: opts.keepBlobAt } : {}) };
+      return await offload(task, source, [], opts.onBytes) as UnpackedLayer;
+    }
+    const fd = opts.keepBlobAt === undefined ? undefined : openSync(opts.keepBlobAt, 'wx', 0o600);
+    try {
+      return await unpackLayer(source, dest, {
+        syscalls: this.sys, what: opts.what,
+        ...(opts.expectDigest ? { expectDigest: opts.expectDigest } : {}),
+        ...(opts.onBytes ? { onBytes: opts.onBytes } : {}),
+        ...(fd === undefined ? {} : {
+          onRaw: (chunk: Buffer) => {
+            let off = 0;
+            while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+          },
+        }),
+      });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   newLayerTmp(): string {

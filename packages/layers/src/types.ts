@@ -45,6 +45,13 @@ export interface OpenOptions {
   driver?: Driver;
   /** Registries spoken to as Docker's `insecure-registries` (`host[:port]` or CIDR), besides 127.0.0.0/8. */
   insecureRegistries?: readonly string[];
+  /**
+   * Unpack layers (import, load, pull) on a worker thread, so the caller's
+   * event loop never blocks on their file writes: a supervisor's does. The
+   * worker makes its own `LinuxSyscalls`; the `syscalls` given here are used
+   * on the calling thread only, so tests with a recording double leave this off.
+   */
+  unpackInWorker?: boolean;
 }
 
 export interface ImportProgress {

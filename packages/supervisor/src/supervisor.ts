@@ -38,7 +38,8 @@ export async function openRealParts(opts: SupervisorOptions, syscalls: Syscalls 
   // One namespace for volumes and launches; the supervisor itself never mounts on the host.
   const ns = PrivateMountNamespace.create(syscalls);
   const layers = LayerStore.open(opts.root, {
-    syscalls, ...(opts.storageDriver ? { driver: opts.storageDriver } : {}),
+    // Imports and pulls unpack on a worker thread: the API's event loop never waits on their writes.
+    syscalls, unpackInWorker: true, ...(opts.storageDriver ? { driver: opts.storageDriver } : {}),
     ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}),
   });
   const volumes = VolumeStore.open(opts.root, { syscalls, mountNamespace: ns });

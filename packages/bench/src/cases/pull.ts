@@ -57,7 +57,7 @@ export async function runPull(dir: string, o: { repeats: number; log: (line: str
     for (let i = 0; i < o.repeats; i++) {
       const root = join(work, `berth-${i}`);
       mkdirSync(root);
-      const store = LayerStore.open(root, { syscalls: new LinuxSyscalls() });
+      const store = LayerStore.open(root, { syscalls: new LinuxSyscalls(), unpackInWorker: true });
       const t0 = performance.now();
       await store.pull(ref);
       syncFs(root);

@@ -1,8 +1,7 @@
-import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DigestMismatchError, RegistryError, UnsupportedCompressionError } from '../errors.js';
 import { parseImageConfig } from '../formats.js';
-import { unpackLayer } from '../layer-apply.js';
 import { chainIds, normalizeTag } from '../refs.js';
 import type { LayerStore } from '../store.js';
 import type { ImageRecord } from '../types.js';
@@ -224,26 +223,16 @@ export async function pullImage(store: LayerStore, refText: string, opts: PullOp
       // The compressed blob is kept as it streams, so a push can send it again byte for byte.
       const blobTmp = store.blobPath(l.desc.digest, true);
       made.push(blobTmp);
-      const fd = openSync(blobTmp, 'wx', 0o600);
       let last = 0;
-      let unpacked;
-      try {
-        unpacked = await unpackLayer(res as AsyncIterable<Buffer>, join(tmp, 'diff'), {
-        syscalls: store.syscalls, what: `layer ${l.desc.digest}`, expectDigest: l.desc.digest,
-        onRaw: (chunk) => {
-          let off = 0;
-          while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-        },
+      const unpacked = await store.unpackStream(res as AsyncIterable<Buffer>, join(tmp, 'diff'), {
+        what: `layer ${l.desc.digest}`, expectDigest: l.desc.digest, keepBlobAt: blobTmp,
         onBytes: (current) => {
           // A line per ~1% is what the docker CLI's bars need; more only costs.
           if (current - last < total / 100 && current !== total) return;
           last = current;
           emit({ kind: 'layer', id: shortId(l.desc), status: 'Downloading', current, total });
         },
-        });
-      } finally {
-        closeSync(fd);
-      }
+      });
       blobs.push({ tmp: blobTmp, path: store.blobPath(l.desc.digest) });
       if (unpacked.diffId !== l.diffId) throw new DigestMismatchError(`layer ${l.desc.digest} against the config's diffID`, l.diffId, unpacked.diffId);
       emit({ kind: 'layer', id: shortId(l.desc), status: 'Verifying Checksum' });
