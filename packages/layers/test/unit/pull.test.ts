@@ -150,6 +150,10 @@ describe('pull with basic auth (htpasswd)', () => {
       .rejects.toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
     const img = await pullImage(t.store, `${reg.host}/private:1`, { credentials: { username: reg.user!, password: reg.password! } });
     expect(img.tags).toEqual([`${reg.host}/private:1`]);
+    await expect(t.store.login(reg.host, { username: reg.user!, password: 'wrong' })).rejects.toMatchObject({
+      code: 'LOGIN_FAILED', message: `login attempt to http://${reg.host}/v2/ failed with status: 401 Unauthorized`,
+    });
+    await t.store.login(reg.host, { username: reg.user!, password: reg.password! });
   });
 });
 
@@ -167,5 +171,10 @@ describe('pull with bearer tokens (a token issuer the registry trusts)', () => {
     expect(img.layers).toHaveLength(3);
     // One token for the scope, reused for the manifest, the config and every layer.
     expect(reg.tokenRequests() - before).toBe(1);
+  });
+
+  it('docker login: a token for the credentials, or LOGIN_FAILED', async () => {
+    await expect(t.store.login(reg.host, { username: reg.user!, password: 'wrong' })).rejects.toMatchObject({ code: 'LOGIN_FAILED' });
+    await t.store.login(`http://${reg.host}/`, { username: reg.user!, password: reg.password! });
   });
 });
