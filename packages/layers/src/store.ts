@@ -23,6 +23,7 @@ import { RegistryClient, type Credentials } from './registry/client.js';
 import { distributionInfo, pullImage, type DistributionInfo, type PullOptions } from './registry/pull.js';
 import { registryDomain } from './registry/reference.js';
 import { pushImage, type PushOptions } from './registry/push.js';
+import { saveImages } from './save.js';
 import type { TransportOptions } from './registry/transport.js';
 
 /** The kernel copies mount options into one page; the string and its NUL must fit. */
@@ -271,6 +272,11 @@ export class LayerStore {
   /** `docker pull`: see `pullImage`. The store's insecure registries apply. */
   pull(ref: string, opts: Omit<PullOptions, 'transport'> = {}): Promise<ImageRecord> {
     return pullImage(this, ref, { ...opts, transport: this.transport });
+  }
+
+  /** `docker save`: see `saveImages`. Throws before returning when an image or a layer cannot be saved. */
+  save(refs: readonly string[]): NodeJS.ReadableStream {
+    return saveImages(this, refs);
   }
 
   /** `docker push`: see `pushImage`. */

@@ -2,6 +2,7 @@ import { parsePlatform, parseRegistryRef, type Credentials } from '@berth/layers
 import { ConflictError, errorMessage, InvalidParameterError, NotImplementedError } from '../errors.js';
 import type { ImageView } from '../engine.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import type { ApiDeps } from './deps.js';
 import { commonHeaders, parseFilters, queryBool, readJsonBody, sendEmpty, sendJson } from './http-util.js';
 import { apiTime } from '../events.js';
@@ -151,6 +152,18 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
       out.finish(error);
     }
   });
+
+  // `docker save`: one image by path, several as `names=`.
+  const save = async (res: ServerResponse, refs: string[]): Promise<void> => {
+    if (!d.images.save) throw new NotImplementedError('berth does not implement docker save with this image service');
+    if (refs.length === 0) throw new InvalidParameterError('no images named: use names=NAME');
+    for (const ref of refs) await d.images.inspectImage(ref);
+    const stream = d.images.save(refs);
+    res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/x-tar' });
+    await pipeline(stream, res).catch(() => res.destroy());
+  };
+  r.on('GET', /^\/images\/get$/, ({ res, query }) => save(res, query.getAll('names')));
+  r.on('GET', /^\/images\/(.+)\/get$/, ({ res, params }) => save(res, [params[0]!]));
 
   r.on('GET', /^\/images\/(.+)\/history$/, ({ res, params }) => {
     if (!d.images.history) throw new NotImplementedError('berth does not implement image history with this image service');
