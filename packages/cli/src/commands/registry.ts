@@ -50,6 +50,17 @@ export class ProgressDisplay {
   }
 }
 
+/**
+ * What `run`/`create` do when the image is missing (`--pull missing`, the
+ * default) or always (`--pull always`), as the docker CLI does: "Unable to
+ * find image 'X' locally" and the pull's progress on stderr, stdout left to
+ * the container. For the lead to wire into run/create.
+ */
+export async function pullForRun(ctx: Context, image: string, opts: { platform?: string; missing: boolean }): Promise<void> {
+  if (opts.missing) ctx.err.write(`Unable to find image '${image}' locally\n`);
+  await pull({ ...ctx, out: ctx.err }, image, opts.platform === undefined ? {} : { platform: opts.platform });
+}
+
 export async function pull(ctx: Context, image: string, opts: { platform?: string; quiet?: boolean }): Promise<number> {
   const { key } = await registryOf(image);
   const creds = readCredentials(ctx.env, key);
