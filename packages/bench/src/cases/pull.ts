@@ -73,7 +73,6 @@ export async function runPull(dir: string, o: { repeats: number; log: (line: str
         syncFs(proot);
         podmanMs.push(performance.now() - t1);
         if (r.status !== 0) throw new BenchError('Podman', `podman pull failed: ${r.stderr.trim()}`);
-        spawnSync('podman', ['--root', join(proot, 'root'), '--runroot', join(proot, 'run'), 'system', 'reset', '-f'], { stdio: 'ignore' });
         rmSync(proot, { recursive: true, force: true });
       }
       o.log(`pull ${i + 1}/${o.repeats}: berth ${berthMs.at(-1)?.toFixed(0) ?? '?'} ms${podman ? `, podman ${podmanMs.at(-1)?.toFixed(0) ?? '?'} ms` : ''}`);
