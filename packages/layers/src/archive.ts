@@ -47,7 +47,7 @@ export interface ImagePlan {
 const IN_MEMORY_LIMIT = 8 << 20;
 
 /** Names only an image archive has at its top: `docker save` (old and OCI style), skopeo, umoci. */
-const ARCHIVE_NAMES = /^(?:manifest\.json|repositories|oci-layout|index\.json|blobs(?:\/.*)?|[a-f0-9]{64}(?:\.json|\/.*)?)$/;
+const ARCHIVE_NAMES = /^(?:manifest\.json|repositories|oci-layout|index\.json|blobs(?:\/.*)?|[a-f0-9]{64}(?:\.json|\.tar|\/.*)?)$/;
 
 /** The regular files of an image archive by normalised name, links resolved by name. */
 export class ArchiveContents {
