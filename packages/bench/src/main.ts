@@ -9,6 +9,7 @@ import { runLatency } from './cases/latency.js';
 import { runMemory } from './cases/memory.js';
 import { MOUNT_COUNTS, runMountGrowth } from './cases/mounts.js';
 import { runImport, runVolumeScaling, layerTarsOf, writeSyntheticImage } from './cases/stores.js';
+import { runPull } from './cases/pull.js';
 import { runThroughput } from './cases/throughput.js';
 import { runSeccompCost } from './cases/seccomp.js';
 import { Daemon } from './daemon.js';
@@ -109,6 +110,8 @@ export async function run(argv: string[]): Promise<number> {
       await runImport(work, 'busybox', archive, args.quick ? 1 : 3),
       await runImport(work, 'synthetic (3 layers, 48 MB of files)', synthetic, args.quick ? 1 : 3),
     ];
+    log('case 7: pull from a local registry');
+    const pull = await runPull(work, { repeats: args.quick ? 1 : 3, log });
     log('case 6: memory');
     const memory = daemon ? await runMemory(work, archive, daemon, { loadRuns: args.quick ? 16 : 64 }) : [];
     if (!daemon) notes.push(`memory case skipped: the supervisor did not start (${String(daemonOrReason)})`);
@@ -124,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
       durationS: 0, machine,
       latencyLib: { hundredSequentialMs: latency.hundredSequentialMs, setupMs: latency.setupMs, cleanupMs: latency.cleanupMs },
       latency: latency.rows, mountCounts: MOUNT_COUNTS, mountGrowth,
-      throughput: { poolSize: POOL_SIZE, rows: throughput }, volumes, imports, memory, seccomp,
+      throughput: { poolSize: POOL_SIZE, rows: throughput }, volumes, imports, pull, memory, seccomp,
       targets: [], hostMountsUnchanged: false, notes,
     };
   } finally {

@@ -60,14 +60,23 @@ export function renderTables(r: BenchReport): string {
   out.push('|---|---|---|');
   for (const v of r.volumes) out.push(`| ${v.name} | ${ms(v.ms, 1)} | ${v.note ?? ''} |`);
   out.push('');
-  out.push('### 5. Image import throughput (archive MB/s, median)');
+  out.push('### 5. Image import throughput (archive MB/s, median; both followed by sync -f)');
   out.push('');
-  out.push('| image | archive MB | berth import ms | berth MB/s | tar -x of the layers ms | tar -x MB/s | berth ÷ tar time |');
+  out.push('| image | archive MB | berth import ms | berth MB/s | tar -x of the layers ms | tar -x MB/s | berth speed ÷ tar speed |');
   out.push('|---|---|---|---|---|---|---|');
   for (const i of r.imports) {
-    out.push(`| ${i.image} | ${(i.bytes / 1e6).toFixed(1)} | ${ms(i.berthMs, 0)} | ${i.berthMBps.toFixed(0)} | ${ms(i.tarMs, 0)} | ${i.tarMBps.toFixed(0)} | ${(i.berthMs / i.tarMs).toFixed(2)}× |`);
+    out.push(`| ${i.image} | ${(i.bytes / 1e6).toFixed(1)} | ${ms(i.berthMs, 0)} | ${i.berthMBps.toFixed(0)} | ${ms(i.tarMs, 0)} | ${i.tarMBps.toFixed(0)} | ${(i.tarMs / i.berthMs).toFixed(2)}× |`);
   }
   out.push('');
+  if (r.pull) {
+    const p = r.pull;
+    out.push('### 7. Pull from a local registry (median; fresh storage; both followed by sync -f)');
+    out.push('');
+    out.push('| image | berth pull ms | podman pull ms | berth speed ÷ podman speed |');
+    out.push('|---|---|---|---|');
+    out.push(`| ${p.image} | ${ms(p.berthMs, 0)} | ${p.podmanMs === undefined ? p.podmanMissing ?? '' : ms(p.podmanMs, 0)} | ${p.podmanMs === undefined ? '' : `${(p.podmanMs / p.berthMs).toFixed(2)}×`} |`);
+    out.push('');
+  }
   out.push('### 6. Memory (supervisor RSS)');
   out.push('');
   out.push('| what | MB | note |');

@@ -58,6 +58,13 @@ export interface ImportRow {
   tarMs: number;
 }
 
+export interface PullRow {
+  image: string;
+  berthMs: number;
+  podmanMs?: number;
+  podmanMissing?: string;
+}
+
 export interface MemoryRow {
   name: string;
   rssMB: number;
@@ -85,6 +92,7 @@ export interface BenchReport {
   throughput: { poolSize: number; rows: ThroughputRow[] };
   volumes: TimedStep[];
   imports: ImportRow[];
+  pull?: PullRow;
   memory: MemoryRow[];
   /** Case 7: seccomp's cost (compile once, then a lookup per launch); absent in reports from before it existed. */
   seccomp?: TimedStep[];

@@ -23,6 +23,7 @@ const commands = {
   lifecycle: () => import('./commands/lifecycle.js'),
   logs: () => import('./commands/logs.js'),
   ps: () => import('./commands/ps.js'),
+  registry: () => import('./commands/registry.js'),
   run: () => import('./commands/run.js'),
   system: () => import('./commands/system.js'),
   volumeArchive: () => import('./commands/volume-archive.js'),
@@ -82,7 +83,24 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
   program.command('daemon').description('run the supervisor in the foreground')
     .option('--workers <n>', 'worker pool size')
     .option('--storage-driver <driver>', 'overlay (default) or vfs: full copies, where overlay cannot be mounted')
-    .action((o: { workers?: string; storageDriver?: string }) => dispatch(async (ctx) => (await commands.daemon()).daemon(ctx, o)));
+    .option('--insecure-registry <registry>', 'a registry (host[:port] or CIDR) to reach over unverified HTTPS, then HTTP, as 127.0.0.0/8 is', collect, [])
+    .action((o: { workers?: string; storageDriver?: string; insecureRegistry: string[] }) => dispatch(async (ctx) => (await commands.daemon()).daemon(ctx, o)));
+
+  program.command('pull').description('pull an image from a registry').argument('<image>', 'NAME[:TAG|@DIGEST]')
+    .option('--platform <platform>', 'os/arch[/variant] to pick from a multi-platform image (default: this host)')
+    .option('-q, --quiet', 'print only the image reference')
+    .action((image: string, o: { platform?: string; quiet?: boolean }) => dispatch(async (ctx) => (await commands.registry()).pull(ctx, image, o)));
+  program.command('push').description('push an image to a registry').argument('<image>', 'NAME[:TAG]')
+    .action((image: string) => dispatch(async (ctx) => (await commands.registry()).push(ctx, image)));
+  program.command('login').description('log in to a registry (credentials are kept in ~/.docker/config.json, as the docker CLI keeps them)')
+    .argument('[server]', 'registry host[:port] (default: Docker Hub)')
+    .option('-u, --username <user>', 'user name')
+    .option('-p, --password <password>', 'password (prefer --password-stdin)')
+    .option('--password-stdin', 'read the password from stdin')
+    .action((server: string | undefined, o: { username?: string; password?: string; passwordStdin?: boolean }) =>
+      dispatch(async (ctx) => (await commands.registry()).login(ctx, server, o)));
+  program.command('logout').description('forget the credentials of a registry').argument('[server]', 'registry host[:port] (default: Docker Hub)')
+    .action((server: string | undefined) => dispatch(async (ctx) => (await commands.registry()).logout(ctx, server)));
 
   containerFlags(program.command('run').description('create and start a container').option('-d, --detach', 'run in the background and print the container id')
     .option('--detach-keys <keys>', 'keys that leave an -it session with the container running (default ctrl-p,ctrl-q)'))

@@ -15,7 +15,9 @@ export type CliErrorCode =
   | 'DAEMON_START_FAILED'
   | 'DAEMON_ERROR'
   | 'PROTOCOL'
-  | 'IO';
+  | 'IO'
+  | 'CREDENTIAL_HELPER'
+  | 'DOCKER_CONFIG_INVALID';
 
 export class CliError extends Error {
   readonly exitCode: number = EXIT_BERTH_FAILED;

@@ -1,80 +1,58 @@
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import type { Syscalls } from '@berth/syscall';
+import type { Headers } from 'tar-stream';
 import { DigestMismatchError, InvalidArchiveError } from './errors.js';
-import { entryPath } from './layer-apply.js';
-import { readTarFile } from './tar-read.js';
+import { entryPath, LayerWriter, unpackLayer, type UnpackedLayer } from './layer-apply.js';
+import { decode, looksLikeTar, peek, readTar } from './tar-read.js';
 import type { ImageConfig } from './types.js';
 
 export type ArchiveFormat = 'docker-save' | 'oci-layout' | 'rootfs';
 
-/** One image found in an archive, ready to be staged. All paths are in the spool dir. */
+/** How to read a stream: an image archive (`docker load`), a root filesystem (`docker import`), or decide at its first entry. */
+export type IngestMode = 'archive' | 'rootfs' | 'auto';
+
+/** A layer staged under a temporary directory, already unpacked and hashed. */
+export interface StagedUnpack {
+  /** `layers/.tmp-*`; the files are in `<tmp>/diff`. */
+  tmp: string;
+  layer: UnpackedLayer;
+}
+
+/** One regular file of an image archive: unpacked on the way if it is a layer tar, else kept. */
+export type ArchiveFile =
+  | { kind: 'layer'; name: string; staged: StagedUnpack; taken: boolean }
+  | { kind: 'data'; name: string; digest: string; size: number; bytes?: Buffer; path?: string };
+
+/** One image found in an archive, ready to be staged. */
 export interface ImagePlan {
   /** hex of sha256(config blob): the image id. */
   id: string;
   config: ImageConfig;
   created: string;
   diffIds: string[];
-  layerFiles: string[];
+  /** The archive file of each layer, bottom first (for a rootfs import, the one staged layer). */
+  layerFiles: ArchiveFile[];
   tags: string[];
+  /** The config blob as stored (for save, history and push). */
+  configBlob?: Buffer;
+  /** `name@sha256:…` of the manifest it was pulled by. */
+  repoDigests?: string[];
+  /** The compressed blob each layer came as (pull), so a push can send it again. */
+  blobs?: { diff_id: string; digest: string; media_type: string; size: number; repository: string }[];
 }
 
-interface SpooledFile { path: string; digest: string; size: number }
+/** Files kept in memory up to this size; bigger non-layer files go to the work directory. */
+const IN_MEMORY_LIMIT = 8 << 20;
 
-/** Copies a stream to a file, so the archive can be read more than once. */
-export async function spoolStream(source: NodeJS.ReadableStream, file: string): Promise<string> {
-  await pipeline(source, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
-  return file;
-}
+/** Names only an image archive has at its top: `docker save` (old and OCI style), skopeo, umoci. */
+const ARCHIVE_NAMES = /^(?:manifest\.json|repositories|oci-layout|index\.json|blobs(?:\/.*)?|[a-f0-9]{64}(?:\.json|\.tar|\/.*)?)$/;
 
-/**
- * Which of the three formats a tar is. A `docker save` archive has a
- * top-level manifest.json (newer docker writes an OCI layout as well; its
- * manifest.json carries the tags, so it wins); an OCI layout has oci-layout;
- * anything else is a root filesystem.
- */
-export async function detectFormat(file: string): Promise<ArchiveFormat> {
-  let docker = false;
-  let oci = false;
-  await readTarFile(file, async (h) => {
-    if (h.type !== 'file' && h.type != null) return;
-    const name = h.name.replace(/^(\.\/)+/, '').replace(/^\/+/, '');
-    if (name === 'manifest.json') docker = true;
-    if (name === 'oci-layout') oci = true;
-  }, { what: 'the archive' });
-  return docker ? 'docker-save' : oci ? 'oci-layout' : 'rootfs';
-}
-
-/** Regular files of the outer archive, by normalised name; links resolved by name. */
-export class SpooledArchive {
-  private readonly files = new Map<string, SpooledFile>();
-  private readonly links = new Map<string, string>();
-
-  static async spool(file: string, dir: string): Promise<SpooledArchive> {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const archive = new SpooledArchive();
-    let n = 0;
-    await readTarFile(file, async (h, body) => {
-      const name = entryPath(h.name);
-      if (h.type === 'symlink' || h.type === 'link') {
-        const target = h.type === 'symlink' ? posix.join(posix.dirname(name), h.linkname ?? '') : (h.linkname ?? '');
-        archive.links.set(name, entryPath(target, h.name));
-        return;
-      }
-      if (h.type !== 'file' && h.type != null && h.type !== 'contiguous-file') return;
-      const path = join(dir, String(n++));
-      const hash = createHash('sha256');
-      let size = 0;
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, cb) { hash.update(chunk); size += chunk.length; cb(null, chunk); },
-      });
-      await pipeline(body, tap, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
-      archive.files.set(name, { path, digest: `sha256:${hash.digest('hex')}`, size });
-    }, { what: 'the archive' });
-    return archive;
-  }
+/** The regular files of an image archive by normalised name, links resolved by name. */
+export class ArchiveContents {
+  readonly files = new Map<string, ArchiveFile>();
+  readonly links = new Map<string, string>();
 
   private resolve(name: string): string {
     let cur = entryPath(name);
@@ -82,7 +60,7 @@ export class SpooledArchive {
     return cur;
   }
 
-  get(name: string, what: string): SpooledFile {
+  get(name: string, what: string): ArchiveFile {
     const f = this.files.get(this.resolve(name));
     if (!f) throw new InvalidArchiveError(`${what} ${name} is missing from the archive`);
     return f;
@@ -92,24 +70,157 @@ export class SpooledArchive {
     return this.files.has(this.resolve(name));
   }
 
+  bytes(f: ArchiveFile, what: string): Buffer {
+    if (f.kind === 'layer') throw new InvalidArchiveError(`${what} ${f.name} is a tar, not JSON`);
+    return f.bytes ?? readFileSync(f.path ?? '');
+  }
+
   json(name: string, what: string): unknown {
-    const f = this.get(name, what);
+    const bytes = this.bytes(this.get(name, what), what);
     try {
-      return JSON.parse(readFileSync(f.path, 'utf8')) as unknown;
+      return JSON.parse(bytes.toString('utf8')) as unknown;
     } catch (error) {
       throw new InvalidArchiveError(`${what} ${name} is not valid JSON`, { cause: error });
     }
   }
 
   /** A content-addressed blob, checked against its digest (and size when known). */
-  blob(digest: string, what: string, size?: number): SpooledFile {
+  blob(digest: string, what: string, size?: number): ArchiveFile {
     const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
     if (!m) throw new InvalidArchiveError(`${what} has an unsupported digest ${JSON.stringify(digest)}`);
     const f = this.get(`blobs/sha256/${m[1]}`, what);
-    if (f.digest !== digest) throw new DigestMismatchError(`${what} blobs/sha256/${m[1]}`, digest, f.digest);
-    if (size !== undefined && f.size !== size) {
-      throw new InvalidArchiveError(`${what} ${digest} is ${f.size} bytes, its descriptor says ${size}`);
+    const actual = digestOf(f);
+    if (actual !== digest) throw new DigestMismatchError(`${what} blobs/sha256/${m[1]}`, digest, actual);
+    const actualSize = f.kind === 'layer' ? f.staged.layer.blobSize : f.size;
+    if (size !== undefined && actualSize !== size) {
+      throw new InvalidArchiveError(`${what} ${digest} is ${actualSize} bytes, its descriptor says ${size}`);
     }
     return f;
   }
+}
+
+export function digestOf(f: ArchiveFile): string {
+  return f.kind === 'layer' ? f.staged.layer.blobDigest : f.digest;
+}
+
+export type Ingested =
+  | { format: 'rootfs'; staged: StagedUnpack }
+  | { format: 'archive'; contents: ArchiveContents };
+
+export interface IngestOptions {
+  mode: IngestMode;
+  syscalls: Syscalls;
+  /** A fresh `layers/.tmp-*` path for a layer about to be unpacked. */
+  newLayerTmp(): string;
+  /** Where non-layer files too big for memory go. */
+  workDir: string;
+  /** Bytes read from the source so far. */
+  onBytes?: (done: number) => void;
+  /** Every layer directory made is pushed here, so the caller can remove those not committed. */
+  made: string[];
+}
+
+/**
+ * Reads an image archive or a root filesystem tar once: each layer tar in
+ * an archive is unpacked while the archive streams past (its bytes hashed
+ * once: for a plain layer that digest is its diffID), JSON and other small
+ * files are kept. Which files are layers is known only from manifest.json,
+ * which `docker save` writes last; tars not named there are dropped later.
+ */
+export async function ingest(source: AsyncIterable<Buffer>, opts: IngestOptions): Promise<Ingested> {
+  const made = opts.made;
+  if (opts.mode === 'rootfs') {
+    const tmp = opts.newLayerTmp();
+    made.push(tmp);
+    const layer = await unpackLayer(source, join(tmp, 'diff'), { syscalls: opts.syscalls, what: 'the root filesystem tar', ...(opts.onBytes ? { onBytes: opts.onBytes } : {}) });
+    return { format: 'rootfs', staged: { tmp, layer } };
+  }
+  const decoded = await decode(source, 'the archive', { lazyHash: true, ...(opts.onBytes ? { onBytes: opts.onBytes } : {}) });
+  const contents = new ArchiveContents();
+  let format: 'archive' | 'rootfs' | undefined = opts.mode === 'archive' ? 'archive' : undefined;
+  if (format === 'archive') decoded.dropHashing();
+  let rootfs: { tmp: string; writer: LayerWriter } | undefined;
+  let rootEntry: Headers | undefined;
+  let n = 0;
+  let entries = 0;
+  await readTar(decoded.stream, async (h, body) => {
+    entries++;
+    if (format === undefined) {
+      const first = entryPath(h.name);
+      // Both a root filesystem and a packed OCI layout may start with "./": decide at the next entry.
+      if (first === '') { rootEntry = h; return; }
+      format = ARCHIVE_NAMES.test(first) ? 'archive' : 'rootfs';
+      if (format === 'archive') {
+        decoded.dropHashing();
+      } else {
+        decoded.startHashing();
+        const tmp = opts.newLayerTmp();
+        made.push(tmp);
+        mkdirSync(join(tmp, 'diff'), { recursive: true, mode: 0o755 });
+        rootfs = { tmp, writer: new LayerWriter(join(tmp, 'diff'), opts.syscalls) };
+        if (rootEntry) await rootfs.writer.entry(rootEntry, (async function* () {})());
+      }
+    }
+    if (rootfs) {
+      await rootfs.writer.entry(h, body);
+      return;
+    }
+    const name = entryPath(h.name);
+    if (h.type === 'symlink' || h.type === 'link') {
+      const target = h.type === 'symlink' ? posix.join(posix.dirname(name), h.linkname ?? '') : (h.linkname ?? '');
+      contents.links.set(name, entryPath(target, h.name));
+      return;
+    }
+    if (h.type !== 'file' && h.type != null && h.type !== 'contiguous-file') return;
+    const { head, all } = await peek(body, 512);
+    const compressed = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+    if (compressed || looksLikeTar(head) || name.endsWith('/layer.tar')) {
+      const tmp = opts.newLayerTmp();
+      made.push(tmp);
+      const named = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name)?.[1];
+      const layer = await unpackLayer(all, join(tmp, 'diff'), {
+        syscalls: opts.syscalls, what: `layer ${name}`, ...(named === undefined ? {} : { expectDigest: `sha256:${named}` }),
+      });
+      contents.files.set(name, { kind: 'layer', name, staged: { tmp, layer }, taken: false });
+      return;
+    }
+    contents.files.set(name, await keep(name, all, h.size ?? 0, join(opts.workDir, String(n++))));
+  }, 'the archive');
+  if (rootfs) {
+    rootfs.writer.finish();
+    const layer: UnpackedLayer = {
+      blobDigest: decoded.rawDigest(), blobSize: decoded.rawBytes(), diffId: decoded.uncompressedDigest(),
+      size: rootfs.writer.size, compression: decoded.compression,
+    };
+    return { format: 'rootfs', staged: { tmp: rootfs.tmp, layer } };
+  }
+  if (format === undefined || entries === 0) {
+    // Not one entry: an empty body, or bytes that are not a tar at all.
+    throw new InvalidArchiveError(decoded.rawBytes() === 0 ? 'the archive is empty' : 'the archive is not a tar file (unexpected EOF)');
+  }
+  return { format: 'archive', contents };
+}
+
+async function keep(name: string, body: AsyncIterable<Buffer>, size: number, spill: string): Promise<ArchiveFile> {
+  const hash = createHash('sha256');
+  if (size <= IN_MEMORY_LIMIT) {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const c of body) { hash.update(c); chunks.push(c); total += c.length; }
+    return { kind: 'data', name, digest: `sha256:${hash.digest('hex')}`, size: total, bytes: Buffer.concat(chunks) };
+  }
+  mkdirSync(join(spill, '..'), { recursive: true, mode: 0o700 });
+  const fd = openSync(spill, 'wx', 0o600);
+  let total = 0;
+  try {
+    for await (const c of body) {
+      hash.update(c);
+      total += c.length;
+      let off = 0;
+      while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { kind: 'data', name, digest: `sha256:${hash.digest('hex')}`, size: total, path: spill };
 }

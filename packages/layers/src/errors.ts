@@ -20,7 +20,25 @@ export type LayerStoreErrorCode =
   | 'CONTAINER_BUSY'
   | 'LOWERDIR_TOO_LONG'
   | 'INVALID_CONTAINER_ID'
-  | 'MISSING_LAYER';
+  | 'MISSING_LAYER'
+  | 'UNSUPPORTED_COMPRESSION'
+  | 'SAVE_UNSUPPORTED'
+  | 'INVALID_PLAN'
+  | 'COPY_FAILED'
+  | 'WORKER_FAILED'
+  | RegistryErrorCode;
+
+/** Codes of `RegistryError`: talking to a registry. */
+export type RegistryErrorCode =
+  | 'PUSH_UNSUPPORTED'
+  | 'INVALID_PLATFORM'
+  | 'LOGIN_FAILED'
+  | 'MANIFEST_UNKNOWN'
+  | 'NO_MATCHING_PLATFORM'
+  | 'REGISTRY_PROTOCOL'
+  | 'REGISTRY_UNAUTHORIZED'
+  | 'REGISTRY_UNREACHABLE'
+  | 'UNSUPPORTED_MANIFEST';
 
 const KIND_BY_CODE: Record<LayerStoreErrorCode, ErrorKind> = {
   NO_SUCH_IMAGE: 'not-found',
@@ -39,6 +57,22 @@ const KIND_BY_CODE: Record<LayerStoreErrorCode, ErrorKind> = {
   // The supervisor makes container ids; a bad one reaching the store is a bug.
   INVALID_CONTAINER_ID: 'system',
   MISSING_LAYER: 'system',
+  // zstd: a format berth does not decode.
+  UNSUPPORTED_COMPRESSION: 'not-implemented',
+  // Layers from `docker load`/`import` keep no byte-exact tar to push or save.
+  SAVE_UNSUPPORTED: 'not-implemented',
+  PUSH_UNSUPPORTED: 'not-implemented',
+  INVALID_PLAN: 'system',
+  COPY_FAILED: 'system',
+  WORKER_FAILED: 'system',
+  INVALID_PLATFORM: 'invalid-parameter',
+  LOGIN_FAILED: 'unauthorized',
+  MANIFEST_UNKNOWN: 'not-found',
+  NO_MATCHING_PLATFORM: 'not-found',
+  REGISTRY_PROTOCOL: 'system',
+  REGISTRY_UNAUTHORIZED: 'unauthorized',
+  REGISTRY_UNREACHABLE: 'system',
+  UNSUPPORTED_MANIFEST: 'not-implemented',
 };
 
 export class LayerStoreError extends Error implements KindedError {
@@ -134,5 +168,27 @@ export class LowerdirTooLongError extends LayerStoreError {
   override readonly name = 'LowerdirTooLongError';
   constructor(readonly containerId: string, readonly length: number) {
     super('LOWERDIR_TOO_LONG', `failed to build the overlay mount for ${containerId}: its options are ${length} bytes, over the kernel's one-page limit (4095); use a shorter store root or fewer layers`);
+  }
+}
+
+/** A layer compressed in a way berth does not decode (zstd). */
+export class UnsupportedCompressionError extends LayerStoreError {
+  override readonly name = 'UnsupportedCompressionError';
+  constructor(readonly what: string, readonly compression: string) {
+    super('UNSUPPORTED_COMPRESSION', `failed to import ${what}: it is ${compression}-compressed, which berth does not decode; recompress it with gzip`);
+  }
+}
+
+/**
+ * Talking to a registry failed. Codes: `REGISTRY_UNREACHABLE` (network, TLS),
+ * `REGISTRY_PROTOCOL` (an answer berth cannot use), `REGISTRY_UNAUTHORIZED`
+ * (credentials missing or refused), `MANIFEST_UNKNOWN` (no such tag, digest
+ * or repository), `UNSUPPORTED_MANIFEST` (schema 1, unknown media types),
+ * `NO_MATCHING_PLATFORM`, `LOGIN_FAILED` (`docker login` refused: Docker's 401).
+ */
+export class RegistryError extends LayerStoreError {
+  override readonly name = 'RegistryError';
+  constructor(code: RegistryErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { DigestMismatchError, InvalidArchiveError } from './errors.js';
-import type { ImagePlan, SpooledArchive } from './archive.js';
+import { DigestMismatchError, InvalidArchiveError, UnsupportedCompressionError } from './errors.js';
+import { digestOf, type ArchiveContents, type ImagePlan } from './archive.js';
 import { sha256Hex, tryNormalizeTag } from './refs.js';
 import type { ImageConfig } from './types.js';
 
@@ -30,7 +29,7 @@ export function pickConfig(raw: unknown): ImageConfig {
 }
 
 /** What an image config blob says: diffIDs, Config, created. */
-function parseImageConfig(bytes: Buffer, what: string): { diffIds: string[]; config: ImageConfig; created: string } {
+export function parseImageConfig(bytes: Buffer, what: string): { diffIds: string[]; config: ImageConfig; created: string } {
   let doc: unknown;
   try {
     doc = JSON.parse(bytes.toString('utf8'));
@@ -51,14 +50,14 @@ function tags(refs: readonly string[]): string[] {
 }
 
 /** `docker save` (and `skopeo copy ... docker-archive:`): manifest.json + config + layer tars. */
-export function planDockerSave(archive: SpooledArchive): ImagePlan[] {
+export function planDockerSave(archive: ArchiveContents): ImagePlan[] {
   const manifest = archive.json('manifest.json', 'the docker manifest');
   if (!Array.isArray(manifest) || manifest.length === 0) throw new InvalidArchiveError('manifest.json lists no images');
   return manifest.map((item: unknown, i) => {
     if (!isObject(item) || typeof item['Config'] !== 'string') throw new InvalidArchiveError(`manifest.json entry ${i} has no Config`);
     const configName = item['Config'];
     const configFile = archive.get(configName, 'image config');
-    const bytes = readFileSync(configFile.path);
+    const bytes = archive.bytes(configFile, 'image config');
     const id = sha256Hex(bytes);
     // Config files are named by their digest (`<hex>.json` or `blobs/sha256/<hex>`).
     const named = /([a-f0-9]{64})(?:\.json)?$/.exec(configName)?.[1];
@@ -71,10 +70,10 @@ export function planDockerSave(archive: SpooledArchive): ImagePlan[] {
     const layerFiles = layers.map((name) => {
       const f = archive.get(name, 'layer');
       const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
-      if (m && f.digest !== `sha256:${m[1]}`) throw new DigestMismatchError(`layer ${name}`, `sha256:${m[1]}`, f.digest);
-      return f.path;
+      if (m && digestOf(f) !== `sha256:${m[1]}`) throw new DigestMismatchError(`layer ${name}`, `sha256:${m[1]}`, digestOf(f));
+      return f;
     });
-    return { id, ...parsed, layerFiles, tags: tags(strings(item['RepoTags']) ?? []) };
+    return { id, ...parsed, layerFiles, tags: tags(strings(item['RepoTags']) ?? []), configBlob: bytes };
   });
 }
 
@@ -93,7 +92,7 @@ function descriptor(v: unknown, what: string): Descriptor {
 }
 
 /** An OCI image layout packed as a tar (umoci, `skopeo copy ... oci-archive:`). */
-export function planOciLayout(archive: SpooledArchive): ImagePlan[] {
+export function planOciLayout(archive: ArchiveContents): ImagePlan[] {
   const layout = archive.json('oci-layout', 'the OCI layout marker');
   if (!isObject(layout) || layout['imageLayoutVersion'] !== '1.0.0') {
     throw new InvalidArchiveError('oci-layout does not declare imageLayoutVersion 1.0.0');
@@ -118,29 +117,29 @@ export function planOciLayout(archive: SpooledArchive): ImagePlan[] {
     if (!isObject(doc) || !Array.isArray(doc['layers'])) throw new InvalidArchiveError(`manifest ${desc.digest} has no layers`);
     const configDesc = descriptor(doc['config'], `manifest ${desc.digest} config`);
     const configFile = archive.blob(configDesc.digest, 'image config', configDesc.size);
-    const bytes = readFileSync(configFile.path);
+    const bytes = archive.bytes(configFile, 'image config');
     const parsed = parseImageConfig(bytes, `image config ${configDesc.digest}`);
     const layerDescs = doc['layers'].map((l, j) => descriptor(l, `manifest ${desc.digest} layer ${j}`));
     if (layerDescs.length !== parsed.diffIds.length) {
       throw new InvalidArchiveError(`manifest ${desc.digest} lists ${layerDescs.length} layers, its config ${parsed.diffIds.length} diffIDs`);
     }
     const layerFiles = layerDescs.map((l) => {
-      if ((l.mediaType ?? '').includes('zstd')) throw new InvalidArchiveError(`layer ${l.digest} is zstd-compressed, which berth does not read yet`);
-      return archive.blob(l.digest, 'layer', l.size).path;
+      if ((l.mediaType ?? '').includes('zstd')) throw new UnsupportedCompressionError(`layer ${l.digest}`, 'zstd');
+      return archive.blob(l.digest, 'layer', l.size);
     });
-    const id = configFile.digest.slice('sha256:'.length);
+    const id = digestOf(configFile).slice('sha256:'.length);
     const existing = byId.get(id);
     if (existing) existing.tags.push(...tags(refs));
-    else byId.set(id, { id, ...parsed, layerFiles, tags: tags(refs) });
+    else byId.set(id, { id, ...parsed, layerFiles, tags: tags(refs), configBlob: bytes });
   }
   if (byId.size === 0) throw new InvalidArchiveError('index.json lists no images');
   return [...byId.values()];
 }
 
-function readBlobJson(archive: SpooledArchive, desc: Descriptor, what: string): unknown {
+function readBlobJson(archive: ArchiveContents, desc: Descriptor, what: string): unknown {
   const f = archive.blob(desc.digest, what, desc.size);
   try {
-    return JSON.parse(readFileSync(f.path, 'utf8')) as unknown;
+    return JSON.parse(archive.bytes(f, what).toString('utf8')) as unknown;
   } catch (error) {
     throw new InvalidArchiveError(`${what} ${desc.digest} is not valid JSON`, { cause: error });
   }

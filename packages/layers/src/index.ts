@@ -21,7 +21,12 @@ export type {
 export {
   AmbiguousImageError, ContainerBusyError, ContainerExistsError, DigestMismatchError, ImageConflictError, ImageInUseError,
   InvalidArchiveError, InvalidReferenceError, LayerStoreError, LowerdirTooLongError, NoSuchContainerError, NoSuchImageError,
-  UnsafeEntryError,
+  RegistryError, UnsafeEntryError, UnsupportedCompressionError,
 } from './errors.js';
+export { pullImage, distributionInfo, hostPlatform, parsePlatform, MEDIA, type DistributionInfo, type Platform, type PullEvent, type PullOptions, type PullStatus } from './registry/pull.js';
+export { pushImage, type PushEvent, type PushOptions } from './registry/push.js';
+export { RegistryClient, parseChallenge, type Credentials } from './registry/client.js';
+export { parseRegistryRef, familiarName, formatRef, authKey, registryDomain, type RegistryRef } from './registry/reference.js';
+export { isInsecure, type TransportOptions } from './registry/transport.js';
 export { chainIds, normalizeTag } from './refs.js';
 export type { ArchiveFormat } from './archive.js';

@@ -1,9 +1,9 @@
-import { closeSync, linkSync, lstatSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync, chmodSync, lutimesSync } from 'node:fs';
+import { createReadStream, closeSync, linkSync, lstatSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync, chmodSync, lutimesSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Headers } from 'tar-stream';
 import { AT_FDCWD, OVERLAY_OPAQUE_XATTR, S_IFBLK, S_IFCHR, S_IFIFO, makedev, type Syscalls } from '@berth/syscall';
-import { UnsafeEntryError } from './errors.js';
-import { readTarFile } from './tar-read.js';
+import { DigestMismatchError, UnsafeEntryError } from './errors.js';
+import { decode, INGEST_CHUNK, readTar, type Compression } from './tar-read.js';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
@@ -225,24 +225,54 @@ export class LayerWriter {
 
 export interface ApplyOptions {
   syscalls: Syscalls;
+  /** Called with the bytes read so far (compressed bytes for gzip). */
   onBytes?: (done: number) => void;
   what: string;
+  /** The blob digest the bytes must have (a registry's, or an OCI layout's file name): checked as they stream. */
+  expectDigest?: string;
+  /** Every chunk as it came, before inflating. */
+  onRaw?: (chunk: Buffer) => void;
 }
 
-/** Unpacks a layer file (gzip or plain) into `dest`; returns its diffID and content size. */
-export async function applyLayer(file: string, dest: string, opts: ApplyOptions): Promise<{ diffId: string; size: number }> {
+export interface UnpackedLayer {
+  /** sha256 of the bytes as they came: the blob digest a registry or an OCI layout names it by. */
+  blobDigest: string;
+  blobSize: number;
+  /** sha256 of the uncompressed tar: the layer's diffID (the same hash as blobDigest for a plain tar). */
+  diffId: string;
+  /** Bytes of file content. */
+  size: number;
+  compression: Compression;
+}
+
+/**
+ * Unpacks one layer (gzip or plain tar, sniffed) from a stream into `dest`,
+ * reading it once: the bytes are hashed as they pass (blob digest), inflated
+ * if needed (diffID of the inflated bytes) and written as they are parsed.
+ */
+export async function unpackLayer(source: AsyncIterable<Buffer>, dest: string, opts: ApplyOptions): Promise<UnpackedLayer> {
   mkdirSync(dest, { recursive: true, mode: 0o755 });
   const writer = new LayerWriter(dest, opts.syscalls);
-  const { uncompressedDigest } = await readTarFile(file, (h, body) => writer.entry(h, body), {
-    what: opts.what,
-    ...(opts.onBytes ? { onBytes: opts.onBytes } : {}),
-  });
+  const decoded = await decode(source, opts.what, { ...(opts.onBytes ? { onBytes: opts.onBytes } : {}), ...(opts.onRaw ? { onRaw: opts.onRaw } : {}) });
+  const expect = opts.expectDigest;
+  try {
+    await readTar(decoded.stream, (h, body) => writer.entry(h, body), opts.what);
+  } catch (error) {
+    // A blob whose digest is known and wrong was tampered with or cut: say that, not "corrupt gzip".
+    if (expect === undefined) throw error;
+    await decoded.drainRest().catch(() => undefined);
+    if (decoded.rawDigest() !== expect) throw new DigestMismatchError(opts.what, expect, decoded.rawDigest());
+    throw error;
+  }
+  if (expect !== undefined && decoded.rawDigest() !== expect) throw new DigestMismatchError(opts.what, expect, decoded.rawDigest());
   writer.finish();
-  return { diffId: uncompressedDigest, size: writer.size };
+  return {
+    blobDigest: decoded.rawDigest(), blobSize: decoded.rawBytes(), diffId: decoded.uncompressedDigest(),
+    size: writer.size, compression: decoded.compression,
+  };
 }
 
-/** Computes a layer file's diffID without unpacking it (for layers already stored). */
-export async function layerDiffId(file: string, what: string, onBytes?: (done: number) => void): Promise<string> {
-  const { uncompressedDigest } = await readTarFile(file, async () => {}, { what, ...(onBytes ? { onBytes } : {}) });
-  return uncompressedDigest;
+/** A file as a stream of big chunks. */
+export function fileChunks(file: string): AsyncIterable<Buffer> {
+  return createReadStream(file, { highWaterMark: INGEST_CHUNK }) as AsyncIterable<Buffer>;
 }

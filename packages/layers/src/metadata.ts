@@ -35,12 +35,29 @@ const MIGRATIONS: readonly string[] = [
      image_id TEXT NOT NULL REFERENCES images(id),
      created TEXT NOT NULL
    );`,
+  // Registry images: the config blob as pulled (push, save and history need its exact bytes),
+  // the repository digests an image was pulled by, and which compressed blob each layer came
+  // from (push sends that blob again instead of a re-tar whose digest would differ).
+  `ALTER TABLE images ADD COLUMN config_blob BLOB;
+   CREATE TABLE repo_digests (
+     ref TEXT PRIMARY KEY,         -- familiar name @ manifest digest
+     image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+   );
+   CREATE TABLE layer_blobs (
+     diff_id TEXT NOT NULL,
+     digest TEXT NOT NULL,         -- the compressed blob's digest
+     media_type TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     repository TEXT NOT NULL,     -- domain/path it was pulled from or pushed to
+     PRIMARY KEY (diff_id, repository)
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export interface LayerRow { id: string; diff_id: string; parent: string | null; short: string; size: number; created: string }
-export interface ImageRow { id: string; config: string; created: string }
+export interface ImageRow { id: string; config: string; created: string; config_blob: Buffer | null }
+export interface LayerBlobRow { diff_id: string; digest: string; media_type: string; size: number; repository: string }
 export interface ContainerRow { id: string; image_id: string; created: string }
 
 export type Db = Database.Database;
@@ -123,6 +140,26 @@ export class Metadata {
     this.stmt('INSERT INTO images (id, config, created) VALUES (?, ?, ?)').run(id, JSON.stringify(config), created);
     const stmt = this.stmt('INSERT INTO image_layers (image_id, position, layer_id) VALUES (?, ?, ?)');
     layers.forEach((layer, i) => stmt.run(id, i, layer));
+  }
+  setConfigBlob(id: string, blob: Buffer): void {
+    this.stmt('UPDATE images SET config_blob = ? WHERE id = ? AND config_blob IS NULL').run(blob, id);
+  }
+  repoDigestsOf(imageId: string): string[] {
+    return (this.stmt('SELECT ref FROM repo_digests WHERE image_id = ? ORDER BY ref').all(imageId) as { ref: string }[]).map((r) => r.ref);
+  }
+  imageOfRepoDigest(ref: string): string | undefined {
+    return (this.stmt('SELECT image_id FROM repo_digests WHERE ref = ?').get(ref) as { image_id: string } | undefined)?.image_id;
+  }
+  setRepoDigest(ref: string, imageId: string): void {
+    this.stmt('INSERT INTO repo_digests (ref, image_id) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id').run(ref, imageId);
+  }
+  layerBlobs(diffId: string): LayerBlobRow[] {
+    return this.stmt('SELECT * FROM layer_blobs WHERE diff_id = ?').all(diffId) as LayerBlobRow[];
+  }
+  setLayerBlob(row: LayerBlobRow): void {
+    this.stmt(`INSERT INTO layer_blobs (diff_id, digest, media_type, size, repository) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(diff_id, repository) DO UPDATE SET digest = excluded.digest, media_type = excluded.media_type, size = excluded.size`)
+      .run(row.diff_id, row.digest, row.media_type, row.size, row.repository);
   }
   deleteImage(id: string): void {
     this.stmt('DELETE FROM images WHERE id = ?').run(id);

@@ -1,21 +1,30 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, writeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Syscalls } from '@berth/syscall';
-import { detectFormat, SpooledArchive, spoolStream, type ImagePlan } from './archive.js';
+import { ingest, type ImagePlan, type StagedUnpack } from './archive.js';
 import {
   AmbiguousImageError, ContainerBusyError, ContainerExistsError, DigestMismatchError, ImageConflictError,
   ImageInUseError, InvalidArchiveError, LayerStoreError, LowerdirTooLongError, NoSuchContainerError, NoSuchImageError,
 } from './errors.js';
 import { planDockerSave, planOciLayout, rootfsConfigBlob } from './formats.js';
-import { applyLayer } from './layer-apply.js';
+import { fileChunks, unpackLayer, type UnpackedLayer } from './layer-apply.js';
+import { deserializeIngest, offload } from './worker/offload.js';
+import type { SerializedIngest } from './worker/protocol.js';
 import { Metadata, openDatabase, type ImageRow } from './metadata.js';
-import { chainIds, normalizeTag, randomShortName, randomSuffix, sha256Hex, tryNormalizeTag } from './refs.js';
+import { chainIds, digestHex, normalizeTag, randomShortName, randomSuffix, sha256Hex, tryNormalizeTag } from './refs.js';
 import type {
   ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportResult, Mount, OpenOptions,
   ReconcileReport, RemoveImageResult,
 } from './types.js';
 import { materialize } from './vfs.js';
+import { RegistryClient, type Credentials } from './registry/client.js';
+import { distributionInfo, pullImage, type DistributionInfo, type PullOptions } from './registry/pull.js';
+import { registryDomain } from './registry/reference.js';
+import { pushImage, type PushOptions } from './registry/push.js';
+import { saveImages } from './save.js';
+import type { TransportOptions } from './registry/transport.js';
 
 /** The kernel copies mount options into one page; the string and its NUL must fit. */
 export const MOUNT_OPTIONS_LIMIT = 4095;
@@ -36,8 +45,11 @@ export class LayerStore {
   private readonly meta: Metadata;
   private readonly removals = new Set<Promise<void>>();
 
-  private constructor(readonly root: string, private readonly sys: Syscalls, readonly driver: Driver) {
-    for (const d of ['layers', 'containers', 'l', 'tmp']) mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
+  private constructor(
+    readonly root: string, private readonly sys: Syscalls, readonly driver: Driver,
+    private readonly transport: TransportOptions = {}, private readonly inWorker = false,
+  ) {
+    for (const d of ['layers', 'containers', 'l', 'tmp', 'blobs/sha256']) mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
     this.meta = new Metadata(openDatabase(join(root, 'metadata.db')));
     // One process owns a root: at open, a directory without its record can only be what a
     // crash left between a rename and its commit (or a committed removal and its rename).
@@ -45,7 +57,10 @@ export class LayerStore {
   }
 
   static open(root: string, opts: OpenOptions): LayerStore {
-    return new LayerStore(root, opts.syscalls, opts.driver ?? 'overlay');
+    return new LayerStore(
+      root, opts.syscalls, opts.driver ?? 'overlay',
+      opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}, opts.unpackInWorker === true,
+    );
   }
 
   close(): void {
@@ -69,6 +84,8 @@ export class LayerStore {
       created: row.created,
       size: this.meta.imageSize(row.id),
       layers: this.meta.imageLayers(row.id),
+      diffIds: this.meta.imageLayers(row.id).map((l) => this.meta.layer(l)?.diff_id ?? `sha256:${l}`),
+      repoDigests: this.meta.repoDigestsOf(row.id),
     };
   }
 
@@ -77,11 +94,20 @@ export class LayerStore {
     const tag = tryNormalizeTag(ref);
     const tagged = tag === undefined ? undefined : this.meta.imageOfTag(tag);
     if (tagged) return tagged;
+    if (ref.includes('@')) return this.resolveRepoDigest(ref);
     const hex = ref.startsWith('sha256:') ? ref.slice('sha256:'.length) : ref;
     if (!/^[a-f0-9]{1,64}$/.test(hex)) return undefined;
     const matches = this.meta.imagesByPrefix(hex);
     if (matches.length > 1) throw new AmbiguousImageError(ref);
     return matches[0]?.id;
+  }
+
+  /** `name@sha256:…`, with the name in any spelling Docker accepts (`docker.io/library/x`, `x`). */
+  private resolveRepoDigest(ref: string): string | undefined {
+    const at = ref.indexOf('@');
+    const name = tryNormalizeTag(ref.slice(0, at));
+    if (name === undefined) return undefined;
+    return this.meta.imageOfRepoDigest(`${name.slice(0, name.lastIndexOf(':'))}${ref.slice(at)}`);
   }
 
   listImages(): ImageRecord[] {
@@ -190,26 +216,45 @@ export class LayerStore {
 
   /**
    * Imports a `docker save` archive, an OCI layout tar or a plain rootfs tar
-   * (format detected), from a path or a stream. Layers are unpacked under
-   * temporary names and everything is recorded and renamed into place in
-   * one transaction: a bad archive leaves the store as it was.
+   * from a path or a stream, reading it once (see `ingest`). Layers are
+   * unpacked under temporary names and everything is recorded and renamed
+   * into place in one transaction: a bad archive leaves the store as it was.
    */
-  async importImage(source: string | NodeJS.ReadableStream, opts: ImportOptions = {}): Promise<ImportResult> {
+  async importImage(source: string | NodeJS.ReadableStream | AsyncIterable<Buffer>, opts: ImportOptions = {}): Promise<ImportResult> {
     const tag = opts.tag === undefined ? undefined : normalizeTag(opts.tag);
     const work = join(this.root, 'tmp', `import-${randomSuffix()}`);
     mkdirSync(work, { mode: 0o700 });
+    const made: string[] = [];
     const staged = new Map<string, StagedLayer>();
     try {
-      const file = typeof source === 'string' ? source : await spoolStream(source, join(work, 'input'));
-      if (!statSync(file).isFile()) throw new InvalidArchiveError(`${file} is not a file`);
-      const format = await detectFormat(file);
-      let plans: ImagePlan[];
-      if (format === 'rootfs') {
-        plans = [await this.planRootfs(file, staged, opts)];
+      let chunks: AsyncIterable<Buffer>;
+      let bytesTotal: number | undefined;
+      if (typeof source === 'string') {
+        if (!statSync(source).isFile()) throw new InvalidArchiveError(`${source} is not a file`);
+        bytesTotal = statSync(source).size;
+        chunks = fileChunks(source);
       } else {
-        const archive = await SpooledArchive.spool(file, join(work, 'spool'));
-        plans = format === 'docker-save' ? planDockerSave(archive) : planOciLayout(archive);
-        for (const plan of plans) await this.stageLayers(plan, staged, opts);
+        chunks = source as AsyncIterable<Buffer>;
+      }
+      const onProgress = opts.onProgress;
+      const onBytes = onProgress ? (bytesDone: number): void => onProgress(bytesTotal === undefined ? { bytesDone } : { bytesDone, bytesTotal }) : undefined;
+      const mode = opts.format ?? 'auto';
+      const ingested = this.inWorker
+        ? deserializeIngest(await offload({ kind: 'ingest', mode, layersDir: join(this.root, 'layers'), workDir: work }, chunks, made, onBytes) as SerializedIngest)
+        : await ingest(chunks, {
+          mode, syscalls: this.sys, workDir: work, made,
+          newLayerTmp: () => this.newLayerTmp(),
+          ...(onBytes ? { onBytes } : {}),
+        });
+      let plans: ImagePlan[];
+      if (ingested.format === 'rootfs') {
+        plans = [this.planRootfs(ingested.staged, staged)];
+      } else {
+        const c = ingested.contents;
+        if (c.has('manifest.json')) plans = planDockerSave(c);
+        else if (c.has('oci-layout')) plans = planOciLayout(c);
+        else throw new InvalidArchiveError('the archive has neither manifest.json nor oci-layout: it is not a docker save or OCI archive (a root filesystem tar is imported with docker import)');
+        for (const plan of plans) await this.stageLayers(plan, staged, made);
       }
       if (tag !== undefined) {
         if (plans.length !== 1) throw new InvalidArchiveError(`the archive holds ${plans.length} images, so a tag argument is ambiguous`);
@@ -218,54 +263,240 @@ export class LayerStore {
       this.commit(plans, staged);
       return { images: plans.map((p) => this.inspectImage(`sha256:${p.id}`)) };
     } finally {
-      for (const s of staged.values()) rmSync(s.tmp, { recursive: true, force: true });
+      // Committed layers were renamed away; whatever is still here was not used.
+      for (const tmp of made) rmSync(tmp, { recursive: true, force: true });
       rmSync(work, { recursive: true, force: true });
     }
   }
 
-  private async planRootfs(file: string, staged: Map<string, StagedLayer>, opts: ImportOptions): Promise<ImagePlan> {
-    const tmp = join(this.root, 'layers', `.tmp-${randomSuffix()}`);
-    const total = statSync(file).size;
-    const onBytes = (done: number): void => opts.onProgress?.({ layer: 0, layers: 1, bytesDone: done, bytesTotal: total, phase: 'extract' });
-    let unpacked: { diffId: string; size: number };
-    try {
-      unpacked = await applyLayer(file, join(tmp, 'diff'), { syscalls: this.sys, onBytes, what: 'the root filesystem tar' });
-    } catch (error) {
-      // Not staged yet (its id is known only once unpacked): remove it here.
-      rmSync(tmp, { recursive: true, force: true });
-      throw error;
-    }
-    const { diffId, size } = unpacked;
-    const [id] = chainIds([diffId]);
-    if (id === undefined) throw new InvalidArchiveError('no layer');
-    if (this.meta.layer(id)) rmSync(tmp, { recursive: true, force: true });
-    else staged.set(id, { id, diffId, parent: null, size, tmp });
-    const created = new Date().toISOString();
-    const blob = rootfsConfigBlob(diffId, created);
-    return { id: sha256Hex(blob), config: {}, created, diffIds: [diffId], layerFiles: [file], tags: [] };
+  /** `docker pull`: see `pullImage`. The store's insecure registries apply. */
+  pull(ref: string, opts: Omit<PullOptions, 'transport'> = {}): Promise<ImageRecord> {
+    return pullImage(this, ref, { ...opts, transport: this.transport });
   }
 
-  private async stageLayers(plan: ImagePlan, staged: Map<string, StagedLayer>, opts: ImportOptions): Promise<void> {
+  /** `docker save`: see `saveImages`. Throws before returning when an image or a layer cannot be saved. */
+  save(refs: readonly string[]): NodeJS.ReadableStream {
+    return saveImages(this, refs);
+  }
+
+  /** `docker push`: see `pushImage`. */
+  push(ref: string, opts: Omit<PushOptions, 'transport'> = {}): Promise<{ digest: string; size: number }> {
+    return pushImage(this, ref, { ...opts, transport: this.transport });
+  }
+
+  /** `docker login`: checks the credentials against the registry (see `RegistryClient.login`). */
+  login(serverAddress: string, creds: Credentials): Promise<void> {
+    return new RegistryClient(registryDomain(serverAddress), creds, this.transport).login();
+  }
+
+  /**
+   * `docker history`: the config's history, newest first; entries that made
+   * a layer get its size in order, the top one the image id and tags (the
+   * others `<missing>`, as Docker shows images it did not build).
+   */
+  history(ref: string): { Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }[] {
+    const image = this.inspectImage(ref);
+    const blob = this.configBlob(ref);
+    let entries: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[] = [];
+    if (blob) {
+      try {
+        const doc = JSON.parse(blob.toString('utf8')) as { history?: unknown };
+        if (Array.isArray(doc.history)) entries = doc.history as typeof entries;
+      } catch {
+        // a config that was valid JSON at import; nothing to show otherwise
+      }
+    }
+    if (entries.length === 0) entries = image.layers.map(() => ({ created: image.created }));
+    const sizes = image.layers.map((l) => this.meta.layer(l)?.size ?? 0);
+    let layer = 0;
+    const rows = entries.map((h) => ({
+      Id: '<missing>',
+      Created: Math.floor((Date.parse(h.created ?? image.created) || 0) / 1000),
+      CreatedBy: h.created_by ?? '',
+      Tags: null as string[] | null,
+      Size: h.empty_layer === true ? 0 : (sizes[layer++] ?? 0),
+      Comment: h.comment ?? '',
+    })).reverse();
+    if (rows[0]) {
+      rows[0].Id = image.id;
+      rows[0].Tags = image.tags;
+    }
+    return rows;
+  }
+
+  /**
+   * `docker image prune`: images no container uses that `select` picks
+   * (dangling only unless the caller says all), each removed as `rmi` would,
+   * with the bytes of the layers that went.
+   */
+  pruneImages(select: (image: ImageRecord) => boolean): { deleted: { Untagged?: string; Deleted?: string }[]; reclaimed: number } {
+    const deleted: { Untagged?: string; Deleted?: string }[] = [];
+    let reclaimed = 0;
+    for (const image of this.listImages()) {
+      const hex = image.id.slice('sha256:'.length);
+      if (this.meta.containersUsing(hex).length > 0 || !select(image)) continue;
+      const sizes = new Map(this.meta.layers().map((l) => [`sha256:${l.id}`, l.size]));
+      const result = this.removeImage(image.id, { force: true });
+      for (const t of result.untagged) deleted.push({ Untagged: t });
+      for (const d of result.deleted) {
+        deleted.push({ Deleted: d });
+        reclaimed += sizes.get(d) ?? 0;
+      }
+    }
+    return { deleted, reclaimed };
+  }
+
+  /** `GET /distribution/{name}/json`: see `distributionInfo`. */
+  distribution(ref: string, credentials?: Credentials): Promise<DistributionInfo> {
+    return distributionInfo(ref, { transport: this.transport, ...(credentials ? { credentials } : {}) });
+  }
+
+  /** A layer (hex chain id) is stored. For the registry client. */
+  hasLayer(chainId: string): boolean {
+    return this.meta.layer(chainId) !== undefined;
+  }
+
+  /**
+   * Records an image whose layers were unpacked by the caller (a pull) under
+   * `newLayerTmp()` names: rows, renames and tags in one transaction, as an
+   * import does. `layers` gives a staged directory for each chain id not stored yet.
+   */
+  commitImage(plan: ImagePlan, layers: readonly { chainId: string; diffId: string; tmp: string; size: number }[]): ImageRecord {
+    const staged = new Map<string, StagedLayer>();
+    const ids = chainIds(plan.diffIds);
+    for (const l of layers) {
+      const i = ids.indexOf(l.chainId);
+      if (i < 0) throw new LayerStoreError('INVALID_PLAN', `failed to record image ${plan.id}: layer ${l.chainId} is not one of its layers`);
+      staged.set(l.chainId, { id: l.chainId, diffId: l.diffId, parent: i === 0 ? null : (ids[i - 1] ?? null), size: l.size, tmp: l.tmp });
+    }
+    for (const id of ids) {
+      if (!staged.has(id) && !this.meta.layer(id)) throw new LayerStoreError('MISSING_LAYER', `failed to record image ${plan.id}: layer ${id} was neither stored nor staged`);
+    }
+    this.commit([plan], staged);
+    return this.inspectImage(`sha256:${plan.id}`);
+  }
+
+  /** The image config blob as it was pulled or loaded (undefined for images stored before berth kept them). */
+  configBlob(ref: string): Buffer | undefined {
+    const id = this.resolve(ref);
+    if (id === undefined) throw new NoSuchImageError(ref);
+    return this.meta.image(id)?.config_blob ?? undefined;
+  }
+
+  /**
+   * Where a compressed blob kept from a pull lives (`blobs/sha256/<hex>`),
+   * or under `.tmp-*` while it is written. Content-addressed: a blob renamed
+   * into place before its records commit is at worst an unused file.
+   */
+  blobPath(digest: string, temporary = false): string {
+    const hex = digestHex(digest, 'blob digest');
+    return join(this.root, 'blobs', 'sha256', temporary ? `.tmp-${randomSuffix()}` : hex);
+  }
+
+  /** A kept blob's path, if this store has it. */
+  keptBlob(digest: string): string | undefined {
+    const path = this.blobPath(digest);
+    return existsSync(path) ? path : undefined;
+  }
+
+  /** Which compressed blobs a layer was pulled as or pushed as, by repository. */
+  layerBlobs(diffId: string): { digest: string; mediaType: string; size: number; repository: string }[] {
+    return this.meta.layerBlobs(diffId).map((b) => ({ digest: b.digest, mediaType: b.media_type, size: b.size, repository: b.repository }));
+  }
+
+  recordLayerBlob(b: { diffId: string; digest: string; mediaType: string; size: number; repository: string }): void {
+    this.meta.setLayerBlob({ diff_id: b.diffId, digest: b.digest, media_type: b.mediaType, size: b.size, repository: b.repository });
+  }
+
+  recordRepoDigest(ref: string, repoDigest: string): void {
+    const id = this.resolve(ref);
+    if (id === undefined) throw new NoSuchImageError(ref);
+    this.meta.setRepoDigest(repoDigest, id);
+  }
+
+  /** The syscalls layers are unpacked with. For the registry client. */
+  get syscalls(): Syscalls {
+    return this.sys;
+  }
+
+  /**
+   * Unpacks one layer from a stream into `dest` (a `newLayerTmp()` path +
+   * `/diff`), on the worker thread when the store was opened so; the raw
+   * bytes are also written to `keepBlobAt` when given. For the registry client.
+   */
+  async unpackStream(source: AsyncIterable<Buffer>, dest: string, opts: { what: string; expectDigest?: string; keepBlobAt?: string; onBytes?: (n: number) => void }): Promise<UnpackedLayer> {
+    if (this.inWorker) {
+      const task = { kind: 'layer' as const, dest, what: opts.what, ...(opts.expectDigest ? { expectDigest: opts.expectDigest } : {}), ...(opts.keepBlobAt ? { keepBlobAt: opts.keepBlobAt } : {}) };
+      return await offload(task, source, [], opts.onBytes) as UnpackedLayer;
+    }
+    const fd = opts.keepBlobAt === undefined ? undefined : openSync(opts.keepBlobAt, 'wx', 0o600);
+    try {
+      return await unpackLayer(source, dest, {
+        syscalls: this.sys, what: opts.what,
+        ...(opts.expectDigest ? { expectDigest: opts.expectDigest } : {}),
+        ...(opts.onBytes ? { onBytes: opts.onBytes } : {}),
+        ...(fd === undefined ? {} : {
+          onRaw: (chunk: Buffer) => {
+            let off = 0;
+            while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+          },
+        }),
+      });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  newLayerTmp(): string {
+    return join(this.root, 'layers', `.tmp-${randomSuffix()}`);
+  }
+
+  private planRootfs(unpacked: StagedUnpack, staged: Map<string, StagedLayer>): ImagePlan {
+    const { diffId, size } = unpacked.layer;
+    const [id] = chainIds([diffId]);
+    if (id === undefined) throw new InvalidArchiveError('no layer');
+    if (!this.meta.layer(id)) staged.set(id, { id, diffId, parent: null, size, tmp: unpacked.tmp });
+    const created = new Date().toISOString();
+    const blob = rootfsConfigBlob(diffId, created);
+    return { id: sha256Hex(blob), config: {}, created, diffIds: [diffId], layerFiles: [], tags: [], configBlob: blob };
+  }
+
+  /**
+   * Matches the layers an archive's manifest names with the tars unpacked
+   * while it streamed, each checked against the config's diffID. A tar used
+   * by two chains (the same layer on different parents) is copied; a layer
+   * that did not look like a tar on the way is unpacked now from what was kept.
+   */
+  private async stageLayers(plan: ImagePlan, staged: Map<string, StagedLayer>, made: string[]): Promise<void> {
     const ids = chainIds(plan.diffIds);
     for (const [i, id] of ids.entries()) {
       const diffId = plan.diffIds[i] ?? '';
-      const file = plan.layerFiles[i] ?? '';
-      const total = statSync(file).size;
-      const base = { layer: i, layers: ids.length, diffId, bytesTotal: total };
-      if (staged.has(id) || this.meta.layer(id)) {
-        opts.onProgress?.({ ...base, bytesDone: total, phase: 'exists' });
-        continue;
+      const file = plan.layerFiles[i];
+      if (!file) throw new InvalidArchiveError(`layer ${i} is missing`);
+      const what = `layer ${i} (${diffId})`;
+      let unpacked: StagedUnpack;
+      if (file.kind === 'layer') {
+        unpacked = file.staged;
+      } else {
+        const tmp = this.newLayerTmp();
+        made.push(tmp);
+        const layer = await unpackLayer(file.bytes ? bufferChunks(file.bytes) : fileChunks(file.path ?? ''), join(tmp, 'diff'), { syscalls: this.sys, what });
+        unpacked = { tmp, layer };
+        plan.layerFiles[i] = { kind: 'layer', name: file.name, staged: unpacked, taken: false };
       }
-      const tmp = join(this.root, 'layers', `.tmp-${randomSuffix()}`);
-      staged.set(id, { id, diffId, parent: i === 0 ? null : (ids[i - 1] ?? null), size: 0, tmp });
-      const result = await applyLayer(file, join(tmp, 'diff'), {
-        syscalls: this.sys,
-        what: `layer ${i} (${diffId})`,
-        onBytes: (done) => opts.onProgress?.({ ...base, bytesDone: done, phase: 'extract' }),
-      });
-      if (result.diffId !== diffId) throw new DigestMismatchError(`layer ${i} against the config's diffID`, diffId, result.diffId);
-      const entry = staged.get(id);
-      if (entry) entry.size = result.size;
+      if (unpacked.layer.diffId !== diffId) throw new DigestMismatchError(`${what} against the config's diffID`, diffId, unpacked.layer.diffId);
+      if (staged.has(id) || this.meta.layer(id)) continue;
+      const entry = plan.layerFiles[i];
+      let tmp = unpacked.tmp;
+      if (entry?.kind !== 'layer' || entry.taken) {
+        tmp = this.newLayerTmp();
+        made.push(tmp);
+        mkdirSync(tmp, { mode: 0o700 });
+        copyTree(join(unpacked.tmp, 'diff'), join(tmp, 'diff'));
+      } else {
+        entry.taken = true;
+      }
+      staged.set(id, { id, diffId, parent: i === 0 ? null : (ids[i - 1] ?? null), size: unpacked.layer.size, tmp });
     }
   }
 
@@ -289,7 +520,10 @@ export class LayerStore {
         }
         for (const plan of plans) {
           if (!this.meta.image(plan.id)) this.meta.insertImage(plan.id, plan.config, plan.created, chainIds(plan.diffIds));
+          if (plan.configBlob) this.meta.setConfigBlob(plan.id, plan.configBlob);
           for (const t of plan.tags) this.meta.setTag(t, plan.id);
+          for (const r of plan.repoDigests ?? []) this.meta.setRepoDigest(r, plan.id);
+          for (const b of plan.blobs ?? []) this.meta.setLayerBlob(b);
         }
       })();
     } catch (error) {
@@ -389,6 +623,12 @@ export class LayerStore {
         }
       }
     }
+    for (const name of readdirSync(join(this.root, 'blobs', 'sha256'))) {
+      if (TEMP.test(name)) {
+        rmSync(join(this.root, 'blobs', 'sha256', name), { force: true });
+        report.removedTemporaries.push(`blobs/sha256/${name}`);
+      }
+    }
     for (const name of readdirSync(join(this.root, 'tmp'))) {
       rmSync(join(this.root, 'tmp', name), { recursive: true, force: true });
       report.removedTemporaries.push(`tmp/${name}`);
@@ -426,6 +666,16 @@ export class LayerStore {
       containers: { count: this.meta.containers().length },
     };
   }
+}
+
+async function* bufferChunks(bytes: Buffer): AsyncGenerator<Buffer> {
+  yield bytes;
+}
+
+/** A layer directory copied with everything overlayfs reads (owners, modes, xattrs, devices, hardlinks). */
+function copyTree(from: string, to: string): void {
+  const r = spawnSync('cp', ['-a', '--', from, to], { encoding: 'utf8' });
+  if (r.status !== 0) throw new LayerStoreError('COPY_FAILED', `failed to copy layer ${from}: ${r.stderr.trim() || `cp exited ${String(r.status)}`}`);
 }
 
 /** Mount points at or below `dir` in this process's mount namespace. */

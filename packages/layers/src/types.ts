@@ -31,6 +31,10 @@ export interface ImageRecord {
   size: number;
   /** Layer ids (hex chain ids), bottom first. */
   layers: string[];
+  /** The layers' diffIDs, bottom first (Docker's `RootFS.Layers`). */
+  diffIds: string[];
+  /** `name@sha256:…` of the manifests the image was pulled by or pushed as. */
+  repoDigests: string[];
 }
 
 export type Driver = 'overlay' | 'vfs';
@@ -39,23 +43,29 @@ export interface OpenOptions {
   syscalls: Syscalls;
   /** `overlay` (default) shares layers through overlayfs; `vfs` gives each container a full copy. */
   driver?: Driver;
+  /** Registries spoken to as Docker's `insecure-registries` (`host[:port]` or CIDR), besides 127.0.0.0/8. */
+  insecureRegistries?: readonly string[];
+  /**
+   * Unpack layers (import, load, pull) on a worker thread, so the caller's
+   * event loop never blocks on their file writes: a supervisor's does. The
+   * worker makes its own `LinuxSyscalls`; the `syscalls` given here are used
+   * on the calling thread only, so tests with a recording double leave this off.
+   */
+  unpackInWorker?: boolean;
 }
 
 export interface ImportProgress {
-  /** 0-based index of the layer in the image, bottom first. */
-  layer: number;
-  layers: number;
-  /** The layer's diffID when known (`sha256:<hex>`). */
-  diffId?: string;
+  /** Bytes of the archive read so far. */
   bytesDone: number;
-  bytesTotal: number;
-  /** `extract`: unpacking; `exists`: already stored, verified only. */
-  phase: 'extract' | 'exists';
+  /** The archive's size, when it is a file. */
+  bytesTotal?: number;
 }
 
 export interface ImportOptions {
   /** `name[:tag]` to give the imported image (required to name a plain rootfs tar). */
   tag?: string;
+  /** `archive` (`docker load`), `rootfs` (`docker import`) or `auto` (the default: decided by the first entry's name). */
+  format?: 'archive' | 'rootfs' | 'auto';
   onProgress?: (p: ImportProgress) => void;
 }
 

@@ -7,7 +7,7 @@
  *
  * The launch contract types are `@berth/runtime`'s own.
  */
-import type { ImageConfig, ImageRecord } from '@berth/layers';
+import type { Credentials, DistributionInfo, ImageConfig, ImageRecord, Platform, PullEvent, PushEvent } from '@berth/layers';
 import type { Volume } from '@berth/volumes';
 import type {
   ContainerConfig, ContainerSpec, CreateOptions, CreateRequest, ExecRequest, ExitStatus, HostConfig, MountPoint, MountSpec,
@@ -47,7 +47,22 @@ export type ImageView = ImageRecord;
 
 /** The image side of `LayerStore` from @berth/layers. */
 export interface ImageService {
-  importImage(source: string | NodeJS.ReadableStream, opts?: { tag?: string }): Promise<{ images: ImageView[] }>;
+  /** `format`: `archive` for `docker load`, `rootfs` for `docker import`, `auto` to decide by the first entry. */
+  importImage(source: string | NodeJS.ReadableStream, opts?: { tag?: string; format?: 'archive' | 'rootfs' | 'auto' }): Promise<{ images: ImageView[] }>;
+  /** `docker pull` (`LayerStore.pull`). */
+  pull?(ref: string, opts: { platform?: Platform; credentials?: Credentials; onEvent?: (e: PullEvent) => void }): Promise<ImageView>;
+  /** `docker save` (`LayerStore.save`): throws before streaming when an image cannot be saved. */
+  save?(refs: readonly string[]): NodeJS.ReadableStream;
+  /** `docker push` (`LayerStore.push`). */
+  push?(ref: string, opts: { credentials?: Credentials; onEvent?: (e: PushEvent) => void }): Promise<{ digest: string; size: number }>;
+  /** `docker login`: throws REGISTRY_UNAUTHORIZED when the registry refuses the credentials. */
+  login?(serverAddress: string, creds: Credentials): Promise<void>;
+  /** `docker history` rows, newest first (`LayerStore.history`). */
+  history?(ref: string): unknown[];
+  /** `docker image prune` (`LayerStore.pruneImages`): images no container uses that `select` picks. */
+  pruneImages?(select: (image: ImageView) => boolean): { deleted: { Untagged?: string; Deleted?: string }[]; reclaimed: number };
+  /** `GET /distribution/{name}/json` (`LayerStore.distribution`). */
+  distribution?(ref: string, credentials?: Credentials): Promise<DistributionInfo>;
   listImages(): ImageView[] | Promise<ImageView[]>;
   /** Throws `No such image: X` (code NO_SUCH_IMAGE) when unknown. */
   inspectImage(ref: string): ImageView | Promise<ImageView>;

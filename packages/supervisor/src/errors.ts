@@ -103,6 +103,8 @@ export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   'conflict': 409,
   'not-modified': 304,
   'not-implemented': 501,
+  // `docker login` refused (dockerd answers 401 with the registry's reason).
+  'unauthorized': 401,
   'unavailable': 503,
   'too-large': 413,
   'system': 500,

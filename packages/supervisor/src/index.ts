@@ -20,7 +20,7 @@ export { createApiServer, listenUnix, buildRouter } from './api/server.js';
 export type { ApiDeps } from './api/deps.js';
 export { queryBool, API_VERSION } from './api/http-util.js';
 export { Filters, FILTER_KEYS, type FilterEndpoint, type FilterKey } from './filters.js';
-export { PULL_UNSUPPORTED } from './api/image-routes.js';
+export { pullReference, registryAuth } from './api/image-routes.js';
 export type {
   ContainerConfig, ContainerEngine, ContainerSpec, ExitStatus, HostConfig, ImageConfigView, ImageService, ImageView, MountPoint, MountSpec,
   StartedContainer, StartRequest, StdioFds, VolumeListFilters, VolumePruneFilters, VolumeService, VolumeView,

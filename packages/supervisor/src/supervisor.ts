@@ -21,6 +21,8 @@ export interface SupervisorOptions {
   storageDriver?: 'overlay' | 'vfs';
   /** Where start-up notices go (a corrected state-root mode); stderr by default. */
   log?: (line: string) => void;
+  /** dockerd's `--insecure-registry`: registries (`host[:port]`, CIDR) tried over HTTPS without verification, then HTTP. */
+  insecureRegistries?: readonly string[];
 }
 
 /** The parts a Supervisor runs on; `Supervisor.start` makes the real ones, tests may pass their own. */
@@ -37,7 +39,11 @@ export interface SupervisorParts {
 export async function openRealParts(opts: SupervisorOptions, syscalls: Syscalls = new LinuxSyscalls()): Promise<SupervisorParts> {
   // One namespace for volumes and launches; the supervisor itself never mounts on the host.
   const ns = PrivateMountNamespace.create(syscalls);
-  const layers = LayerStore.open(opts.root, { syscalls, ...(opts.storageDriver ? { driver: opts.storageDriver } : {}) });
+  const layers = LayerStore.open(opts.root, {
+    // Imports and pulls unpack on a worker thread: the API's event loop never waits on their writes.
+    syscalls, unpackInWorker: true, ...(opts.storageDriver ? { driver: opts.storageDriver } : {}),
+    ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}),
+  });
   const volumes = VolumeStore.open(opts.root, { syscalls, mountNamespace: ns });
   const engine = await Runtime.open({
     root: opts.root, layers, volumes, syscalls, mountNamespace: ns,

@@ -10,3 +10,4 @@ export { openTestEnv, type BodyFields, type RunResult, type TestEnv } from './ru
 export { waitContainer, type RegisteredWait, type WaitCondition } from './wait.js';
 export { BERTH_BIN, Daemon, REPO, type DaemonOptions } from './daemon.js';
 export * from './host-state.js';
+export { skopeoPush, skopeoRawManifest, startRegistry, type TestRegistry } from './registry.js';

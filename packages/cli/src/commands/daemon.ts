@@ -8,7 +8,7 @@ import { CliError, UsageError } from '../errors.js';
  * The supervisor is loaded here, at run time, so that no other command pays
  * for loading it (they only talk to its socket).
  */
-export async function daemon(ctx: Context, opts: { workers?: string; storageDriver?: string }): Promise<number> {
+export async function daemon(ctx: Context, opts: { workers?: string; storageDriver?: string; insecureRegistry?: string[] }): Promise<number> {
   const workers = opts.workers === undefined ? undefined : Number(opts.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
     throw new UsageError(`invalid --workers '${opts.workers ?? ''}': use a whole number of at least 1`);
@@ -29,6 +29,7 @@ export async function daemon(ctx: Context, opts: { workers?: string; storageDriv
     socketPath: ctx.socketPath,
     ...(workers === undefined ? {} : { workers }),
     ...(driver ? { storageDriver: driver } : {}),
+    ...(opts.insecureRegistry && opts.insecureRegistry.length > 0 ? { insecureRegistries: opts.insecureRegistry } : {}),
     log: (line) => ctx.err.write(`${line}\n`),
   });
   return 0;

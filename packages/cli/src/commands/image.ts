@@ -19,7 +19,7 @@ export async function imageImport(ctx: Context, file: string, ref: string | unde
   let res;
   try {
     res = await client.stream('POST', '/images/load', {
-      query: { quiet: true, tag: ref },
+      query: { quiet: true, tag: ref, format: 'auto' },
       headers: { 'Content-Type': 'application/x-tar' },
       stream: counted.stream,
     });

@@ -133,8 +133,8 @@ describe('berth against a Docker API server', () => {
     expect(readFileSync(out, 'utf8')).toBe('TARBYTES');
     expect(await berth([...g(), 'volume', 'clone', 'v1', 'v2'])).toMatchObject({ code: 0, stdout: 'v2\n' });
     expect(fake.calls()).toEqual([
-      'POST /images/load?quiet=1&tag=bb%3A1',
-      'POST /images/load?quiet=1',
+      'POST /images/load?quiet=1&tag=bb%3A1&format=auto',
+      'POST /images/load?quiet=1&format=auto',
       'GET /berth/volumes/v1/export',
       'POST /berth/volumes/v1/clone?to=v2',
     ]);

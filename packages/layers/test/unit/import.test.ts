@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -63,14 +63,15 @@ describe('importing a docker save archive', () => {
     expect(readdirSync(join(mid, 'opt'))).toEqual(['new']);
   });
 
-  it('reports progress per layer, ending at the total', async () => {
+  it('reports progress in archive bytes, ending at the file size', async () => {
     const layers = await sampleLayers();
+    const path = join(t.dir, 'save.tar');
+    const archive = await dockerSave([{ layers, tags: ['s'] }]);
+    writeFileSync(path, archive);
     const events: ImportProgress[] = [];
-    await t.store.importImage(Readable.from(await dockerSave([{ layers, tags: ['s'] }])), { onProgress: (p) => events.push(p) });
-    for (let i = 0; i < 3; i++) {
-      const last = events.filter((e) => e.layer === i).at(-1);
-      expect(last).toMatchObject({ layers: 3, bytesDone: layers[i]!.length, bytesTotal: layers[i]!.length, phase: 'extract' });
-    }
+    await t.store.importImage(path, { onProgress: (p) => events.push(p) });
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.at(-1)).toEqual({ bytesDone: archive.length, bytesTotal: archive.length });
   });
 });
 

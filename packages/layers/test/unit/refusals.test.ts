@@ -128,6 +128,19 @@ describe('bad archives leave the store unchanged', () => {
     expect(snapshotStore(t.root)).toBe(before);
   });
 
+  it('a zstd layer, by name, and a load of something that is not an archive', async () => {
+    const zstd = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(600)]);
+    await expect(t.store.importImage(Readable.from(zstd), { format: 'rootfs', tag: 'z' })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_COMPRESSION', message: expect.stringContaining('zstd-compressed, which berth does not decode'),
+    });
+    await expect(t.store.importImage(Readable.from(Buffer.from('hello\n')), { format: 'archive' })).rejects.toMatchObject({
+      code: 'INVALID_ARCHIVE', message: expect.stringContaining('not a tar file'),
+    });
+    const rootfs = await tarOf([{ name: 'etc/hostname', body: 'x' }]);
+    await expect(t.store.importImage(Readable.from(rootfs), { format: 'archive' })).rejects.toThrow(/neither manifest.json nor oci-layout/);
+    expect(snapshotStore(t.root)).toBe(before);
+  });
+
   it('garbage that is not a tar at all', async () => {
     await expect(t.store.importImage(Readable.from(Buffer.from('not a tar archive'.repeat(64))))).rejects.toMatchObject({ code: 'INVALID_ARCHIVE' });
     expect(snapshotStore(t.root)).toBe(before);

@@ -129,7 +129,7 @@ export class FakeImages implements ImageService {
   readonly imports: ({ tag?: string } | undefined)[] = [];
   images: ImageView[] = [{
     id: 'sha256:' + 'a'.repeat(64), tags: ['busybox:latest'], config: { Cmd: ['sh'], Env: ['PATH=/usr/bin:/bin'] },
-    created: '2024-01-01T00:00:00Z', size: 1234, layers: ['b'.repeat(64)],
+    created: '2024-01-01T00:00:00Z', size: 1234, layers: ['b'.repeat(64)], diffIds: ['sha256:' + 'b'.repeat(64)], repoDigests: [],
   }];
 
   async importImage(source: string | NodeJS.ReadableStream, opts?: { tag?: string }): Promise<{ images: ImageView[] }> {

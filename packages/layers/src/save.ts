@@ -1,0 +1,82 @@
+import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { LayerStoreError } from './errors.js';
+import { randomSuffix, tryNormalizeTag } from './refs.js';
+import type { LayerStore } from './store.js';
+
+/**
+ * `docker save`: a docker-save archive (`manifest.json`, `<config>.json`,
+ * `<diffID>/layer.tar`, `repositories`) of the images `refs` name. Layers
+ * are kept unpacked, and a re-tar would not give the bytes their diffID
+ * names, so each `layer.tar` is the compressed blob the layer was pulled as,
+ * inflated: exactly the diffID's bytes. Everything is checked before the
+ * first byte goes out; a layer with no kept blob is refused by name.
+ */
+export function saveImages(store: LayerStore, refs: readonly string[]): Readable {
+  const plans = refs.map((ref) => {
+    const image = store.inspectImage(ref);
+    const config = store.configBlob(ref);
+    if (!config) throw new LayerStoreError('SAVE_UNSUPPORTED', `failed to save ${ref}: berth did not keep this image's config blob; pull or load it again`);
+    const layers = image.diffIds.map((diffId) => {
+      const blob = store.layerBlobs(diffId).map((b) => ({ ...b, path: store.keptBlob(b.digest) })).find((b) => b.path !== undefined);
+      if (!blob?.path) {
+        throw new LayerStoreError('SAVE_UNSUPPORTED', `failed to save ${ref}: layer ${diffId} was loaded from an archive, and berth keeps no copy of its tar (only layers pulled from a registry can be saved byte for byte)`);
+      }
+      return { diffId, path: blob.path, gzip: blob.mediaType.includes('gzip') };
+    });
+    // As Docker: saved by a tag, that tag goes with it; by id, none.
+    const tag = tryNormalizeTag(ref);
+    const tags = tag !== undefined && image.tags.includes(tag) ? [tag] : [];
+    return { image, config, layers, tags };
+  });
+  const pack = tar.pack();
+  const out = new PassThrough();
+  const entry = (name: string, body: Buffer | string): Promise<void> =>
+    new Promise((resolve, reject) => pack.entry({ name, mode: 0o644, mtime: new Date(0) }, body, (e) => (e ? reject(e) : resolve())));
+  const write = async (): Promise<void> => {
+    const written = new Set<string>();
+    const manifest: unknown[] = [];
+    const repositories: Record<string, Record<string, string>> = {};
+    for (const p of plans) {
+      const configName = `${p.image.id.slice('sha256:'.length)}.json`;
+      if (!written.has(configName)) await entry(configName, p.config);
+      written.add(configName);
+      for (const l of p.layers) {
+        const name = `${l.diffId.slice('sha256:'.length)}/layer.tar`;
+        if (written.has(name)) continue;
+        written.add(name);
+        let file = l.path;
+        let temp: string | undefined;
+        if (l.gzip) {
+          temp = join(store.root, 'tmp', `save-${randomSuffix()}`);
+          await pipeline(createReadStream(l.path), createGunzip(), createWriteStream(temp, { mode: 0o600 }));
+          file = temp;
+        }
+        try {
+          const size = statSync(file).size;
+          await new Promise<void>((resolve, reject) => {
+            const sink = pack.entry({ name, mode: 0o644, size, mtime: new Date(0) }, (e) => (e ? reject(e) : resolve()));
+            createReadStream(file, { highWaterMark: 1 << 20 }).on('error', reject).pipe(sink);
+          });
+        } finally {
+          if (temp) rmSync(temp, { force: true });
+        }
+      }
+      manifest.push({ Config: configName, RepoTags: p.tags.length > 0 ? p.tags : null, Layers: p.layers.map((l) => `${l.diffId.slice('sha256:'.length)}/layer.tar`) });
+      for (const t of p.tags) {
+        const colon = t.lastIndexOf(':');
+        (repositories[t.slice(0, colon)] ??= {})[t.slice(colon + 1)] = p.image.id.slice('sha256:'.length);
+      }
+    }
+    await entry('manifest.json', JSON.stringify(manifest));
+    if (Object.keys(repositories).length > 0) await entry('repositories', JSON.stringify(repositories));
+    pack.finalize();
+  };
+  pack.pipe(out);
+  write().catch((error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+  return out;
+}
