@@ -113,3 +113,15 @@ export class WorkerRetiredError extends Error {
     super(`failed to return a launch worker to the host's namespaces: ${cause instanceof Error ? cause.message : String(cause)}; the worker was retired, retry the launch`);
   }
 }
+
+/**
+ * Why an archive request (`docker cp`, `GET|HEAD|PUT /containers/{id}/archive`)
+ * was refused. The codes are the API's: NotFound (404), InvalidParameter
+ * (400), Conflict (409); the messages are Docker's where Docker has one.
+ */
+export class ArchiveError extends Error {
+  override readonly name: string = 'ArchiveError';
+  constructor(readonly code: 'NotFound' | 'InvalidParameter' | 'Conflict', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -26,10 +26,13 @@ export * from './spec/index.js';
 export * from './plan/index.js';
 export { Cgroups, CgroupError, type CgroupHandle, type CgroupLimits, type CgroupsOptions } from './cgroups/index.js';
 export {
-  BindPropagationError, BindSourceMissingError, LaunchError, MountSpecError, WorkerRetiredError, isMountSpecError,
+  ArchiveError, BindPropagationError, BindSourceMissingError, LaunchError, MountSpecError, WorkerRetiredError, isMountSpecError,
   type MountSpecErrorCode,
 } from './errors.js';
 export { Executor } from './executor/execute.js';
 export { LaunchPool, type PoolOptions } from './executor/pool.js';
 export { initArguments } from './executor/init-args.js';
 export { checkBindPropagation, parseMountPropagation } from './propagation.js';
+export {
+  ContainerFiles, encodePathStat, goFileMode, goTime, type ArchiveTarget, type ContainerPathStat, type ExtractOptions,
+} from './archive/index.js';

@@ -10,6 +10,9 @@
 import type { ImageConfig, ImageRecord } from '@berth/layers';
 import type { Volume } from '@berth/volumes';
 import type {
+  ArchiveTarget, ContainerPathStat, ExtractOptions,
+} from '@berth/runtime';
+import type {
   ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds,
 } from '@berth/runtime';
 
@@ -28,7 +31,17 @@ export interface ContainerEngine {
   /** Inits of a start that was never acknowledged (the supervisor died mid-start). */
   strayInits?(id: string): number[];
   close(): Promise<void>;
+  /** `docker cp` and the archive endpoints (`Runtime.files`); absent in engines that cannot see files. */
+  files?: ContainerFilesView;
 }
+
+/** The file side of a container (`ContainerFiles` of @berth/runtime). */
+export interface ContainerFilesView {
+  stat(t: ArchiveTarget, path: string): Promise<ContainerPathStat>;
+  archive(t: ArchiveTarget, path: string): Promise<{ stat: ContainerPathStat; stream: NodeJS.ReadableStream }>;
+  extract(t: ArchiveTarget, path: string, input: NodeJS.ReadableStream, opts: ExtractOptions): Promise<void>;
+}
+export type { ArchiveTarget, ContainerPathStat, ExtractOptions };
 
 /** The image config fields the supervisor reads (Docker's `Config`). */
 /** The layer store's image shapes. */

@@ -64,7 +64,7 @@ export function prepareNetworkNamespace(sys: Syscalls, homeNetFd: number): numbe
   }
 }
 
-function applyMount(sys: Syscalls, root: RootResolver, m: PlannedMount): void {
+export function applyMount(sys: Syscalls, root: RootResolver, m: PlannedMount): void {
   if (m.kind === 'tmpfs') {
     const dest = root.open(m.destination, 'dir');
     try {

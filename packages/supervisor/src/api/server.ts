@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { errorMessage, httpStatusFor, NotImplementedError, SupervisorError } from '../errors.js';
+import { archiveRoutes } from './archive-routes.js';
 import { containerRoutes } from './container-routes.js';
 import { execRoutes } from './exec-routes.js';
 import type { ApiDeps } from './deps.js';
@@ -19,6 +20,7 @@ export function buildRouter(deps: ApiDeps): Router {
   volumeRoutes(r, deps);
   volumeArchiveRoutes(r, deps);
   containerRoutes(r, deps);
+  archiveRoutes(r, deps);
   execRoutes(r, deps);
   imageRoutes(r, deps);
   return r;
