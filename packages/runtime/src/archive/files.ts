@@ -1,11 +1,11 @@
-import { fstatSync } from 'node:fs';
+import { fstatSync, readlinkSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Syscalls } from '@berth/syscall';
 import { ArchiveError } from '../errors.js';
 import type { MountPoint } from '../runtime-types.js';
-import { pathStat, type ContainerPathStat } from './path-stat.js';
+import { GO_MODE_SYMLINK, pathStat, type ContainerPathStat } from './path-stat.js';
 import { closeTarget, dockerAbsPath, pathError, resolveTarget, type ResolvedTarget } from './request-path.js';
-import { openInRoot, resolveInScope, splitPath } from './scope.js';
+import { openInRoot, resolveInScope, splitPath, under } from './scope.js';
 import { archiveTree } from './tar-out.js';
 import { extractInto, type ExtractOptions } from './tar-in.js';
 
@@ -39,7 +39,7 @@ export class ContainerFiles {
   constructor(private readonly sys: Syscalls, private readonly openRoot: (t: ArchiveTarget) => Promise<RootHandle>) {}
 
   async stat(t: ArchiveTarget, path: string): Promise<ContainerPathStat> {
-    return this.withTarget(t, path, (root, target) => this.statOf(root, target));
+    return this.withTarget(t, path, (root, target) => this.statOf(root, target, t, path));
   }
 
   /** The stat and a tar stream of the path; the root is held until the stream ends. */
@@ -48,10 +48,19 @@ export class ContainerFiles {
     let target: ResolvedTarget | undefined;
     try {
       target = resolveTarget(this.sys, root.fd, path, t.ref);
-      const stat = this.statOf(root, target);
+      const stat = this.statOf(root, target, t, path);
       const held = target;
+      let linkname: string | undefined;
+      if (held.base !== undefined && (stat.mode & GO_MODE_SYMLINK) !== 0) {
+        try {
+          linkname = readlinkSync(under(held.dirFd, held.base));
+        } catch (error) {
+          throw pathError(error, path, t.ref);
+        }
+      }
       const stream = archiveTree(this.sys, {
         fd: held.fd, name: held.name, ...(held.base !== undefined ? { parent: { fd: held.dirFd, name: held.base } } : {}),
+        ...(linkname !== undefined ? { linkname } : {}),
       }, () => {
         closeTarget(this.sys, held);
         root.release();
@@ -91,11 +100,14 @@ export class ContainerFiles {
     }
   }
 
-  private statOf(root: RootHandle, target: ResolvedTarget): ContainerPathStat {
+  private statOf(root: RootHandle, target: ResolvedTarget, t: ArchiveTarget, path: string): ContainerPathStat {
     const st = fstatSync(target.fd, { bigint: true });
-    const linkTarget = st.isSymbolicLink() && target.base !== undefined
-      ? resolveInScope(this.sys, root.fd, `${target.resolvedDir}/${target.base}`)
-      : '';
+    let linkTarget = '';
+    try {
+      if (st.isSymbolicLink() && target.base !== undefined) linkTarget = resolveInScope(this.sys, root.fd, `${target.resolvedDir}/${target.base}`);
+    } catch (error) {
+      throw pathError(error, path, t.ref);
+    }
     return pathStat(target.name, st, linkTarget);
   }
 

@@ -14,7 +14,7 @@ export interface ContainerPathStat {
 
 // Go's os.FileMode bits (io/fs): the CLI decodes the mode with them.
 const GO_MODE_DIR = 2 ** 31;
-const GO_MODE_SYMLINK = 2 ** 27;
+export const GO_MODE_SYMLINK = 2 ** 27;
 const GO_MODE_DEVICE = 2 ** 26;
 const GO_MODE_NAMED_PIPE = 2 ** 25;
 const GO_MODE_SOCKET = 2 ** 24;

@@ -37,10 +37,13 @@ export function notFound(raw: string, container: string): ArchiveError {
 
 /** Maps the kernel's answer for a bad path to the API's: 404 missing, 400 for a path that cannot be walked. */
 export function pathError(error: unknown, raw: string, container: string): unknown {
-  if (isSyscallError(error, 'ENOENT')) return notFound(raw, container);
-  if (isSyscallError(error, 'ENOTDIR')) return new ArchiveError('InvalidParameter', `bad path ${raw}: a component of it is not a directory`, { cause: error });
-  if (isSyscallError(error, 'ELOOP')) return new ArchiveError('InvalidParameter', `bad path ${raw}: too many levels of symbolic links (or a /proc magic link)`, { cause: error });
-  if (isSyscallError(error, 'ENAMETOOLONG')) return new ArchiveError('InvalidParameter', `bad path ${raw}: name too long`, { cause: error });
+  const code = isSyscallError(error) || error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  if (code === 'ENOENT') return notFound(raw, container);
+  // readlink of what was a symlink a moment ago: the container changed it meanwhile.
+  if (code === 'EINVAL') return new ArchiveError('Conflict', `${raw} in container ${container} changed while it was being read; try again`, { cause: error });
+  if (code === 'ENOTDIR') return new ArchiveError('InvalidParameter', `bad path ${raw}: a component of it is not a directory`, { cause: error });
+  if (code === 'ELOOP') return new ArchiveError('InvalidParameter', `bad path ${raw}: too many levels of symbolic links (or a /proc magic link)`, { cause: error });
+  if (code === 'ENAMETOOLONG') return new ArchiveError('InvalidParameter', `bad path ${raw}: name too long`, { cause: error });
   return error;
 }
 

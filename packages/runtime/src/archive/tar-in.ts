@@ -3,7 +3,6 @@ import {
   symlinkSync, unlinkSync, utimesSync, writeSync, constants as fsc, type Stats,
 } from 'node:fs';
 import { posix } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { O_CLOEXEC, O_DIRECTORY, S_IFBLK, S_IFCHR, S_IFIFO, isSyscallError, makedev, type Syscalls } from '@berth/syscall';
 import * as tar from 'tar-stream';
 import { ArchiveError } from '../errors.js';
@@ -72,8 +71,11 @@ export async function extractInto(sys: Syscalls, rootFd: number, destination: st
   opts: ExtractOptions): Promise<void> {
   const destParts = splitPath(destination);
   const extract = tar.extract();
-  const piping = pipeline(input, extract);
-  piping.catch(() => undefined);
+  // Not pipeline(): a refusal must leave the request readable, so the
+  // client gets its answer instead of a reset connection.
+  input.pipe(extract);
+  const onInputError = (error: Error): void => { extract.destroy(error); };
+  input.on('error', onInputError);
   const dirs: { parts: string[]; meta: Meta }[] = [];
 
   /** An O_PATH fd on the directory `parts`, making the missing ones (0755, root-owned). */
@@ -223,10 +225,11 @@ export async function extractInto(sys: Syscalls, rootFd: number, destination: st
         sys.close(parent);
       }
     }
-    await piping;
   } catch (error) {
+    input.unpipe(extract);
     extract.destroy();
-    await piping.catch(() => undefined);
+    input.resume();
+    input.off('error', onInputError);
     if (error instanceof ArchiveError) throw error;
     if (isSyscallError(error, 'EROFS') || (error as NodeJS.ErrnoException).code === 'EROFS') {
       throw new ArchiveError('Conflict', 'failed to extract archive: the destination is on a read-only file system', { cause: error });

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, constants as fsc, readdirSync, readlinkSync, read, type BigIntStats } from 'node:fs';
+import { closeSync, fstatSync, openSync, constants as fsc, readdirSync, readlinkSync, read, statfsSync, type BigIntStats } from 'node:fs';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { O_CLOEXEC, major, minor, isSyscallError, type Syscalls } from '@berth/syscall';
 import * as tar from 'tar-stream';
@@ -7,6 +7,12 @@ import { openEntry, under } from './scope.js';
 /** ustar's 7-digit octal id fields hold at most 0o7777777; larger ids go in PAX records. */
 const MAX_USTAR_ID = 0o777777;
 const CHUNK = 64 * 1024;
+/** statfs f_type of proc and sysfs. */
+const PSEUDO_FS = new Set([0x9fa0, 0x62656572]);
+
+function dirDev(fd: number): bigint {
+  return fstatSync(fd, { bigint: true }).dev;
+}
 
 /** The root of what to archive: an O_PATH fd and where its name comes from. */
 export interface ArchiveSource {
@@ -14,8 +20,10 @@ export interface ArchiveSource {
   fd: number;
   /** The top entry's name in the archive (`etc`, `.`, `/`, `hosts`). */
   name: string;
-  /** Directory fd and name of the entry, to read its symlink target and xattrs; absent for a directory named by `/.`. */
+  /** Directory fd and name of the entry, to read its xattrs; absent for a directory named by `/.`. */
   parent?: { fd: number; name: string };
+  /** The top entry's symlink target, read before the answer starts (so a link that vanishes is a 404, not a cut stream). */
+  linkname?: string;
 }
 
 /**
@@ -47,7 +55,8 @@ export function archiveTree(sys: Syscalls, source: ArchiveSource, done: () => vo
         const cap = sys.lgetxattr(xattrPath, 'security.capability');
         if (cap !== null) pax['LIBARCHIVE.xattr.security.capability'] = cap.toString('base64');
       } catch (error) {
-        if (!isSyscallError(error, 'EOPNOTSUPP') && !isSyscallError(error, 'ENOTSUP')) throw error;
+        // No xattrs here, or the name was changed since it was looked at (the entry then goes without).
+        if (!['EOPNOTSUPP', 'ENOTSUP', 'ENOENT', 'ENOTDIR', 'ELOOP'].some((code) => isSyscallError(error, code))) throw error;
       }
     }
     return {
@@ -79,18 +88,29 @@ export function archiveTree(sys: Syscalls, source: ArchiveSource, done: () => vo
       });
       const entry = await sink;
       let offset = 0;
+      let failed = false;
       const buf = Buffer.allocUnsafe(CHUNK);
       while (offset < size) {
         const want = Math.min(CHUNK, size - offset);
-        const n = await new Promise<number>((resolve, reject) => read(fd, buf, 0, want, offset, (err, bytes) => (err ? reject(err) : resolve(bytes))));
+        // A read error once the header is out cannot drop the entry: the rest is zeros, as for a file that shrank.
+        const n = failed ? 0 : await new Promise<number>((resolve) => read(fd, buf, 0, want, offset, (err, bytes) => {
+          if (err) failed = true;
+          resolve(err ? 0 : bytes);
+        }));
         const chunk = n === 0 ? Buffer.alloc(want) : Buffer.from(buf.subarray(0, n));
         offset += chunk.length;
         if (aborted) throw new Error('the client went away');
         if (!entry.write(chunk)) {
           await new Promise<void>((resolve) => {
-            entry.once('drain', resolve);
-            entry.once('close', resolve);
-            entry.once('error', () => resolve());
+            const settle = (): void => {
+              entry.off('drain', settle);
+              entry.off('close', settle);
+              entry.off('error', settle);
+              resolve();
+            };
+            entry.on('drain', settle);
+            entry.on('close', settle);
+            entry.on('error', settle);
           });
         }
       }
@@ -101,7 +121,8 @@ export function archiveTree(sys: Syscalls, source: ArchiveSource, done: () => vo
     }
   };
 
-  const addEntry = async (name: string, pathFd: number, st: BigIntStats, where: { fd: number; name: string } | undefined): Promise<boolean> => {
+  const addEntry = async (name: string, pathFd: number, st: BigIntStats, where: { fd: number; name: string } | undefined,
+    linkname?: string): Promise<boolean> => {
     const h = header(name, st, where ? under(where.fd, where.name) : undefined);
     if (st.isDirectory()) {
       await add({ ...h, name: name.endsWith('/') ? name : `${name}/`, type: 'directory' });
@@ -119,7 +140,7 @@ export function archiveTree(sys: Syscalls, source: ArchiveSource, done: () => vo
     }
     if (st.isSymbolicLink()) {
       // readlink of the name in its directory (a lookup of one component that does not follow it).
-      const target = where ? readlinkSync(under(where.fd, where.name)) : '';
+      const target = linkname ?? (where ? readlinkSync(under(where.fd, where.name)) : '');
       await add({ ...h, type: 'symlink', linkname: target });
     } else if (st.isFile()) {
       await addFile(h, pathFd, Number(st.size));
@@ -133,6 +154,7 @@ export function archiveTree(sys: Syscalls, source: ArchiveSource, done: () => vo
   };
 
   const walk = async (dirFd: number, prefix: string): Promise<void> => {
+    const dev = dirDev(dirFd);
     for (const child of readdirSync(under(dirFd)).sort()) {
       if (aborted) throw new Error('the client went away');
       let fd: number;
@@ -142,10 +164,21 @@ export function archiveTree(sys: Syscalls, source: ArchiveSource, done: () => vo
         if (isSyscallError(error, 'ENOENT')) continue; // removed meanwhile
         throw error;
       }
+      const name = prefix === '/' ? `/${child}` : `${prefix}/${child}`;
+      let descend = false;
       try {
         const st = fstatSync(fd, { bigint: true });
-        const name = prefix === '/' ? `/${child}` : `${prefix}/${child}`;
-        if (await addEntry(name, fd, st, { fd: dirFd, name: child })) await walk(fd, name);
+        descend = await addEntry(name, fd, st, { fd: dirFd, name: child });
+        // A running container's /proc and /sys are the kernel's, not its files:
+        // their mount points are copied, their pseudo-files are not (Docker's
+        // copy never sees them either).
+        if (descend && st.dev !== dev && PSEUDO_FS.has(statfsSync(under(fd)).type)) descend = false;
+        if (descend) await walk(fd, name);
+      } catch (error) {
+        // As moby's archiver: an entry that cannot be read is left out, the rest still comes.
+        if (aborted) throw error;
+        if (!descend) console.error(`berth: docker cp: left out ${name}: ${(error as Error).message}`);
+        else throw error;
       } finally {
         sys.close(fd);
       }
@@ -155,7 +188,7 @@ export function archiveTree(sys: Syscalls, source: ArchiveSource, done: () => vo
   const run = async (): Promise<void> => {
     const st = fstatSync(source.fd, { bigint: true });
     const top = source.name === '/' ? '/' : source.name;
-    if (await addEntry(top, source.fd, st, source.parent)) await walk(source.fd, top === '/' ? '/' : top);
+    if (await addEntry(top, source.fd, st, source.parent, source.linkname)) await walk(source.fd, top === '/' ? '/' : top);
     pack.finalize();
   };
 

@@ -37,7 +37,8 @@ export function archiveRoutes(r: Router, d: ApiDeps): void {
     res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/x-tar', [STAT_HEADER]: encodePathStat(stat) });
     try {
       await pipeline(stream, res);
-    } catch {
+    } catch (error) {
+      console.error(`berth: docker cp of ${path(query)} from ${params[0]!} was cut: ${(error as Error).message}`);
       res.destroy(); // a cut archive, never one that looks complete
     }
   });
