@@ -158,6 +158,23 @@ describeRoot('hostile archive requests (docker cp) through the supervisor socket
     await probe();
   });
 
+  it('clients that leave in the middle of an archive or an export do not take the daemon down', async () => {
+    const id = await runContainer('sleep 300');
+    for (const path of [`/containers/${id}/archive?path=%2F`, `/containers/${id}/export`]) {
+      for (let i = 0; i < 5; i++) {
+        await new Promise<void>((resolve) => {
+          const req = request({ socketPath: daemon.opts.socketPath, method: 'GET', path, agent: false }, (res) => {
+            res.once('data', () => { req.destroy(); resolve(); });
+          });
+          req.on('error', () => resolve());
+          req.end();
+        });
+      }
+    }
+    expect(daemon.running).toBe(true);
+    expect((await call('GET', '/_ping')).body.toString()).toBe('OK');
+  });
+
   it('a directory swapped for a symlink to the host during copies never leads out (CVE-2018-15664)', async () => {
     const before = fingerprint(watched);
     // The swap as fast as a shell can do it: a real directory with a decoy file, then a link to the host's sentinel.

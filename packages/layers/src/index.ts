@@ -25,3 +25,4 @@ export {
 } from './errors.js';
 export { chainIds, normalizeTag } from './refs.js';
 export type { ArchiveFormat } from './archive.js';
+export { overlayChanges, CHANGE_ADD, CHANGE_DELETE, CHANGE_MODIFY, type Change } from './changes.js';

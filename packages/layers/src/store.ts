@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Syscalls } from '@berth/syscall';
+import { overlayChanges, type Change } from './changes.js';
 import { detectFormat, SpooledArchive, spoolStream, type ImagePlan } from './archive.js';
 import {
   AmbiguousImageError, ContainerBusyError, ContainerExistsError, DigestMismatchError, ImageConflictError,
@@ -354,6 +355,20 @@ export class LayerStore {
     const length = options.join(',').length;
     if (length > MOUNT_OPTIONS_LIMIT) throw new LowerdirTooLongError(containerId, length);
     return { type: 'overlay', source: 'overlay', target, options };
+  }
+
+  /**
+   * `docker diff`: what the container changed, from its overlay upper
+   * directory (see `overlayChanges`). The vfs driver keeps no upper
+   * directory to read it from.
+   */
+  changes(containerId: string): Change[] {
+    const mount = this.mountFor(containerId);
+    if (mount.type !== 'overlay') {
+      throw new LayerStoreError('NotImplemented', `failed to list the changes of container ${containerId}: the vfs storage driver keeps no record of them; use the overlay driver`);
+    }
+    const lowers = (mount.options.find((o) => o.startsWith('lowerdir='))?.slice('lowerdir='.length) ?? '').split(':').filter((l) => l !== '');
+    return overlayChanges(this.sys, join(this.containerDir(containerId), 'diff'), lowers);
   }
 
   /**

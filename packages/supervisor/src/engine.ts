@@ -40,6 +40,7 @@ export interface ContainerFilesView {
   stat(t: ArchiveTarget, path: string): Promise<ContainerPathStat>;
   archive(t: ArchiveTarget, path: string): Promise<{ stat: ContainerPathStat; stream: NodeJS.ReadableStream }>;
   extract(t: ArchiveTarget, path: string, input: NodeJS.ReadableStream, opts: ExtractOptions): Promise<void>;
+  exportRootfs(t: ArchiveTarget): Promise<NodeJS.ReadableStream>;
 }
 export type { ArchiveTarget, ContainerPathStat, ExtractOptions };
 
@@ -59,6 +60,8 @@ export interface ImageService {
   tagImage(ref: string, tag: string): void | Promise<void>;
   /** `LayerStore.diskUsage()`: `{ layers: { count, bytes }, ... }`; layers shared by images counted once. */
   diskUsage?(): unknown;
+  /** `LayerStore.changes()`: `docker diff` from the container's upper directory. */
+  changes?(containerId: string): { Path: string; Kind: number }[];
 }
 
 /** Docker's Volume shape (the volume store's), with `system df`'s usage. */

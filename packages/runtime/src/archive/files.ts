@@ -73,6 +73,22 @@ export class ContainerFiles {
     }
   }
 
+  /**
+   * `docker export`: the container's root filesystem (image and writable
+   * layer, without its volumes and binds, as Docker exports it) as a tar,
+   * from a throwaway view even when the container runs.
+   */
+  async exportRootfs(t: ArchiveTarget): Promise<Readable> {
+    const { running: _running, ...stopped } = t;
+    const root = await this.openRoot({ ...stopped, mounts: [] });
+    try {
+      return archiveTree(this.sys, { fd: root.fd, name: '', contentsOnly: true }, () => root.release());
+    } catch (error) {
+      root.release();
+      throw error;
+    }
+  }
+
   /** `PUT /containers/{id}/archive`: extract into an existing directory. */
   async extract(t: ArchiveTarget, path: string, input: NodeJS.ReadableStream, opts: ExtractOptions): Promise<void> {
     if (path === '') throw new ArchiveError('InvalidParameter', 'bad parameter: pathcannot be empty');

@@ -22,6 +22,8 @@ export interface ArchiveSource {
   name: string;
   /** Directory fd and name of the entry, to read its xattrs; absent for a directory named by `/.`. */
   parent?: { fd: number; name: string };
+  /** `docker export`: the directory's contents under their own names (`bin/`, `bin/sh`), without a top entry. */
+  contentsOnly?: boolean;
   /** The top entry's symlink target, read before the answer starts (so a link that vanishes is a 404, not a cut stream). */
   linkname?: string;
 }
@@ -70,8 +72,12 @@ export function archiveTree(sys: Syscalls, source: ArchiveSource, done: () => vo
     };
   };
 
+  // Every entry's sink gets an error listener: a client that goes away
+  // destroys the pack, and an unheard 'error' would take the daemon down.
   const add = (h: tar.Headers): Promise<void> =>
-    new Promise<void>((resolve, reject) => pack.entry(h, (err) => (err ? reject(err) : resolve())));
+    new Promise<void>((resolve, reject) => {
+      pack.entry(h, (err) => (err ? reject(err) : resolve())).on('error', reject);
+    });
 
   /** Exactly `size` bytes of the file behind the O_PATH fd: cut if it grew, zero-padded if it shrank. */
   const addFile = async (h: tar.Headers, pathFd: number, size: number): Promise<void> => {
@@ -80,13 +86,13 @@ export function archiveTree(sys: Syscalls, source: ArchiveSource, done: () => vo
     const fd = openSync(under(pathFd), fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOCTTY | O_CLOEXEC);
     try {
       if (!fstatSync(fd).isFile()) throw new Error('a regular file changed into something else during the copy');
-      let finished!: Promise<void>;
-      const sink = new Promise<Writable>((resolve) => {
-        finished = new Promise<void>((res, rej) => {
-          resolve(pack.entry({ ...h, size }, (err) => (err ? rej(err) : res())) as unknown as Writable);
-        });
+      let entry!: Writable;
+      const finished = new Promise<void>((res, rej) => {
+        entry = pack.entry({ ...h, size }, (err) => (err ? rej(err) : res())) as unknown as Writable;
+        entry.on('error', rej);
       });
-      const entry = await sink;
+      // Awaited once the data is written; a failure before then must not count as unhandled.
+      finished.catch(() => undefined);
       let offset = 0;
       let failed = false;
       const buf = Buffer.allocUnsafe(CHUNK);
@@ -164,7 +170,7 @@ export function archiveTree(sys: Syscalls, source: ArchiveSource, done: () => vo
         if (isSyscallError(error, 'ENOENT')) continue; // removed meanwhile
         throw error;
       }
-      const name = prefix === '/' ? `/${child}` : `${prefix}/${child}`;
+      const name = prefix === '/' ? `/${child}` : prefix === '' ? child : `${prefix}/${child}`;
       let descend = false;
       try {
         const st = fstatSync(fd, { bigint: true });
@@ -186,12 +192,19 @@ export function archiveTree(sys: Syscalls, source: ArchiveSource, done: () => vo
   };
 
   const run = async (): Promise<void> => {
+    if (source.contentsOnly) {
+      await walk(source.fd, '');
+      pack.finalize();
+      return;
+    }
     const st = fstatSync(source.fd, { bigint: true });
     const top = source.name === '/' ? '/' : source.name;
     if (await addEntry(top, source.fd, st, source.parent, source.linkname)) await walk(source.fd, top === '/' ? '/' : top);
     pack.finalize();
   };
 
+  // The pack dies with its reader (a client that leaves): the walk stops on `aborted`, the error needs no other hearing.
+  pack.on('error', () => { aborted = true; });
   pack.pipe(out);
   // The fds are released only once the walk has stopped using them: a
   // number closed early could be reused by another open and read instead.

@@ -38,7 +38,8 @@ export function archiveRoutes(r: Router, d: ApiDeps): void {
     try {
       await pipeline(stream, res);
     } catch (error) {
-      console.error(`berth: docker cp of ${path(query)} from ${params[0]!} was cut: ${(error as Error).message}`);
+      // A client that leaves early is no fault of ours; anything else is worth a line in the log.
+      if ((error as { code?: unknown }).code !== 'ERR_STREAM_PREMATURE_CLOSE') console.error(`berth: docker cp of ${path(query)} from ${params[0]!} was cut: ${(error as Error).message}`);
       res.destroy(); // a cut archive, never one that looks complete
     }
   });

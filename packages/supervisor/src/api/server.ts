@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { errorMessage, httpStatusFor, NotImplementedError, SupervisorError } from '../errors.js';
 import { archiveRoutes } from './archive-routes.js';
+import { containerFsRoutes } from './container-fs-routes.js';
 import { containerRoutes } from './container-routes.js';
 import { execRoutes } from './exec-routes.js';
 import type { ApiDeps } from './deps.js';
@@ -21,6 +22,7 @@ export function buildRouter(deps: ApiDeps): Router {
   volumeArchiveRoutes(r, deps);
   containerRoutes(r, deps);
   archiveRoutes(r, deps);
+  containerFsRoutes(r, deps);
   execRoutes(r, deps);
   imageRoutes(r, deps);
   return r;

@@ -68,7 +68,9 @@ describeRoot('docker cp and the archive endpoints (docker CLI, dockerode)', () =
     for (const c of await docker.listContainers({ all: true })) await docker.getContainer(c.Id).remove({ force: true, v: true });
     await sup.close();
     rmSync(root, { recursive: true, force: true });
-    expect(hostMountTable()).toBe(mountsBefore);
+    // Other tenants of this machine (the reference dockerd) mount and unmount meanwhile: compare what is ours.
+    const ours = (table: string): string[] => table.split('\n').filter((l) => l.includes(root));
+    expect(ours(hostMountTable())).toEqual(ours(mountsBefore));
   });
 
   it('copies out of and into a running container, a volume and a bind (docker CLI)', async () => {
@@ -134,6 +136,32 @@ describeRoot('docker cp and the archive endpoints (docker CLI, dockerode)', () =
     const top = await call('GET', '/containers/live/archive?path=/data/');
     expect((await entriesOf(top.body))[0]).toBe('data/');
     expect(statSync(join(work, 'out')).isDirectory()).toBe(true);
+  });
+
+  it('docker diff: A, C and D from the writable layer, whiteouts and opaque directories', async () => {
+    await cli('run', '--name', 'changed', '-v', 'diffvol:/vol', 'berth-test/busybox', 'sh', '-c',
+      'echo x > /tmp/new; rm /bin/ls; mkdir -p /etc/newdir; echo v > /vol/not-a-change; rm -rf /bin; mkdir /bin; ln -s /tmp /bin/sh');
+    const lines = (await cli('diff', 'changed')).stdout.trim().split('\n');
+    expect(lines).toEqual(expect.arrayContaining(['C /tmp', 'A /tmp/new', 'A /etc', 'A /etc/newdir', 'C /bin', 'C /bin/sh', 'D /bin/busybox', 'D /bin/cat']));
+    expect(lines).not.toContain('D /bin/sh');
+    expect(lines.some((l) => l.includes('/vol/'))).toBe(false); // the volume's content is not the container's layer
+    // Created, never started: no changes, and Docker's null.
+    await cli('create', '--name', 'fresh', 'berth-test/busybox');
+    expect((await cli('diff', 'fresh')).stdout).toBe('');
+    expect((await call('GET', '/containers/fresh/changes')).body.toString()).toBe('null');
+    expect(await cliError('diff', 'nope')).toContain('No such container: nope');
+  });
+
+  it('docker export: the root filesystem without volumes, running or stopped', async () => {
+    await cli('export', '-o', join(work, 'changed.tar'), 'changed');
+    const names = await entriesOf(readFileSync(join(work, 'changed.tar')));
+    expect(names).toEqual(expect.arrayContaining(['tmp/', 'tmp/new', 'etc/newdir/', 'bin/sh -> /tmp']));
+    expect(names).not.toContain('bin/busybox');
+    expect(names.some((n) => n.startsWith('vol/') && n !== 'vol/')).toBe(false);
+    const live = await call('GET', '/containers/live/export');
+    expect(live.status).toBe(200);
+    expect(await entriesOf(live.body)).toEqual(expect.arrayContaining(['data/sub/f', 'bin/busybox']));
+    expect(await cliError('export', 'nope')).toContain('No such container: nope');
   });
 
   it('refuses as Docker does: unknown container 404, missing path 404, bad paths 400, read-only 409', async () => {
