@@ -158,3 +158,17 @@ export function rootfsConfigBlob(diffId: string, created: string): Buffer {
     history: [{ created, created_by: 'berth import', comment: 'Imported from tarball' }],
   }));
 }
+
+/** The config blob of a committed image (its sha256 is the image id): Docker's fields, with author, comment and one history entry more. */
+export function commitConfigBlob(opts: { config: object; author?: string; comment?: string; createdBy?: string }, diffIds: readonly string[], created: string): Buffer {
+  const arch = GOARCH[process.arch] ?? process.arch;
+  return Buffer.from(JSON.stringify({
+    architecture: arch,
+    os: 'linux',
+    created,
+    ...(opts.author ? { author: opts.author } : {}),
+    config: opts.config,
+    rootfs: { type: 'layers', diff_ids: diffIds },
+    history: [{ created, ...(opts.author ? { author: opts.author } : {}), created_by: opts.createdBy ?? 'berth commit', ...(opts.comment ? { comment: opts.comment } : {}) }],
+  }));
+}

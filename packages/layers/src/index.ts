@@ -15,7 +15,7 @@
  */
 export { LayerStore, MOUNT_OPTIONS_LIMIT, mountPointsUnder } from './store.js';
 export type {
-  ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportProgress, ImportResult, Mount,
+  CommitOptions, ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportProgress, ImportResult, Mount,
   OpenOptions, ReconcileReport, RemoveImageResult,
 } from './types.js';
 export {

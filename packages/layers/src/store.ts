@@ -3,17 +3,18 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Syscalls } from '@berth/syscall';
 import { overlayChanges, type Change } from './changes.js';
+import { writeUpperLayer } from './commit.js';
 import { detectFormat, SpooledArchive, spoolStream, type ImagePlan } from './archive.js';
 import {
   AmbiguousImageError, ContainerBusyError, ContainerExistsError, DigestMismatchError, ImageConflictError,
   ImageInUseError, InvalidArchiveError, LayerStoreError, LowerdirTooLongError, NoSuchContainerError, NoSuchImageError,
 } from './errors.js';
-import { planDockerSave, planOciLayout, rootfsConfigBlob } from './formats.js';
+import { commitConfigBlob, planDockerSave, planOciLayout, rootfsConfigBlob } from './formats.js';
 import { applyLayer } from './layer-apply.js';
 import { Metadata, openDatabase, type ImageRow } from './metadata.js';
 import { chainIds, normalizeTag, randomShortName, randomSuffix, sha256Hex, tryNormalizeTag } from './refs.js';
 import type {
-  ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportResult, Mount, OpenOptions,
+  CommitOptions, ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportResult, Mount, OpenOptions,
   ReconcileReport, RemoveImageResult,
 } from './types.js';
 import { materialize } from './vfs.js';
@@ -355,6 +356,50 @@ export class LayerStore {
     const length = options.join(',').length;
     if (length > MOUNT_OPTIONS_LIMIT) throw new LowerdirTooLongError(containerId, length);
     return { type: 'overlay', source: 'overlay', target, options };
+  }
+
+  /**
+   * `docker commit`: the container's writable layer becomes a new layer on
+   * top of its image's, and a new image with `config`, tagged `tag` when
+   * given. The layer is written as a tar from the upper directory (whiteouts
+   * as `.wh.` entries), unpacked under a temporary name like any imported
+   * layer, and recorded, renamed and tagged in one transaction.
+   */
+  async commitContainer(containerId: string, opts: CommitOptions): Promise<ImageRecord> {
+    const row = this.meta.container(containerId);
+    if (!row) throw new NoSuchContainerError(containerId);
+    if (this.driver !== 'overlay') {
+      throw new LayerStoreError('NotImplemented', `failed to commit container ${containerId}: the vfs storage driver keeps no writable layer apart from the image; use the overlay driver`);
+    }
+    const tag = opts.tag === undefined ? undefined : normalizeTag(opts.tag);
+    const baseDiffIds = this.meta.imageLayers(row.image_id).map((id) => this.meta.layer(id)?.diff_id ?? '');
+    const work = join(this.root, 'tmp', `commit-${randomSuffix()}`);
+    mkdirSync(work, { mode: 0o700 });
+    const staged = new Map<string, StagedLayer>();
+    try {
+      const file = join(work, 'layer.tar');
+      await writeUpperLayer(this.sys, join(this.containerDir(containerId), 'diff'), file);
+      const tmp = join(this.root, 'layers', `.tmp-${randomSuffix()}`);
+      let unpacked: { diffId: string; size: number };
+      try {
+        unpacked = await applyLayer(file, join(tmp, 'diff'), { syscalls: this.sys, what: `the writable layer of ${containerId}` });
+      } catch (error) {
+        rmSync(tmp, { recursive: true, force: true });
+        throw error;
+      }
+      const diffIds = [...baseDiffIds, unpacked.diffId];
+      const ids = chainIds(diffIds);
+      const id = ids[ids.length - 1]!;
+      if (this.meta.layer(id)) rmSync(tmp, { recursive: true, force: true });
+      else staged.set(id, { id, diffId: unpacked.diffId, parent: ids.length > 1 ? ids[ids.length - 2]! : null, size: unpacked.size, tmp });
+      const created = new Date().toISOString();
+      const blob = commitConfigBlob(opts, diffIds, created);
+      this.commit([{ id: sha256Hex(blob), config: opts.config, created, diffIds, layerFiles: [], tags: tag ? [tag] : [] }], staged);
+      return this.inspectImage(`sha256:${sha256Hex(blob)}`);
+    } finally {
+      for (const s of staged.values()) rmSync(s.tmp, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
+    }
   }
 
   /**

@@ -93,3 +93,14 @@ export interface DiskUsage {
   images: { count: number; bytes: number };
   containers: { count: number };
 }
+
+/** `LayerStore.commitContainer`: the new image's config (already merged and changed by the caller) and its names. */
+export interface CommitOptions {
+  config: ImageConfig & Record<string, unknown>;
+  /** `name[:tag]`; untagged when absent. */
+  tag?: string;
+  author?: string;
+  comment?: string;
+  /** The history entry's `created_by` (Docker puts the container's command there). */
+  createdBy?: string;
+}

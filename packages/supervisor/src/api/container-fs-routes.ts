@@ -1,13 +1,14 @@
 import { pipeline } from 'node:stream/promises';
-import { NotImplementedError } from '../errors.js';
+import { applyChanges, mergeCommitConfig } from '../commit.js';
+import { InvalidParameterError, NotImplementedError } from '../errors.js';
 import { targetOf } from './archive-routes.js';
 import type { ApiDeps } from './deps.js';
-import { commonHeaders, sendJson } from './http-util.js';
+import { asObject, commonHeaders, readJsonBody, sendJson } from './http-util.js';
 import type { Router } from './router.js';
 
 const ID = '([^/]+)';
 
-/** `docker diff` and `docker export`: a container's filesystem as changes, and as one tar. */
+/** `docker diff`, `docker export` and `docker commit`: a container's filesystem as changes, as one tar, as an image. */
 export function containerFsRoutes(r: Router, d: ApiDeps): void {
   const lc = d.lifecycle;
 
@@ -38,5 +39,29 @@ export function containerFsRoutes(r: Router, d: ApiDeps): void {
       if ((error as { code?: unknown }).code !== 'ERR_STREAM_PREMATURE_CLOSE') console.error(`berth: export of ${ref} was cut: ${(error as Error).message}`);
       res.destroy();
     }
+  });
+
+  // `pause` (default true in Docker) is not honoured yet: berth has no pause
+  // (it needs the per-container freezer cgroup). The layer is read while the
+  // container runs; a file written during the commit may be caught half-way.
+  r.on('POST', /^\/commit$/, async ({ req, res, query }) => {
+    const ref = query.get('container') ?? '';
+    if (ref === '') throw new InvalidParameterError('invalid name or ID supplied: ""');
+    const body = asObject(await readJsonBody(req), 'the config');
+    const rec = lc.store.resolve(ref);
+    if (!d.images.commitContainer) throw new NotImplementedError('this image service cannot commit containers');
+    const repo = query.get('repo') ?? '';
+    const tag = query.get('tag') ?? '';
+    if (repo === '' && tag !== '') throw new InvalidParameterError('invalid reference format: a tag needs a repository (repo=NAME)');
+    const config = applyChanges(mergeCommitConfig(rec.config, body), query.getAll('changes').flatMap((c) => c.split('\n')));
+    const command = [...(rec.config.Entrypoint ?? []), ...(rec.config.Cmd ?? [])].join(' ');
+    const image = await d.images.commitContainer(rec.id, {
+      config,
+      ...(repo !== '' ? { tag: tag !== '' ? `${repo}:${tag}` : repo } : {}),
+      ...(query.get('author') ? { author: query.get('author')! } : {}),
+      ...(query.get('comment') ? { comment: query.get('comment')! } : {}),
+      ...(command !== '' ? { createdBy: command } : {}),
+    });
+    sendJson(res, 201, { Id: image.id });
   });
 }
