@@ -164,6 +164,29 @@ describeRoot('docker cp and the archive endpoints (docker CLI, dockerode)', () =
     expect(await cliError('export', 'nope')).toContain('No such container: nope');
   });
 
+  it('docker commit: the writable layer (whiteouts, opaque dirs) becomes an image, with --change and config', async () => {
+    await cli('run', '--name', 'tocommit', 'berth-test/busybox', 'sh', '-c',
+      'echo kept > /tmp/new; rm /bin/cat; rm -rf /data; mkdir /data; echo fresh > /data/only');
+    const id = (await cli('commit', '-a', 'me', '-m', 'a message', '-c', 'ENV A=1 B="two words"', '-c', 'CMD ["sh","-c","echo $A $B"]',
+      '-c', 'EXPOSE 8080/udp', '-c', 'WORKDIR /tmp', '-c', 'LABEL x=y', 'tocommit', 'snap:v1')).stdout.trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await cli('run', '--rm', 'snap:v1')).stdout).toBe('1 two words\n');
+    const seen = (await cli('run', '--rm', 'snap:v1', 'sh', '-c', 'cat /tmp/new; ls /bin/cat 2>&1; ls /data; pwd')).stdout;
+    expect(seen).toBe('kept\nls: /bin/cat: No such file or directory\nonly\n/tmp\n');
+    const image = await docker.getImage('snap:v1').inspect();
+    expect(image.Config.Env).toEqual(expect.arrayContaining(['A=1', 'B=two words']));
+    expect(image.Config.ExposedPorts).toEqual({ '8080/udp': {} });
+    expect(image.Config.Labels).toEqual({ x: 'y' });
+    // The request's config is merged over the container's.
+    const merged = await call('POST', '/commit?container=tocommit&repo=snap&tag=v2', Buffer.from(JSON.stringify({ Env: ['A=3'], Cmd: ['sh', '-c', 'echo $A'] })));
+    expect(merged.status).toBe(201);
+    expect((await cli('run', '--rm', 'snap:v2')).stdout).toBe('3\n');
+    expect(await cliError('commit', '-c', 'RUN echo', 'tocommit')).toContain('run is not a valid change command');
+    expect(await cliError('commit', '-c', 'EXPOSE abc', 'tocommit')).toContain('Invalid containerPort: abc');
+    expect(await cliError('commit', 'nope', 'x')).toContain('No such container: nope');
+    expect((await call('POST', '/commit')).status).toBe(400);
+  });
+
   it('refuses as Docker does: unknown container 404, missing path 404, bad paths 400, read-only 409', async () => {
     expect(await cliError('cp', 'nope:/etc', work)).toContain('No such container: nope');
     expect(await cliError('cp', 'live:/no/such', work)).toContain('Could not find the file /no/such in container live');
