@@ -8,6 +8,7 @@ import { chownSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, 
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
@@ -17,6 +18,7 @@ import { Supervisor } from '../../src/index.js';
 import { busyboxImageArchive } from '../helpers/busybox-image.js';
 
 const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 
 describeRoot('docker cp and the archive endpoints (docker CLI, dockerode)', () => {
   let root: string;
@@ -185,6 +187,24 @@ describeRoot('docker cp and the archive endpoints (docker CLI, dockerode)', () =
     expect(await cliError('commit', '-c', 'EXPOSE abc', 'tocommit')).toContain('Invalid containerPort: abc');
     expect(await cliError('commit', 'nope', 'x')).toContain('No such container: nope');
     expect((await call('POST', '/commit')).status).toBe(400);
+  });
+
+  it('berth cp, diff, export and commit (the berth CLI)', async () => {
+    const berth = (...args: string[]): Promise<{ stdout: string; stderr: string }> =>
+      run(process.execPath, [join(REPO, 'packages/cli/bin/berth.js'), '--host', `unix://${sup.socketPath}`, ...args], { encoding: 'utf8' });
+    writeFileSync(join(work, 'via-berth'), 'b\n');
+    await berth('cp', join(work, 'via-berth'), 'live:/data/');
+    await berth('cp', 'live:/data/.', join(work, 'data-copy'));
+    expect(readFileSync(join(work, 'data-copy/via-berth'), 'utf8')).toBe('b\n');
+    expect(readFileSync(join(work, 'data-copy/sub/f'), 'utf8')).toBe('one\n');
+    expect((await berth('diff', 'changed')).stdout).toContain('A /tmp/new\n');
+    await berth('export', '-o', join(work, 'berth-export.tar'), 'changed');
+    expect(await entriesOf(readFileSync(join(work, 'berth-export.tar')))).toContain('tmp/new');
+    // A running container commits too (without a pause, for now).
+    const id = (await berth('commit', '-c', 'CMD ["cat","/data/sub/f"]', 'live', 'snap:berth')).stdout.trim();
+    expect(id).toMatch(/^sha256:/);
+    expect((await cli('run', '--rm', 'snap:berth')).stdout).toBe('one\n');
+    await expect(berth('cp', 'live:/no/such', work)).rejects.toMatchObject({ stderr: expect.stringContaining('Could not find the file /no/such') });
   });
 
   it('refuses as Docker does: unknown container 404, missing path 404, bad paths 400, read-only 409', async () => {
