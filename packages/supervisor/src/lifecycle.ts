@@ -13,6 +13,7 @@ import { nextRestartDelay, parseRestartPolicy, shouldRestart } from './restart-p
 import { OutputFollower } from './output-follower.js';
 import { EventBus } from './events.js';
 import { ExecSessions } from './exec.js';
+import { HealthMonitor } from './health.js';
 import { StdinPipe } from './stdin.js';
 import { type ContainerPaths, containerPaths, openStdioForStart, removeRawOutput } from './stdio.js';
 import { openTerminalSize, parseConsoleSize, resizeTerminal } from './terminal.js';
@@ -77,12 +78,24 @@ export class Lifecycle {
   readonly execs: ExecSessions;
   /** `docker events`. */
   readonly events = new EventBus();
+  /** Healthchecks of the running containers (health.ts). */
+  readonly health: HealthMonitor;
 
   constructor(private readonly o: LifecycleOptions) {
     this.pollMs = o.pollIntervalMs ?? 100;
     this.execs = new ExecSessions({
       root: o.root, store: o.store, engine: o.engine, syscalls: o.syscalls, running: (id) => this.liveProcess(id),
       publish: (action, rec, extra) => this.publish(action, rec, extra),
+    });
+    this.health = new HealthMonitor({
+      root: o.root, execs: this.execs, publish: (action, rec) => this.publish(action, rec),
+      imageConfig: async (rec) => {
+        try {
+          return (await this.o.images.inspectImage(rec.imageId || rec.image)).config as Record<string, unknown>;
+        } catch {
+          return undefined; // the image is gone: the container's own healthcheck still counts
+        }
+      },
     });
   }
 
@@ -267,6 +280,7 @@ export class Lifecycle {
     });
     this.publish('start', rec);
     this.watch(rec.id, output, started.pid, started.startTime, started.exited);
+    void this.health.start(this.o.store.get(rec.id));
   }
 
   /** A container event, with Docker's attributes: image, name and the container's labels. */
@@ -300,6 +314,7 @@ export class Lifecycle {
    */
   private async onExit(id: string, output: OutputFollower, status: ExitStatus): Promise<void> {
     if (this.closed) return;
+    this.health.stop(id);
     output.finish(status.error ? `berth: ${status.error}\n` : undefined);
     this.live.delete(id);
     this.dropStdin(id);
@@ -547,6 +562,7 @@ export class Lifecycle {
       });
       this.watch(rec.id, output, rec.pid, rec.startTime, exitedP);
       this.live.get(rec.id)!.stopPolling = stopPolling;
+      if (alive) void this.health.start(rec, { resume: true });
     }
     // What restart policies bring back when a supervisor starts (moby's restore): `always` even
     // after a manual stop, `unless-stopped` unless stopped, `on-failure` within its count.
@@ -569,6 +585,7 @@ export class Lifecycle {
   /** Stop watching: containers keep running; a later supervisor re-adopts them. */
   close(): void {
     this.closed = true;
+    this.health.close();
     // Pending restarts are the next supervisor's: it starts what the policies say at recover.
     for (const id of [...this.restarts.keys()]) this.cancelRestart(id);
     for (const l of this.live.values()) {
