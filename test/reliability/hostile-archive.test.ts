@@ -6,7 +6,9 @@
  * swapping a directory for a symlink to the host while files are copied in
  * and out (CVE-2018-15664). For each: nothing outside the container is read
  * (the sentinel's secret never appears in an answer) or written (the
- * sentinel's fingerprint does not change).
+ * sentinel's fingerprint does not change). CVE-2019-14271 (docker cp
+ * loading the container's libnss into a helper) has no counterpart: berth
+ * runs nothing from the container to copy, it only opens files by fd.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -93,6 +93,27 @@ export function resolveHealthcheck(containerConfig: Record<string, unknown>, ima
   };
 }
 
+/** moby's containertypes.MinimumDuration, in nanoseconds. */
+const MINIMUM_DURATION_NS = 1e6;
+
+/**
+ * moby's create-time checks of `Config.Healthcheck` (verifyContainerSettings),
+ * with its messages; for create to call (the monitor would otherwise only
+ * log a bad healthcheck when the container starts).
+ */
+export function validateHealthcheck(config: Record<string, unknown>): void {
+  const h = asHealthcheck(config['Healthcheck'], 'Config');
+  if (!h) return;
+  for (const key of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval'] as const) {
+    const v = h[key];
+    if (v === undefined || v === 0) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidParameterError(`${key} in Healthcheck must be a duration in nanoseconds`);
+    if (v < MINIMUM_DURATION_NS) throw new InvalidParameterError(`${key} in Healthcheck cannot be less than 1ms`);
+  }
+  if (h.Retries !== undefined && h.Retries < 0) throw new InvalidParameterError('Retries in Healthcheck cannot be negative');
+  resolveHealthcheck(config, undefined);
+}
+
 /** Go's time.Duration String() for whole milliseconds: 30s, 1m0s, 500ms. */
 export function goDuration(ms: number): string {
   if (ms < SECOND) return `${ms}ms`;

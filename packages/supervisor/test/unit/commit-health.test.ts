@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyChanges, mergeCommitConfig } from '../../src/commit.js';
-import { goDuration, healthSuffix, resolveHealthcheck } from '../../src/health.js';
+import { goDuration, healthSuffix, resolveHealthcheck, validateHealthcheck } from '../../src/health.js';
 
 describe('docker commit config', () => {
   it('merges the request over the container config as moby does', () => {
@@ -50,6 +50,14 @@ describe('healthcheck resolution', () => {
     expect(resolveHealthcheck({ Healthcheck: { Test: ['NONE'] } }, image)).toBeUndefined();
     expect(resolveHealthcheck({}, undefined)).toBeUndefined();
     expect(() => resolveHealthcheck({ Healthcheck: { Test: ['SHELL', 'x'] } }, undefined)).toThrow(/unknown healthcheck type/);
+  });
+
+  it("refuses at create what moby refuses, with its messages", () => {
+    expect(() => validateHealthcheck({ Healthcheck: { Test: ['CMD', 'x'], Interval: 1000 } })).toThrow('Interval in Healthcheck cannot be less than 1ms');
+    expect(() => validateHealthcheck({ Healthcheck: { Test: ['CMD', 'x'], Retries: -1 } })).toThrow('Retries in Healthcheck cannot be negative');
+    expect(() => validateHealthcheck({ Healthcheck: { Test: ['CMD', 'x'], StartPeriod: 5 } })).toThrow('StartPeriod in Healthcheck cannot be less than 1ms');
+    expect(() => validateHealthcheck({ Healthcheck: { Test: 'x' } })).toThrow(/Test must be a list of strings/);
+    expect(() => validateHealthcheck({ Healthcheck: { Test: ['CMD', 'x'], Interval: 1e6 } })).not.toThrow();
   });
 
   it("formats durations and ps suffixes as Docker does", () => {
