@@ -45,9 +45,10 @@ function xattrsOf(sys: Syscalls, path: string): Record<string, string> {
  * commit` stores): overlay's 0/0 character devices become `.wh.NAME`
  * entries and opaque directories get a `.wh..wh..opq` entry, the OCI layer
  * form. The directory belongs to the container, which may be changing it:
- * the walk is fd-relative and follows no symlink.
+ * the walk is fd-relative and follows no symlink. Without an upper
+ * directory (a container never started) the layer is empty.
  */
-export async function writeUpperLayer(sys: Syscalls, upper: string, file: string): Promise<void> {
+export async function writeUpperLayer(sys: Syscalls, upper: string | undefined, file: string): Promise<void> {
   const pack = tar.pack();
   const written = pipeline(pack, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
   written.catch(() => undefined);
@@ -124,11 +125,13 @@ export async function writeUpperLayer(sys: Syscalls, upper: string, file: string
       }
     }
   };
-  const top = sys.open(upper, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-  try {
-    await walk(top, '');
-  } finally {
-    sys.close(top);
+  if (upper !== undefined) {
+    const top = sys.open(upper, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    try {
+      await walk(top, '');
+    } finally {
+      sys.close(top);
+    }
   }
   pack.finalize();
   await written;

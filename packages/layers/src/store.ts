@@ -367,18 +367,20 @@ export class LayerStore {
    */
   async commitContainer(containerId: string, opts: CommitOptions): Promise<ImageRecord> {
     const row = this.meta.container(containerId);
-    if (!row) throw new NoSuchContainerError(containerId);
-    if (this.driver !== 'overlay') {
+    // Created and never started: no writable layer yet, so the new layer is empty (as Docker's would be).
+    const imageId = row?.image_id ?? (opts.image !== undefined ? this.resolve(opts.image) : undefined);
+    if (imageId === undefined) throw new NoSuchContainerError(containerId);
+    if (row && this.driver !== 'overlay') {
       throw new LayerStoreError('NotImplemented', `failed to commit container ${containerId}: the vfs storage driver keeps no writable layer apart from the image; use the overlay driver`);
     }
     const tag = opts.tag === undefined ? undefined : normalizeTag(opts.tag);
-    const baseDiffIds = this.meta.imageLayers(row.image_id).map((id) => this.meta.layer(id)?.diff_id ?? '');
+    const baseDiffIds = this.meta.imageLayers(imageId).map((id) => this.meta.layer(id)?.diff_id ?? '');
     const work = join(this.root, 'tmp', `commit-${randomSuffix()}`);
     mkdirSync(work, { mode: 0o700 });
     const staged = new Map<string, StagedLayer>();
     try {
       const file = join(work, 'layer.tar');
-      await writeUpperLayer(this.sys, join(this.containerDir(containerId), 'diff'), file);
+      await writeUpperLayer(this.sys, row ? join(this.containerDir(containerId), 'diff') : undefined, file);
       const tmp = join(this.root, 'layers', `.tmp-${randomSuffix()}`);
       let unpacked: { diffId: string; size: number };
       try {

@@ -103,4 +103,6 @@ export interface CommitOptions {
   comment?: string;
   /** The history entry's `created_by` (Docker puts the container's command there). */
   createdBy?: string;
+  /** The container's image, for a container whose layout was never prepared (created, never started). */
+  image?: string;
 }

@@ -63,7 +63,7 @@ export interface ImageService {
   /** `LayerStore.changes()`: `docker diff` from the container's upper directory. */
   changes?(containerId: string): { Path: string; Kind: number }[];
   /** `LayerStore.commitContainer()`: the container's writable layer as a new image. */
-  commitContainer?(containerId: string, opts: { config: Record<string, unknown>; tag?: string; author?: string; comment?: string; createdBy?: string }): Promise<ImageView>;
+  commitContainer?(containerId: string, opts: { config: Record<string, unknown>; tag?: string; author?: string; comment?: string; createdBy?: string; image?: string }): Promise<ImageView>;
 }
 
 /** Docker's Volume shape (the volume store's), with `system df`'s usage. */

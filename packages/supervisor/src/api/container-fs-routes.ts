@@ -56,7 +56,7 @@ export function containerFsRoutes(r: Router, d: ApiDeps): void {
     const config = applyChanges(mergeCommitConfig(rec.config, body), query.getAll('changes').flatMap((c) => c.split('\n')));
     const command = [...(rec.config.Entrypoint ?? []), ...(rec.config.Cmd ?? [])].join(' ');
     const image = await d.images.commitContainer(rec.id, {
-      config,
+      config, image: rec.imageId || rec.image,
       ...(repo !== '' ? { tag: tag !== '' ? `${repo}:${tag}` : repo } : {}),
       ...(query.get('author') ? { author: query.get('author')! } : {}),
       ...(query.get('comment') ? { comment: query.get('comment')! } : {}),

@@ -87,7 +87,8 @@ describeRoot('healthchecks (docker CLI, dockerode)', () => {
   });
 
   it("an image's HEALTHCHECK runs; --no-healthcheck turns it off", async () => {
-    await cli('run', '--name', 'base', 'berth-test/busybox', 'true');
+    // Never started: the commit is the image plus an empty layer.
+    await cli('create', '--name', 'base', 'berth-test/busybox', 'true');
     // The image gets its HEALTHCHECK from the commit's config (as `docker commit` with a Config body).
     const status = await new Promise<number>((resolve, reject) => {
       const req = request({ socketPath, method: 'POST', path: '/commit?container=base&repo=withhealth', headers: { 'Content-Type': 'application/json' } }, (res) => {
