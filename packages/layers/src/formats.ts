@@ -26,6 +26,8 @@ export function pickConfig(raw: unknown): ImageConfig {
   if (isObject(c['Volumes'])) out.Volumes = c['Volumes'] as Record<string, object>;
   if (isObject(c['Labels'])) out.Labels = c['Labels'] as Record<string, string>;
   if (isObject(c['ExposedPorts'])) out.ExposedPorts = c['ExposedPorts'] as Record<string, object>;
+  // HEALTHCHECK: read by the supervisor's health monitor.
+  if (isObject(c['Healthcheck'])) out.Healthcheck = c['Healthcheck'] as NonNullable<ImageConfig['Healthcheck']>;
   return out;
 }
 

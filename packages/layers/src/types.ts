@@ -18,6 +18,8 @@ export interface ImageConfig {
   Volumes?: Record<string, object>;
   Labels?: Record<string, string>;
   ExposedPorts?: Record<string, object>;
+  /** Docker's HEALTHCHECK: Test (`["CMD", ...]`, `["CMD-SHELL", cmd]`, `["NONE"]`), durations in nanoseconds. */
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number; StartInterval?: number };
 }
 
 export interface ImageRecord {
