@@ -15,6 +15,7 @@ import { cliVersion } from './version.js';
 // pay for loading `image import`'s archive and progress code, nor the others.
 const commands = {
   attach: () => import('./commands/attach.js'),
+  containerFs: () => import('./commands/container-fs.js'),
   create: () => import('./commands/create.js'),
   exec: () => import('./commands/exec.js'),
   daemon: () => import('./commands/daemon.js'),
@@ -159,6 +160,23 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
     .action((names: string[], o: { force?: boolean; volumes?: boolean }) => dispatch(async (ctx) => (await commands.lifecycle()).rm(ctx, names, o)));
   program.command('wait').description('wait for containers to stop and print their exit codes').argument('<containers...>')
     .action((names: string[]) => dispatch(async (ctx) => (await commands.lifecycle()).wait(ctx, names)));
+  program.command('cp').description('copy files between a container and the host: CONTAINER:SRC DEST, SRC CONTAINER:DEST (- for a tar on stdin/stdout)')
+    .argument('<src>').argument('<dest>')
+    .option('-a, --archive', 'keep uid/gid')
+    .option('-L, --follow-link', 'follow a symlink in SRC')
+    .action((src: string, dest: string, o: { archive?: boolean; followLink?: boolean }) => dispatch(async (ctx) => (await commands.containerFs()).cp(ctx, src, dest, o)));
+  program.command('diff').description("list the changes to a container's filesystem (A added, C changed, D deleted)").argument('<container>')
+    .action((container: string) => dispatch(async (ctx) => (await commands.containerFs()).diff(ctx, container)));
+  program.command('export').description("write a container's filesystem as a tar archive").argument('<container>')
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .action((container: string, o: { output?: string }) => dispatch(async (ctx) => (await commands.containerFs()).exportContainer(ctx, container, o)));
+  program.command('commit').description("create an image from a container's changes").argument('<container>').argument('[repository[:tag]]')
+    .option('-a, --author <author>', 'author (e.g. "Jane <jane@example.com>")')
+    .option('-m, --message <message>', 'commit message')
+    .option('-c, --change <instruction>', 'apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR)', collect, [])
+    .option('--no-pause', 'do not pause the container during the commit')
+    .action((container: string, ref: string | undefined, o: { author?: string; message?: string; change: string[]; pause?: boolean }) =>
+      dispatch(async (ctx) => (await commands.containerFs()).commit(ctx, container, ref, o)));
   program.command('inspect').description('show containers, volumes or images as Docker API JSON').argument('<names...>')
     .option('--type <type>', 'container, volume or image')
     .action((names: string[], o: { type?: string }) => dispatch(async (ctx) => (await commands.inspect()).inspect(ctx, names, o)));

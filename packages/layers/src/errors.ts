@@ -23,6 +23,7 @@ export type LayerStoreErrorCode =
   | 'MISSING_LAYER'
   | 'UNSUPPORTED_COMPRESSION'
   | 'SAVE_UNSUPPORTED'
+  | 'DRIVER_UNSUPPORTED'
   | 'INVALID_PLAN'
   | 'COPY_FAILED'
   | 'WORKER_FAILED'
@@ -61,6 +62,8 @@ const KIND_BY_CODE: Record<LayerStoreErrorCode, ErrorKind> = {
   UNSUPPORTED_COMPRESSION: 'not-implemented',
   // Layers from `docker load`/`import` keep no byte-exact tar to push or save.
   SAVE_UNSUPPORTED: 'not-implemented',
+  // diff and commit need the overlay driver's upper directory.
+  DRIVER_UNSUPPORTED: 'not-implemented',
   PUSH_UNSUPPORTED: 'not-implemented',
   INVALID_PLAN: 'system',
   COPY_FAILED: 'system',

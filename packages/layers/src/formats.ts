@@ -25,6 +25,8 @@ export function pickConfig(raw: unknown): ImageConfig {
   if (isObject(c['Volumes'])) out.Volumes = c['Volumes'] as Record<string, object>;
   if (isObject(c['Labels'])) out.Labels = c['Labels'] as Record<string, string>;
   if (isObject(c['ExposedPorts'])) out.ExposedPorts = c['ExposedPorts'] as Record<string, object>;
+  // HEALTHCHECK: read by the supervisor's health monitor.
+  if (isObject(c['Healthcheck'])) out.Healthcheck = c['Healthcheck'] as NonNullable<ImageConfig['Healthcheck']>;
   return out;
 }
 
@@ -155,5 +157,19 @@ export function rootfsConfigBlob(diffId: string, created: string): Buffer {
     config: {},
     rootfs: { type: 'layers', diff_ids: [diffId] },
     history: [{ created, created_by: 'berth import', comment: 'Imported from tarball' }],
+  }));
+}
+
+/** The config blob of a committed image (its sha256 is the image id): Docker's fields, with author, comment and one history entry more. */
+export function commitConfigBlob(opts: { config: object; author?: string; comment?: string; createdBy?: string }, diffIds: readonly string[], created: string): Buffer {
+  const arch = GOARCH[process.arch] ?? process.arch;
+  return Buffer.from(JSON.stringify({
+    architecture: arch,
+    os: 'linux',
+    created,
+    ...(opts.author ? { author: opts.author } : {}),
+    config: opts.config,
+    rootfs: { type: 'layers', diff_ids: diffIds },
+    history: [{ created, ...(opts.author ? { author: opts.author } : {}), created_by: opts.createdBy ?? 'berth commit', ...(opts.comment ? { comment: opts.comment } : {}) }],
   }));
 }

@@ -15,7 +15,7 @@
  */
 export { LayerStore, MOUNT_OPTIONS_LIMIT, mountPointsUnder } from './store.js';
 export type {
-  ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportProgress, ImportResult, Mount,
+  CommitOptions, ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportProgress, ImportResult, Mount,
   OpenOptions, ReconcileReport, RemoveImageResult,
 } from './types.js';
 export {
@@ -30,3 +30,4 @@ export { parseRegistryRef, familiarName, formatRef, authKey, registryDomain, typ
 export { isInsecure, type TransportOptions } from './registry/transport.js';
 export { chainIds, normalizeTag } from './refs.js';
 export type { ArchiveFormat } from './archive.js';
+export { overlayChanges, CHANGE_ADD, CHANGE_DELETE, CHANGE_MODIFY, type Change } from './changes.js';

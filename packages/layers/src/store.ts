@@ -4,18 +4,20 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Syscalls } from '@berth/syscall';
 import { ingest, type ImagePlan, type StagedUnpack } from './archive.js';
+import { overlayChanges, type Change } from './changes.js';
+import { writeUpperLayer } from './commit.js';
 import {
   AmbiguousImageError, ContainerBusyError, ContainerExistsError, DigestMismatchError, ImageConflictError,
   ImageInUseError, InvalidArchiveError, LayerStoreError, LowerdirTooLongError, NoSuchContainerError, NoSuchImageError,
 } from './errors.js';
-import { planDockerSave, planOciLayout, rootfsConfigBlob } from './formats.js';
+import { commitConfigBlob, planDockerSave, planOciLayout, rootfsConfigBlob } from './formats.js';
 import { fileChunks, unpackLayer, type UnpackedLayer } from './layer-apply.js';
 import { deserializeIngest, offload } from './worker/offload.js';
 import type { SerializedIngest } from './worker/protocol.js';
 import { Metadata, openDatabase, type ImageRow } from './metadata.js';
 import { chainIds, digestHex, normalizeTag, randomShortName, randomSuffix, sha256Hex, tryNormalizeTag } from './refs.js';
 import type {
-  ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportResult, Mount, OpenOptions,
+  CommitOptions, ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportResult, Mount, OpenOptions,
   ReconcileReport, RemoveImageResult,
 } from './types.js';
 import { materialize } from './vfs.js';
@@ -588,6 +590,66 @@ export class LayerStore {
     const length = options.join(',').length;
     if (length > MOUNT_OPTIONS_LIMIT) throw new LowerdirTooLongError(containerId, length);
     return { type: 'overlay', source: 'overlay', target, options };
+  }
+
+  /**
+   * `docker commit`: the container's writable layer becomes a new layer on
+   * top of its image's, and a new image with `config`, tagged `tag` when
+   * given. The layer is written as a tar from the upper directory (whiteouts
+   * as `.wh.` entries), unpacked under a temporary name like any imported
+   * layer, and recorded, renamed and tagged in one transaction.
+   */
+  async commitContainer(containerId: string, opts: CommitOptions): Promise<ImageRecord> {
+    const row = this.meta.container(containerId);
+    // Created and never started: no writable layer yet, so the new layer is empty (as Docker's would be).
+    const imageId = row?.image_id ?? (opts.image !== undefined ? this.resolve(opts.image) : undefined);
+    if (imageId === undefined) throw new NoSuchContainerError(containerId);
+    if (row && this.driver !== 'overlay') {
+      throw new LayerStoreError('DRIVER_UNSUPPORTED', `failed to commit container ${containerId}: the vfs storage driver keeps no writable layer apart from the image; use the overlay driver`);
+    }
+    const tag = opts.tag === undefined ? undefined : normalizeTag(opts.tag);
+    const baseDiffIds = this.meta.imageLayers(imageId).map((id) => this.meta.layer(id)?.diff_id ?? '');
+    const work = join(this.root, 'tmp', `commit-${randomSuffix()}`);
+    mkdirSync(work, { mode: 0o700 });
+    const staged = new Map<string, StagedLayer>();
+    try {
+      const file = join(work, 'layer.tar');
+      await writeUpperLayer(this.sys, row ? join(this.containerDir(containerId), 'diff') : undefined, file);
+      const tmp = join(this.root, 'layers', `.tmp-${randomSuffix()}`);
+      let unpacked: { diffId: string; size: number };
+      try {
+        unpacked = await unpackLayer(fileChunks(file), join(tmp, 'diff'), { syscalls: this.sys, what: `the writable layer of ${containerId}` });
+      } catch (error) {
+        rmSync(tmp, { recursive: true, force: true });
+        throw error;
+      }
+      const diffIds = [...baseDiffIds, unpacked.diffId];
+      const ids = chainIds(diffIds);
+      const id = ids[ids.length - 1]!;
+      if (this.meta.layer(id)) rmSync(tmp, { recursive: true, force: true });
+      else staged.set(id, { id, diffId: unpacked.diffId, parent: ids.length > 1 ? ids[ids.length - 2]! : null, size: unpacked.size, tmp });
+      const created = new Date().toISOString();
+      const blob = commitConfigBlob(opts, diffIds, created);
+      this.commit([{ id: sha256Hex(blob), config: opts.config, created, diffIds, layerFiles: [], tags: tag ? [tag] : [] }], staged);
+      return this.inspectImage(`sha256:${sha256Hex(blob)}`);
+    } finally {
+      for (const s of staged.values()) rmSync(s.tmp, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * `docker diff`: what the container changed, from its overlay upper
+   * directory (see `overlayChanges`). The vfs driver keeps no upper
+   * directory to read it from.
+   */
+  changes(containerId: string): Change[] {
+    const mount = this.mountFor(containerId);
+    if (mount.type !== 'overlay') {
+      throw new LayerStoreError('DRIVER_UNSUPPORTED', `failed to list the changes of container ${containerId}: the vfs storage driver keeps no record of them; use the overlay driver`);
+    }
+    const lowers = (mount.options.find((o) => o.startsWith('lowerdir='))?.slice('lowerdir='.length) ?? '').split(':').filter((l) => l !== '');
+    return overlayChanges(this.sys, join(this.containerDir(containerId), 'diff'), lowers);
   }
 
   /**

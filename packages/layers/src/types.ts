@@ -18,6 +18,8 @@ export interface ImageConfig {
   Volumes?: Record<string, object>;
   Labels?: Record<string, string>;
   ExposedPorts?: Record<string, object>;
+  /** Docker's HEALTHCHECK: Test (`["CMD", ...]`, `["CMD-SHELL", cmd]`, `["NONE"]`), durations in nanoseconds. */
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number; StartInterval?: number };
 }
 
 export interface ImageRecord {
@@ -102,4 +104,17 @@ export interface DiskUsage {
   layers: { count: number; bytes: number };
   images: { count: number; bytes: number };
   containers: { count: number };
+}
+
+/** `LayerStore.commitContainer`: the new image's config (already merged and changed by the caller) and its names. */
+export interface CommitOptions {
+  config: ImageConfig & Record<string, unknown>;
+  /** `name[:tag]`; untagged when absent. */
+  tag?: string;
+  author?: string;
+  comment?: string;
+  /** The history entry's `created_by` (Docker puts the container's command there). */
+  createdBy?: string;
+  /** The container's image, for a container whose layout was never prepared (created, never started). */
+  image?: string;
 }

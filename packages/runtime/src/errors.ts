@@ -235,3 +235,19 @@ export class SeccompCompileError extends Error implements KindedError {
     super(message);
   }
 }
+
+/**
+ * Why an archive request (`docker cp`, `GET|HEAD|PUT /containers/{id}/archive`)
+ * was refused. The codes are the API's: NotFound (404), InvalidParameter
+ * (400), Conflict (409); the messages are Docker's where Docker has one.
+ */
+export class ArchiveError extends Error implements KindedError {
+  override readonly name: string = 'ArchiveError';
+  readonly kind: ErrorKind;
+  constructor(readonly code: 'NotFound' | 'InvalidParameter' | 'Conflict', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = ARCHIVE_KIND[code];
+  }
+}
+
+const ARCHIVE_KIND: Record<ArchiveError['code'], ErrorKind> = { NotFound: 'not-found', InvalidParameter: 'invalid-parameter', Conflict: 'conflict' };

@@ -30,7 +30,7 @@ export * from './spec/index.js';
 export * from './plan/index.js';
 export { Cgroups, CgroupError, type CgroupHandle, type CgroupLimits, type CgroupsOptions } from './cgroups/index.js';
 export {
-  BindPropagationError, BindSourceMissingError, CreateRequestError, LaunchError, MountSpecError, PlanError, SeccompCompileError,
+  ArchiveError, BindPropagationError, BindSourceMissingError, CreateRequestError, LaunchError, MountSpecError, PlanError, SeccompCompileError,
   SecurityConfigError, StateRootError, UnsupportedFieldError, WorkerRetiredError, isMountSpecError, isPlanError, isSecurityConfigError,
   type MountSpecErrorCode, type SecurityErrorCode,
 } from './errors.js';
@@ -39,3 +39,6 @@ export { Executor } from './executor/execute.js';
 export { LaunchPool, type PoolOptions } from './executor/pool.js';
 export { initArguments } from './executor/init-args.js';
 export { checkBindPropagation, parseMountPropagation } from './propagation.js';
+export {
+  ContainerFiles, encodePathStat, goFileMode, goTime, type ArchiveTarget, type ContainerPathStat, type ExtractOptions,
+} from './archive/index.js';

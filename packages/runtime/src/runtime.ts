@@ -4,11 +4,12 @@ import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, LinuxSyscalls, MFD_ALLOW_SEALING, MFD_CLOEXEC, O_CLOEXEC,
-  PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult,
+  F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, LinuxSyscalls, MFD_ALLOW_SEALING, MFD_CLOEXEC, O_CLOEXEC, O_DIRECTORY,
+  O_PATH, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult,
 } from '@berth/syscall';
 import { NoSuchContainerError, type ImageRecord, type LayerStore } from '@berth/layers';
 import { resolveSubpath, type VolumeStore } from '@berth/volumes';
+import { ContainerFiles, viewMounts, type ArchiveTarget, type RootHandle } from './archive/index.js';
 import { Cgroups } from './cgroups/index.js';
 import { LaunchPool } from './executor/pool.js';
 import { BindSourceMissingError, LaunchError } from './errors.js';
@@ -73,6 +74,8 @@ export class Runtime {
   private readonly cgroups: Cgroups;
   /** Compiled seccomp filters, one BPF file per profile and capability set, made once. */
   private readonly seccomp: SeccompCache;
+  /** `docker cp` and the archive endpoints: stat, archive and extract inside a container's root. */
+  readonly files: ContainerFiles;
 
   private constructor(
     private readonly options: RuntimeOptions,
@@ -86,6 +89,7 @@ export class Runtime {
   ) {
     this.cgroups = Cgroups.detect(options.cgroupParent ? { parent: options.cgroupParent } : {});
     this.seccomp = new SeccompCache(options.root);
+    this.files = new ContainerFiles(sys, (t) => this.openRoot(t));
   }
 
   static async open(options: RuntimeOptions): Promise<Runtime> {
@@ -271,6 +275,35 @@ export class Runtime {
     closeSync(goFd);
     // The container's cgroup is not the exec's to remove: no cgroup paths here.
     return { pid, startTime, shim, exited: this.watchExit(shim, exitFd, [], req.statusPath) };
+  }
+
+  /**
+   * An fd on a container's root: a running one's through /proc/<pid>/root of
+   * its init (checked to be the same process after the open), a stopped
+   * one's in a throwaway view a worker mounts (see worker.ts `openView`).
+   */
+  private async openRoot(t: ArchiveTarget): Promise<RootHandle> {
+    if (t.running) {
+      let fd = -1;
+      try {
+        fd = this.sys.open(`/proc/${t.running.pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+      } catch { /* exited meanwhile: its files are still there, through a view */ }
+      if (fd >= 0 && processStartTime(t.running.pid) === t.running.startTime) {
+        return { fd, release: () => this.sys.close(fd) };
+      }
+      if (fd >= 0) this.sys.close(fd);
+    }
+    const image = this.options.layers.inspectImage(t.imageId);
+    const view = await this.pool.openView({
+      rootfs: this.rootfsFor(t.id, image.id), mounts: viewMounts(t.mounts), berthNamespaceFd: this.mountNamespace.fd,
+    });
+    return {
+      fd: view.rootFd,
+      release: () => {
+        this.sys.close(view.rootFd);
+        this.sys.close(view.namespaceFd);
+      },
+    };
   }
 
   /** The container's root filesystem mount, preparing its layers on its first start. */

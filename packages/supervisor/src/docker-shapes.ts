@@ -1,6 +1,7 @@
 import { humanDuration } from '@berth/runtime/spec';
 import type { ContainerRecord } from './container-store.js';
 import type { MountPoint } from './engine.js';
+import { healthSuffix, readHealth } from './health.js';
 import { containerPaths } from './stdio.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -77,6 +78,7 @@ export function containerInspect(rec: ContainerRecord, root: string, mounts: Mou
       Error: rec.error,
       StartedAt: rec.startedAt || ZERO_TIME,
       FinishedAt: rec.finishedAt || ZERO_TIME,
+      ...healthOf(rec, root),
     },
     Image: rec.imageId,
     ResolvConfPath: '',
@@ -106,8 +108,14 @@ export function containerInspect(rec: ContainerRecord, root: string, mounts: Mou
   };
 }
 
+/** `State.Health`, when the container has a healthcheck (kept by the health monitor beside its log). */
+function healthOf(rec: ContainerRecord, root: string): { Health?: unknown } {
+  const health = readHealth(root, rec.id);
+  return health === undefined ? {} : { Health: health };
+}
+
 /** One entry of `GET /containers/json`. */
-export function containerSummary(rec: ContainerRecord, mounts: MountPoint[], restarting = false): Record<string, unknown> {
+export function containerSummary(rec: ContainerRecord, root: string, mounts: MountPoint[], restarting = false): Record<string, unknown> {
   const { path, args } = pathAndArgs(rec.config);
   const network = networkSettings(rec);
   return {
@@ -120,7 +128,8 @@ export function containerSummary(rec: ContainerRecord, mounts: MountPoint[], res
     Ports: [],
     Labels: rec.config.Labels,
     State: stateName(rec, restarting),
-    Status: statusText(rec, restarting),
+    // `Up 2 minutes (healthy)`, as dockerd says while a healthcheck runs.
+    Status: statusText(rec, restarting) + (rec.state === 'running' ? healthSuffix(readHealth(root, rec.id)) : ''),
     HostConfig: { NetworkMode: rec.hostConfig.NetworkMode },
     NetworkSettings: { Networks: network['Networks'] },
     Mounts: mounts,

@@ -10,6 +10,9 @@
 import type { Credentials, DistributionInfo, ImageConfig, ImageRecord, Platform, PullEvent, PushEvent } from '@berth/layers';
 import type { Volume } from '@berth/volumes';
 import type {
+  ArchiveTarget, ContainerPathStat, ExtractOptions,
+} from '@berth/runtime';
+import type {
   ContainerConfig, ContainerSpec, CreateOptions, CreateRequest, ExecRequest, ExitStatus, HostConfig, MountPoint, MountSpec,
   StartRequest, StartedContainer, StartedExec, StdioFds,
 } from '@berth/runtime';
@@ -38,7 +41,18 @@ export interface ContainerEngine {
   /** The PID 1 of a start that was never acknowledged (the supervisor died mid-start), from its shim's status file. */
   strayInits?(statusPath: string): number[];
   close(): Promise<void>;
+  /** `docker cp` and the archive endpoints (`Runtime.files`); absent in engines that cannot see files. */
+  files?: ContainerFilesView;
 }
+
+/** The file side of a container (`ContainerFiles` of @berth/runtime). */
+export interface ContainerFilesView {
+  stat(t: ArchiveTarget, path: string): Promise<ContainerPathStat>;
+  archive(t: ArchiveTarget, path: string): Promise<{ stat: ContainerPathStat; stream: NodeJS.ReadableStream }>;
+  extract(t: ArchiveTarget, path: string, input: NodeJS.ReadableStream, opts: ExtractOptions): Promise<void>;
+  exportRootfs(t: ArchiveTarget): Promise<NodeJS.ReadableStream>;
+}
+export type { ArchiveTarget, ContainerPathStat, ExtractOptions };
 
 /** The image config fields the supervisor reads (Docker's `Config`). */
 /** The layer store's image shapes. */
@@ -71,6 +85,10 @@ export interface ImageService {
   tagImage(ref: string, tag: string): void | Promise<void>;
   /** `LayerStore.diskUsage()`: `{ layers: { count, bytes }, ... }`; layers shared by images counted once. */
   diskUsage?(): unknown;
+  /** `LayerStore.changes()`: `docker diff` from the container's upper directory. */
+  changes?(containerId: string): { Path: string; Kind: number }[];
+  /** `LayerStore.commitContainer()`: the container's writable layer as a new image. */
+  commitContainer?(containerId: string, opts: { config: Record<string, unknown>; tag?: string; author?: string; comment?: string; createdBy?: string; image?: string }): Promise<ImageView>;
 }
 
 /** Docker's Volume shape (the volume store's), with `system df`'s usage. */

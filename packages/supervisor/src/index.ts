@@ -32,3 +32,4 @@ export {
 export { frame, deframe, STREAM_STDOUT, STREAM_STDERR, STREAM_SYSTEM_ERR } from './framing.js';
 export { containerPaths, type ContainerPaths } from './stdio.js';
 export { generateName, normalizeName } from './names.js';
+export { healthSuffix, readHealth, resolveHealthcheck, validateHealthcheck, type HealthState } from './health.js';

@@ -10,10 +10,12 @@ import type { LogRecord } from './json-log.js';
 import { generateName, newContainerId, normalizeName } from './names.js';
 import { parseSignal, readStartTime, signalProcess } from './process-control.js';
 import { parseLogConfig } from './log-config.js';
+import { validateHealthcheck } from './health.js';
 import { nextRestartDelay, parseRestartPolicy, shouldRestart } from './restart-policy.js';
 import { OutputFollower } from './output-follower.js';
 import { EventBus } from './events.js';
 import { ExecSessions } from './exec.js';
+import { HealthMonitor } from './health.js';
 import { StdinPipe } from './stdin.js';
 import { type ContainerPaths, containerPaths, openStdioForStart, removeRawOutput } from './stdio.js';
 import { openTerminalSize, parseConsoleSize, resizeTerminal } from './terminal.js';
@@ -78,12 +80,24 @@ export class Lifecycle {
   readonly execs: ExecSessions;
   /** `docker events`. */
   readonly events = new EventBus();
+  /** Healthchecks of the running containers (health.ts). */
+  readonly health: HealthMonitor;
 
   constructor(private readonly o: LifecycleOptions) {
     this.pollMs = o.pollIntervalMs ?? 100;
     this.execs = new ExecSessions({
       root: o.root, store: o.store, engine: o.engine, syscalls: o.syscalls, running: (id) => this.liveProcess(id),
       publish: (action, rec, extra) => this.publish(action, rec, extra),
+    });
+    this.health = new HealthMonitor({
+      root: o.root, execs: this.execs, publish: (action, rec) => this.publish(action, rec),
+      imageConfig: async (rec) => {
+        try {
+          return (await this.o.images.inspectImage(rec.imageId || rec.image)).config as Record<string, unknown>;
+        } catch {
+          return undefined; // the image is gone: the container's own healthcheck still counts
+        }
+      },
     });
   }
 
@@ -155,6 +169,7 @@ export class Lifecycle {
     const finalName = name ? normalizeName(name) : generateName((n) => this.o.store.nameTaken(n));
     if (this.o.store.nameTaken(finalName)) throw this.o.store.nameConflict(finalName);
     parseLogConfig(req.hostConfig.LogConfig);
+    validateHealthcheck(req.config as unknown as Record<string, unknown>);
     const policy = parseRestartPolicy(req.hostConfig.RestartPolicy);
     if (req.hostConfig.AutoRemove === true && policy.name !== 'no') {
       throw new InvalidParameterError("can't create 'AutoRemove' container with restart policy");
@@ -285,6 +300,7 @@ export class Lifecycle {
     });
     this.publish('start', rec);
     this.watch(rec.id, output, started.pid, started.startTime, started.exited);
+    void this.health.start(this.o.store.get(rec.id));
   }
 
   /**
@@ -335,6 +351,7 @@ export class Lifecycle {
    */
   private async onExit(id: string, output: OutputFollower, status: ExitStatus): Promise<void> {
     if (this.closed) return;
+    this.health.stop(id);
     output.finish(status.error ? `berth: ${status.error}\n` : undefined);
     this.live.delete(id);
     this.dropStdin(id);
@@ -578,6 +595,7 @@ export class Lifecycle {
       });
       this.watch(rec.id, output, rec.pid, rec.startTime, exitedP);
       this.live.get(rec.id)!.stopPolling = stopPolling;
+      if (alive) void this.health.start(rec, { resume: true });
     }
     // What restart policies bring back when a supervisor starts (moby's restore): `always` even
     // after a manual stop, `unless-stopped` unless stopped, `on-failure` within its count.
@@ -600,6 +618,7 @@ export class Lifecycle {
   /** Stop watching: containers keep running; a later supervisor re-adopts them. */
   close(): void {
     this.closed = true;
+    this.health.close();
     // Pending restarts are the next supervisor's: it starts what the policies say at recover.
     for (const id of [...this.restarts.keys()]) this.cancelRestart(id);
     for (const l of this.live.values()) {

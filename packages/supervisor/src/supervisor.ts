@@ -92,7 +92,7 @@ export class Supervisor {
       await lifecycle.recover();
       // Volume references of containers that are gone (removed while we were down, or half-removed).
       p.volumes.reconcileReferences?.(new Set(store.list().map((c) => c.id)));
-      const server = createApiServer({ lifecycle, images: p.images, volumes: p.volumes, root: opts.root });
+      const server = createApiServer({ lifecycle, images: p.images, volumes: p.volumes, root: opts.root, engine: p.engine });
       await listenUnix(server, opts.socketPath);
       return new Supervisor(opts.root, opts.socketPath, store, lifecycle, server, p);
     } catch (err) {

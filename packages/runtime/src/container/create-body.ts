@@ -41,7 +41,8 @@ const CONFIG_FIELDS: Record<string, Field> = {
   StdinOnce: honoured('boolean'),
   Env: honoured('strings'),
   Cmd: honoured('strslice'),
-  Healthcheck: zeroOnly('object'),
+  // Checked with moby's messages by the supervisor's health monitor, which runs it.
+  Healthcheck: honoured('object'),
   ArgsEscaped: zeroOnly('boolean'),
   Image: honoured('string'),
   Volumes: honoured('object'),

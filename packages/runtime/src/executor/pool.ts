@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { WorkerRetiredError } from '../errors.js';
 import { RETIRED_EXIT_CODE, type LaunchStarted, type LaunchTask } from './protocol.js';
+import type { ViewOpened, ViewTask } from '../archive/view.js';
 
 const workerFile = fileURLToPath(new URL('./worker.js', import.meta.url));
 
@@ -33,6 +34,18 @@ export class LaunchPool {
   async launch(task: LaunchTask): Promise<LaunchStarted> {
     try {
       return (await this.piscina.run(task)) as LaunchStarted;
+    } catch (error) {
+      if (error instanceof Error && error.message.endsWith(`exited with code: ${RETIRED_EXIT_CODE}`)) {
+        throw new WorkerRetiredError(error);
+      }
+      throw error;
+    }
+  }
+
+  /** A throwaway view of a stopped container's files (worker.ts `openView`). */
+  async openView(task: ViewTask): Promise<ViewOpened> {
+    try {
+      return (await this.piscina.run(task, { name: 'openView' })) as ViewOpened;
     } catch (error) {
       if (error instanceof Error && error.message.endsWith(`exited with code: ${RETIRED_EXIT_CODE}`)) {
         throw new WorkerRetiredError(error);

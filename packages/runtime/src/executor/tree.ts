@@ -113,6 +113,24 @@ export function prepareNetworkNamespace(sys: Syscalls, homeNetFd: number): numbe
   }
 }
 
+/**
+ * One planned mount made in the calling thread's namespace, sources as it
+ * sees them (a stopped container's throwaway view for `docker cp`: no
+ * copy-up, nothing runs there).
+ */
+export function applyMount(sys: Syscalls, root: RootResolver, m: PlannedMount): void {
+  if (m.kind === 'tmpfs') {
+    mountTmpfs(sys, root, m);
+    return;
+  }
+  const tree = detachSource(sys, m);
+  try {
+    attach(sys, root, tree.fd, m.destination, tree.isFile);
+  } finally {
+    sys.close(tree.fd);
+  }
+}
+
 function mountTmpfs(sys: Syscalls, root: RootResolver, m: PlannedMount): void {
   const dest = root.open(m.destination, 'dir');
   try {

@@ -3,10 +3,14 @@
  * launch unshares from berth's mount namespace, builds the container's tree,
  * starts the init, and returns the thread to where it was.
  */
-import { CLONE_FS, LinuxSyscalls, Namespaces, O_CLOEXEC, O_RDWR, withFault } from '@berth/syscall';
+import {
+  CLONE_FS, CLONE_NEWNS, LinuxSyscalls, MS_BIND, MS_PRIVATE, MS_REC, Namespaces, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY, O_RDWR, withFault,
+} from '@berth/syscall';
+import type { ViewOpened, ViewTask } from '../archive/view.js';
 import { WorkerRetiredError } from '../errors.js';
 import { Executor } from './execute.js';
-import { prepareNetworkNamespace } from './tree.js';
+import { applyMount, prepareNetworkNamespace } from './tree.js';
+import { RootResolver } from './resolve.js';
 import { RETIRED_EXIT_CODE, type LaunchStarted, type LaunchTask } from './protocol.js';
 
 const base = new LinuxSyscalls();
@@ -54,4 +58,47 @@ export default function launch(task: LaunchTask): LaunchStarted {
     if (net !== undefined) base.close(net);
     setImmediate(prepareSpare);
   }
+}
+
+/**
+ * A view of a stopped container's files (`docker cp`, archive): in a fresh
+ * mount namespace made from berth's own, its rootfs and its volumes and binds
+ * are mounted with the launch's own pieces, and fds on the root and on the
+ * namespace go back to the caller, who closes them to tear it all down
+ * (the namespace dies with its last reference). Nothing is mounted in the
+ * host's namespace or in berth's.
+ */
+export function openView(task: ViewTask): ViewOpened {
+  let rootFd = -1;
+  let namespaceFd = -1;
+  let failure: unknown;
+  try {
+    base.setns(task.berthNamespaceFd, CLONE_NEWNS);
+    base.unshare(CLONE_NEWNS);
+    base.mount(null, '/', null, MS_REC | MS_PRIVATE, null);
+    const { rootfs } = task;
+    if (rootfs.type === 'bind') base.mount(rootfs.source, rootfs.target, null, MS_BIND | MS_REC, null);
+    else base.mount(rootfs.source, rootfs.target, rootfs.type, 0, rootfs.options.join(','));
+    const root = new RootResolver(base, rootfs.target);
+    try {
+      for (const m of task.mounts) applyMount(base, root, m);
+    } finally {
+      root.close();
+    }
+    rootFd = base.open(rootfs.target, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    namespaceFd = base.open('/proc/thread-self/ns/mnt', O_RDONLY | O_CLOEXEC, 0);
+  } catch (error) {
+    failure = error;
+  } finally {
+    try {
+      new Namespaces(base).restore(home);
+    } catch (error) {
+      retire(new WorkerRetiredError(error, failure));
+    }
+  }
+  if (failure !== undefined) {
+    if (rootFd >= 0) base.close(rootFd);
+    throw failure;
+  }
+  return { rootFd, namespaceFd };
 }

@@ -59,7 +59,6 @@ describe('parseCreateBody: the one create-body validator', () => {
     ['HostConfig.UsernsMode', { HostConfig: { UsernsMode: 'host' } }],
     ['HostConfig.CgroupnsMode', { HostConfig: { CgroupnsMode: 'private' } }],
     ['Domainname', { Domainname: 'example.org' }],
-    ['Healthcheck', { Healthcheck: { Test: ['CMD', 'true'] } }],
   ])('refuses %s set to what berth does not implement, naming it', (field, body) => {
     const error = thrown(() => parseCreateBody({ Image: 'b', ...body }));
     expect(error).toBeInstanceOf(UnsupportedFieldError);

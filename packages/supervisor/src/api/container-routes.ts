@@ -83,7 +83,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
         }
       },
     });
-    sendJson(res, 200, list.map((c) => containerSummary(c, lc.mountPoints(c), lc.isRestarting(c.id))));
+    sendJson(res, 200, list.map((c) => containerSummary(c, d.root, lc.mountPoints(c), lc.isRestarting(c.id))));
   });
 
   r.on('POST', /^\/containers\/prune$/, async ({ res, query }) => {

@@ -1,4 +1,4 @@
-import type { ImageService, VolumeService } from '../engine.js';
+import type { ContainerEngine, ImageService, VolumeService } from '../engine.js';
 import type { Lifecycle } from '../lifecycle.js';
 
 /** What the API layer drives. */
@@ -8,4 +8,6 @@ export interface ApiDeps {
   volumes: VolumeService;
   /** berth's root directory (shown in /info, used to find log files). */
   root: string;
+  /** The launcher, for what reaches into containers' files (archive, changes, export). */
+  engine?: ContainerEngine;
 }

@@ -3,6 +3,8 @@ import { createServer, STATUS_CODES, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { errorMessage, httpStatusFor, NotImplementedError, SupervisorError } from '../errors.js';
+import { archiveRoutes } from './archive-routes.js';
+import { containerFsRoutes } from './container-fs-routes.js';
 import { containerRoutes } from './container-routes.js';
 import { execRoutes } from './exec-routes.js';
 import type { ApiDeps } from './deps.js';
@@ -20,6 +22,8 @@ export function buildRouter(deps: ApiDeps): Router {
   volumeRoutes(r, deps);
   volumeArchiveRoutes(r, deps);
   containerRoutes(r, deps);
+  archiveRoutes(r, deps);
+  containerFsRoutes(r, deps);
   execRoutes(r, deps);
   imageRoutes(r, deps);
   return r;

@@ -64,7 +64,7 @@ export function systemRoutes(r: Router, d: ApiDeps): void {
     sendJson(res, 200, {
       LayersSize: layersSize(d.images, images),
       Images: images.map((img) => imageSummary(img, containers.filter((c) => c.imageId === img.id).length)),
-      Containers: containers.map((c) => ({ ...containerSummary(c, d.lifecycle.mountPoints(c)), ...containerSizes(d.root, c, imageSize.get(c.imageId)) })),
+      Containers: containers.map((c) => ({ ...containerSummary(c, d.root, d.lifecycle.mountPoints(c)), ...containerSizes(d.root, c, imageSize.get(c.imageId)) })),
       Volumes: await volumesWithUsage(d.volumes, containers),
       BuildCache: [],
     });
