@@ -73,7 +73,9 @@ const KIND_BY_CODE: Record<LayerStoreErrorCode, ErrorKind> = {
   MANIFEST_UNKNOWN: 'not-found',
   NO_MATCHING_PLATFORM: 'not-found',
   REGISTRY_PROTOCOL: 'system',
-  REGISTRY_UNAUTHORIZED: 'unauthorized',
+  // dockerd answers a pull the registry refuses with a 500 ("no basic auth credentials"); a 401 would make
+  // the docker CLI prompt for a login on its stdin.
+  REGISTRY_UNAUTHORIZED: 'system',
   REGISTRY_UNREACHABLE: 'system',
   UNSUPPORTED_MANIFEST: 'not-implemented',
 };
