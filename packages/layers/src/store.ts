@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, writeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Syscalls } from '@berth/syscall';
+import { readMountinfo, type Syscalls } from '@berth/syscall';
 import { ingest, type ImagePlan, type StagedUnpack } from './archive.js';
 import { overlayChanges, type Change } from './changes.js';
 import { writeUpperLayer } from './commit.js';
@@ -742,14 +742,6 @@ function copyTree(from: string, to: string): void {
 
 /** Mount points at or below `dir` in this process's mount namespace. */
 export function mountPointsUnder(dir: string): string[] {
-  const table = readFileSync('/proc/self/mountinfo', 'utf8');
-  const out: string[] = [];
-  for (const line of table.split('\n')) {
-    const field = line.split(' ')[4];
-    if (field === undefined) continue;
-    const point = field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (point === dir || point.startsWith(`${dir}/`)) out.push(point);
-  }
-  return out;
+  return readMountinfo().map((m) => m.mountPoint).filter((point) => point === dir || point.startsWith(`${dir}/`));
 }
 

@@ -1,3 +1,4 @@
+import { parseMountinfo } from '@berth/syscall';
 import { BindPropagationError } from './errors.js';
 import type { Propagation } from './spec/index.js';
 
@@ -7,25 +8,13 @@ interface MountEntry {
   slave: boolean;
 }
 
-function unescape(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-}
-
 /** The mounts of a /proc/PID/mountinfo text, with their propagation. */
 export function parseMountPropagation(mountinfo: string): MountEntry[] {
-  const entries: MountEntry[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const fields = line.split(' ');
-    const separator = fields.indexOf('-');
-    if (fields.length < 7 || separator < 6) continue;
-    const optional = fields.slice(6, separator);
-    entries.push({
-      mountPoint: unescape(fields[4]!),
-      shared: optional.some((f) => f.startsWith('shared:')),
-      slave: optional.some((f) => f.startsWith('master:')),
-    });
-  }
-  return entries;
+  return parseMountinfo(mountinfo).map((m) => ({
+    mountPoint: m.mountPoint,
+    shared: m.optional.some((f) => f.startsWith('shared:')),
+    slave: m.optional.some((f) => f.startsWith('master:')),
+  }));
 }
 
 /**

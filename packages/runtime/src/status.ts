@@ -92,15 +92,5 @@ export function statusFromWait(code: number | null, signal: string | null, oomKi
   return { exitCode: code ?? 255, oomKilled };
 }
 
-/** Process start time in clock ticks since boot (/proc/PID/stat field 22), or undefined if gone. */
-export function processStartTime(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may contain spaces and parentheses: split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return Number(fields[19]);
-  } catch {
-    return undefined;
-  }
-}
+/** Process start time: @berth/syscall's one reader of /proc/PID/stat. */
+export { processStartTime } from '@berth/syscall';

@@ -8,7 +8,8 @@ import type { ContainerEngine, ExitStatus, ImageService, MountPoint, MountSpec }
 import { ConflictError, errorMessage, InvalidParameterError, NoSuchContainerError, NotModifiedError } from './errors.js';
 import type { LogRecord } from './json-log.js';
 import { generateName, newContainerId, normalizeName } from './names.js';
-import { parseSignal, readStartTime, signalProcess } from './process-control.js';
+import { parseSignal, signalProcess } from './process-control.js';
+import { processStartTime } from '@berth/syscall';
 import { parseLogConfig } from './log-config.js';
 import { validateHealthcheck } from './health.js';
 import { nextRestartDelay, parseRestartPolicy, shouldRestart } from './restart-policy.js';
@@ -572,7 +573,7 @@ export class Lifecycle {
       const paths = containerPaths(this.o.root, rec.id);
       const output = this.follow(paths, rec);
       this.wire(rec.id, output);
-      const alive = readStartTime(rec.pid) === rec.startTime;
+      const alive = processStartTime(rec.pid) === rec.startTime;
       (alive ? adopted : exited).push(rec.id);
       let stopPolling = (): void => undefined;
       const exitedP = new Promise<ExitStatus>((resolve) => {
@@ -580,7 +581,7 @@ export class Lifecycle {
         // a writer that is still flushing it.
         let graceLeft = 5;
         const check = (): boolean => {
-          if (readStartTime(rec.pid) === rec.startTime) return false;
+          if (processStartTime(rec.pid) === rec.startTime) return false;
           const status = this.o.engine.readStatus(paths.status);
           if (!status && graceLeft-- > 0) return false;
           resolve(status ?? {

@@ -1,32 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { constants as osc } from 'node:os';
-import type { Syscalls } from '@berth/syscall';
+import { processStartTime, type Syscalls } from '@berth/syscall';
 import { InvalidParameterError } from './errors.js';
 
-/**
- * The start time (clock ticks since boot, /proc/PID/stat field 22) of a live
- * process, or undefined when it is gone or a zombie. With the pid it
- * identifies a process across supervisor restarts: a reused pid has a
- * different start time.
- */
-export function readStartTime(pid: number): number | undefined {
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // comm (field 2) may hold spaces and parentheses: fields start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const state = fields[0];
-  if (state === 'Z' || state === 'X' || state === 'x') return undefined;
-  const start = Number(fields[19]);
-  return Number.isFinite(start) ? start : undefined;
-}
-
 export function isSameProcess(pid: number, startTime: number): boolean {
-  return readStartTime(pid) === startTime;
+  return processStartTime(pid) === startTime;
 }
 
 /** A signal given as a name ("TERM", "SIGTERM", "sigkill") or a number ("9"); Docker's parsing. */
@@ -56,7 +33,7 @@ export function signalProcess(syscalls: Syscalls, pid: number, startTime: number
     return false;
   }
   try {
-    if (readStartTime(pid) !== startTime) return false;
+    if (processStartTime(pid) !== startTime) return false;
     syscalls.pidfdSendSignal(pidfd, signal);
     return true;
   } catch {

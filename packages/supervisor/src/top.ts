@@ -5,36 +5,12 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { uptime } from 'node:os';
+import { readProcStat } from '@berth/syscall';
 
 export const TOP_TITLES = ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'] as const;
 
 /** USER_HZ: /proc reports times in these ticks, 100 on every Linux Docker runs on. */
 const TICKS = 100;
-
-interface Stat {
-  ppid: number;
-  tty: number;
-  /** user + system CPU time, in ticks. */
-  cpu: number;
-  /** ticks since boot. */
-  start: number;
-  comm: string;
-}
-
-function readStat(pid: string): Stat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const close = text.lastIndexOf(')');
-  const f = text.slice(close + 2).split(' ');
-  return {
-    comm: text.slice(text.indexOf('(') + 1, close), ppid: Number(f[1]), tty: Number(f[4]),
-    cpu: Number(f[11]) + Number(f[12]), start: Number(f[19]),
-  };
-}
 
 function uidOf(pid: string): string {
   try {
@@ -83,7 +59,7 @@ export function containerProcesses(initPid: number): string[][] | undefined {
   const rows: { pid: number; row: string[] }[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || (Number(name) !== initPid && pidNamespace(name) !== ns)) continue;
-    const stat = readStat(name);
+    const stat = readProcStat(name);
     if (!stat) continue;
     let cmd = '';
     try {
@@ -91,7 +67,7 @@ export function containerProcesses(initPid: number): string[][] | undefined {
     } catch { /* gone meanwhile */ }
     rows.push({
       pid: Number(name),
-      row: [uidOf(name), name, String(stat.ppid), '0', startedAt(stat.start), ttyName(stat.tty), hhmmss(stat.cpu), cmd || `[${stat.comm}]`],
+      row: [uidOf(name), name, String(stat.ppid), '0', startedAt(stat.startTime), ttyName(stat.ttyNr), hhmmss(stat.utime + stat.stime), cmd || `[${stat.comm}]`],
     });
   }
   return rows.sort((a, b) => a.pid - b.pid).map((r) => r.row);

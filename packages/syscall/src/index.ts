@@ -9,6 +9,7 @@
  */
 export * from './constants.js';
 export * from './mount-options.js';
+export * from './proc.js';
 export type {
   MountAttr, OpenHow, SpawnOptions, WaitResult, SyscallArgs, SyscallCall, SyscallName, SyscallResult, SyscallSignatures, Syscalls,
 } from './signatures.js';

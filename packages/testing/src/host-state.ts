@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { parseMountinfo, processStartTime } from '@berth/syscall';
 
 export function hostMountTable(): string {
   return readFileSync('/proc/self/mountinfo', 'utf8');
@@ -13,9 +14,7 @@ export function hostMountTable(): string {
 
 /** Mount points (field 5 of mountinfo) at or below `dir`, in this process's namespace. */
 export function mountsUnder(dir: string): string[] {
-  return hostMountTable().split('\n').map((l) => l.split(' ')[4]).filter((p): p is string => p !== undefined)
-    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
-    .filter((p) => p === dir || p.startsWith(`${dir}/`));
+  return parseMountinfo(hostMountTable()).map((m) => m.mountPoint).filter((p) => p === dir || p.startsWith(`${dir}/`));
 }
 
 /**
@@ -30,13 +29,7 @@ export function berthCgroups(): string[] {
     if (m) self.set(m[1] ?? '', m[2] ?? '/');
   }
   const out: string[] = [];
-  for (const line of hostMountTable().split('\n')) {
-    const [left, right] = line.split(' - ');
-    if (!left || !right) continue;
-    const fields = left.split(' ');
-    const [fstype, , superOpts = ''] = right.split(' ');
-    const mountRoot = fields[3] ?? '/';
-    const mountPoint = fields[4] ?? '';
+  for (const { fstype, superOptions: superOpts, root: mountRoot, mountPoint } of parseMountinfo(hostMountTable())) {
     let key: string | undefined;
     if (fstype === 'cgroup2') key = '';
     else if (fstype === 'cgroup') key = [...self.keys()].find((k) => k !== '' && k.split(',').every((c) => superOpts.split(',').includes(c)));
@@ -50,17 +43,8 @@ export function berthCgroups(): string[] {
   return out.sort();
 }
 
-/** Field 22 of /proc/PID/stat (start time in ticks), or undefined when the process is gone. */
-export function startTimeOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z') return undefined;
-    return Number(fields[19]);
-  } catch {
-    return undefined;
-  }
-}
+/** Field 22 of /proc/PID/stat (start time in ticks), or undefined when the process is gone: @berth/syscall's reader. */
+export const startTimeOf = processStartTime;
 
 export function openFdCount(pid: number | 'self' = 'self'): number {
   return readdirSync(`/proc/${pid}/fd`).length;

@@ -5,7 +5,7 @@ import {
 } from '@berth/syscall';
 import { encodeBpf, v2DeviceProgram } from './device-program.js';
 import { CgroupError, fsCode } from './errors.js';
-import { cgroupDir, parseMountinfo, parseProcCgroup } from './layout.js';
+import { cgroupDir, cgroupMounts, parseProcCgroup } from './layout.js';
 import { v1DeviceWrites, v1Writes, v2Writes, type CgroupController, type CgroupLimits, type CgroupWrite } from './limits.js';
 import type { DeviceRule } from '../plan/devices.js';
 
@@ -101,7 +101,7 @@ export class Cgroups {
     const sysfsRoot = options.sysfsRoot ?? '/sys';
     const onSysfs = (path: string): string =>
       path === '/sys' || path.startsWith('/sys/') ? posix.join(sysfsRoot, path.slice(4)) : path;
-    const mounts = parseMountinfo(readFileSync(posix.join(procRoot, 'self', 'mountinfo'), 'utf8'));
+    const mounts = cgroupMounts(readFileSync(posix.join(procRoot, 'self', 'mountinfo'), 'utf8'));
     const own = parseProcCgroup(readFileSync(posix.join(procRoot, 'self', 'cgroup'), 'utf8'));
     const wanted = options.controllers ?? DEFAULT_V1_CONTROLLERS;
 

@@ -1,5 +1,5 @@
 export { Cgroups, type CgroupHandle, type CgroupsOptions } from './cgroups.js';
 export { CgroupError, type CgroupErrorCode } from './errors.js';
 export { sharesToWeight, v1Writes, v2Writes, type CgroupController, type CgroupLimits, type CgroupWrite } from './limits.js';
-export { cgroupDir, parseMountinfo, parseProcCgroup, type CgroupMounts, type V1Hierarchy } from './layout.js';
+export { cgroupDir, cgroupMounts, parseProcCgroup, type CgroupMounts, type V1Hierarchy } from './layout.js';
 export { encodeBpf, v2DeviceProgram, type BpfInsn } from './device-program.js';

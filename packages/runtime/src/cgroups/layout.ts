@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { parseMountinfo } from '@berth/syscall';
 
 /**
  * Where the cgroup hierarchies are and where this process sits in them,
@@ -21,31 +22,18 @@ export interface CgroupMounts {
   v2?: { mountPoint: string; mountRoot: string };
 }
 
-/** Undo mountinfo's octal escapes (a space is "\040"). */
-function unescape(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-export function parseMountinfo(text: string): CgroupMounts {
+/** The cgroup hierarchies of a mountinfo text (parsed by @berth/syscall's one parser). */
+export function cgroupMounts(text: string): CgroupMounts {
   const mounts: CgroupMounts = { v1: [] };
-  for (const line of text.split('\n')) {
-    const [left, right] = line.split(' - ');
-    if (left === undefined || right === undefined) continue;
-    const fields = left.split(' ');
-    const [fstype, , superOptions = ''] = right.split(' ');
-    const mountRoot = fields[3];
-    const mountPoint = fields[4];
-    if (mountRoot === undefined || mountPoint === undefined) continue;
-    if (fstype === 'cgroup2') {
-      mounts.v2 ??= { mountPoint: unescape(mountPoint), mountRoot: unescape(mountRoot) };
-    } else if (fstype === 'cgroup') {
-      const controllers = superOptions
+  for (const m of parseMountinfo(text)) {
+    if (m.fstype === 'cgroup2') {
+      mounts.v2 ??= { mountPoint: m.mountPoint, mountRoot: m.root };
+    } else if (m.fstype === 'cgroup') {
+      const controllers = m.superOptions
         .split(',')
         .filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('name=') && !o.includes('='))
         .filter((o) => !['noprefix', 'clone_children', 'xattr', 'cpuset_v2_mode', 'none'].includes(o));
-      if (controllers.length > 0) {
-        mounts.v1.push({ controllers, mountPoint: unescape(mountPoint), mountRoot: unescape(mountRoot) });
-      }
+      if (controllers.length > 0) mounts.v1.push({ controllers, mountPoint: m.mountPoint, mountRoot: m.root });
     }
   }
   return mounts;

@@ -3,13 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { expect, it } from 'vitest';
 import { Cgroups, defaultDeviceRules, parseDeviceCgroupRule } from '@berth/runtime';
-import { cgroupDir, parseMountinfo, parseProcCgroup } from '../../src/cgroups/index.js';
+import { cgroupDir, cgroupMounts, parseProcCgroup } from '../../src/cgroups/index.js';
 import { describeRoot } from '@berth/testing';
 
 // The cgroup v2 device controller is an eBPF program. This machine's
 // controllers are on v1, but its cgroup2 hierarchy (hybrid) still runs
 // device programs attached there, so the v2 path is tested for real.
-const mounts = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
+const mounts = cgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
 const own = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')).get('') ?? '/';
 
 describeRoot('the cgroup v2 device program on the real kernel', () => {

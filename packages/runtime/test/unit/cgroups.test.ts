@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CgroupError, Cgroups, parseMountinfo, parseProcCgroup, sharesToWeight, v2Writes } from '../../src/cgroups/index.js';
+import { CgroupError, Cgroups, cgroupMounts, parseProcCgroup, sharesToWeight, v2Writes } from '../../src/cgroups/index.js';
 
 // A fake /proc and /sys in a temp dir: mountinfo and /proc/self/cgroup as on
 // a real machine, cgroup directories as plain directories with plain files.
@@ -36,7 +36,7 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 describe('cgroup layout parsing', () => {
   it('reads v1 hierarchies with co-mounted controllers, and the v2 mount', () => {
-    const mounts = parseMountinfo(HYBRID_MOUNTINFO);
+    const mounts = cgroupMounts(HYBRID_MOUNTINFO);
     expect(mounts.v1.map((h) => h.controllers)).toEqual([['cpu', 'cpuacct'], ['memory'], ['pids']]);
     expect(mounts.v2?.mountPoint).toBe('/sys/fs/cgroup/unified');
     const own = parseProcCgroup(HYBRID_CGROUP);

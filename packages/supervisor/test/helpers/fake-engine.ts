@@ -15,7 +15,7 @@ import type {
   ContainerEngine, ContainerSpec, CreateOptions, CreateRequest, ExecRequest, ExitStatus, ImageService, ImageView, MountPoint, MountSpec,
   StartedContainer, StartedExec, StartRequest,
 } from '../../src/engine.js';
-import { readStartTime } from '../../src/process-control.js';
+import { processStartTime, readProcStat } from '@berth/syscall';
 
 export class FakeEngine implements ContainerEngine {
   readonly started: StartRequest[] = [];
@@ -75,7 +75,7 @@ export class FakeEngine implements ContainerEngine {
     });
     this.pids.add(pid);
     // A process that already exited gets a start time no live process can have.
-    const startTime = readStartTime(pid) ?? -1;
+    const startTime = processStartTime(pid) ?? -1;
     const exited = exitInfo.then(async ([code, signal]) => {
       await killGroup(pid);
       this.pids.delete(pid);
@@ -108,10 +108,8 @@ function liveMembers(pgid: number): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try { stat = readFileSync(`/proc/${name}/stat`, 'utf8'); } catch { continue; }
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') out.push(Number(name));
+    const stat = readProcStat(name);
+    if (stat && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') out.push(Number(name));
   }
   return out;
 }
