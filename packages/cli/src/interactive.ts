@@ -1,6 +1,7 @@
 /** What `-i` and `-t` do on the client side, for `run` and `exec` alike. */
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { DetachWatcher } from '@berth/supervisor/detach-keys';
+import { pumpStream } from './attach.js';
 import type { ApiClient } from './client.js';
 import { UsageError } from './errors.js';
 
@@ -83,4 +84,34 @@ export function followTerminalSize(client: ApiClient, resizePath: string, out: W
 export function terminalSize(out: Writable): [number, number] | undefined {
   const terminal = out as Writable & { isTTY?: boolean; rows?: number; columns?: number };
   return terminal.isTTY === true && terminal.rows && terminal.columns ? [terminal.rows, terminal.columns] : undefined;
+}
+
+/**
+ * One hijacked session, as docker attach and docker exec run it: our input
+ * (and, on a terminal, raw mode and the detach keys) when interactive, the
+ * terminal size followed, and the output copied until the stream ends.
+ * Returns true when the detach keys ended it, after saying so as the docker
+ * CLI does; the caller then exits 1 and the command runs on.
+ */
+export async function runSession(
+  io: { stdin: Readable; out: Writable; err: Writable },
+  client: ApiClient,
+  stream: Readable | Duplex,
+  o: { interactive: boolean; tty: boolean; watcher: DetachWatcher | undefined; resizePath: string },
+): Promise<boolean> {
+  const restoreTerminal = o.interactive && o.tty ? rawMode(io.stdin) : () => undefined;
+  let detached = false;
+  if (o.interactive) {
+    const watcher = o.watcher;
+    sendInput(io.stdin, stream, o.tty && watcher ? { watcher, onDetach: () => { detached = true; stream.destroy(); } } : undefined);
+  }
+  const stopResizing = o.tty ? followTerminalSize(client, o.resizePath, io.out) : () => undefined;
+  try {
+    await pumpStream(stream, io.out, io.err, o.tty);
+  } finally {
+    stopResizing();
+    restoreTerminal();
+  }
+  if (detached) io.err.write(`${DETACHED_MESSAGE}\n`);
+  return detached;
 }

@@ -1,8 +1,7 @@
 import type { Context } from '../context.js';
-import { pumpStream } from '../attach.js';
 import { DaemonError } from '../errors.js';
 import { exitCodeForStatus } from '../exit-codes.js';
-import { DETACHED_MESSAGE, followTerminalSize, detachWatcher, rawMode, sendInput } from '../interactive.js';
+import { detachWatcher, runSession } from '../interactive.js';
 import { enc } from './common.js';
 
 export interface AttachFlags {
@@ -27,21 +26,7 @@ export async function attach(ctx: Context, container: string, flags: AttachFlags
   const interactive = info.Config.OpenStdin === true && flags.stdin !== false;
   const { result } = await client.wait(info.Id, 'next-exit');
   const stream = await client.attach(info.Id, { stdin: interactive, ...(flags.detachKeys ? { detachKeys: flags.detachKeys } : {}) });
-  const restoreTerminal = interactive && tty ? rawMode(ctx.stdin) : () => undefined;
-  let detached = false;
-  if (interactive) {
-    sendInput(ctx.stdin, stream, tty ? { watcher, onDetach: () => { detached = true; stream.destroy(); } } : undefined);
-  }
-  const stopResizing = tty ? followTerminalSize(client, `/containers/${enc(info.Id)}/resize`, ctx.out) : () => undefined;
-  try {
-    await pumpStream(stream, ctx.out, ctx.err, tty);
-  } finally {
-    stopResizing();
-    restoreTerminal();
-  }
-  if (detached) {
-    ctx.err.write(`${DETACHED_MESSAGE}\n`);
-    return 1;
-  }
+  const resizePath = `/containers/${enc(info.Id)}/resize`;
+  if (await runSession(ctx, client, stream, { interactive, tty, watcher, resizePath })) return 1;
   return exitCodeForStatus((await result).StatusCode);
 }

@@ -1,7 +1,6 @@
 import type { Context } from '../context.js';
-import { pumpStream } from '../attach.js';
 import { resolveEnv } from '../create-body.js';
-import { DETACHED_MESSAGE, followTerminalSize, detachWatcher, rawMode, sendInput, terminalSize } from '../interactive.js';
+import { detachWatcher, runSession, terminalSize } from '../interactive.js';
 import { enc } from './common.js';
 
 export interface ExecFlags {
@@ -36,23 +35,8 @@ export async function exec(ctx: Context, container: string, command: string[], f
     return 0;
   }
   const stream = await client.execStart(id, tty);
-  const restoreTerminal = interactive && tty ? rawMode(ctx.stdin) : () => undefined;
-  let detached = false;
-  if (interactive) {
-    sendInput(ctx.stdin, stream, tty && watcher ? { watcher, onDetach: () => { detached = true; stream.destroy(); } } : undefined);
-  }
-  const stopResizing = tty ? followTerminalSize(client, `/exec/${enc(id)}/resize`, ctx.out) : () => undefined;
-  try {
-    await pumpStream(stream, ctx.out, ctx.err, tty);
-  } finally {
-    stopResizing();
-    restoreTerminal();
-  }
-  // The command runs on; docker exec says so and exits 1.
-  if (detached) {
-    ctx.err.write(`${DETACHED_MESSAGE}\n`);
-    return 1;
-  }
+  // The command runs on after a detach; docker exec says so and exits 1.
+  if (await runSession(ctx, client, stream, { interactive, tty, watcher, resizePath: `/exec/${enc(id)}/resize` })) return 1;
   const info = await client.json<{ ExitCode: number | null }>('GET', `/exec/${enc(id)}/json`);
   return info.ExitCode ?? 0;
 }
