@@ -265,7 +265,9 @@ describeRoot('Docker-exact exec, attach, logs, /info, /version and volume prune'
     const execd = await inTerminal(`${cli} exec -it --detach-keys ctrl-x detach-berth sh`, [{ after: '/ # ', send: 'sleep 1000\r\x18' }]);
     expect(execd.stdout).toContain('read escape sequence');
     expect(execd.code).toBe(1);
-    expect(((await c.top()) as { Processes: string[][] }).Processes.some((p) => p.join(' ').includes('sleep 1000'))).toBe(true);
+    // The shell reads the line and forks sleep on its own time, after the CLI has gone.
+    await until('sleep 1000 to run on after the detach', async () =>
+      ((await c.top()) as { Processes: string[][] }).Processes.some((p) => p.join(' ').includes('sleep 1000')));
     expect((await c.inspect()).State.Running).toBe(true);
     const bad = await outcome(berth[0]!, [...berthArgs().slice(1), 'attach', '--detach-keys', 'ctrl-foo', 'detach-berth']);
     expect(bad).toMatchObject({ code: 125, stderr: 'berth: Invalid detach keys (ctrl-foo) provided\n' });
