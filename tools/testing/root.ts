@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe } from 'vitest';
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -17,4 +18,25 @@ export function describeRoot(name: string, fn: () => void): void {
  */
 export function hostMountTable(): string {
   return readFileSync('/proc/self/mountinfo', 'utf8');
+}
+
+/**
+ * The host's network state a test must leave as it found it: iptables
+ * (filter and nat), the links (names only: counters and flags move by
+ * themselves), and `/run/netns`. Compare before and after, beside the
+ * mount table.
+ */
+export function hostNetworkState(): { iptables: string; nat: string; links: string[]; netns: string[] } {
+  const run = (args: string[]): string => {
+    const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout : `failed: ${r.stderr}`;
+  };
+  let netns: string[] = [];
+  try { netns = readdirSync('/run/netns').sort(); } catch { /* absent is the usual state */ }
+  return {
+    iptables: run(['iptables', '-S']),
+    nat: run(['iptables', '-t', 'nat', '-S']),
+    links: readdirSync('/sys/class/net').sort(),
+    netns,
+  };
 }
