@@ -215,8 +215,9 @@ export class NetworkStore {
     }
 
     return this.#db.transaction(() => {
-      const sameName = this.#rowsNamed(name);
-      if (sameName.length > 0 && req.CheckDuplicate === true) throw new NetworkExistsError(name);
+      // Names are unique whatever CheckDuplicate says: dockerd 20.10 honoured CheckDuplicate=false, but
+      // berth speaks API 1.47, where the daemon always refuses a duplicate (the field is deprecated since 1.44).
+      if (this.#rowsNamed(name).length > 0) throw new NetworkExistsError(name);
       const id = newId();
       const requested = req.IPAM?.Config ?? [];
       if (requested.length > 1) throw new NetworkNotImplementedError('more than one IPAM config: berth networks have one IPv4 subnet');
@@ -230,8 +231,7 @@ export class NetworkStore {
         labels: { ...(req.Labels ?? {}) }, options, ipamOptions: req.IPAM?.Options ?? null, ipamConfig,
         userSubnet: requested.length > 0, bridgeName, dns: true, predefined: false,
       });
-      const warning = sameName.length > 0 ? `Network with name ${name} (id : ${sameName[0]!.id}) already exists` : '';
-      return { id, warning };
+      return { id, warning: '' };
     }).immediate();
   }
 

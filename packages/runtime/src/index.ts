@@ -20,6 +20,7 @@
 export { Runtime, type RuntimeOptions, type StartOptions } from './runtime.js';
 export type {
   ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec, StdioFds,
+  NetworkHook, NetworkFiles,
 } from './runtime-types.js';
 export { parseStatusLine, processStartTime, readStatusFile, signalName } from './status.js';
 export * from './spec/index.js';

@@ -1,7 +1,7 @@
 import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { LinuxSyscalls, O_CLOEXEC, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult } from '@berth/syscall';
+import { LinuxSyscalls, O_CLOEXEC, O_RDONLY, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult } from '@berth/syscall';
 import { NoSuchContainerError, type ImageRecord, type LayerStore } from '@berth/layers';
 import { resolveSubpath, type VolumeStore } from '@berth/volumes';
 import { Cgroups } from './cgroups/index.js';
@@ -9,11 +9,12 @@ import { LaunchPool } from './executor/pool.js';
 import { BindSourceMissingError, LaunchError } from './errors.js';
 import { checkBindPropagation } from './propagation.js';
 import { execInitArguments, initFds } from './executor/init-args.js';
+import { prepareNetworkNamespace } from './executor/tree.js';
 import { planExec, planLaunch, type ResolvedMount } from './plan/index.js';
 import { resolveMounts, type MountSpec } from './spec/index.js';
 import { processStartTime, readStatusFile, signalName, statusFromWait } from './status.js';
 import type {
-  ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, StartRequest, StartedContainer, StartedExec,
+  ContainerConfig, ExecRequest, ExitStatus, HostConfig, MountPoint, NetworkFiles, StartRequest, StartedContainer, StartedExec,
 } from './runtime-types.js';
 
 export interface RuntimeOptions {
@@ -85,8 +86,19 @@ export class Runtime {
     const acquired: string[] = [];
     const createdAnonymous: string[] = [];
     let statusFd = -1;
+    let net: HeldNetwork | undefined;
     try {
       const resolved = specs.map((spec) => this.resolveMount(req, spec, acquired, createdAnonymous));
+      if (req.joinNetwork !== undefined) {
+        // Another container's namespace: held for the launch only; that container owns its network.
+        const fd = openSync(req.joinNetwork, 'r');
+        net = { fd, path: `/proc/${process.pid}/fd/${fd}`, configured: false, joined: true };
+      } else if (req.network) {
+        net = this.holdNetworkNamespace();
+        const files = await req.network.setup(net.path);
+        net.configured = true;
+        resolved.push(...networkFileMounts(files, resolved));
+      }
       const rootfs = this.rootfsFor(req.id, image.id);
       const plan = planLaunch({
         containerId: req.id,
@@ -97,6 +109,7 @@ export class Runtime {
         rootfs,
         initPath: this.initPath,
         ...(this.options.cgroupParent ? { cgroupParent: this.options.cgroupParent } : {}),
+        ...(net ? { networkProvided: true } : {}),
       });
       statusFd = openSync(req.statusPath, 'w', 0o600);
       const started = await this.pool.launch({
@@ -104,19 +117,26 @@ export class Runtime {
         stdio: req.stdio,
         statusFd,
         berthNamespaceFd: this.mountNamespace.fd,
+        ...(net ? { netFd: net.fd } : {}),
         ...(options.fault ? { fault: options.fault } : {}),
       });
+      if (net?.joined) {
+        closeSync(net.fd);
+        net = undefined;
+      }
       const anonymousVolumes = resolved.filter((m) => m.anonymous && m.volumeName).map((m) => m.volumeName!);
       return {
         id: req.id,
         pid: started.pid,
         startTime: started.startTime,
         setupMs: started.setupMs,
-        mounts: resolved.map(toMountPoint),
+        // Docker lists no mount for the name files it binds.
+        mounts: resolved.filter((m) => !m.networkFile).map(toMountPoint),
         anonymousVolumes,
-        exited: this.watchExit(started.pid, started.startTime, started.exitFd, started.cgroupPaths, req.statusPath),
+        exited: this.afterNetwork(this.watchExit(started.pid, started.startTime, started.exitFd, started.cgroupPaths, req.statusPath), req, net),
       };
     } catch (error) {
+      if (net) await this.releaseNetwork(req, net).catch(() => undefined);
       for (const name of acquired) volumes.release(name, req.id);
       for (const name of createdAnonymous) {
         try { volumes.remove(name); } catch { /* in use elsewhere or already gone */ }
@@ -168,6 +188,43 @@ export class Runtime {
     closeSync(goFd);
     // The container's cgroup is not the exec's to remove: no cgroup paths here.
     return { pid, startTime, exited: this.watchExit(pid, startTime, exitFd, [], req.statusPath) };
+  }
+
+  /**
+   * A fresh network namespace with loopback up, made on this thread (only
+   * synchronous calls in between: the thread is back home before anything
+   * else runs on it) and held by an fd until the container's teardown.
+   */
+  private holdNetworkNamespace(): HeldNetwork {
+    const home = this.sys.open('/proc/thread-self/ns/net', O_RDONLY | O_CLOEXEC, 0);
+    try {
+      const fd = prepareNetworkNamespace(this.sys, home);
+      return { fd, path: `/proc/${process.pid}/fd/${fd}`, configured: false };
+    } finally {
+      this.sys.close(home);
+    }
+  }
+
+  /** The hook's teardown (if its setup ran), then the namespace is let go. */
+  private async releaseNetwork(req: StartRequest, net: HeldNetwork): Promise<void> {
+    try {
+      if (net.configured) await req.network!.teardown(net.path);
+    } finally {
+      closeSync(net.fd);
+    }
+  }
+
+  /** The exit is reported once the container's network is torn down, as Docker's `die` comes after it. */
+  private async afterNetwork(exited: Promise<ExitStatus>, req: StartRequest, net: HeldNetwork | undefined): Promise<ExitStatus> {
+    const status = await exited;
+    if (net) {
+      try {
+        await this.releaseNetwork(req, net);
+      } catch (error) {
+        console.error(`berth: ${(error as Error).message}`);
+      }
+    }
+    return status;
   }
 
   /** The container's root filesystem mount, preparing its layers on its first start. */
@@ -350,6 +407,36 @@ export class Runtime {
       else await sleep(attempt < 200 ? 1 : POLL_MS);
     }
   }
+}
+
+interface HeldNetwork {
+  fd: number;
+  /** How netavark reaches it while this process holds it. */
+  path: string;
+  /** The hook's setup ran (so its teardown must). */
+  configured: boolean;
+  /** Another container's namespace (`container:<id>`): nothing to tear down. */
+  joined?: boolean;
+}
+
+/**
+ * Docker binds its name files over the image's; a user mount at the same
+ * destination wins (Docker skips its own then).
+ */
+function networkFileMounts(files: NetworkFiles, user: readonly ResolvedMount[]): ResolvedMount[] {
+  const taken = new Set(user.map((m) => m.spec.destination));
+  const out: ResolvedMount[] = [];
+  for (const [destination, source] of [['/etc/hosts', files.hosts], ['/etc/resolv.conf', files.resolvConf], ['/etc/hostname', files.hostname]] as const) {
+    if (source === undefined || taken.has(destination)) continue;
+    out.push({
+      spec: {
+        type: 'bind', source, destination, readOnly: false, propagation: 'rprivate', recursive: 'enabled',
+        createSource: false, nocopy: true, anonymous: false,
+      },
+      source, sourceIsFile: true, anonymous: false, networkFile: true,
+    });
+  }
+  return out;
 }
 
 function statOrUndefined(path: string) {

@@ -55,6 +55,8 @@ export interface CreateRequest {
   image: string;
   config: ContainerConfig;
   hostConfig: HostConfig;
+  /** `NetworkingConfig` as sent (resolved by @berth/networks' `resolveNetworking`). */
+  networkingConfig?: { EndpointsConfig?: Record<string, unknown> | null } | null;
 }
 
 /** The body of `POST /containers/create`: Config fields at the top level, plus HostConfig. */
@@ -83,11 +85,12 @@ export function parseCreateBody(body: unknown): CreateRequest {
     const v = config[key] as unknown;
     if (typeof v === 'string') config[key] = [v];
   }
-  const mode = hostConfig.NetworkMode;
-  if (mode !== undefined && !['', 'default', 'bridge', 'none', 'host'].includes(mode)) {
-    throw new InvalidParameterError(`invalid network mode ${JSON.stringify(mode)}: berth supports "default" ("bridge"), "none" and "host"`);
+  // NetworkMode (a network's name, `container:<id>`...) is resolved with the networks, which refuse unknown ones.
+  const networking = obj['NetworkingConfig'];
+  if (networking !== undefined && networking !== null && (typeof networking !== 'object' || Array.isArray(networking))) {
+    throw new InvalidParameterError('invalid JSON in request body: NetworkingConfig must be an object');
   }
-  return { image, config, hostConfig };
+  return { image, config, hostConfig, ...(networking ? { networkingConfig: networking as NonNullable<CreateRequest['networkingConfig']> } : {}) };
 }
 
 function envKey(entry: string): string {

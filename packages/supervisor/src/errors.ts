@@ -85,6 +85,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   UNSAFE_ENTRY: 400,
   DIGEST_MISMATCH: 400,
   NotModified: 304,
+  // @berth/networks: dockerd's 403 for predefined networks and in-use removals, 400 for an ambiguous name.
+  Forbidden: 403,
+  Ambiguous: 400,
   NotImplemented: 501,
   PayloadTooLarge: 413,
 };

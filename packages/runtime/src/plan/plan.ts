@@ -23,7 +23,7 @@ import type {
  */
 export function planLaunch(input: PlanInput): LaunchPlan {
   const { config, hostConfig: host, image } = input;
-  const network = networkOf(host.NetworkMode);
+  const network = networkOf(host.NetworkMode, input.networkProvided === true);
   const namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (network === 'host' ? 0 : CLONE_NEWNET);
   const hostname = hostnameOf(input, network);
   const tty = config.Tty === true;
@@ -65,10 +65,16 @@ function nonEmpty(s: string | null | undefined): string | undefined {
   return s === null || s === undefined || s === '' ? undefined : s;
 }
 
-function networkOf(mode: string | null | undefined): 'none' | 'host' {
+/**
+ * 'host' keeps the host's namespace; anything else is a private one, with
+ * loopback only unless the caller provides the namespace (a network hook
+ * configured it, or `container:<id>` joins another's): a user network or
+ * `container:` without one is refused rather than silently cut off.
+ */
+function networkOf(mode: string | null | undefined, provided: boolean): 'none' | 'host' {
   const m = mode ?? '';
   if (m === 'host') return 'host';
-  if (m === '' || m === 'default' || m === 'bridge' || m === 'none') return 'none';
+  if (m === '' || m === 'default' || m === 'bridge' || m === 'none' || provided) return 'none';
   if (m.startsWith('container:')) {
     throw new PlanError('unsupported-network', `network mode "${m}" is not supported by berth: use none or host`);
   }

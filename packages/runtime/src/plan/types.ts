@@ -62,6 +62,8 @@ export interface ResolvedMount {
   /** The caller's stat of the source; a file bind gets a file mount point. Default: a directory. */
   sourceIsFile?: boolean;
   anonymous?: boolean;
+  /** One of the name files (/etc/hosts, resolv.conf, hostname) a network hook provides: not listed in `Mounts`. */
+  networkFile?: boolean;
 }
 
 export interface PlanInput {
@@ -81,6 +83,8 @@ export interface PlanInput {
   hostHostname?: string;
   /** Online CPUs, to refuse a NanoCpus beyond them as Docker does (unchecked when absent). */
   hostCpus?: number;
+  /** The caller provides the network namespace (a bridge network's hook, or `container:<id>`). */
+  networkProvided?: boolean;
 }
 
 /** A user mount (bind, volume or tmpfs), ready for the executor. */

@@ -80,7 +80,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     list = filterContainers(list, filters);
     const limit = queryInt(query.get('limit'), 'limit');
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    sendJson(res, 200, list.map((c) => containerSummary(c, lc.isRestarting(c.id))));
+    sendJson(res, 200, list.map((c) => ({ ...containerSummary(c, lc.isRestarting(c.id)), ...(d.networks?.summaryOf(c, lc.isRunning(c.id)) ?? {}) })));
   });
 
   r.on('POST', /^\/containers\/prune$/, async ({ res, query }) => {
@@ -117,7 +117,10 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
 
   r.on('GET', new RegExp(`^/containers/${ID}/json$`), ({ res, params }) => {
     const rec = lc.store.resolve(params[0]!);
-    sendJson(res, 200, containerInspect(rec, d.root, lc.isRestarting(rec.id)));
+    const shape = containerInspect(rec, d.root, lc.isRestarting(rec.id));
+    // networks: NetworkSettings from @berth/networks.
+    if (d.networks) shape['NetworkSettings'] = d.networks.settingsOf(rec, lc.isRunning(rec.id));
+    sendJson(res, 200, shape);
   });
 
   r.on('POST', new RegExp(`^/containers/${ID}/start$`), async ({ req, res, params }) => {

@@ -1,5 +1,6 @@
 import type { ImageService, VolumeService } from '../engine.js';
 import type { Lifecycle } from '../lifecycle.js';
+import type { NetworkService } from '../networks.js';
 
 /** What the API layer drives. */
 export interface ApiDeps {
@@ -8,4 +9,6 @@ export interface ApiDeps {
   volumes: VolumeService;
   /** berth's root directory (shown in /info, used to find log files). */
   root: string;
+  /** `/networks` (absent: those endpoints answer 501). */
+  networks?: NetworkService;
 }

@@ -8,6 +8,7 @@ import { execRoutes } from './exec-routes.js';
 import type { ApiDeps } from './deps.js';
 import { commonHeaders, sendError, sendJson } from './http-util.js';
 import { imageRoutes } from './image-routes.js';
+import { networkRoutes } from './network-routes.js';
 import { Router } from './router.js';
 import { systemRoutes } from './system-routes.js';
 import { volumeRoutes } from './volume-routes.js';
@@ -21,6 +22,7 @@ export function buildRouter(deps: ApiDeps): Router {
   containerRoutes(r, deps);
   execRoutes(r, deps);
   imageRoutes(r, deps);
+  networkRoutes(r, deps);
   return r;
 }
 
