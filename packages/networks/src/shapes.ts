@@ -44,7 +44,7 @@ export function networkShape(n: NetworkRecord, endpoints: readonly EndpointRecor
 export function endpointSettings(n: NetworkRecord, ep: EndpointRecord | undefined, containerId: string): Record<string, unknown> {
   const requested = ep && ep.requestedIp !== '' ? { IPv4Address: ep.requestedIp } : null;
   // Docker adds the short id to the aliases of a user network's endpoint once it runs.
-  const aliases = ep && n.dns ? (ep.ipAddress !== '' ? [...ep.aliases, containerId.slice(0, 12)] : ep.aliases) : null;
+  const aliases = ep && n.dns ? (ep.ipAddress !== '' ? [...new Set([...ep.aliases, containerId.slice(0, 12)])] : ep.aliases) : null;
   return {
     IPAMConfig: requested,
     Links: ep && ep.links.length > 0 ? ep.links : null,

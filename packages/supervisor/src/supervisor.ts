@@ -81,14 +81,14 @@ export class Supervisor {
     const p = parts ?? (await openRealParts(opts));
     const store = ContainerStore.open(join(opts.root, 'supervisor.db'));
     // networks: the container side is asked of the lifecycle, made just below.
-    let lifecycleRef: Lifecycle | undefined;
+    const made: { lifecycle?: Lifecycle } = {};
     const networks = p.networks === false ? undefined : new NetworkService(opts.root, {
-      resolve: (ref) => store.resolve(ref), find: (id) => store.find(id), liveProcess: (id) => lifecycleRef?.liveProcess(id),
+      resolve: (ref) => store.resolve(ref), find: (id) => store.find(id), liveProcess: (id) => made.lifecycle?.liveProcess(id),
     });
     const lifecycle = new Lifecycle({
       root: opts.root, store, engine: p.engine, images: p.images, syscalls: p.syscalls, ...(networks ? { networks } : {}),
     });
-    lifecycleRef = lifecycle;
+    made.lifecycle = lifecycle;
     try {
       await lifecycle.recover();
       // Volume references of containers that are gone (removed while we were down, or half-removed).
