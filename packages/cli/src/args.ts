@@ -54,7 +54,18 @@ function containerFlags(cmd: Command): Command {
     .option('-m, --memory <bytes>', 'memory limit (b, k, m, g units)')
     .option('--pids-limit <n>', 'process count limit (0 or -1: unlimited)')
     .option('--cpus <n>', 'number of CPUs')
-    .option('--network <mode>', 'network: none, host, default or bridge')
+    .option('--network <mode>', 'network: default (bridge), a network name, none, host or container:<id>')
+    .option('-p, --publish <spec>', "publish a container's port: [ip:][hostPort:]containerPort[/tcp|udp]", collect, [])
+    .option('-P, --publish-all', 'publish every exposed port on a free host port')
+    .option('--expose <port>', 'expose a port without publishing it', collect, [])
+    .option('--network-alias <name>', 'another name of the container on its network', collect, [])
+    .option('--ip <address>', 'IPv4 address on the network (user subnets only)')
+    .option('--mac-address <mac>', 'MAC address on the network')
+    .option('--dns <ip>', 'DNS server', collect, [])
+    .option('--dns-search <domain>', 'DNS search domain', collect, [])
+    .option('--dns-option <option>', 'resolv.conf option', collect, [])
+    .option('--add-host <host:ip>', 'an /etc/hosts entry (ip may be host-gateway)', collect, [])
+    .option('--link <container[:alias]>', 'reach another container by name (/etc/hosts)', collect, [])
     .option('--entrypoint <cmd>', 'override the image entrypoint')
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
     .option('-i, --interactive', "keep the container's stdin open (run: and send berth's own stdin to it)")
@@ -166,6 +177,8 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
   volume.command('clone').description('copy a volume into a new volume').argument('<source>').argument('<target>')
     .action((source: string, target: string) => dispatch(async (ctx) => (await commands.volumeArchive()).volumeClone(ctx, source, target)));
 
+  program.command('port').description("list a container's published ports").argument('<container>').argument('[port]')
+    .action((c: string, p: string | undefined) => dispatch(async (ctx) => (await commands.network()).port(ctx, c, p)));
   const network = program.command('network').description('manage networks');
   network.command('create').description('create a network and print its id').argument('<name>')
     .option('-d, --driver <driver>', 'network driver', 'bridge')

@@ -61,7 +61,6 @@ export async function networkRm(ctx: Context, names: string[]): Promise<number> 
   const client = await ctx.client();
   return forEachName(ctx, names, async (name) => {
     await client.request('DELETE', `/networks/${enc(name)}`);
-    ctx.out.write(`${name}\n`);
   });
 }
 
@@ -87,5 +86,27 @@ export async function networkPrune(ctx: Context, o: { force?: boolean; filter: s
   const report = await client.json<{ NetworksDeleted: string[] | null }>('POST', '/networks/prune', { query: { filters: encodeFilters(o.filter) } });
   const deleted = report.NetworksDeleted ?? [];
   if (deleted.length > 0) ctx.out.write(`Deleted Networks:\n${deleted.map((n) => `${n}\n`).join('')}`);
+  return 0;
+}
+
+/** `berth port CONTAINER [PORT[/PROTO]]`: docker's format, `80/tcp -> 127.0.0.1:8080`. */
+export async function port(ctx: Context, container: string, which: string | undefined): Promise<number> {
+  const client = await ctx.client();
+  const info = await client.json<{ NetworkSettings?: { Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> } }>('GET', `/containers/${enc(container)}/json`);
+  const ports = info.NetworkSettings?.Ports ?? {};
+  const key = which === undefined ? undefined : which.includes('/') ? which : `${which}/tcp`;
+  const lines: string[] = [];
+  for (const [p, bindings] of Object.entries(ports)) {
+    if (key !== undefined && p !== key) continue;
+    for (const b of bindings ?? []) {
+      const host = b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp;
+      lines.push(key !== undefined ? `${host}:${b.HostPort}` : `${p} -> ${host}:${b.HostPort}`);
+    }
+  }
+  if (key !== undefined && lines.length === 0) {
+    ctx.err.write(`Error: No public port '${key}' published for ${container}\n`);
+    return 1;
+  }
+  ctx.out.write(lines.map((l) => `${l}\n`).join(''));
   return 0;
 }

@@ -101,7 +101,7 @@ describe('create requests', () => {
     expect(() => parseCreateBody({ Image: 'b', HostConfig: [] })).toThrow(/HostConfig must be an object/);
     expect(() => parseCreateBody({ Cmd: ['x'] })).toThrow(/no image/);
     expect(() => parseCreateBody('x')).toThrow(InvalidParameterError);
-    expect(() => parseCreateBody({ Image: 'b', HostConfig: { NetworkMode: 'overlay' } })).toThrow(/network mode/);
+    expect(() => parseCreateBody({ Image: 'b', NetworkingConfig: [] })).toThrow(/NetworkingConfig must be an object/);
   });
   it('merges the image config under the request as docker does', () => {
     const m = mergeImageConfig({ Env: ['B=2', 'A=9'] }, { Cmd: ['sh'], Env: ['A=1', 'PATH=/bin'], WorkingDir: '/w' }, 'img');
