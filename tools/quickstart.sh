@@ -10,10 +10,17 @@ need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 [ -x /bin/busybox ] || need_apt+=(busybox-static)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+# Bridge networks (@berth/networks): netavark and aardvark-dns, iptables for their rules, unshare for reconcile.
+[ -x /usr/lib/podman/netavark ] || need_apt+=(netavark)
+[ -x /usr/lib/podman/aardvark-dns ] || need_apt+=(aardvark-dns)
+command -v iptables >/dev/null 2>&1 || need_apt+=(iptables)
+command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 if [ "${1:-}" = test ]; then
   # Tests import real images made by these tools where they are installed.
   command -v umoci >/dev/null 2>&1 || need_apt+=(umoci)
   command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
+  # The network tests drive docker-compose 1.29 (and the docker CLI, as the other end-to-end tests do).
+  command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "quickstart: installing ${need_apt[*]} with apt" >&2

@@ -64,6 +64,8 @@ export interface Peer {
   time(mounts: number): number;
   /** What the command runs inside of, if anything beyond the argv (for the report). */
   note?: string;
+  /** A launch on a bridge network (netavark), for peers that have one: its argv and one timed run. */
+  bridge?: { argv: string[]; time(): number };
   close(): void;
 }
 
@@ -157,9 +159,12 @@ function podmanPeer(ctx: PeerContext): Peer {
     ...Array.from({ length: mounts }, (_, i) => ['-v', `${ctx.bindSource}:/m${i}`]).flat(),
     'localhost/busybox:latest', '/bin/true',
   ];
+  // The same launch on podman's default bridge network: netavark 1.4 and aardvark-dns, as berth's bridge.
+  const bridgeArgv = argv(0).map((a) => (a === 'none' ? 'bridge' : a));
   return {
     name: 'podman',
     argv,
+    bridge: { argv: bridgeArgv, time: () => timedSpawn('podman', bridgeArgv, ctx.workDir) },
     note: 'storage under the bench\'s temp dir (--root/--runroot); image loaded with podman load -i from the same archive',
     time: (m) => timedSpawn('podman', argv(m), ctx.workDir),
     close: () => {
