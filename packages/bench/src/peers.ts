@@ -4,7 +4,7 @@
  * wall time of one synchronous spawn, from fork to exit.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LinuxSyscalls, MNT_DETACH, PrivateMountNamespace } from '@berth/syscall';
 import { LaunchFailedError } from './errors.js';
@@ -160,7 +160,11 @@ function podmanPeer(ctx: PeerContext): Peer {
     'localhost/busybox:latest', '/bin/true',
   ];
   // The same launch on podman's default bridge network: netavark 1.4 and aardvark-dns, as berth's bridge.
+  // Podman keeps its namespaces as bind mounts under /run/netns (a mount berth never makes): the bench
+  // undoes the /run/netns mount podman leaves when it was not there before.
   const bridgeArgv = argv(0).map((a) => (a === 'none' ? 'bridge' : a));
+  const netnsMounted = (): boolean => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === '/run/netns');
+  const netnsBefore = { mounted: netnsMounted(), exists: existsSync('/run/netns') };
   return {
     name: 'podman',
     argv,
@@ -170,6 +174,10 @@ function podmanPeer(ctx: PeerContext): Peer {
     close: () => {
       // Only this temp storage is touched; the directory goes with the work dir.
       spawnSync(global[0]!, [...global.slice(1), 'rmi', '--all', '--force'], { stdio: 'ignore' });
+      if (!netnsBefore.mounted && netnsMounted()) spawnSync('umount', ['/run/netns'], { stdio: 'ignore' });
+      if (!netnsBefore.exists) {
+        try { rmdirSync('/run/netns'); } catch { /* not empty (someone else's) or absent */ }
+      }
     },
   };
 }

@@ -131,6 +131,14 @@ describe('network and namespaces', () => {
     expect(planError(() => planLaunch(input({ hostConfig: { NetworkMode: 'mynet' } }))).message).toBe('network mynet not found');
     expect(planError(() => planLaunch(input({ hostConfig: { NetworkMode: 'container:x' } }))).code).toBe('unsupported-network');
   });
+
+  it('gives a user network or container: a private namespace when the caller provides it (a network hook)', () => {
+    for (const NetworkMode of ['mynet', 'container:x']) {
+      const plan = planLaunch({ ...input({ hostConfig: { NetworkMode } }), networkProvided: true });
+      expect(plan.network).toBe('none');
+      expect(plan.namespaces & CLONE_NEWNET).toBe(CLONE_NEWNET);
+    }
+  });
 });
 
 describe('entrypoint and cmd (Docker merge rules)', () => {
