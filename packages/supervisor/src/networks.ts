@@ -114,25 +114,38 @@ export class NetworkService {
   }
 
   /**
-   * A create request's network fields, resolved once and checked against
-   * the networks that exist (Docker's 404 for an unknown one), without
-   * recording anything: call before the container is recorded.
+   * A create request's network fields, resolved once (Docker's 400s for
+   * conflicting options), without recording anything: call before the
+   * container is recorded. Unknown networks are not an error yet: dockerd
+   * 20.10 creates the container and its start answers `network X not found`.
    */
   resolveCreate(req: NetworkingRequest): ResolvedNetworking {
-    const resolved = resolveNetworking(req);
-    for (const n of resolved.networks) this.store.resolve(n.name);
-    if (resolved.mode === 'container') this.containers.resolve(resolved.container!);
-    return resolved;
+    return resolveNetworking(req);
   }
 
-  /** The container is recorded: its endpoints are (addresses come when it starts). */
+  /** The container is recorded: its endpoints on the networks that exist are (addresses come when it starts). */
   containerCreated(id: string, name: string, resolved: ResolvedNetworking): void {
     const made: string[] = [];
     try {
-      for (const n of resolved.networks) made.push(this.store.connect(id, name, n.name, n.endpoint).networkId);
+      for (const n of resolved.networks) {
+        if (this.store.find(n.name)) made.push(this.store.connect(id, name, n.name, n.endpoint).networkId);
+      }
     } catch (error) {
       for (const networkId of made) this.store.disconnect(id, networkId);
       throw error;
+    }
+  }
+
+  /**
+   * At start, for a container with no endpoint at all: those of its request
+   * (its network was missing at create; now it must exist, else Docker's 404).
+   */
+  private connectMissing(rec: ContainerRecord, resolved: ResolvedNetworking): void {
+    const have = new Set(this.store.endpointsOf(rec.id).map((e) => e.networkId));
+    if (have.size > 0) return;
+    for (const n of resolved.networks) {
+      const network = this.store.resolve(n.name);
+      if (!have.has(network.id)) this.store.connect(rec.id, rec.name, network.id, n.endpoint);
     }
   }
 
@@ -151,6 +164,7 @@ export class NetworkService {
       return { joinNetwork: `/proc/${live.pid}/ns/net` };
     }
     if (resolved.mode !== 'bridge') return {};
+    this.connectMissing(rec, resolved);
     return {
       network: {
         setup: async (netnsPath: string): Promise<NetworkFiles> => {

@@ -101,6 +101,8 @@ describeRoot('networks end to end (docker CLI, docker-compose, supervisor SIGKIL
     expect((await fails(docker('network', 'create', 'n1'))).stderr).toContain('network with name n1 already exists');
     expect((await fails(docker('network', 'rm', 'bridge'))).stderr).toContain('bridge is a pre-defined network and cannot be removed');
     expect((await fails(docker('network', 'inspect', 'nosuch'))).stderr).toContain('network nosuch not found');
+    // dockerd 20.10 creates the container and refuses its start.
+    expect((await fails(docker('run', '--rm', '--network', 'nosuch', IMAGE, 'true'))).stderr).toContain('network nosuch not found');
     expect((await fails(docker('network', 'create', '--subnet', '10.231.0.0/25', 'n2'))).stderr).toContain('Pool overlaps with other one on this address space');
     expect((await docker('network', 'ls', '-q', '--filter', 'label=a=b')).stdout.trim()).toBe(String(n1!['Id']).slice(0, 12));
     await docker('network', 'create', '--label', 'keep', 'spare');
