@@ -356,17 +356,24 @@ export class Lifecycle {
     const ranFor = Date.parse(rec.finishedAt) - Date.parse(rec.startedAt || rec.finishedAt);
     const delay = nextRestartDelay(this.restartDelays.get(rec.id) ?? 0, Number.isFinite(ranFor) ? ranFor : 0);
     this.restartDelays.set(rec.id, delay);
-    this.restarts.set(rec.id, setTimeout(() => {
-      this.restarts.delete(rec.id);
+    const timer = setTimeout(() => {
       const current = this.o.store.find(rec.id);
-      if (!current || current.state !== 'exited' || this.live.has(rec.id)) return;
-      this.launch(this.o.store.update(rec.id, { restartCount: current.restartCount + 1 })).catch((err: unknown) => {
+      if (!current || current.state !== 'exited' || this.live.has(rec.id)) {
+        this.restarts.delete(rec.id);
+        return;
+      }
+      // Still "restarting" until the launch is done (a bridge network's setup takes a while): inspect
+      // must not show the new count beside the old run's exited state.
+      const relaunch = this.launch(this.o.store.update(rec.id, { restartCount: current.restartCount + 1 }));
+      void relaunch.finally(() => { if (this.restarts.get(rec.id) === timer) this.restarts.delete(rec.id); }).catch(() => undefined);
+      relaunch.catch((err: unknown) => {
         console.error(`berth: failed to restart container ${rec.id} (restart policy ${policy.name}): ${errorMessage(err)}`);
         // A start that fails counts as an exit: the policy decides again, the backoff grows.
         const failed = this.o.store.find(rec.id);
         if (failed && failed.state === 'exited' && !failed.manuallyStopped) this.scheduleRestart(failed);
       });
-    }, delay));
+    }, delay);
+    this.restarts.set(rec.id, timer);
   }
 
   private cancelRestart(id: string): boolean {
