@@ -59,9 +59,8 @@ export function resolveNetworking(req: NetworkingRequest): ResolvedNetworking {
     dns: [...(host.Dns ?? [])], dnsSearch: [...(host.DnsSearch ?? [])], dnsOptions: [...(host.DnsOptions ?? [])],
     extraHosts: [...(host.ExtraHosts ?? [])], links: [...(host.Links ?? [])], warnings: [] as string[],
   };
-  if (endpoints.length > 1) {
-    throw new InvalidNetworkConfigError(`Container cannot be connected to network endpoints: ${endpoints.map(([n]) => n).join(', ')}`);
-  }
+  // Several EndpointsConfig at create are fine since API 1.44 (berth speaks 1.47); only with a
+  // shared namespace (host, none, container:) are others refused, below.
   if (modeText.startsWith('container:')) {
     const container = modeText.slice('container:'.length);
     if (container === '') throw new InvalidNetworkConfigError('Invalid network mode: invalid container format container:<name|id>');

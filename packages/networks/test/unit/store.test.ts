@@ -183,6 +183,12 @@ describe('filters, shapes and files', () => {
       NetworkingConfig: { EndpointsConfig: { proj_default: { Aliases: ['web'] } } },
     }).networks).toEqual([{ name: 'proj_default', endpoint: { Aliases: ['web'], MacAddress: '02:00:00:00:00:01' } }]);
     expect(resolveNetworking({ Config: {}, HostConfig: { NetworkMode: 'container:abc' } })).toMatchObject({ mode: 'container', container: 'abc' });
+    expect(resolveNetworking({
+      Config: {}, HostConfig: { NetworkMode: 'front' }, NetworkingConfig: { EndpointsConfig: { back: { Aliases: ['b'] }, front: {} } },
+    }).networks.map((n) => n.name)).toEqual(['front', 'back']);
+    expect(() => resolveNetworking({ Config: {}, HostConfig: { NetworkMode: 'host' }, NetworkingConfig: { EndpointsConfig: { back: {} } } })).toThrow(
+      'container cannot be disconnected from host network or connected to host network',
+    );
     expect(() => resolveNetworking({ Config: {}, HostConfig: { NetworkMode: 'container:abc', PortBindings: { '80/tcp': [{}] } } })).toThrow(
       'conflicting options: port publishing and the container type network mode',
     );
