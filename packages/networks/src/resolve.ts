@@ -76,7 +76,11 @@ export function resolveNetworking(req: NetworkingRequest): ResolvedNetworking {
     return { mode: 'container', container, networks: [], ports: [], ...base };
   }
   if (modeText === 'host' || modeText === 'none') {
-    if (base.links.length > 0) throw new InvalidNetworkConfigError(`conflicting options: ${modeText} type networking can't be used with links. This would result in undefined behavior`);
+    // dockerd 20.10 refuses links with the host's network and ignores them with none (docker-compose's
+    // one-off containers send them): checked against a real dockerd.
+    if (base.links.length > 0 && modeText === 'host') {
+      throw new InvalidNetworkConfigError("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
+    }
     if ((req.Config.MacAddress ?? '') !== '') throw new InvalidNetworkConfigError(`conflicting options: mac-address and the network mode`);
     const other = endpoints.find(([n]) => n !== modeText);
     if (other) throw new InvalidNetworkConfigError('container cannot be disconnected from host network or connected to host network');

@@ -199,8 +199,9 @@ describeRoot('networks end to end (docker CLI, docker-compose, supervisor SIGKIL
 
     await stopDaemon('SIGKILL');
     // The container exits while no supervisor runs: its namespace goes with it, netavark's rules stay.
-    const init = (await run('pgrep', ['-f', `^berth-init ${id}`])).stdout.trim();
-    process.kill(Number(init), 'SIGKILL');
+    // Its shim killed: the container goes with it (the stub's parent-death signal), as an exit would.
+    const shim = (await run('pgrep', ['-f', `^berth-shim ${id}`])).stdout.trim();
+    process.kill(Number(shim), 'SIGKILL');
     await sleep(200);
     expect(hostNetworkState().nat).toContain(`--dport ${gonePort} `);
     await startDaemon();
