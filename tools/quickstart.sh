@@ -15,6 +15,11 @@ dpkg -s libseccomp2 >/dev/null 2>&1 || need_apt+=(libseccomp2)
 dpkg -s libseccomp-dev >/dev/null 2>&1 || need_apt+=(libseccomp-dev)
 # --init (HostConfig.Init) binds Debian's static tini at /sbin/docker-init, as Docker does.
 [ -x /usr/bin/tini-static ] || need_apt+=(tini)
+# Bridge networks (@berth/networks): netavark and aardvark-dns, iptables for their rules, unshare for reconcile.
+[ -x /usr/lib/podman/netavark ] || need_apt+=(netavark)
+[ -x /usr/lib/podman/aardvark-dns ] || need_apt+=(aardvark-dns)
+command -v iptables >/dev/null 2>&1 || need_apt+=(iptables)
+command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 if [ "${1:-}" = test ]; then
   # Tests import real images made by these tools where they are installed.
   command -v umoci >/dev/null 2>&1 || need_apt+=(umoci)

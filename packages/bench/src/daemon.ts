@@ -71,14 +71,17 @@ export class Daemon {
     }
   }
 
-  /** The argv of one `berth run --rm busybox /bin/true`. */
-  runArgv(): string[] {
-    return [process.execPath, CLI, '--root', this.root, '--host', `unix://${this.socketPath}`, 'run', '--rm', 'busybox', '/bin/true'];
+  /**
+   * The argv of one `berth run --rm FLAGS busybox /bin/true`. The launch rows use `--network none`
+   * (the CLI's default is Docker's bridge network, measured in a row of its own).
+   */
+  runArgv(flags: readonly string[] = ['--network', 'none']): string[] {
+    return [process.execPath, CLI, '--root', this.root, '--host', `unix://${this.socketPath}`, 'run', '--rm', ...flags, 'busybox', '/bin/true'];
   }
 
   /** One CLI run, whole-process wall time. */
-  timeRun(): number {
-    const [file, ...args] = this.runArgv();
+  timeRun(flags: readonly string[] = ['--network', 'none']): number {
+    const [file, ...args] = this.runArgv(flags);
     const t0 = performance.now();
     const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     const ms = performance.now() - t0;

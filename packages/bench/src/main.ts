@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, USAGE } from './args.js';
 import { BerthEnv, writeBusyboxImage } from './berth-env.js';
+import { removeIdleNetavarkChains } from '@berth/networks';
 import { runLatency } from './cases/latency.js';
 import { runMemory } from './cases/memory.js';
 import { MOUNT_COUNTS, runMountGrowth } from './cases/mounts.js';
@@ -134,6 +135,8 @@ export async function run(argv: string[]): Promise<number> {
     for (const p of peers) p.peer?.close();
     await env?.close();
     await daemon?.stop();
+    // netavark's shared chains (made by berth's or Podman's bridge rows) go once nothing uses them.
+    removeIdleNetavarkChains();
     rmSync(work, { recursive: true, force: true });
   }
   const mountsAfter = readFileSync('/proc/self/mountinfo', 'utf8');

@@ -4,7 +4,7 @@
  * wall time of one synchronous spawn, from fork to exit.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LinuxSyscalls, MNT_DETACH, PrivateMountNamespace } from '@berth/syscall';
 import { LaunchFailedError } from './errors.js';
@@ -64,6 +64,8 @@ export interface Peer {
   time(mounts: number): number;
   /** What the command runs inside of, if anything beyond the argv (for the report). */
   note?: string;
+  /** A launch on a bridge network (netavark), for peers that have one: its argv and one timed run. */
+  bridge?: { argv: string[]; time(): number };
   close(): void;
 }
 
@@ -157,14 +159,25 @@ function podmanPeer(ctx: PeerContext): Peer {
     ...Array.from({ length: mounts }, (_, i) => ['-v', `${ctx.bindSource}:/m${i}`]).flat(),
     'localhost/busybox:latest', '/bin/true',
   ];
+  // The same launch on podman's default bridge network: netavark 1.4 and aardvark-dns, as berth's bridge.
+  // Podman keeps its namespaces as bind mounts under /run/netns (a mount berth never makes): the bench
+  // undoes the /run/netns mount podman leaves when it was not there before.
+  const bridgeArgv = argv(0).map((a) => (a === 'none' ? 'bridge' : a));
+  const netnsMounted = (): boolean => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === '/run/netns');
+  const netnsBefore = { mounted: netnsMounted(), exists: existsSync('/run/netns') };
   return {
     name: 'podman',
     argv,
+    bridge: { argv: bridgeArgv, time: () => timedSpawn('podman', bridgeArgv, ctx.workDir) },
     note: 'storage under the bench\'s temp dir (--root/--runroot); image loaded with podman load -i from the same archive',
     time: (m) => timedSpawn('podman', argv(m), ctx.workDir),
     close: () => {
       // Only this temp storage is touched; the directory goes with the work dir.
       spawnSync(global[0]!, [...global.slice(1), 'rmi', '--all', '--force'], { stdio: 'ignore' });
+      if (!netnsBefore.mounted && netnsMounted()) spawnSync('umount', ['/run/netns'], { stdio: 'ignore' });
+      if (!netnsBefore.exists) {
+        try { rmdirSync('/run/netns'); } catch { /* not empty (someone else's) or absent */ }
+      }
     },
   };
 }

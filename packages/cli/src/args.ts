@@ -23,6 +23,7 @@ const commands = {
   inspect: () => import('./commands/inspect.js'),
   lifecycle: () => import('./commands/lifecycle.js'),
   logs: () => import('./commands/logs.js'),
+  network: () => import('./commands/network.js'),
   ps: () => import('./commands/ps.js'),
   registry: () => import('./commands/registry.js'),
   run: () => import('./commands/run.js'),
@@ -58,7 +59,18 @@ function containerFlags(cmd: Command): Command {
     .option('-m, --memory <bytes>', 'memory limit (b, k, m, g units)')
     .option('--pids-limit <n>', 'process count limit (0 or -1: unlimited)')
     .option('--cpus <n>', 'number of CPUs')
-    .option('--network <mode>', 'network: none, host, default or bridge')
+    .option('--network <mode>', 'network: default (bridge), a network name, none, host or container:<id>')
+    .option('-p, --publish <spec>', "publish a container's port: [ip:][hostPort:]containerPort[/tcp|udp]", collect, [])
+    .option('-P, --publish-all', 'publish every exposed port on a free host port')
+    .option('--expose <port>', 'expose a port without publishing it', collect, [])
+    .option('--network-alias <name>', 'another name of the container on its network', collect, [])
+    .option('--ip <address>', 'IPv4 address on the network (user subnets only)')
+    .option('--mac-address <mac>', 'MAC address on the network')
+    .option('--dns <ip>', 'DNS server', collect, [])
+    .option('--dns-search <domain>', 'DNS search domain', collect, [])
+    .option('--dns-option <option>', 'resolv.conf option', collect, [])
+    .option('--add-host <host:ip>', 'an /etc/hosts entry (ip may be host-gateway)', collect, [])
+    .option('--link <container[:alias]>', 'reach another container by name (/etc/hosts)', collect, [])
     .option('--entrypoint <cmd>', 'override the image entrypoint')
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
     .option('-i, --interactive', "keep the container's stdin open (run: and send berth's own stdin to it)")
@@ -209,6 +221,41 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
     .action((name: string, file: string) => dispatch(async (ctx) => (await commands.volumeArchive()).volumeImport(ctx, name, file)));
   volume.command('clone').description('copy a volume into a new volume').argument('<source>').argument('<target>')
     .action((source: string, target: string) => dispatch(async (ctx) => (await commands.volumeArchive()).volumeClone(ctx, source, target)));
+
+  program.command('port').description("list a container's published ports").argument('<container>').argument('[port]')
+    .action((c: string, p: string | undefined) => dispatch(async (ctx) => (await commands.network()).port(ctx, c, p)));
+  const network = program.command('network').description('manage networks');
+  network.command('create').description('create a network and print its id').argument('<name>')
+    .option('-d, --driver <driver>', 'network driver', 'bridge')
+    .option('--subnet <cidr>', 'subnet (CIDR)', collect, [])
+    .option('--gateway <ip>', 'gateway of the subnet', collect, [])
+    .option('--ip-range <cidr>', 'allocate container addresses from this range', collect, [])
+    .option('--internal', 'no traffic to or from outside the network')
+    .option('--attachable', 'let containers connect by hand')
+    .option('--label <key=value>', 'set a label', collect, [])
+    .option('-o, --opt <key=value>', 'driver option', collect, [])
+    .action((name: string, o: import('./commands/network.js').NetworkCreateFlags) => dispatch(async (ctx) => (await commands.network()).networkCreate(ctx, name, o)));
+  network.command('ls').alias('list').description('list networks')
+    .option('-q, --quiet', 'only print network ids')
+    .option('-f, --filter <key=value>', 'filter: driver, id, label, name, scope, type, dangling', collect, [])
+    .option('--no-trunc', 'do not truncate ids')
+    .action((o: { quiet?: boolean; filter: string[]; trunc?: boolean }) => dispatch(async (ctx) => (await commands.network()).networkLs(ctx, { ...o, noTrunc: o.trunc === false })));
+  network.command('inspect').description('show networks as Docker API JSON').argument('<names...>')
+    .action((names: string[]) => dispatch(async (ctx) => (await commands.inspect()).inspectKind('network')(ctx, names)));
+  network.command('rm').alias('remove').description('remove networks').argument('<names...>')
+    .action((names: string[]) => dispatch(async (ctx) => (await commands.network()).networkRm(ctx, names)));
+  network.command('connect').description('connect a container to a network').argument('<network>').argument('<container>')
+    .option('--alias <name>', 'a name on this network', collect, [])
+    .option('--ip <address>', 'IPv4 address')
+    .option('--link <container:alias>', 'link to another container', collect, [])
+    .action((net: string, c: string, o: { alias: string[]; ip?: string; link: string[] }) => dispatch(async (ctx) => (await commands.network()).networkConnect(ctx, net, c, o)));
+  network.command('disconnect').description('disconnect a container from a network').argument('<network>').argument('<container>')
+    .option('-f, --force', 'even when the container is gone')
+    .action((net: string, c: string, o: { force?: boolean }) => dispatch(async (ctx) => (await commands.network()).networkDisconnect(ctx, net, c, o)));
+  network.command('prune').description('remove networks no container uses')
+    .option('-f, --force', 'do not ask')
+    .option('--filter <key=value>', 'until=, label=, label!=', collect, [])
+    .action((o: { force?: boolean; filter: string[] }) => dispatch(async (ctx) => (await commands.network()).networkPrune(ctx, o)));
 
   const image = program.command('image').description('manage images');
   image.command('import').description('load an image archive (docker save, OCI layout or rootfs tar; FILE or -)').argument('<file>').argument('[ref]', 'tag the image REF instead of its own tag')

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
+import { networkFields } from './network-flags.js';
 import { parseMemory } from './format/size.js';
 import { convertMountFlags, type MountConverter } from './mount-flags.js';
 
@@ -37,6 +38,18 @@ export interface CreateFlags {
   logOpt?: string[];
   /** The caller's terminal size, [rows, cols], sent as HostConfig.ConsoleSize with --tty. */
   consoleSize?: [number, number];
+  /** networks: -p, -P, --expose, --network-alias, --ip, --mac-address, --dns*, --add-host, --link (network-flags.ts). */
+  publish?: string[];
+  publishAll?: boolean;
+  expose?: string[];
+  networkAlias?: string[];
+  ip?: string;
+  macAddress?: string;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  addHost?: string[];
+  link?: string[];
 }
 
 export interface CreateRequest {
@@ -44,8 +57,6 @@ export interface CreateRequest {
   name?: string;
   body: Record<string, unknown>;
 }
-
-const NETWORKS = new Set(['none', 'host', 'default', 'bridge']);
 
 /** `-e K=V` as given; `-e K` takes K from the caller's environment, or is dropped (docker). */
 export function resolveEnv(entries: readonly string[], environment: NodeJS.ProcessEnv): string[] {
@@ -118,16 +129,20 @@ export function buildCreateRequest(
   context: { cwd: string; env: NodeJS.ProcessEnv },
   convertMounts: MountConverter = convertMountFlags,
 ): CreateRequest {
-  const network = flags.network ?? 'default';
-  if (!NETWORKS.has(network)) {
-    throw new UsageError(`unsupported --network '${network}': berth supports none, host, default or bridge`);
-  }
+  // networks: any network name or container:<id>; the daemon refuses unknown ones.
+  const net = networkFields({
+    ...(flags.network !== undefined ? { network: flags.network } : {}), publish: flags.publish ?? [],
+    ...(flags.publishAll !== undefined ? { publishAll: flags.publishAll } : {}), expose: flags.expose ?? [],
+    networkAlias: flags.networkAlias ?? [], ...(flags.ip !== undefined ? { ip: flags.ip } : {}),
+    ...(flags.macAddress !== undefined ? { macAddress: flags.macAddress } : {}), dns: flags.dns ?? [],
+    dnsSearch: flags.dnsSearch ?? [], dnsOption: flags.dnsOption ?? [], addHost: flags.addHost ?? [], link: flags.link ?? [],
+  });
   const mounts = convertMounts(flags, context.cwd);
   const env = [...flags.envFile.flatMap(readEnvFile), ...resolveEnv(flags.env, context.env)];
   const attached = flags.detach !== true;
   const hostConfig: Record<string, unknown> = {
     Binds: mounts.Binds.length > 0 ? mounts.Binds : null,
-    NetworkMode: network,
+    ...net.hostConfig,
     AutoRemove: flags.rm === true,
     RestartPolicy: restartPolicy(flags.restart, flags.rm === true),
     LogConfig: { Type: flags.logDriver ?? '', Config: logOptions(flags.logOpt ?? []) },
@@ -160,8 +175,9 @@ export function buildCreateRequest(
     WorkingDir: flags.workdir ?? '',
     Entrypoint: flags.entrypoint === undefined ? null : [flags.entrypoint],
     Labels: {},
+    ...net.config,
     HostConfig: hostConfig,
-    NetworkingConfig: { EndpointsConfig: { [network]: {} } },
+    NetworkingConfig: net.networkingConfig,
   };
   return flags.name === undefined ? { body } : { name: flags.name, body };
 }

@@ -40,6 +40,35 @@ export interface StartRequest {
    * `/proc/<pid>/ns/<kind>` of it.
    */
   namespaceDonors?: NamespaceDonors;
+  /**
+   * A network namespace configured by the caller (netavark, in
+   * @berth/networks) before anything of the container runs. Without it a
+   * private namespace has loopback only (or the host's, `--network host`).
+   */
+  network?: NetworkHook;
+  /** `--network container:<id>`: the path of that container's network namespace (`/proc/<pid>/ns/net`), joined as is. */
+  joinNetwork?: string;
+}
+
+/**
+ * The launch's network hook. The runtime makes a fresh network namespace
+ * (loopback up), holds it open and names it by a path (`/proc/<pid>/fd/N`)
+ * that stays valid until `teardown` has returned, even after the container
+ * exited; after a crash of its holder, the caller tears down from its own
+ * records (`NetworkAttachments.reconcile`).
+ */
+export interface NetworkHook {
+  /** Configure the namespace; the files returned are bound over the container's own, as Docker does. */
+  setup(netnsPath: string): Promise<NetworkFiles>;
+  /** The container exited (or its launch failed): undo `setup` while the namespace is still held. */
+  teardown(netnsPath: string): Promise<void>;
+}
+
+/** Host files bound in at `/etc/hosts`, `/etc/resolv.conf`, `/etc/hostname` (each optional). */
+export interface NetworkFiles {
+  hosts?: string;
+  resolvConf?: string;
+  hostname?: string;
 }
 
 /** A mount as the Docker API shows it in container inspect `Mounts[]`. */

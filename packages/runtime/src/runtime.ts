@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, LinuxSyscalls, MFD_ALLOW_SEALING, MFD_CLOEXEC, O_CLOEXEC, O_DIRECTORY,
-  O_PATH, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult,
+  O_PATH, O_RDONLY, PrivateMountNamespace, isSyscallError, type FaultPlan, type Syscalls, type WaitResult,
 } from '@berth/syscall';
 import { NoSuchContainerError, type ImageRecord, type LayerStore } from '@berth/layers';
 import { resolveSubpath, type VolumeStore } from '@berth/volumes';
@@ -16,6 +16,7 @@ import { BindSourceMissingError, LaunchError } from './errors.js';
 import { checkBindPropagation } from './propagation.js';
 import { linuxHostDevices } from './host-devices.js';
 import { execInitArguments, initFds, parsePidReport } from './executor/init-args.js';
+import { prepareNetworkNamespace } from './executor/tree.js';
 import { DEFAULT_INIT_BINARY, planExec, planLaunch, type ResolvedMount } from './plan/index.js';
 import type { MountSpec } from './spec/index.js';
 import { resolveContainer } from './container/resolve.js';
@@ -26,7 +27,7 @@ import type { ResolvedSecurity } from './security/types.js';
 import type { ContainerSpec, CreateRequest, HostConfig, ImageFacts } from './container/types.js';
 import { processStartTime, readShimState, readStatusFile, signalName, statusFromWait } from './status.js';
 import type {
-  AdoptedContainer, ExecRequest, ExitStatus, MountPoint, ProcessRef, StartRequest, StartedContainer, StartedExec,
+  AdoptedContainer, ExecRequest, ExitStatus, MountPoint, NetworkFiles, ProcessRef, StartRequest, StartedContainer, StartedExec,
 } from './runtime-types.js';
 
 export interface RuntimeOptions {
@@ -54,6 +55,8 @@ export interface CreateOptions {
   image?: ImageFacts;
   /** The stored mounts of another container, for `--volumes-from`; undefined when there is no such container. */
   volumesFrom?: (ref: string) => readonly MountSpec[] | undefined;
+  /** The caller attaches the container to its networks (ports, DNS, links are its to honour). */
+  networksByCaller?: boolean;
 }
 
 export interface StartOptions {
@@ -131,6 +134,7 @@ export class Runtime {
     const spec = resolveContainer(req, {
       id: options.id, image, hostHostname: hostname(), hostCpus: cpus().length, lastCap: readLastCap(), ...(boundingSet ? { boundingSet } : {}),
       ...(options.volumesFrom ? { volumesFrom: options.volumesFrom } : {}),
+      ...(options.networksByCaller ? { networksByCaller: true } : {}),
     });
     const acquired: string[] = [];
     const createdAnonymous: string[] = [];
@@ -178,8 +182,19 @@ export class Runtime {
   async start(req: StartRequest, options: StartOptions = {}): Promise<StartedContainer> {
     const { spec } = req;
     let statusFd = -1;
+    let net: HeldNetwork | undefined;
     try {
       const resolved = spec.mounts.map((m) => this.bindSource(req.id, m));
+      if (req.joinNetwork !== undefined) {
+        // Another container's namespace: held for the launch only; that container owns its network.
+        const fd = openSync(req.joinNetwork, 'r');
+        net = { fd, path: `/proc/${process.pid}/fd/${fd}`, configured: false, joined: true };
+      } else if (req.network) {
+        net = this.holdNetworkNamespace();
+        const files = await req.network.setup(net.path);
+        net.configured = true;
+        resolved.push(...networkFileMounts(files, resolved));
+      }
       const rootfs = this.rootfsFor(req.id, spec.imageId);
       const plan = planLaunch({
         containerId: req.id,
@@ -195,6 +210,7 @@ export class Runtime {
         ...(req.namespaceDonors ? { namespaceDonors: req.namespaceDonors } : {}),
         security: spec.security,
         ...(await this.seccompPath(spec.security)),
+        ...(net ? { networkProvided: true } : {}),
       });
       statusFd = openSync(req.statusPath, 'w', 0o600);
       const started = await this.pool.launch({
@@ -203,20 +219,28 @@ export class Runtime {
         statusFd,
         shimPath: this.shimPath,
         berthNamespaceFd: this.mountNamespace.fd,
+        ...(net ? { netFd: net.fd } : {}),
         ...(options.fault ? { fault: options.fault } : {}),
       }).catch((error: unknown) => {
         // A shim that failed before forking wrote why to its status file.
         const reason = readStatusFile(req.statusPath)?.error;
         throw reason && error instanceof LaunchError ? new LaunchError(`${error.message}: ${reason}`, error) : error;
       });
+      if (net?.joined) {
+        closeSync(net.fd);
+        net = undefined;
+      }
       return {
         id: req.id,
         pid: started.pid,
         startTime: started.startTime,
         shim: started.shim,
         setupMs: started.setupMs,
-        exited: this.watchExit(started.shim, started.exitFd, started.cgroupPaths, req.statusPath),
+        exited: this.afterNetwork(this.watchExit(started.shim, started.exitFd, started.cgroupPaths, req.statusPath), req, net),
       };
+    } catch (error) {
+      if (net) await this.releaseNetwork(req, net).catch(() => undefined);
+      throw error;
     } finally {
       if (statusFd >= 0) closeSync(statusFd);
     }
@@ -304,6 +328,43 @@ export class Runtime {
         this.sys.close(view.namespaceFd);
       },
     };
+  }
+
+  /**
+   * A fresh network namespace with loopback up, made on this thread (only
+   * synchronous calls in between: the thread is back home before anything
+   * else runs on it) and held by an fd until the container's teardown.
+   */
+  private holdNetworkNamespace(): HeldNetwork {
+    const home = this.sys.open('/proc/thread-self/ns/net', O_RDONLY | O_CLOEXEC, 0);
+    try {
+      const fd = prepareNetworkNamespace(this.sys, home);
+      return { fd, path: `/proc/${process.pid}/fd/${fd}`, configured: false };
+    } finally {
+      this.sys.close(home);
+    }
+  }
+
+  /** The hook's teardown (if its setup ran), then the namespace is let go. */
+  private async releaseNetwork(req: StartRequest, net: HeldNetwork): Promise<void> {
+    try {
+      if (net.configured) await req.network!.teardown(net.path);
+    } finally {
+      closeSync(net.fd);
+    }
+  }
+
+  /** The exit is reported once the container's network is torn down, as Docker's `die` comes after it. */
+  private async afterNetwork(exited: Promise<ExitStatus>, req: StartRequest, net: HeldNetwork | undefined): Promise<ExitStatus> {
+    const status = await exited;
+    if (net) {
+      try {
+        await this.releaseNetwork(req, net);
+      } catch (error) {
+        console.error(`berth: ${(error as Error).message}`);
+      }
+    }
+    return status;
   }
 
   /** The container's root filesystem mount, preparing its layers on its first start. */
@@ -512,6 +573,37 @@ function readPid(fd: number): Promise<number | undefined> {
     pipe.on('close', () => resolve(parsePidReport(text)));
     pipe.on('error', () => pipe.destroy());
   });
+
+}
+
+interface HeldNetwork {
+  fd: number;
+  /** How netavark reaches it while this process holds it. */
+  path: string;
+  /** The hook's setup ran (so its teardown must). */
+  configured: boolean;
+  /** Another container's namespace (`container:<id>`): nothing to tear down. */
+  joined?: boolean;
+}
+
+/**
+ * Docker binds its name files over the image's; a user mount at the same
+ * destination wins (Docker skips its own then).
+ */
+function networkFileMounts(files: NetworkFiles, user: readonly ResolvedMount[]): ResolvedMount[] {
+  const taken = new Set(user.map((m) => m.spec.destination));
+  const out: ResolvedMount[] = [];
+  for (const [destination, source] of [['/etc/hosts', files.hosts], ['/etc/resolv.conf', files.resolvConf], ['/etc/hostname', files.hostname]] as const) {
+    if (source === undefined || taken.has(destination)) continue;
+    out.push({
+      spec: {
+        type: 'bind', source, destination, readOnly: false, propagation: 'rprivate', recursive: 'enabled',
+        createSource: false, nocopy: true, anonymous: false,
+      },
+      source, sourceIsFile: true, anonymous: false, networkFile: true,
+    });
+  }
+  return out;
 }
 
 function statOrUndefined(path: string) {

@@ -105,6 +105,8 @@ export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   'not-implemented': 501,
   // `docker login` refused (dockerd answers 401 with the registry's reason).
   'unauthorized': 401,
+  // dockerd's answer to what it forbids on networks (predefined ones, ones with endpoints).
+  'forbidden': 403,
   'unavailable': 503,
   'too-large': 413,
   'system': 500,

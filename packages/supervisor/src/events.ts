@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { InvalidParameterError } from './errors.js';
 import type { FilterKey, Filters } from './filters.js';
 
-export type EventType = 'container' | 'volume' | 'image';
+export type EventType = 'container' | 'volume' | 'image' | 'network';
 
 export interface DockerEvent {
   Type: EventType;

@@ -15,6 +15,7 @@ import { validateHealthcheck } from './health.js';
 import { nextRestartDelay, parseRestartPolicy, shouldRestart } from './restart-policy.js';
 import { OutputFollower } from './output-follower.js';
 import { EventBus } from './events.js';
+import type { NetworkService } from './networks.js';
 import { ExecSessions } from './exec.js';
 import { HealthMonitor } from './health.js';
 import { StdinPipe } from './stdin.js';
@@ -56,6 +57,8 @@ export interface LifecycleOptions {
   syscalls: Syscalls;
   /** How often re-adopted containers (no longer our children) are checked for exit, and output files polled. */
   pollIntervalMs?: number;
+  /** Networks (@berth/networks); without it containers get Docker's modes but only loopback. */
+  networks?: NetworkService;
 }
 
 /**
@@ -175,10 +178,15 @@ export class Lifecycle {
     if (req.hostConfig.AutoRemove === true && policy.name !== 'no') {
       throw new InvalidParameterError("can't create 'AutoRemove' container with restart policy");
     }
+    // networks: resolved and checked before anything is made or recorded.
+    const networking = this.o.networks?.resolveCreate({
+      Config: req.config as never, HostConfig: req.hostConfig as never, NetworkingConfig: req.networkingConfig as never,
+    });
     const image = await this.o.images.inspectImage(req.config.Image);
     const id = newContainerId();
     const spec = this.o.engine.create(req, {
       id, image: { id: image.id, config: image.config as ImageFacts['config'] }, volumesFrom: (ref) => this.volumesFrom(ref),
+      ...(networking ? { networksByCaller: true } : {}),
     });
     try {
       this.o.store.insert({
@@ -193,6 +201,15 @@ export class Lifecycle {
       // The name was taken meanwhile: give back what the engine made for it.
       await Promise.resolve(this.o.engine.cleanup(id, { removeAnonymousVolumes: true })).catch(() => undefined);
       throw err;
+    }
+    if (networking) {
+      try {
+        this.o.networks!.containerCreated(id, finalName, networking);
+      } catch (err) {
+        this.o.store.delete(id);
+        await Promise.resolve(this.o.engine.cleanup(id, { removeAnonymousVolumes: true })).catch(() => undefined);
+        throw err;
+      }
     }
     this.publish('create', this.o.store.get(id));
     return { Id: id, Warnings: [] };
@@ -280,6 +297,8 @@ export class Lifecycle {
         id: rec.id, spec: Store.specOf(rec), ...(namespaceDonors ? { namespaceDonors } : {}),
         stdio: terminalSize === undefined ? io.stdio : { ...io.stdio, terminalSize },
         statusPath: paths.status,
+        // networks: netavark's hook, or the namespace of the container this one shares.
+        ...(this.o.networks?.launchOptions(rec) ?? {}),
       });
     } catch (err) {
       io.close();
@@ -355,6 +374,10 @@ export class Lifecycle {
     this.health.stop(id);
     output.finish(status.error ? `berth: ${status.error}\n` : undefined);
     this.live.delete(id);
+    // networks: a re-adopted container's endpoints (a launch's own hook has torn them down already).
+    await this.o.networks?.containerExited(id, this.o.store.find(id)?.name ?? id.slice(0, 12)).catch((err: unknown) => {
+      console.error(`berth: failed to tear down the network of container ${id}: ${errorMessage(err)}`);
+    });
     this.dropStdin(id);
     const rec = this.o.store.update(id, {
       state: 'exited', exitCode: status.exitCode, error: status.error ?? '', oomKilled: status.oomKilled,
@@ -388,17 +411,24 @@ export class Lifecycle {
     const ranFor = Date.parse(rec.finishedAt) - Date.parse(rec.startedAt || rec.finishedAt);
     const delay = nextRestartDelay(this.restartDelays.get(rec.id) ?? 0, Number.isFinite(ranFor) ? ranFor : 0);
     this.restartDelays.set(rec.id, delay);
-    this.restarts.set(rec.id, setTimeout(() => {
-      this.restarts.delete(rec.id);
+    const timer = setTimeout(() => {
       const current = this.o.store.find(rec.id);
-      if (!current || current.state !== 'exited' || this.live.has(rec.id)) return;
-      this.launch(this.o.store.update(rec.id, { restartCount: current.restartCount + 1 })).catch((err: unknown) => {
+      if (!current || current.state !== 'exited' || this.live.has(rec.id)) {
+        this.restarts.delete(rec.id);
+        return;
+      }
+      // Still "restarting" until the launch is done (a bridge network's setup takes a while): inspect
+      // must not show the new count beside the old run's exited state.
+      const relaunch = this.launch(this.o.store.update(rec.id, { restartCount: current.restartCount + 1 }));
+      void relaunch.finally(() => { if (this.restarts.get(rec.id) === timer) this.restarts.delete(rec.id); }).catch(() => undefined);
+      relaunch.catch((err: unknown) => {
         console.error(`berth: failed to restart container ${rec.id} (restart policy ${policy.name}): ${errorMessage(err)}`);
         // A start that fails counts as an exit: the policy decides again, the backoff grows.
         const failed = this.o.store.find(rec.id);
         if (failed && failed.state === 'exited' && !failed.manuallyStopped) this.scheduleRestart(failed);
       });
-    }, delay));
+    }, delay);
+    this.restarts.set(rec.id, timer);
   }
 
   private cancelRestart(id: string): boolean {
@@ -527,6 +557,10 @@ export class Lifecycle {
       this.o.store.update(rec.id, { state: 'dead', error: `failed to remove container: ${errorMessage(err)}` });
       throw err;
     }
+    // networks: endpoints, ports and name files go with the container.
+    await this.o.networks?.containerRemoved(rec.id, rec.name).catch((err: unknown) => {
+      console.error(`berth: failed to release the networks of container ${rec.id}: ${errorMessage(err)}`);
+    });
     // The supervisor's own directory: log, raw output, offsets, status.
     rmSync(containerPaths(this.o.root, rec.id).dir, { recursive: true, force: true });
     this.o.store.delete(rec.id);
@@ -598,6 +632,10 @@ export class Lifecycle {
       this.live.get(rec.id)!.stopPolling = stopPolling;
       if (alive) void this.health.start(rec, { resume: true });
     }
+    // networks: running containers keep their addresses (their namespaces held again); the rest are torn down.
+    await this.o.networks?.reconcile(new Map([...this.live.entries()].map(([id, l]) => [id, l.pid]))).catch((err: unknown) => {
+      console.error(`berth: failed to reconcile networks: ${errorMessage(err)}`);
+    });
     // What restart policies bring back when a supervisor starts (moby's restore): `always` even
     // after a manual stop, `unless-stopped` unless stopped, `on-failure` within its count.
     for (const rec of exitedBefore) {

@@ -9,6 +9,7 @@ import { createApiServer, listenUnix } from './api/server.js';
 import { ContainerStore } from './container-store.js';
 import type { ContainerEngine, ImageService, VolumeService } from './engine.js';
 import { Lifecycle } from './lifecycle.js';
+import { NetworkService } from './networks.js';
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
 
@@ -33,6 +34,8 @@ export interface SupervisorParts {
   syscalls: Syscalls;
   /** Called after everything else on close (stores, namespace). */
   close?: () => Promise<void> | void;
+  /** `false`: no networks (unit tests with a fake engine); default: netavark networks under the root. */
+  networks?: false;
 }
 
 /** The real parts: layer store, volume store and Runtime sharing berth's own mount namespace. */
@@ -74,6 +77,7 @@ export class Supervisor {
     readonly lifecycle: Lifecycle,
     readonly server: Server,
     private readonly parts: SupervisorParts,
+    readonly networks?: NetworkService,
   ) {}
 
   get engine(): ContainerEngine {
@@ -87,16 +91,25 @@ export class Supervisor {
     mkdirSync(join(opts.root, 'supervisor'), { recursive: true, mode: 0o711 });
     const p = parts ?? (await openRealParts(opts));
     const store = ContainerStore.open(join(opts.root, 'supervisor.db'));
-    const lifecycle = new Lifecycle({ root: opts.root, store, engine: p.engine, images: p.images, syscalls: p.syscalls });
+    // networks: the container side is asked of the lifecycle, made just below.
+    const made: { lifecycle?: Lifecycle } = {};
+    const networks = p.networks === false ? undefined : new NetworkService(opts.root, {
+      resolve: (ref) => store.resolve(ref), find: (id) => store.find(id), liveProcess: (id) => made.lifecycle?.liveProcess(id),
+    });
+    const lifecycle = new Lifecycle({
+      root: opts.root, store, engine: p.engine, images: p.images, syscalls: p.syscalls, ...(networks ? { networks } : {}),
+    });
+    made.lifecycle = lifecycle;
     try {
       await lifecycle.recover();
       // Volume references of containers that are gone (removed while we were down, or half-removed).
       p.volumes.reconcileReferences?.(new Set(store.list().map((c) => c.id)));
-      const server = createApiServer({ lifecycle, images: p.images, volumes: p.volumes, root: opts.root, engine: p.engine });
+      const server = createApiServer({ lifecycle, images: p.images, volumes: p.volumes, root: opts.root, engine: p.engine, ...(networks ? { networks } : {}) });
       await listenUnix(server, opts.socketPath);
-      return new Supervisor(opts.root, opts.socketPath, store, lifecycle, server, p);
+      return new Supervisor(opts.root, opts.socketPath, store, lifecycle, server, p, networks);
     } catch (err) {
       lifecycle.close();
+      await networks?.close();
       store.close();
       await p.engine.close();
       await p.close?.();
@@ -112,6 +125,7 @@ export class Supervisor {
     });
     rmSync(this.socketPath, { force: true });
     this.lifecycle.close();
+    await this.networks?.close();
     this.store.close();
     await this.parts.engine.close();
     await this.parts.close?.();

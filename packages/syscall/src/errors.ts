@@ -15,12 +15,13 @@ export type ErrorKind =
   | 'not-modified'
   | 'not-implemented'
   | 'unauthorized'
+  | 'forbidden'
   | 'unavailable'
   | 'too-large'
   | 'system';
 
 export const ERROR_KINDS: readonly ErrorKind[] = [
-  'invalid-parameter', 'not-found', 'conflict', 'not-modified', 'not-implemented', 'unauthorized', 'unavailable', 'too-large', 'system',
+  'invalid-parameter', 'not-found', 'conflict', 'not-modified', 'not-implemented', 'unauthorized', 'forbidden', 'unavailable', 'too-large', 'system',
 ];
 
 /** An error that says what kind of failure it is. */

@@ -88,6 +88,15 @@ export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: 
   } else {
     contenders.push({ row: { name: 'berth run --rm (CLI + supervisor)', command: daemon.runArgv().join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(daemon.timeRun()) });
   }
+  // Bridge networking (netavark setup and teardown, ~200 ms each) in rows of its own, berth beside Podman.
+  if (typeof daemon !== 'string') {
+    const flags = ['--network', 'bridge'];
+    contenders.push({ row: { name: 'berth run --rm --network bridge (CLI + supervisor, netavark)', command: daemon.runArgv(flags).join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(daemon.timeRun(flags)) });
+  }
+  const podmanBridge = peers.find((p) => p.name === 'podman')?.peer?.bridge;
+  if (podmanBridge) {
+    contenders.push({ row: { name: 'podman run --rm --network bridge (netavark)', command: podmanBridge.argv.join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(podmanBridge.time()) });
+  }
   for (const p of peers) {
     const row: LatencyRow = { name: p.name, command: p.peer ? p.peer.argv(0, '<id>').join(' ') : '', status: p.status, samples: [] };
     if (p.reason) row.reason = p.reason;

@@ -7,6 +7,7 @@ const KINDS = {
   container: (n: string) => `/containers/${enc(n)}/json`,
   volume: (n: string) => `/volumes/${enc(n)}`,
   image: (n: string) => `/images/${enc(n)}/json`,
+  network: (n: string) => `/networks/${enc(n)}`,
 } as const;
 type Kind = keyof typeof KINDS;
 

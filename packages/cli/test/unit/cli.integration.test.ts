@@ -143,9 +143,9 @@ describe('berth against a Docker API server', () => {
 
   it('bad flags exit 125 with a berth: message and no request', async () => {
     fake = await startFakeDocker(sock);
-    const r = await berth([...g(), 'run', '--network', 'overlay', 'img']);
+    const r = await berth([...g(), 'run', '-p', '80:80:80:80', 'img']);
     expect(r.code).toBe(125);
-    expect(r.stderr).toContain("berth: unsupported --network 'overlay'");
+    expect(r.stderr).toContain("berth: invalid -p '80:80:80:80'");
     expect(fake.calls()).toEqual([]);
     const u = await berth([...g(), 'ps', '--bogus']);
     expect(u.code).toBe(125);

@@ -44,7 +44,23 @@ describe('create body', () => {
       Binds: null, NetworkMode: 'default', AutoRemove: false, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       LogConfig: { Type: '', Config: {} }, VolumesFrom: null, ReadonlyRootfs: false,
       Memory: 0, NanoCpus: 0, PidsLimit: 0, Init: null, MaskedPaths: null, ReadonlyPaths: null,
+      PortBindings: {}, PublishAllPorts: false, Dns: [], DnsSearch: [], DnsOptions: [], ExtraHosts: null, Links: null,
     });
+  });
+  it('sends the network flags as the docker CLI does', () => {
+    const { body } = buildCreateRequest({
+      ...none, network: 'mynet', publish: ['127.0.0.1:8080:80', '53/udp', '9000:90'], publishAll: true, networkAlias: ['web'],
+      ip: '10.1.0.5', dns: ['9.9.9.9'], addHost: ['h:host-gateway'], link: ['db:database'],
+    }, 'i', [], ctx);
+    expect(body).toMatchObject({
+      ExposedPorts: { '80/tcp': {}, '53/udp': {}, '90/tcp': {} },
+      HostConfig: {
+        NetworkMode: 'mynet', PublishAllPorts: true, Dns: ['9.9.9.9'], ExtraHosts: ['h:host-gateway'], Links: ['db:database'],
+        PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '53/udp': [{ HostIp: '', HostPort: '' }], '90/tcp': [{ HostIp: '', HostPort: '9000' }] },
+      },
+      NetworkingConfig: { EndpointsConfig: { mynet: { Aliases: ['web'], IPAMConfig: { IPv4Address: '10.1.0.5' } } } },
+    });
+    expect(() => buildCreateRequest({ ...none, publish: ['1-2:80'] }, 'i', [], ctx)).toThrow(/invalid -p/);
   });
   it('maps every flag to its field', () => {
     const flags: CreateFlags = {
@@ -85,7 +101,6 @@ describe('create body', () => {
     expect(() => buildCreateRequest({ ...none, logOpt: ['max-size'] }, 'i', [], ctx)).toThrow("invalid --log-opt 'max-size': use key=value, for example max-size=10m");
   });
   it('rejects what berth cannot do, saying what it can', () => {
-    expect(() => buildCreateRequest({ ...none, network: 'mynet' }, 'i', [], ctx)).toThrow(/berth supports none, host, default or bridge/);
     expect(() => buildCreateRequest({ ...none, cpus: 'two' }, 'i', [], ctx)).toThrow(/invalid --cpus/);
     expect(() => buildCreateRequest({ ...none, pidsLimit: '1.5' }, 'i', [], ctx)).toThrow(/invalid --pids-limit/);
     expect(() => buildCreateRequest({ ...none, memory: '12q' }, 'i', [], ctx)).toThrow(/invalid --memory/);

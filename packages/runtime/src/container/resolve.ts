@@ -26,6 +26,12 @@ export interface ResolveContext {
   lastCap?: number;
   /** The capabilities the daemon can hand on (`readBoundingSet()`); a container never gets more. */
   boundingSet?: ReadonlySet<number>;
+  /**
+   * The caller attaches containers to networks (the supervisor's network
+   * service): ports, DNS, extra hosts, links and MAC addresses are its to
+   * resolve. Without one they are refused by name, never ignored.
+   */
+  networksByCaller?: boolean;
   /** The stored mounts of another container (`--volumes-from`), or undefined when there is no such container. */
   volumesFrom?: (ref: string) => readonly MountSpec[] | undefined;
 }
@@ -92,12 +98,26 @@ function resolveHostConfig(user: CreateRequest['hostConfig']): HostConfig {
  * network to link on: no hosts entry, no environment); on a bridge they
  * are the networks' work, which berth does not do yet.
  */
-function checkLinks(host: HostConfig): void {
+function checkLinks(host: HostConfig, networksByCaller: boolean): void {
   if (host.Links === null || host.Links.length === 0) return;
   if (host.NetworkMode === 'host') {
     throw new CreateRequestError("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
   }
-  if (host.NetworkMode !== 'none') throw new UnsupportedFieldError('HostConfig.Links', host.Links);
+  if (host.NetworkMode !== 'none' && !networksByCaller) throw new UnsupportedFieldError('HostConfig.Links', host.Links);
+}
+
+/** What only a network service can honour: refused by name when there is none. */
+function checkNetworkFields(config: ContainerConfig, host: HostConfig): void {
+  const set: Array<[string, unknown]> = [
+    ['HostConfig.PortBindings', host.PortBindings], ['HostConfig.PublishAllPorts', host.PublishAllPorts], ['HostConfig.Dns', host.Dns],
+    ['HostConfig.DnsOptions', host.DnsOptions], ['HostConfig.DnsSearch', host.DnsSearch], ['HostConfig.ExtraHosts', host.ExtraHosts],
+    ['MacAddress', config.MacAddress],
+  ];
+  for (const [field, value] of set) {
+    const unset = value === null || value === undefined || value === false || value === '' ||
+      (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && Object.keys(value as object).length === 0);
+    if (!unset) throw new UnsupportedFieldError(field, value);
+  }
 }
 
 /**
@@ -109,7 +129,8 @@ export function resolveContainer(req: CreateRequest, ctx: ResolveContext): Conta
   const config = mergeImageConfig(req.config, ctx.image.config);
   if (!nonEmpty(config.Entrypoint) && !nonEmpty(config.Cmd)) throw new PlanError('no-command', 'No command specified');
   const hostConfig = resolveHostConfig(req.hostConfig);
-  checkLinks(hostConfig);
+  checkLinks(hostConfig, ctx.networksByCaller === true);
+  if (ctx.networksByCaller !== true) checkNetworkFields(config, hostConfig);
   const hostUts = hostConfig.NetworkMode === 'host' || hostConfig.UTSMode === 'host';
   if (hostConfig.UTSMode === 'host' && config.Hostname !== '') {
     throw new CreateRequestError('conflicting options: hostname and the UTS mode');

@@ -15,6 +15,11 @@ export interface LaunchTask {
   shimPath?: string;
   /** berth's own mount namespace, entered before unsharing (design.md). */
   berthNamespaceFd: number;
+  /**
+   * A network namespace the caller made and configured (fd, process-wide):
+   * the container joins it instead of a fresh one. The caller keeps owning it.
+   */
+  netFd?: number;
   /** Fault injection: fail the Nth syscall of this launch (tests). */
   fault?: FaultPlan;
 }

@@ -46,8 +46,10 @@ function retire(error: WorkerRetiredError): never {
 
 export default function launch(task: LaunchTask): LaunchStarted {
   const sys = task.fault ? withFault(base, task.fault) : base;
-  const net = task.plan.network === 'none' ? spareNet : undefined;
-  if (net !== undefined) spareNet = undefined;
+  // A caller's configured namespace (bridge networks) wins over the spare one, which stays for the next launch.
+  const given = task.netFd;
+  const net = given ?? (task.plan.network === 'none' ? spareNet : undefined);
+  if (given === undefined && net !== undefined) spareNet = undefined;
   try {
     // The restore goes through the same (possibly faulty) syscalls as the launch.
     return new Executor(sys, new Namespaces(sys), home, devNull, net).launch(task);
@@ -55,7 +57,7 @@ export default function launch(task: LaunchTask): LaunchStarted {
     if (error instanceof WorkerRetiredError) retire(error);
     throw error;
   } finally {
-    if (net !== undefined) base.close(net);
+    if (given === undefined && net !== undefined) base.close(net);
     setImmediate(prepareSpare);
   }
 }

@@ -28,7 +28,7 @@ import type {
  */
 export function planLaunch(input: PlanInput): LaunchPlan {
   const { config, hostConfig: host } = input;
-  const network = networkOf(host.NetworkMode);
+  const network = networkOf(host.NetworkMode, input.networkProvided === true);
   const modes = namespaceModes(host, input.namespaceDonors);
   // Never CLONE_NEWPID on the thread: the shim makes (or joins) the pid namespace, so that its child,
   // the command, is PID 1 and the shim stays outside.
@@ -206,10 +206,16 @@ function nonEmpty(s: string | null | undefined): string | undefined {
   return s === null || s === undefined || s === '' ? undefined : s;
 }
 
-function networkOf(mode: string | null | undefined): 'none' | 'host' {
+/**
+ * 'host' keeps the host's namespace; anything else is a private one, with
+ * loopback only unless the caller provides the namespace (a network hook
+ * configured it, or `container:<id>` joins another's): a user network or
+ * `container:` without one is refused rather than silently cut off.
+ */
+function networkOf(mode: string | null | undefined, provided: boolean): 'none' | 'host' {
   const m = mode ?? '';
   if (m === 'host') return 'host';
-  if (m === '' || m === 'default' || m === 'bridge' || m === 'none') return 'none';
+  if (m === '' || m === 'default' || m === 'bridge' || m === 'none' || provided) return 'none';
   if (m.startsWith('container:')) {
     throw new PlanError('unsupported-network', `network mode "${m}" is not supported by berth: use none or host`);
   }
@@ -307,7 +313,8 @@ function workingDir(config: PlanContainerConfig): string {
 export function checkLaunchable(config: PlanContainerConfig, host: PlanHostConfig, hostCpus?: number): void {
   commandOf(config);
   workingDir(config);
-  networkOf(host.NetworkMode);
+  // A user network is the network service's to resolve (the supervisor's); its absence fails the start.
+  networkOf(host.NetworkMode, true);
   // The modes' syntax; whether a `container:` one names a running container is the start's question.
   validateNamespaceModes(host);
   hostnameOf(config, 'x'.repeat(12));

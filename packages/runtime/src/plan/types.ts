@@ -86,6 +86,8 @@ export interface ResolvedMount {
   /** The caller's stat of the source; a file bind gets a file mount point. Default: a directory. */
   sourceIsFile?: boolean;
   anonymous?: boolean;
+  /** One of the name files (/etc/hosts, resolv.conf, hostname) a network hook provides: not listed in `Mounts`. */
+  networkFile?: boolean;
 }
 
 export interface PlanInput {
@@ -117,6 +119,8 @@ export interface PlanInput {
   security?: ResolvedSecurity;
   /** The compiled seccomp filter for `security` (`SeccompCache.pathFor`); absent: unconfined. */
   seccompPath?: string;
+  /** The caller provides the network namespace (a bridge network's hook, or `container:<id>`). */
+  networkProvided?: boolean;
 }
 
 /** A user mount (bind, volume or tmpfs), ready for the executor. */

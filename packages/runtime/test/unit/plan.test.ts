@@ -138,6 +138,14 @@ describe('network and namespaces', () => {
     expect(planError(() => planLaunch(input({ hostConfig: { NetworkMode: 'mynet' } })))).toMatchObject({ code: 'no-such-network', kind: 'not-found', message: 'network mynet not found' });
     expect(planError(() => planLaunch(input({ hostConfig: { NetworkMode: 'container:x' } }))).code).toBe('unsupported-network');
   });
+
+  it('gives a user network or container: a private namespace when the caller provides it (a network hook)', () => {
+    for (const NetworkMode of ['mynet', 'container:x']) {
+      const plan = planLaunch({ ...input({ hostConfig: { NetworkMode } }), networkProvided: true });
+      expect(plan.network).toBe('none');
+      expect(plan.namespaces & CLONE_NEWNET).toBe(CLONE_NEWNET);
+    }
+  });
 });
 
 /** The stored config of a container created from `image` with `config` (the merge happens once, at create). */

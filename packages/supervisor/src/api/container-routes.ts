@@ -83,7 +83,11 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
         }
       },
     });
-    sendJson(res, 200, list.map((c) => containerSummary(c, d.root, lc.mountPoints(c), lc.isRestarting(c.id))));
+    sendJson(res, 200, list.map((c) => ({
+      ...containerSummary(c, d.root, lc.mountPoints(c), lc.isRestarting(c.id)),
+      // networks: Ports and NetworkSettings from @berth/networks.
+      ...(d.networks?.summaryOf(c, lc.isRunning(c.id)) ?? {}),
+    })));
   });
 
   r.on('POST', /^\/containers\/prune$/, async ({ res, query }) => {
@@ -118,7 +122,10 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
 
   r.on('GET', new RegExp(`^/containers/${ID}/json$`), ({ res, params }) => {
     const rec = lc.store.resolve(params[0]!);
-    sendJson(res, 200, containerInspect(rec, d.root, lc.mountPoints(rec), lc.isRestarting(rec.id)));
+    const shape = containerInspect(rec, d.root, lc.mountPoints(rec), lc.isRestarting(rec.id));
+    // networks: NetworkSettings from @berth/networks.
+    if (d.networks) shape['NetworkSettings'] = d.networks.settingsOf(rec, lc.isRunning(rec.id));
+    sendJson(res, 200, shape);
   });
 
   r.on('POST', new RegExp(`^/containers/${ID}/start$`), async ({ req, res, params }) => {

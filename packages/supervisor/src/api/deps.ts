@@ -1,5 +1,6 @@
 import type { ContainerEngine, ImageService, VolumeService } from '../engine.js';
 import type { Lifecycle } from '../lifecycle.js';
+import type { NetworkService } from '../networks.js';
 
 /** What the API layer drives. */
 export interface ApiDeps {
@@ -10,4 +11,6 @@ export interface ApiDeps {
   root: string;
   /** The launcher, for what reaches into containers' files (archive, changes, export). */
   engine?: ContainerEngine;
+  /** `/networks` (absent: those endpoints answer 501). */
+  networks?: NetworkService;
 }

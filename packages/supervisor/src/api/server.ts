@@ -11,6 +11,7 @@ import type { ApiDeps } from './deps.js';
 import { unservedRequestError } from './endpoints.js';
 import { checkApiVersion, commonHeaders, sendError } from './http-util.js';
 import { imageRoutes } from './image-routes.js';
+import { networkRoutes } from './network-routes.js';
 import { Router } from './router.js';
 import { systemRoutes } from './system-routes.js';
 import { volumeRoutes } from './volume-routes.js';
@@ -26,6 +27,7 @@ export function buildRouter(deps: ApiDeps): Router {
   containerFsRoutes(r, deps);
   execRoutes(r, deps);
   imageRoutes(r, deps);
+  networkRoutes(r, deps);
   return r;
 }
 

@@ -1,0 +1,313 @@
+/**
+ * Networks in the supervisor: the API's operations on `@berth/networks`,
+ * with the container side (which container, whether it runs, where its
+ * network namespace is) asked of the lifecycle. Live connect and
+ * disconnect go through netavark in the running container's namespace.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  NetworkAttachments, NetworkStore, filterNetworks, hostsFile, networkSettings, networkShape, parseExtraHosts,
+  pruneCandidates, removeIdleNetavarkChains, resolvConf, resolveNetworking,
+  type CreateNetworkRequest, type EndpointRequest, type FilterMap, type NetworkRecord, type NetworkingRequest,
+  type ResolvedNetworking,
+} from '@berth/networks';
+import type { NetworkFiles, NetworkHook } from '@berth/runtime';
+import type { ContainerRecord } from './container-store.js';
+import { ConflictError, InvalidParameterError } from './errors.js';
+
+/** What the network service needs to know about containers (the lifecycle answers). */
+export interface ContainerDirectory {
+  resolve(ref: string): ContainerRecord;
+  find(id: string): ContainerRecord | undefined;
+  /** The init of a running container. */
+  liveProcess(id: string): { pid: number } | undefined;
+}
+
+export class NetworkService {
+  readonly store: NetworkStore;
+  readonly attachments: NetworkAttachments;
+  /** Network namespaces held open for running containers (fd), so their teardown works after they exit. */
+  private readonly held = new Map<string, number>();
+
+  private readonly filesDir: string;
+
+  constructor(root: string, private readonly containers: ContainerDirectory, options: { configDir?: string } = {}) {
+    this.store = NetworkStore.open(root);
+    this.filesDir = join(root, 'network-files');
+    this.attachments = new NetworkAttachments(this.store, { configDir: options.configDir ?? join(root, 'netavark') });
+  }
+
+  create(req: CreateNetworkRequest): { Id: string; Warning: string } {
+    const { id, warning } = this.store.create(req);
+    return { Id: id, Warning: warning };
+  }
+
+  inspect(ref: string): Record<string, unknown> {
+    const n = this.store.resolve(ref);
+    return networkShape(n, this.store.endpointsOn(n.id));
+  }
+
+  list(filters: FilterMap): Array<Record<string, unknown>> {
+    const inUse = (id: string): boolean => this.store.endpointsOn(id).length > 0;
+    // dockerd 20.10 lists every network with the containers running on it.
+    return filterNetworks(this.store.list(), filters, inUse).map((n) => networkShape(n, this.store.endpointsOn(n.id)));
+  }
+
+  remove(ref: string): NetworkRecord {
+    return this.store.remove(ref);
+  }
+
+  prune(filters: FilterMap): string[] {
+    const inUse = (id: string): boolean => this.store.endpointsOn(id).length > 0;
+    const removed: string[] = [];
+    for (const n of pruneCandidates(this.store.list(), filters, inUse)) {
+      try {
+        this.store.remove(n.id);
+        removed.push(n.name);
+      } catch { /* connected meanwhile */ }
+    }
+    return removed;
+  }
+
+  /**
+   * `POST /networks/{id}/connect`: recorded for a created container (set up
+   * when it starts), set up now in a running one's namespace.
+   */
+  async connect(networkRef: string, containerRef: string, endpoint: EndpointRequest = {}): Promise<{ network: NetworkRecord; container: ContainerRecord }> {
+    const container = this.containers.resolve(containerRef);
+    const mode = String(container.hostConfig.NetworkMode ?? '');
+    if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
+      throw new InvalidParameterError('container sharing network namespace with another container or host cannot be connected to any other network');
+    }
+    const network = this.store.resolve(networkRef);
+    this.store.connect(container.id, container.name, network.id, endpoint);
+    const live = this.containers.liveProcess(container.id);
+    if (live && network.driver === 'bridge') {
+      try {
+        await this.attachments.attachOne(container.id, container.name, network.id, this.netnsPath(container.id, live.pid));
+      } catch (error) {
+        this.store.disconnect(container.id, network.id);
+        throw error;
+      }
+    }
+    return { network, container };
+  }
+
+  /** `POST /networks/{id}/disconnect`; `force` also drops the record of a container that is gone. */
+  async disconnect(networkRef: string, containerRef: string, force: boolean): Promise<{ network: NetworkRecord; containerId: string }> {
+    const network = this.store.resolve(networkRef);
+    let container: ContainerRecord | undefined;
+    try {
+      container = this.containers.resolve(containerRef);
+    } catch (error) {
+      const ep = this.store.endpointsOn(network.id).find((e) => e.containerId === containerRef || e.containerName === containerRef);
+      if (!force || !ep) throw error;
+      await this.attachments.teardownOrphan(ep.containerId, ep.containerName);
+      this.store.disconnect(ep.containerId, network.id);
+      return { network, containerId: ep.containerId };
+    }
+    const live = this.containers.liveProcess(container.id);
+    if (live) await this.attachments.detachOne(container.id, container.name, network.id, this.netnsPath(container.id, live.pid));
+    this.store.disconnect(container.id, network.id);
+    return { network, containerId: container.id };
+  }
+
+  /**
+   * A create request's network fields, resolved once (Docker's 400s for
+   * conflicting options), without recording anything: call before the
+   * container is recorded. Unknown networks are not an error yet: dockerd
+   * 20.10 creates the container and its start answers `network X not found`.
+   */
+  resolveCreate(req: NetworkingRequest): ResolvedNetworking {
+    return resolveNetworking(req);
+  }
+
+  /** The container is recorded: its endpoints on the networks that exist are (addresses come when it starts). */
+  containerCreated(id: string, name: string, resolved: ResolvedNetworking): void {
+    const made: string[] = [];
+    try {
+      for (const n of resolved.networks) {
+        if (this.store.find(n.name)) made.push(this.store.connect(id, name, n.name, n.endpoint).networkId);
+      }
+    } catch (error) {
+      for (const networkId of made) this.store.disconnect(id, networkId);
+      throw error;
+    }
+  }
+
+  /**
+   * At start, for a container with no endpoint at all: those of its request
+   * (its network was missing at create; now it must exist, else Docker's 404).
+   */
+  private connectMissing(rec: ContainerRecord, resolved: ResolvedNetworking): void {
+    const have = new Set(this.store.endpointsOf(rec.id).map((e) => e.networkId));
+    if (have.size > 0) return;
+    for (const n of resolved.networks) {
+      const network = this.store.resolve(n.name);
+      if (!have.has(network.id)) this.store.connect(rec.id, rec.name, network.id, n.endpoint);
+    }
+  }
+
+  /**
+   * What `Runtime.start` gets for a container: a hook that attaches its
+   * endpoints through netavark and writes its name files, or the
+   * namespace of the container it shares (`container:<id>`), or nothing
+   * (`host`, `none`).
+   */
+  launchOptions(rec: ContainerRecord): { network?: NetworkHook; joinNetwork?: string } {
+    const resolved = resolveNetworking(this.requestOf(rec));
+    if (resolved.mode === 'container') {
+      const other = this.containers.resolve(resolved.container!);
+      const live = this.containers.liveProcess(other.id);
+      if (!live) throw new ConflictError(`cannot join network of a non running container: ${other.id}`);
+      return { joinNetwork: `/proc/${live.pid}/ns/net` };
+    }
+    if (resolved.mode !== 'bridge') return {};
+    this.connectMissing(rec, resolved);
+    return {
+      network: {
+        setup: async (netnsPath: string): Promise<NetworkFiles> => {
+          const attached = await this.attachments.attach(rec.id, rec.name, netnsPath, resolved.ports);
+          return this.writeFiles(rec, resolved, attached.endpoints.map((e) => e.ipAddress).filter((ip) => ip !== ''), attached.dnsServers);
+        },
+        teardown: async (netnsPath: string): Promise<void> => {
+          try {
+            await this.attachments.detach(rec.id, rec.name, netnsPath);
+          } catch {
+            // netavark failed in the held namespace: the fresh-namespace path still cleans up.
+            await this.attachments.teardownOrphan(rec.id, rec.name);
+          }
+        },
+      },
+    };
+  }
+
+  private requestOf(rec: ContainerRecord): NetworkingRequest {
+    return { Config: rec.config as NetworkingRequest['Config'], HostConfig: rec.hostConfig as NetworkingRequest['HostConfig'] };
+  }
+
+  /** /etc/hosts, /etc/resolv.conf and /etc/hostname as Docker writes them, in berth's own directory for the container. */
+  private writeFiles(rec: ContainerRecord, resolved: ResolvedNetworking, addresses: string[], networkDns: string[]): NetworkFiles {
+    const dir = join(this.filesDir, rec.id);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const hostname = String(rec.config.Hostname || rec.id.slice(0, 12));
+    const bridgeGateway = this.store.resolve('bridge').ipamConfig[0]?.Gateway ?? '';
+    const links = resolved.links.flatMap((link) => {
+      const [target = '', alias = target] = link.split(':');
+      const other = this.containers.find(target) ?? (() => { try { return this.containers.resolve(target); } catch { return undefined; } })();
+      const ip = other ? this.store.endpointsOf(other.id).find((e) => e.ipAddress !== '')?.ipAddress : undefined;
+      if (!other || !ip) return [];
+      const short = alias.replace(/^\//, '').split('/').pop() ?? alias;
+      return [{ ip, names: [...new Set([short, other.id.slice(0, 12), other.name])] }];
+    });
+    const files: NetworkFiles = { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname') };
+    const domain = String(rec.config['Domainname'] ?? '');
+    writeFileSync(files.hosts!, hostsFile({
+      hostname, ...(domain ? { domainname: domain } : {}), addresses, extraHosts: parseExtraHosts(resolved.extraHosts, bridgeGateway), links,
+    }));
+    let host = '';
+    try { host = readFileSync('/etc/resolv.conf', 'utf8'); } catch { /* none on the host */ }
+    writeFileSync(files.resolvConf!, resolvConf({ host, networkDns, dns: resolved.dns, dnsSearch: resolved.dnsSearch, dnsOptions: resolved.dnsOptions }));
+    writeFileSync(files.hostname!, `${hostname}\n`);
+    return files;
+  }
+
+  /** Container inspect's `NetworkSettings`. */
+  settingsOf(rec: ContainerRecord, running: boolean): Record<string, unknown> {
+    const mode = String(rec.hostConfig.NetworkMode || 'default');
+    const networks = this.attachments.networksOf(rec.id) as Array<{ network: NetworkRecord; endpoint?: ReturnType<NetworkStore['endpointsOf']>[number] }>;
+    if (mode === 'host' || mode === 'none') {
+      const n = this.store.find(mode);
+      if (n) networks.push({ network: n });
+    }
+    const live = running ? this.containers.liveProcess(rec.id) : undefined;
+    return networkSettings({
+      containerId: rec.id, networkMode: mode, networks, exposedPorts: rec.config['ExposedPorts'] as Record<string, unknown> | undefined,
+      ports: this.store.portsOf(rec.id), running,
+      ...(live && mode !== 'host' ? { sandboxKey: `/proc/${live.pid}/ns/net` } : {}),
+    });
+  }
+
+  /** `docker ps`'s `Ports` and `NetworkSettings.Networks` of a container summary. */
+  summaryOf(rec: ContainerRecord, running: boolean): Record<string, unknown> {
+    const settings = this.settingsOf(rec, running);
+    const ports = running ? this.store.portsOf(rec.id).map((p) => ({
+      IP: p.hostIp === '' ? '0.0.0.0' : p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol,
+    })) : [];
+    const exposed = Object.keys((rec.config['ExposedPorts'] as Record<string, unknown> | undefined) ?? {})
+      .map((k) => { const [port = '0', type = 'tcp'] = k.split('/'); return { PrivatePort: Number(port), Type: type }; })
+      .filter((e) => !ports.some((p) => p.PrivatePort === e.PrivatePort && p.Type === e.Type));
+    return { Ports: [...ports, ...exposed], NetworkSettings: { Networks: settings['Networks'] } };
+  }
+
+  /** `docker port`: the published ports of a running container (`NetworkSettings.Ports`' non-null entries). */
+  portsOf(containerId: string): ReturnType<NetworkStore['portsOf']> {
+    return this.store.portsOf(containerId);
+  }
+
+  /**
+   * Where netavark finds a running container's namespace: the fd this
+   * supervisor holds on it, else its init's `/proc/<pid>/ns/net`, which is
+   * then opened and held so the teardown still finds it after the exit.
+   */
+  netnsPath(containerId: string, pid: number): string {
+    let fd = this.held.get(containerId);
+    if (fd === undefined) {
+      fd = openSync(`/proc/${pid}/ns/net`, 'r');
+      this.held.set(containerId, fd);
+    }
+    return `/proc/${process.pid}/fd/${fd}`;
+  }
+
+  /** The container exited: its endpoints' teardown in the namespace still held (else a fresh one), then the fd goes. */
+  async containerExited(containerId: string, containerName: string): Promise<void> {
+    const fd = this.held.get(containerId);
+    if (!this.store.endpointsOf(containerId).some((e) => e.active || e.ipAddress !== '')) {
+      if (fd !== undefined) closeSync(fd);
+      this.held.delete(containerId);
+      return;
+    }
+    try {
+      if (fd !== undefined) await this.attachments.detach(containerId, containerName, `/proc/${process.pid}/fd/${fd}`);
+      else await this.attachments.teardownOrphan(containerId, containerName);
+    } catch {
+      await this.attachments.teardownOrphan(containerId, containerName);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+      this.held.delete(containerId);
+    }
+  }
+
+  /** The container was removed: its endpoints and ports are forgotten (torn down first if still active). */
+  async containerRemoved(containerId: string, containerName: string): Promise<void> {
+    if (this.store.endpointsOf(containerId).some((e) => e.active)) await this.containerExited(containerId, containerName);
+    this.store.forgetContainer(containerId);
+    rmSync(join(this.filesDir, containerId), { recursive: true, force: true });
+  }
+
+  /**
+   * Supervisor start: endpoints of containers that no longer run are torn
+   * down (fresh namespace); running ones keep their addresses and get their
+   * namespace held again.
+   */
+  async reconcile(running: ReadonlyMap<string, number>): Promise<void> {
+    for (const [id, pid] of running) {
+      if (this.store.endpointsOf(id).some((e) => e.active)) {
+        try { this.netnsPath(id, pid); } catch { /* gone meanwhile: torn down below at its exit */ }
+      }
+    }
+    await this.attachments.reconcile(new Set(running.keys()), (id) => this.containers.find(id)?.name);
+    for (const id of this.store.containersWithEndpoints()) {
+      if (!this.containers.find(id)) this.store.forgetContainer(id);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const fd of this.held.values()) closeSync(fd);
+    this.held.clear();
+    // netavark's shared chains go when nothing of anyone's uses them any more.
+    if (!this.store.list().some((n) => this.store.endpointsOn(n.id).some((e) => e.active))) removeIdleNetavarkChains();
+    this.store.close();
+  }
+}
