@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { NetavarkError } from './errors.js';
+import { removeIdleNetavarkChains } from './firewall.js';
 import type { EndpointRecord, NetworkRecord, PortMapping } from './types.js';
 
 export const NETAVARK = '/usr/lib/podman/netavark';
@@ -87,10 +88,31 @@ export interface NetavarkOptions {
   aardvark?: string;
 }
 
-/** Runs netavark. Each call is a child process; nothing here holds kernel state. */
+/**
+ * Runs netavark. Each call is a child process; nothing here holds kernel
+ * state. Calls run one at a time: netavark 1.4 takes no lock, and a
+ * teardown of a network's last endpoint deletes the network's NAT chain
+ * while a concurrent setup on the same network appends to it ("No
+ * chain/target/match"). Podman serialises its netavark calls the same way.
+ */
 export class Netavark {
+  /** The tail of the queue: every call and chain clean-up waits for the one before. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly o: NetavarkOptions) {
     mkdirSync(o.configDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Runs `work` after every netavark call queued before it has ended. */
+  exclusive<T>(work: () => T | Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** netavark's shared chains removed when no network uses them, in turn with the calls (see firewall.ts). */
+  removeIdleChains(): Promise<boolean> {
+    return this.exclusive(() => removeIdleNetavarkChains());
   }
 
   async setup(netnsPath: string, a: EndpointAttachment): Promise<SetupResult> {
@@ -110,6 +132,10 @@ export class Netavark {
   }
 
   private run(verb: 'setup' | 'teardown', netnsPath: string, a: EndpointAttachment): Promise<string> {
+    return this.exclusive(() => this.spawn(verb, netnsPath, a));
+  }
+
+  private spawn(verb: 'setup' | 'teardown', netnsPath: string, a: EndpointAttachment): Promise<string> {
     const args = ['--config', this.o.configDir, '--rootless', 'false', '--aardvark-binary', this.o.aardvark ?? AARDVARK_DNS, verb, netnsPath];
     return new Promise((resolve, reject) => {
       const child = spawn(this.o.netavark ?? NETAVARK, args, { stdio: ['pipe', 'pipe', 'pipe'] });

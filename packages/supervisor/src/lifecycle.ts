@@ -632,6 +632,9 @@ export class Lifecycle {
       this.live.get(rec.id)!.stopPolling = stopPolling;
       if (alive) void this.health.start(rec, { resume: true });
     }
+    // As dockerd's restore: what exited while no supervisor ran is recorded, its network torn
+    // down and an AutoRemove container removed before the API answers.
+    await Promise.all(exited.map((id) => this.live.get(id)?.done));
     // networks: running containers keep their addresses (their namespaces held again); the rest are torn down.
     await this.o.networks?.reconcile(new Map([...this.live.entries()].map(([id, l]) => [id, l.pid]))).catch((err: unknown) => {
       console.error(`berth: failed to reconcile networks: ${errorMessage(err)}`);

@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { join } from 'node:path';
 import {
   NetworkAttachments, NetworkStore, filterNetworks, hostsFile, networkSettings, networkShape, parseExtraHosts,
-  pruneCandidates, removeIdleNetavarkChains, resolvConf, resolveNetworking,
+  pruneCandidates, resolvConf, resolveNetworking,
   type CreateNetworkRequest, type EndpointRequest, type FilterMap, type NetworkRecord, type NetworkingRequest,
   type ResolvedNetworking,
 } from '@berth/networks';
@@ -307,7 +307,7 @@ export class NetworkService {
     for (const fd of this.held.values()) closeSync(fd);
     this.held.clear();
     // netavark's shared chains go when nothing of anyone's uses them any more.
-    if (!this.store.list().some((n) => this.store.endpointsOn(n.id).some((e) => e.active))) removeIdleNetavarkChains();
+    if (!this.store.list().some((n) => this.store.endpointsOn(n.id).some((e) => e.active))) await this.attachments.netavark.removeIdleChains();
     this.store.close();
   }
 }

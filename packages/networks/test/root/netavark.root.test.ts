@@ -117,4 +117,27 @@ describeRoot('networks on netavark (namespaces made by the test)', () => {
     removeIdleNetavarkChains();
     expect(hostNetworkState()).toEqual(before);
   });
+
+  it('setups and teardowns on one network at once do not race (netavark 1.4 takes no lock; berth runs one call at a time)', async () => {
+    const { id } = store.create({ Name: 'berth-test-race', CheckDuplicate: true });
+    const ids = ['3', '4', '5', '6'].map((c) => c.repeat(64));
+    const spaces = await Promise.all(ids.map(() => FreshNamespace.open()));
+    holders.push(...spaces);
+    for (const [i, cid] of ids.entries()) store.connect(cid, `race${i}`, id);
+    const attach = (i: number) => nets.attach(ids[i]!, `race${i}`, spaces[i]!.path);
+    const detach = (i: number) => nets.detach(ids[i]!, `race${i}`, spaces[i]!.path);
+    // Each round tears down the network's last endpoints while others are set up: the
+    // teardown that empties the bridge deletes the network's chains under a setup's feet.
+    await Promise.all([attach(0), attach(1)]);
+    for (let round = 0; round < 3; round++) {
+      const [gone, next] = round % 2 === 0 ? [[0, 1], [2, 3]] : [[2, 3], [0, 1]];
+      await Promise.all([...gone.map(detach), ...next.map(attach)]);
+    }
+    const last = [2, 3];
+    await Promise.all(last.map(detach));
+    for (const cid of ids) store.disconnect(cid, id);
+    store.remove(id);
+    await nets.netavark.removeIdleChains();
+    expect(hostNetworkState()).toEqual(before);
+  });
 });
