@@ -12,10 +12,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { inconsistencies, isAnonymousName, readBerthState } from './harness/berth-state.js';
+import { inconsistencies, isAnonymousName, networkLeaks, readBerthState } from './harness/berth-state.js';
 import { BUSYBOX_TAG, busyboxArchive, variantArchives } from './harness/images.js';
 import { seededRng, seedFromEnv, type Rng } from './harness/random.js';
-import { Daemon, berthCgroups, containerInits, describeRoot, hostMountTable, mountTableChanges, startTimeOf, waitContainer } from '@berth/testing';
+import {
+  Daemon, berthCgroups, containerInits, describeRoot, hostMountTable, hostNetworkState, mountTableChanges, startTimeOf, waitContainer,
+} from '@berth/testing';
 
 const LONG = process.env['BERTH_SOAK'] === 'long';
 const TOTAL_OPS = Number(process.env['BERTH_SOAK_OPS'] ?? (LONG ? 3000 : 200));
@@ -98,6 +100,7 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
   let docker: Docker;
   let mountsBefore: string;
   let cgroupsBefore: string[];
+  let networkBefore: ReturnType<typeof hostNetworkState>;
   const seed = seedFromEnv('crash-safety');
   const rng = seededRng(seed);
   const model = new Model();
@@ -108,6 +111,7 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
   beforeAll(async () => {
     mountsBefore = hostMountTable();
     cgroupsBefore = berthCgroups();
+    networkBefore = hostNetworkState();
     base = mkdtempSync(join(tmpdir(), 'berth-crash-'));
     root = join(base, 'root');
     mkdirSync(join(base, 'binds'));
@@ -146,6 +150,7 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
     expect(cgroupsLeft, 'cgroups left behind').toEqual([]);
     expect(containerDirs, 'container directories left behind').toEqual([]);
     expect(mountTableChanges(mountsBefore), 'host mount table changed').toEqual([]);
+    expect(hostNetworkState(), 'host iptables, links or /run/netns changed').toEqual(networkBefore);
   }, 120_000);
 
   async function load(path: string): Promise<string> {
@@ -169,7 +174,10 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
   }
 
   async function runShort(op: PlannedOp): Promise<void> {
-    const [a = 0, b = 0, c = 0, d = 0] = op.r;
+    const [a = 0, b = 0, c = 0, d = 0, e = 0] = op.r;
+    // A quarter on Docker's default network (netavark's setup and teardown, ~0.3 s each, one at a
+    // time): enough to crash in the middle of them; the rest with none keep the run short.
+    const network = e < 0.25 ? {} : { NetworkMode: 'none' };
     const volume = a < 0.5 ? PRECIOUS[Math.floor(a * 2 * PRECIOUS.length)]! : CHURN[Math.floor((a - 0.5) * 2 * CHURN.length)]!;
     const token = `t${op.n}-${seed}`;
     const autoRemove = b < 0.6;
@@ -183,7 +191,7 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
       const ctr = await docker.createContainer({
         Image: BUSYBOX_TAG, Cmd: ['sh', '-c', script], Labels: { op: String(op.n) },
         ...(anonymous ? { Volumes: { '/anon': {} } } : {}),
-        HostConfig: { Binds: [`${volume}:/n`, ...(bind ? [`${bind}:/b`] : [])], AutoRemove: autoRemove },
+        HostConfig: { Binds: [`${volume}:/n`, ...(bind ? [`${bind}:/b`] : [])], AutoRemove: autoRemove, ...network },
       });
       id = ctr.id;
       debug(`op ${op.n} created ${ctr.id.slice(0, 12)}`);
@@ -211,13 +219,15 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
 
   async function runLong(op: PlannedOp): Promise<void> {
     if (model.long.size >= MAX_LONG) return read(op);
-    const [a = 0, b = 0] = op.r;
+    const [a = 0, b = 0, c = 0] = op.r;
     const volume = PRECIOUS[Math.floor(a * PRECIOUS.length)]!;
+    // Half on Docker's default network: a running container keeps its address across restarts.
+    const network = c < 0.5 ? {} : { NetworkMode: 'none' };
     try {
       const ctr = await docker.createContainer({
         Image: BUSYBOX_TAG, Cmd: ['sleep', '100000'], Labels: { op: String(op.n), long: '1' }, Volumes: { '/anon': {} },
         // Not --rm: `rm -f` of a running --rm container has its own test below (it deadlocked).
-        HostConfig: { Binds: [`${volume}:/n`], AutoRemove: b < 0 },
+        HostConfig: { Binds: [`${volume}:/n`], AutoRemove: b < 0, ...network },
       });
       await ctr.start();
       const info = await ctr.inspect();
@@ -397,6 +407,7 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
 
     const state = readBerthState(root);
     expect(inconsistencies(state), `metadata and disk disagree ${where}`).toEqual([]);
+    expect(networkLeaks(state), `host network state and records disagree ${where}`).toEqual([]);
 
     // Named volume data written by completed containers is intact.
     const volumes = new Set(((await docker.listVolumes()).Volumes ?? []).map((v) => v.Name));

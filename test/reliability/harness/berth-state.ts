@@ -18,6 +18,11 @@ export interface BerthState {
   containers: Map<string, string>;
   dirs: { volumes: string[]; layers: string[]; containers: string[]; supervisor: string[] };
   volumesWithoutData: string[];
+  /** networks.db: endpoints holding an address or set up (active), and containers with published ports. */
+  endpoints: { container: string; network: string; ip: string; active: boolean }[];
+  portContainers: string[];
+  /** bridge network id -> its bridge's name. */
+  bridges: Map<string, string>;
   /** `PRAGMA integrity_check` of each database ('ok' when sound). */
   integrity: Record<string, string>;
 }
@@ -57,8 +62,19 @@ export function readBerthState(root: string): BerthState {
     check('supervisor', db);
     return new Map((db.prepare('SELECT id, state FROM containers').all() as { id: string; state: string }[]).map((r) => [r.id, r.state]));
   });
+  const net = readDb(join(root, 'networks.db'), (db) => {
+    check('networks', db);
+    const endpoints = (db.prepare("SELECT container, network, ip, active FROM endpoints WHERE ip <> '' OR active <> 0").all() as
+      { container: string; network: string; ip: string; active: number }[]).map((e) => ({ ...e, active: e.active !== 0 }));
+    const bridges = new Map((db.prepare("SELECT id, bridge_name FROM networks WHERE driver = 'bridge'").all() as
+      { id: string; bridge_name: string }[]).map((n) => [n.id, n.bridge_name]));
+    return { endpoints, bridges, portContainers: col(db, 'SELECT DISTINCT container FROM ports') };
+  });
   const volumeDirs = list(join(root, 'volumes')).filter((n) => !n.startsWith('metadata.db'));
   return {
+    endpoints: net?.endpoints ?? [],
+    portContainers: net?.portContainers ?? [],
+    bridges: net?.bridges ?? new Map(),
     volumesWithoutData: volumeDirs.filter((n) => !existsSync(join(root, 'volumes', n, '_data'))),
     volumes: vol?.names ?? [],
     refs: vol?.refs ?? new Map(),
@@ -103,6 +119,31 @@ export function inconsistencies(s: BerthState): string[] {
   for (const [volume, holders] of s.refs) {
     if (!s.volumes.includes(volume)) out.push(`volume ${volume}: references without a volume`);
     for (const c of minus(holders, supervised)) out.push(`volume ${volume}: referenced by container ${c}, which does not exist`);
+  }
+  // Networks: only a running container holds an address, ports or a set-up endpoint.
+  for (const e of s.endpoints) {
+    const state = s.containers.get(e.container);
+    if (state !== 'running') out.push(`network endpoint of ${e.container} on ${e.network}: ${e.active ? 'set up' : `address ${e.ip} held`} while the container is ${state ?? 'gone'}`);
+  }
+  for (const c of s.portContainers) {
+    if (s.containers.get(c) !== 'running') out.push(`published ports of ${c} held while the container is ${s.containers.get(c) ?? 'gone'}`);
+  }
+  return out;
+}
+
+/**
+ * What the host shows of berth's networks against its records: every
+ * bridge's ports (veths) are the running containers' endpoints on it, and a
+ * bridge with none does not exist. Reads /sys only.
+ */
+export function networkLeaks(s: BerthState): string[] {
+  const out: string[] = [];
+  for (const [network, bridge] of s.bridges) {
+    const wanted = s.endpoints.filter((e) => e.network === network && e.active).length;
+    const brif = join('/sys/class/net', bridge, 'brif');
+    const have = existsSync(brif) ? readdirSync(brif).length : -1;
+    if (wanted === 0 && have !== -1) out.push(`bridge ${bridge} of network ${network.slice(0, 12)} exists with ${have} interfaces and no endpoint`);
+    if (wanted > 0 && have !== wanted) out.push(`bridge ${bridge} of network ${network.slice(0, 12)} has ${Math.max(have, 0)} interfaces for ${wanted} endpoints`);
   }
   return out;
 }
