@@ -1,7 +1,8 @@
 /**
  * Networks end to end through real clients: the docker CLI (network
  * commands, run -p, port, connect/disconnect live), docker-compose 1.29
- * (a web service fetched by service name and through a published port),
+ * (a web service fetched by service name and through a published port, the
+ * volume kinds, exec and run --rm on the project's default network),
  * and a SIGKILL of the supervisor. Traffic goes only to loopback and to the
  * containers' own namespaces. Afterwards the host's iptables, links,
  * /run/netns and mount table are as before.
@@ -150,19 +151,23 @@ describeRoot('networks end to end (docker CLI, docker-compose, supervisor SIGKIL
     expect(out).not.toMatch(/nameserver 172\./);
   });
 
-  it('docker-compose 1.29: web by service name, published port, exec, run, down -v', async () => {
-    mkdirSync(join(root, 'project'));
-    writeFileSync(join(root, 'project', 'docker-compose.yml'), [
+  it('docker-compose 1.29 on its default network: web by service name, published port, the volume kinds, exec, run --rm, down -v', async () => {
+    const project = join(root, 'project');
+    mkdirSync(join(project, 'bind'), { recursive: true });
+    writeFileSync(join(project, 'bind', 'x'), 'from-bind\n');
+    writeFileSync(join(project, 'docker-compose.yml'), [
       'version: "3.7"',
       'services:',
       '  web:',
       `    image: ${IMAGE}`,
-      "    command: sh -c 'echo hello-compose > /www/index.html; exec httpd -f -h /www'",
+      "    command: sh -c 'echo hello-compose > /www/index.html; echo anon > /anon/a; exec httpd -f -h /www'",
       '    ports: ["127.0.0.1::80"]',
-      '    volumes: [www:/www]',
+      '    volumes: [www:/www, /anon, ./bind:/bind]',
+      '    tmpfs: [/run]',
       '  client:',
       `    image: ${IMAGE}`,
       "    command: sh -c 'until wget -qO- http://web/; do sleep 0.2; done; exec sleep 60'",
+      '    volumes_from: [web]',
       '    depends_on: [web]',
       'volumes:',
       '  www: {}',
@@ -170,22 +175,23 @@ describeRoot('networks end to end (docker CLI, docker-compose, supervisor SIGKIL
     ].join('\n'));
     await compose('up', '-d');
     expect((await compose('ps')).stdout).toMatch(/bnt_web_1 .* Up/);
-    // (`docker-compose port` finds its container by label filters, which berth ANDs only once issue 12's filters land.)
+    expect((await compose('port', 'web', '80')).stdout.trim()).toMatch(/^127\.0\.0\.1:\d+$/);
     const port = (await docker('port', 'bnt_web_1', '80')).stdout.trim();
     expect(await fetchLoopback(Number(port.split(':')[1]))).toBe('hello-compose\n');
     const exec = await compose('exec', '-T', 'client', 'wget', '-qO-', 'http://web/').catch((e: { stdout: string; stderr: string }) => e);
     expect(exec.stdout, exec.stderr).toBe('hello-compose\n');
-    // A one-off container on the project network. (`run -d`, then wait and logs: docker-compose's attached
-    // `run --rm -T` fails on berth today with a non-terminal stdout — compose gets no exit code from the
-    // attach/wait path, outside networks.)
-    const oneOff = (await compose('run', '-d', 'client', 'wget', '-qO-', 'http://web/')).stdout.trim();
-    expect((await docker('wait', oneOff)).stdout.trim()).toBe('0');
-    expect((await docker('logs', oneOff)).stdout).toBe('hello-compose\n');
-    await docker('rm', oneOff);
-    // (A second `run` crashes docker-compose's numbering on berth today: its label filters are ORed, issue 12.)
+    // volumes_from: the client sees web's named, anonymous and bind volumes (not its tmpfs).
+    expect((await compose('exec', '-T', 'client', 'cat', '/www/index.html', '/anon/a', '/bind/x')).stdout).toBe('hello-compose\nanon\nfrom-bind\n');
+    expect((await compose('exec', '-T', 'web', 'sh', '-c', 'grep " /run " /proc/mounts | cut -d" " -f3')).stdout.trim()).toBe('tmpfs');
+    // One-off containers on the project network, attached, removed after: twice (compose numbers them).
+    for (let i = 0; i < 2; i++) {
+      expect((await compose('run', '--rm', '-T', 'client', 'wget', '-qO-', 'http://web/')).stdout).toBe('hello-compose\n');
+    }
+    expect((await docker('ps', '-a', '--format', '{{.Names}}')).stdout.split('\n').filter((n) => n.includes('_run_'))).toEqual([]);
     await compose('down', '-v');
     expect((await docker('ps', '-a', '-q')).stdout.trim()).toBe('');
     expect((await docker('network', 'ls', '--format', '{{.Name}}')).stdout).not.toContain('bnt_default');
+    expect((await docker('volume', 'ls', '-q')).stdout.trim()).toBe('');
   }, 240_000);
 
   it('after a SIGKILL of the supervisor: running containers keep their address, gone ones are torn down', async () => {
