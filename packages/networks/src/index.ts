@@ -18,6 +18,7 @@ export { filterNetworks, pruneCandidates, type FilterMap } from './filters.js';
 export { networkShape, endpointSettings, networkSettings, type NetworkSettingsInput, type NetworkContainerView } from './shapes.js';
 export { wantedPorts, portsShape, type PortBinding, type WantedPort } from './ports.js';
 export { hostsFile, resolvConf, parseExtraHosts, type HostsInput, type ResolvConfInput } from './files.js';
+export { linkEnvironment, linkVariables, type LinkTarget } from './links.js';
 export { resolveNetworking, type NetworkingRequest, type ResolvedNetworking } from './resolve.js';
 export {
   parseCidr, formatCidr, parseIPv4, formatIPv4, defaultPools, choosePool, hostRoutes, nextFreeAddress, macForAddress, overlaps,

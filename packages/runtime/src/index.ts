@@ -20,7 +20,7 @@
  */
 export { Runtime, imageFacts, type CreateOptions, type RuntimeOptions, type StartOptions } from './runtime.js';
 export type {
-  AdoptedContainer, ProcessRef, ExecRequest, ExitStatus, MountPoint, NetworkFiles, NetworkHook, StartRequest, StartedContainer, StartedExec,
+  AdoptedContainer, ProcessRef, ExecRequest, ExitStatus, MountPoint, NetworkFiles, NetworkHook, NetworkSetup, StartRequest, StartedContainer, StartedExec,
   StdioFds,
 } from './runtime-types.js';
 export * from './container/index.js';

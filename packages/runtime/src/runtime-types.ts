@@ -59,7 +59,7 @@ export interface StartRequest {
  */
 export interface NetworkHook {
   /** Configure the namespace; the files returned are bound over the container's own, as Docker does. */
-  setup(netnsPath: string): Promise<NetworkFiles>;
+  setup(netnsPath: string): Promise<NetworkSetup>;
   /** The container exited (or its launch failed): undo `setup` while the namespace is still held. */
   teardown(netnsPath: string): Promise<void>;
 }
@@ -69,6 +69,12 @@ export interface NetworkFiles {
   hosts?: string;
   resolvConf?: string;
   hostname?: string;
+}
+
+/** What a network hook's setup gives the launch: the name files, and Docker's legacy link variables. */
+export interface NetworkSetup extends NetworkFiles {
+  /** `--link` on the default bridge: `ALIAS_PORT…`, `ALIAS_NAME`, `ALIAS_ENV_…`, before the container's own `Env`. */
+  linkEnv?: readonly string[];
 }
 
 /** A mount as the Docker API shows it in container inspect `Mounts[]`. */

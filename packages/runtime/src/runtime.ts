@@ -183,6 +183,7 @@ export class Runtime {
     const { spec } = req;
     let statusFd = -1;
     let net: HeldNetwork | undefined;
+    let linkEnv: readonly string[] = [];
     try {
       const resolved = spec.mounts.map((m) => this.bindSource(req.id, m));
       if (req.joinNetwork !== undefined) {
@@ -194,6 +195,7 @@ export class Runtime {
         const files = await req.network.setup(net.path);
         net.configured = true;
         resolved.push(...networkFileMounts(files, resolved));
+        linkEnv = files.linkEnv ?? [];
       }
       const rootfs = this.rootfsFor(req.id, spec.imageId);
       const plan = planLaunch({
@@ -211,6 +213,7 @@ export class Runtime {
         security: spec.security,
         ...(await this.seccompPath(spec.security)),
         ...(net ? { networkProvided: true } : {}),
+        ...(linkEnv.length > 0 ? { linkEnv } : {}),
       });
       statusFd = openSync(req.statusPath, 'w', 0o600);
       const started = await this.pool.launch({

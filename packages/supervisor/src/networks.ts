@@ -7,12 +7,12 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  NetworkAttachments, NetworkStore, filterNetworks, hostsFile, networkSettings, networkShape, parseExtraHosts,
+  NetworkAttachments, NetworkStore, filterNetworks, hostsFile, linkEnvironment, networkSettings, networkShape, parseExtraHosts,
   pruneCandidates, resolvConf, resolveNetworking,
   type CreateNetworkRequest, type EndpointRequest, type FilterMap, type NetworkRecord, type NetworkingRequest,
   type ResolvedNetworking,
 } from '@berth/networks';
-import type { NetworkFiles, NetworkHook } from '@berth/runtime';
+import type { NetworkFiles, NetworkHook, NetworkSetup } from '@berth/runtime';
 import type { ContainerRecord } from './container-store.js';
 import { ConflictError, InvalidParameterError } from './errors.js';
 
@@ -167,9 +167,10 @@ export class NetworkService {
     this.connectMissing(rec, resolved);
     return {
       network: {
-        setup: async (netnsPath: string): Promise<NetworkFiles> => {
+        setup: async (netnsPath: string): Promise<NetworkSetup> => {
           const attached = await this.attachments.attach(rec.id, rec.name, netnsPath, resolved.ports);
-          return this.writeFiles(rec, resolved, attached.endpoints.map((e) => e.ipAddress).filter((ip) => ip !== ''), attached.dnsServers);
+          const files = this.writeFiles(rec, resolved, attached.endpoints.map((e) => e.ipAddress).filter((ip) => ip !== ''), attached.dnsServers);
+          return { ...files, linkEnv: this.linkEnv(rec, resolved) };
         },
         teardown: async (netnsPath: string): Promise<void> => {
           try {
@@ -183,6 +184,35 @@ export class NetworkService {
     };
   }
 
+  /**
+   * Docker's legacy link variables: only for a container on the default
+   * `bridge`, from each linked container's address there, its Env and its
+   * exposed ports, as the linked container is at this start.
+   */
+  private linkEnv(rec: ContainerRecord, resolved: ResolvedNetworking): string[] {
+    const bridge = this.store.resolve('bridge');
+    if (!this.store.endpointsOf(rec.id).some((e) => e.networkId === bridge.id)) return [];
+    const self = rec.name.replace(/^\//, '');
+    return linkEnvironment(this.linked(resolved).flatMap(({ other, alias }) => {
+      const ip = this.store.endpointsOf(other.id).find((e) => e.networkId === bridge.id)?.ipAddress;
+      if (!ip) return [];
+      return [{
+        name: `/${self}/${alias}`, ip, env: (other.config.Env as string[] | undefined) ?? [],
+        exposedPorts: Object.keys((other.config['ExposedPorts'] as Record<string, unknown> | undefined) ?? {}),
+      }];
+    }));
+  }
+
+  /** The containers of `--link other[:alias]` (`/other:/self/alias` as stored) that exist, with their alias. */
+  private linked(resolved: ResolvedNetworking): Array<{ other: ContainerRecord; alias: string }> {
+    return resolved.links.flatMap((link) => {
+      const [target = '', aliasPath = target] = link.split(':');
+      const ref = target.replace(/^\//, '');
+      const other = this.containers.find(ref) ?? (() => { try { return this.containers.resolve(ref); } catch { return undefined; } })();
+      return other ? [{ other, alias: aliasPath.split('/').pop() ?? aliasPath }] : [];
+    });
+  }
+
   private requestOf(rec: ContainerRecord): NetworkingRequest {
     return { Config: rec.config as NetworkingRequest['Config'], HostConfig: rec.hostConfig as NetworkingRequest['HostConfig'] };
   }
@@ -193,13 +223,9 @@ export class NetworkService {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const hostname = String(rec.config.Hostname || rec.id.slice(0, 12));
     const bridgeGateway = this.store.resolve('bridge').ipamConfig[0]?.Gateway ?? '';
-    const links = resolved.links.flatMap((link) => {
-      const [target = '', alias = target] = link.split(':');
-      const other = this.containers.find(target) ?? (() => { try { return this.containers.resolve(target); } catch { return undefined; } })();
-      const ip = other ? this.store.endpointsOf(other.id).find((e) => e.ipAddress !== '')?.ipAddress : undefined;
-      if (!other || !ip) return [];
-      const short = alias.replace(/^\//, '').split('/').pop() ?? alias;
-      return [{ ip, names: [...new Set([short, other.id.slice(0, 12), other.name])] }];
+    const links = this.linked(resolved).flatMap(({ other, alias }) => {
+      const ip = this.store.endpointsOf(other.id).find((e) => e.ipAddress !== '')?.ipAddress;
+      return ip ? [{ ip, names: [...new Set([alias, other.id.slice(0, 12), other.name])] }] : [];
     });
     const files: NetworkFiles = { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname') };
     const domain = String(rec.config['Domainname'] ?? '');

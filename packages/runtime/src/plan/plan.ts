@@ -67,7 +67,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     maskedPaths: [...(security?.maskedPaths ?? (privileged ? [] : host.MaskedPaths ?? DEFAULT_MASKED_PATHS))],
     readonlyPaths: [...(security?.readonlyPaths ?? (privileged ? [] : host.ReadonlyPaths ?? DEFAULT_READONLY_PATHS))],
     hostname,
-    env: environment(config.Env ?? [], hostname, tty),
+    env: environment(config.Env ?? [], hostname, tty, input.linkEnv),
     cwd: workingDir(config),
     user: nonEmpty(config.User) ?? '',
     process: { args: init ? [IN_CONTAINER_INIT, '--', ...commandOf(config)] : commandOf(config), tty },
@@ -274,12 +274,23 @@ function commandOf(config: PlanContainerConfig): string[] {
   return args;
 }
 
-/** Docker's `CreateDaemonEnvironment`: PATH, HOSTNAME, TERM, then replace-or-append; `KEY` alone unsets. */
-function environment(containerEnv: readonly string[], hostname: string, tty: boolean): string[] {
+/**
+ * Docker's `CreateDaemonEnvironment`: PATH, HOSTNAME, TERM, the link
+ * variables, then replace-or-append of the container's own; `KEY` alone
+ * unsets. A name keeps its first place and its last value (containerd's
+ * `WithEnv`).
+ */
+function environment(containerEnv: readonly string[], hostname: string, tty: boolean, linkEnv: readonly string[] = []): string[] {
   const env = [DEFAULT_PATH_ENV, `HOSTNAME=${hostname}`];
   if (tty) env.push('TERM=xterm');
-  const index = new Map(env.map((e, i) => [e.slice(0, e.indexOf('=')), i]));
-  const out: Array<string | null> = [...env];
+  const index = new Map<string, number>();
+  const out: Array<string | null> = [];
+  for (const value of [...env, ...linkEnv]) {
+    const key = value.slice(0, value.indexOf('='));
+    const i = index.get(key);
+    if (i !== undefined) out[i] = value;
+    else index.set(key, out.push(value) - 1);
+  }
   for (const value of containerEnv) {
     const eq = value.indexOf('=');
     if (eq < 0) {

@@ -121,6 +121,8 @@ export interface PlanInput {
   seccompPath?: string;
   /** The caller provides the network namespace (a bridge network's hook, or `container:<id>`). */
   networkProvided?: boolean;
+  /** Docker's legacy link variables (`--link` on the default bridge), before the container's own `Env`. */
+  linkEnv?: readonly string[];
 }
 
 /** A user mount (bind, volume or tmpfs), ready for the executor. */

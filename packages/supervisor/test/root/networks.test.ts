@@ -151,6 +151,21 @@ describeRoot('networks end to end (docker CLI, docker-compose, supervisor SIGKIL
     expect(out).not.toMatch(/nameserver 172\./);
   });
 
+  it('--link on the default bridge: hosts entry and dockerd\'s link variables, before the container\'s own Env', async () => {
+    await docker('run', '-d', '--name', 'lk-web', '--expose', '80', '-e', 'FOO=bar', IMAGE, 'sleep', '300');
+    const ip = (await docker('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'lk-web')).stdout.trim();
+    // `env` itself as the command: it prints the environment in its order (a shell would reorder it).
+    const env = (await docker('run', '--rm', '--name', 'lk-client', '--link', 'lk-web:my-web', '-e', 'MY_WEB_ENV_FOO=mine', IMAGE, 'env'))
+      .stdout.split('\n').filter((l) => l.startsWith('MY_WEB_'));
+    expect(env).toEqual([
+      `MY_WEB_PORT=tcp://${ip}:80`, `MY_WEB_PORT_80_TCP=tcp://${ip}:80`, `MY_WEB_PORT_80_TCP_ADDR=${ip}`, 'MY_WEB_PORT_80_TCP_PORT=80',
+      'MY_WEB_PORT_80_TCP_PROTO=tcp', 'MY_WEB_NAME=/lk-client/my-web', 'MY_WEB_ENV_FOO=mine',
+    ]);
+    const hosts = (await docker('run', '--rm', '--link', 'lk-web:my-web', IMAGE, 'cat', '/etc/hosts')).stdout.split('\n');
+    expect(hosts.some((l) => l.startsWith(`${ip}\tmy-web `))).toBe(true);
+    await docker('rm', '-f', 'lk-web');
+  });
+
   it('docker-compose 1.29 on its default network: web by service name, published port, the volume kinds, exec, run --rm, down -v', async () => {
     const project = join(root, 'project');
     mkdirSync(join(project, 'bind'), { recursive: true });
