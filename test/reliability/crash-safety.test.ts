@@ -16,7 +16,7 @@ import { inconsistencies, isAnonymousName, networkLeaks, readBerthState } from '
 import { BUSYBOX_TAG, busyboxArchive, variantArchives } from './harness/images.js';
 import { seededRng, seedFromEnv, type Rng } from './harness/random.js';
 import {
-  Daemon, berthCgroups, containerInits, describeRoot, hostMountTable, hostNetworkState, mountTableChanges, startTimeOf, waitContainer,
+  Daemon, berthCgroups, containerInits, describeRoot, hostMountTable, hostNetworkState, mountTableChanges, netnsHolders, startTimeOf, waitContainer,
 } from '@berth/testing';
 
 const LONG = process.env['BERTH_SOAK'] === 'long';
@@ -67,6 +67,8 @@ class Model {
   readonly dangling = new Set<string>();
   /** Every container process seen, to check none is left at the end. */
   readonly pids = new Map<number, number>();
+  /** Every container this workload created (their namespace holders are this test's to check). */
+  readonly created = new Set<string>();
   readonly failures: string[] = [];
   uncertain = 0;
   completed = 0;
@@ -142,12 +144,15 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
     // Whatever the daemon failed to stop: our container processes, by pid (the test fails below).
     for (const pid of left) process.kill(pid, 'SIGKILL');
     const cgroupsLeft = berthCgroups().filter((c) => !cgroupsBefore.includes(c));
+    const holdersLeft = netnsHolders().filter((h) => model.created.has(h.id));
+    for (const h of holdersLeft) process.kill(h.pid, 'SIGKILL');
     const containerDirs = existsSync(join(root, 'containers')) ? readBerthState(root).dirs.containers : [];
     if (process.env['BERTH_KEEP'] === undefined) rmSync(base, { recursive: true, force: true });
     else console.log(`[crash-safety] kept ${base}`);
     expect(cleanupError, `cleanup through the API failed\n${daemon.logTail()}`).toBeUndefined();
     expect(left, 'container processes left running after the test').toEqual([]);
     expect(cgroupsLeft, 'cgroups left behind').toEqual([]);
+    expect(holdersLeft, 'network namespace holders left behind').toEqual([]);
     expect(containerDirs, 'container directories left behind').toEqual([]);
     expect(mountTableChanges(mountsBefore), 'host mount table changed').toEqual([]);
     expect(hostNetworkState(), 'host iptables, links or /run/netns changed').toEqual(networkBefore);
@@ -194,6 +199,7 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
         HostConfig: { Binds: [`${volume}:/n`, ...(bind ? [`${bind}:/b`] : [])], AutoRemove: autoRemove, ...network },
       });
       id = ctr.id;
+      model.created.add(ctr.id);
       debug(`op ${op.n} created ${ctr.id.slice(0, 12)}`);
       // As the docker CLI does: start only once the daemon has registered the wait.
       const waited = await waitContainer(daemon.opts.socketPath, ctr.id, autoRemove ? 'removed' : 'next-exit');
@@ -229,6 +235,7 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
         // Not --rm: `rm -f` of a running --rm container has its own test below (it deadlocked).
         HostConfig: { Binds: [`${volume}:/n`], AutoRemove: b < 0, ...network },
       });
+      model.created.add(ctr.id);
       await ctr.start();
       const info = await ctr.inspect();
       const start = startTimeOf(info.State.Pid);
@@ -441,6 +448,9 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
     // The detector sees what runs: every long-running container's init is among them.
     for (const l of model.long.values()) expect(inits, `init of ${l.id} not found among the processes ${where}`).toContain(l.id);
     expect(inits.filter((id) => !running.has(id)), `container processes the supervisor does not know as running ${where}`).toEqual([]);
+    // A bridge container's namespace holder lives only as long as the container runs.
+    const holders = netnsHolders().filter((h) => model.created.has(h.id) && !running.has(h.id));
+    expect(holders, `network namespace holders of containers that do not run ${where}`).toEqual([]);
 
     // Anonymous volumes exist only while a container holds them (--rm ones are gone with their container).
     const held = new Map<string, string[]>();

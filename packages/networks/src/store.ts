@@ -61,6 +61,13 @@ const MIGRATIONS: readonly string[] = [
      host_port      INTEGER NOT NULL
    );
    CREATE INDEX ports_by_container ON ports(container);`,
+  // The process that holds a bridge container's network namespace (pid + start time), so a
+  // supervisor killed while the container exits can still tear the namespace down.
+  `CREATE TABLE netns_holders (
+     container  TEXT PRIMARY KEY,
+     pid        INTEGER NOT NULL,
+     start_time INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -408,7 +415,27 @@ export class NetworkStore {
     this.#db.transaction(() => {
       this.#db.prepare('DELETE FROM endpoints WHERE container = ?').run(containerId);
       this.#db.prepare('DELETE FROM ports WHERE container = ?').run(containerId);
+      this.#db.prepare('DELETE FROM netns_holders WHERE container = ?').run(containerId);
     }).immediate();
+  }
+
+  /** Records the process holding the container's network namespace (replacing an older one). */
+  setHolder(containerId: string, holder: { pid: number; startTime: number }): void {
+    this.#db.prepare('INSERT OR REPLACE INTO netns_holders (container, pid, start_time) VALUES (?, ?, ?)').run(containerId, holder.pid, holder.startTime);
+  }
+
+  holderOf(containerId: string): { pid: number; startTime: number } | undefined {
+    const row = this.#db.prepare('SELECT pid, start_time FROM netns_holders WHERE container = ?').get(containerId) as { pid: number; start_time: number } | undefined;
+    return row ? { pid: row.pid, startTime: row.start_time } : undefined;
+  }
+
+  clearHolder(containerId: string): void {
+    this.#db.prepare('DELETE FROM netns_holders WHERE container = ?').run(containerId);
+  }
+
+  /** Containers with a recorded namespace holder. */
+  containersWithHolders(): string[] {
+    return (this.#db.prepare('SELECT container FROM netns_holders').all() as { container: string }[]).map((r) => r.container);
   }
 
   /**

@@ -52,14 +52,20 @@ export interface StartRequest {
 
 /**
  * The launch's network hook. The runtime makes a fresh network namespace
- * (loopback up), holds it open and names it by a path (`/proc/<pid>/fd/N`)
- * that stays valid until `teardown` has returned, even after the container
- * exited; after a crash of its holder, the caller tears down from its own
- * records (`NetworkAttachments.reconcile`).
+ * (loopback up) and a small holder process (`berth-netns ID`, outside the
+ * supervisor, so it outlives a SIGKILL of it) that keeps it open; the path
+ * (`/proc/<holder>/fd/3`) stays valid until `teardown` has returned, even
+ * after the container exited. The runtime ends the holder after the
+ * teardown; a caller that restarted after a crash reaches the namespace
+ * through the holder it recorded (`releaseNetnsHolder` ends it).
  */
 export interface NetworkHook {
-  /** Configure the namespace; the files returned are bound over the container's own, as Docker does. */
-  setup(netnsPath: string): Promise<NetworkSetup>;
+  /**
+   * Configure the namespace; the files returned are bound over the
+   * container's own, as Docker does. `holder` is the process that holds the
+   * namespace: record it before anything else.
+   */
+  setup(netnsPath: string, holder: ProcessRef): Promise<NetworkSetup>;
   /** The container exited (or its launch failed): undo `setup` while the namespace is still held. */
   teardown(netnsPath: string): Promise<void>;
 }

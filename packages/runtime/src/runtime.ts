@@ -1,4 +1,5 @@
 import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmdirSync, statSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
@@ -191,8 +192,8 @@ export class Runtime {
         const fd = openSync(req.joinNetwork, 'r');
         net = { fd, path: `/proc/${process.pid}/fd/${fd}`, configured: false, joined: true };
       } else if (req.network) {
-        net = this.holdNetworkNamespace();
-        const files = await req.network.setup(net.path);
+        net = this.holdNetworkNamespace(req.id);
+        const files = await req.network.setup(net.path, net.holder!);
         net.configured = true;
         resolved.push(...networkFileMounts(files, resolved));
         linkEnv = files.linkEnv ?? [];
@@ -338,21 +339,29 @@ export class Runtime {
    * synchronous calls in between: the thread is back home before anything
    * else runs on it) and held by an fd until the container's teardown.
    */
-  private holdNetworkNamespace(): HeldNetwork {
+  private holdNetworkNamespace(id: string): HeldNetwork {
     const home = this.sys.open('/proc/thread-self/ns/net', O_RDONLY | O_CLOEXEC, 0);
+    let fd: number;
     try {
-      const fd = prepareNetworkNamespace(this.sys, home);
-      return { fd, path: `/proc/${process.pid}/fd/${fd}`, configured: false };
+      fd = prepareNetworkNamespace(this.sys, home);
     } finally {
       this.sys.close(home);
     }
+    try {
+      const holder = spawnNetnsHolder(id, fd);
+      return { fd, path: `/proc/${holder.pid}/fd/3`, configured: false, holder };
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
   }
 
-  /** The hook's teardown (if its setup ran), then the namespace is let go. */
+  /** The hook's teardown (if its setup ran), then the namespace is let go: the holder ended, the fd closed. */
   private async releaseNetwork(req: StartRequest, net: HeldNetwork): Promise<void> {
     try {
       if (net.configured) await req.network!.teardown(net.path);
     } finally {
+      if (net.holder) releaseNetnsHolder(net.holder);
       closeSync(net.fd);
     }
   }
@@ -581,12 +590,37 @@ function readPid(fd: number): Promise<number | undefined> {
 
 interface HeldNetwork {
   fd: number;
-  /** How netavark reaches it while this process holds it. */
+  /** How netavark reaches it: through the holder (bridge networks), or this process's fd (`container:`). */
   path: string;
+  /** The process that keeps a bridge namespace reachable past a SIGKILL of this one. */
+  holder?: ProcessRef;
   /** The hook's setup ran (so its teardown must). */
   configured: boolean;
   /** Another container's namespace (`container:<id>`): nothing to tear down. */
   joined?: boolean;
+}
+
+/**
+ * A process that only holds a network namespace open (its fd 3): `sleep
+ * infinity` in a session of its own, shown as `berth-netns ID`. It is not
+ * this process's to wait for: a supervisor SIGKILLed while the container
+ * exits leaves it, and the next one tears down through it, then ends it.
+ */
+function spawnNetnsHolder(id: string, fd: number): ProcessRef {
+  const child = spawn('/bin/sleep', ['infinity'], { argv0: `berth-netns ${id}`, stdio: ['ignore', 'ignore', 'ignore', fd], detached: true });
+  child.unref();
+  const startTime = child.pid === undefined ? undefined : processStartTime(child.pid);
+  if (child.pid === undefined || startTime === undefined) {
+    if (child.pid !== undefined) child.kill('SIGKILL');
+    throw new LaunchError(`failed to start the network namespace holder of ${id}`);
+  }
+  return { pid: child.pid, startTime };
+}
+
+/** Ends a namespace holder, only if that pid is still the same process. */
+export function releaseNetnsHolder(holder: ProcessRef): void {
+  if (processStartTime(holder.pid) !== holder.startTime) return;
+  try { process.kill(holder.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
 }
 
 /**

@@ -12,7 +12,8 @@ import {
   type CreateNetworkRequest, type EndpointRequest, type FilterMap, type NetworkRecord, type NetworkingRequest,
   type ResolvedNetworking,
 } from '@berth/networks';
-import type { NetworkFiles, NetworkHook, NetworkSetup } from '@berth/runtime';
+import { releaseNetnsHolder, type NetworkFiles, type NetworkHook, type NetworkSetup, type ProcessRef } from '@berth/runtime';
+import { processStartTime } from '@berth/syscall';
 import type { ContainerRecord } from './container-store.js';
 import { ConflictError, InvalidParameterError } from './errors.js';
 
@@ -167,7 +168,9 @@ export class NetworkService {
     this.connectMissing(rec, resolved);
     return {
       network: {
-        setup: async (netnsPath: string): Promise<NetworkSetup> => {
+        setup: async (netnsPath: string, holder: ProcessRef): Promise<NetworkSetup> => {
+          // First: a supervisor killed from here on finds the namespace through it.
+          this.store.setHolder(rec.id, holder);
           const attached = await this.attachments.attach(rec.id, rec.name, netnsPath, resolved.ports);
           const files = this.writeFiles(rec, resolved, attached.endpoints.map((e) => e.ipAddress).filter((ip) => ip !== ''), attached.dnsServers);
           return { ...files, linkEnv: this.linkEnv(rec, resolved) };
@@ -179,6 +182,8 @@ export class NetworkService {
             // netavark failed in the held namespace: the fresh-namespace path still cleans up.
             await this.attachments.teardownOrphan(rec.id, rec.name);
           }
+          // The runtime ends the holder once this returns.
+          this.store.clearHolder(rec.id);
         },
       },
     };
@@ -286,23 +291,36 @@ export class NetworkService {
     return `/proc/${process.pid}/fd/${fd}`;
   }
 
-  /** The container exited: its endpoints' teardown in the namespace still held (else a fresh one), then the fd goes. */
+  /**
+   * The container exited (re-adopted, or found gone at a restart): its
+   * endpoints' teardown in the namespace still held — by this supervisor's
+   * fd, else by the holder process its launch recorded — and only when
+   * neither holds it any more, from a fresh one. Then the fd and the holder go.
+   */
   async containerExited(containerId: string, containerName: string): Promise<void> {
     const fd = this.held.get(containerId);
-    if (!this.store.endpointsOf(containerId).some((e) => e.active || e.ipAddress !== '')) {
-      if (fd !== undefined) closeSync(fd);
-      this.held.delete(containerId);
-      return;
-    }
+    const holder = this.liveHolder(containerId);
     try {
-      if (fd !== undefined) await this.attachments.detach(containerId, containerName, `/proc/${process.pid}/fd/${fd}`);
-      else await this.attachments.teardownOrphan(containerId, containerName);
-    } catch {
-      await this.attachments.teardownOrphan(containerId, containerName);
+      if (!this.store.endpointsOf(containerId).some((e) => e.active || e.ipAddress !== '')) return;
+      const path = fd !== undefined ? `/proc/${process.pid}/fd/${fd}` : holder ? `/proc/${holder.pid}/fd/3` : undefined;
+      try {
+        if (path !== undefined) await this.attachments.detach(containerId, containerName, path);
+        else await this.attachments.teardownOrphan(containerId, containerName);
+      } catch {
+        await this.attachments.teardownOrphan(containerId, containerName);
+      }
     } finally {
       if (fd !== undefined) closeSync(fd);
       this.held.delete(containerId);
+      if (holder) releaseNetnsHolder(holder);
+      this.store.clearHolder(containerId);
     }
+  }
+
+  /** The recorded holder of a container's namespace, if that process still runs. */
+  private liveHolder(containerId: string): ProcessRef | undefined {
+    const holder = this.store.holderOf(containerId);
+    return holder && processStartTime(holder.pid) === holder.startTime ? holder : undefined;
   }
 
   /** The container was removed: its endpoints and ports are forgotten (torn down first if still active). */
@@ -323,7 +341,9 @@ export class NetworkService {
         try { this.netnsPath(id, pid); } catch { /* gone meanwhile: torn down below at its exit */ }
       }
     }
-    await this.attachments.reconcile(new Set(running.keys()), (id) => this.containers.find(id)?.name);
+    // Containers that exited while no supervisor ran: through their namespace's holder, else a fresh namespace.
+    const gone = new Set([...this.store.containersWithEndpoints(), ...this.store.containersWithHolders()].filter((id) => !running.has(id)));
+    for (const id of gone) await this.containerExited(id, this.containers.find(id)?.name ?? id.slice(0, 12));
     for (const id of this.store.containersWithEndpoints()) {
       if (!this.containers.find(id)) this.store.forgetContainer(id);
     }

@@ -103,3 +103,16 @@ export function containerInits(root: string): { pid: number; id: string }[] {
   }
   return out;
 }
+
+/** The processes holding bridge containers' network namespaces (`berth-netns ID`, see @berth/runtime), with their container ids. */
+export function netnsHolders(): { pid: number; id: string }[] {
+  const out: { pid: number; id: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const id = /^berth-netns ([0-9a-f]{64})\0/.exec(readFileSync(`/proc/${name}/cmdline`, 'latin1'))?.[1];
+      if (id) out.push({ pid: Number(name), id });
+    } catch { /* gone */ }
+  }
+  return out;
+}

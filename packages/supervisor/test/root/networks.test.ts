@@ -225,14 +225,22 @@ describeRoot('networks end to end (docker CLI, docker-compose, supervisor SIGKIL
     process.kill(Number(shim), 'SIGKILL');
     await sleep(200);
     expect(hostNetworkState().nat).toContain(`--dport ${gonePort} `);
+    // Its namespace outlives it and the supervisor: held by the holder process its launch started.
+    const holder = (await run('pgrep', ['-f', `^berth-netns ${id}`])).stdout.trim();
+    expect(holder).toMatch(/^\d+$/);
     await startDaemon();
 
     for (let i = 0; i < 100 && hostNetworkState().nat.includes(`--dport ${gonePort} `); i++) await sleep(100);
     expect(hostNetworkState().nat).not.toContain(`--dport ${gonePort} `);
+    // Torn down through it, then ended (just after netavark's teardown returns).
+    for (let i = 0; i < 50 && existsSync(`/proc/${holder}`); i++) await sleep(100);
+    expect(existsSync(`/proc/${holder}`)).toBe(false);
     expect((await docker('inspect', '-f', '{{.NetworkSettings.Networks.k1.IPAddress}}', 'keep')).stdout.trim()).toBe(keepIp);
     const keepPort = (await docker('port', 'keep', '80')).stdout.trim().split(':')[1]!;
     expect(await fetchLoopback(Number(keepPort))).toBe('kept\n');
     await docker('rm', '-f', 'keep', 'gone');
     await docker('network', 'rm', 'k1');
+    // Every launch's holder went with its teardown.
+    expect((await run('pgrep', ['-f', '^berth-netns ']).catch(() => ({ stdout: '' }))).stdout.trim()).toBe('');
   });
 });
