@@ -32,8 +32,8 @@ let fake: FakeDocker | undefined;
 const g = (): string[] => ['--root', path.join(dir, 'root'), '--host', `unix://${sock}`];
 
 beforeAll(() => {
-  if (!existsSync(fileURLToPath(new URL('../../dist/main.js', import.meta.url)))) {
-    throw new Error('packages/cli is not built: run npx tsc -b packages/cli first');
+  if (!existsSync(fileURLToPath(new URL('../../dist/berth.bundle.cjs', import.meta.url)))) {
+    throw new Error('packages/cli is not built: run npm run build (or npx tsc -b packages/cli && node packages/cli/build.mjs) first');
   }
 });
 beforeEach(() => {
