@@ -23,6 +23,21 @@ function ping(socketPath: string): Promise<boolean> {
   });
 }
 
+/** Whole-process wall time of one synchronous spawn; a failure names the row. */
+export function timeProcess(row: string, argv: readonly string[], env?: NodeJS.ProcessEnv): number {
+  const [file, ...args] = argv;
+  const t0 = performance.now();
+  const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', ...(env ? { env } : {}) });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new LaunchFailedError(row, `exit ${r.status ?? r.signal}: ${(r.stderr ?? r.error?.message ?? '').trim()}`);
+  return ms;
+}
+
+/** `node -e 0`: the start-up and exit every Node CLI pays, the floor of the `berth run --rm` row. */
+export function nodeFloorArgv(): string[] {
+  return [process.execPath, '-e', '0'];
+}
+
 export class Daemon {
   private constructor(
     readonly root: string,
@@ -78,12 +93,17 @@ export class Daemon {
 
   /** One CLI run, whole-process wall time. */
   timeRun(): number {
-    const [file, ...args] = this.runArgv();
-    const t0 = performance.now();
-    const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-    const ms = performance.now() - t0;
-    if (r.status !== 0) throw new LaunchFailedError('berth run --rm', `exit ${r.status ?? r.signal}: ${r.stderr.trim()}`);
-    return ms;
+    return timeProcess('berth run --rm', this.runArgv());
+  }
+
+  /** The argv of the docker CLI's `run --rm busybox /bin/true` against this supervisor's socket. */
+  dockerRunArgv(): string[] {
+    return ['docker', '--host', `unix://${this.socketPath}`, 'run', '--rm', 'busybox', '/bin/true'];
+  }
+
+  /** One docker CLI run on berth's socket, whole-process wall time (the same client path as the Go binary users have). */
+  timeDockerRun(): number {
+    return timeProcess('docker run --rm (docker CLI on berth)', this.dockerRunArgv());
   }
 
   /** One CLI run without blocking the event loop (for the load in the memory case). */

@@ -10,6 +10,8 @@ export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mo
   const cli = row('berth run --rm');
   const crun = row('crun');
   const podman = row('podman');
+  const dockerCli = row('docker run --rm (docker CLI on berth)');
+  const nodeFloor = row('node -e 0');
 
   if (lib?.ratioToCrun && crun?.summary) {
     const ratio = lib.ratioToCrun.ofP50s;
@@ -24,6 +26,20 @@ export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mo
     checks.push({ target: '`berth run --rm` ≤ 0.25× `podman run --rm` (p50s, same run)', measured: `${f(ratio)}×`, met: ratio <= 0.25 });
   } else {
     checks.push({ target: '`berth run --rm` ≤ 0.25× `podman run --rm` (p50s, same run)', measured: `berth CLI ${cli?.status ?? 'missing'}${cli?.reason ? ` (${cli.reason})` : ''}, podman ${podman?.status ?? 'missing'}`, met: 'n/a' });
+  }
+
+  // Issue 16: the CLI within 25 ms of Node's own start-up; the docker CLI on berth ≤ 0.2× podman.
+  if (cli?.summary && nodeFloor?.summary) {
+    const over = cli.summary.p50 - nodeFloor.summary.p50;
+    checks.push({ target: '`berth run --rm` ≤ `node -e 0` + 25 ms (p50s, same run)', measured: `+${f(over, 0)} ms (${f(cli.summary.p50 / nodeFloor.summary.p50)}× node -e 0)`, met: over <= 25 });
+  } else {
+    checks.push({ target: '`berth run --rm` ≤ `node -e 0` + 25 ms (p50s, same run)', measured: `berth CLI ${cli?.status ?? 'missing'}`, met: 'n/a' });
+  }
+  if (dockerCli?.summary && podman?.summary) {
+    const ratio = dockerCli.summary.p50 / podman.summary.p50;
+    checks.push({ target: 'docker CLI `run --rm` on berth ≤ 0.2× `podman run --rm` (p50s, same run)', measured: `${f(ratio)}×`, met: ratio <= 0.2 });
+  } else {
+    checks.push({ target: 'docker CLI `run --rm` on berth ≤ 0.2× `podman run --rm` (p50s, same run)', measured: `docker CLI row ${dockerCli?.status ?? 'missing'}, podman ${podman?.status ?? 'missing'}`, met: 'n/a' });
   }
 
   const berthFit = r.mountGrowth.find((m) => m.name === 'berth (library)')?.fit;

@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { Cgroups, defaultDeviceRules } from '@berth/runtime';
 import { twoVolumes, type BerthEnv } from '../berth-env.js';
-import type { Daemon } from '../daemon.js';
+import { nodeFloorArgv, timeProcess, type Daemon } from '../daemon.js';
 import type { PeerState } from '../peers.js';
 import type { LatencyRow } from '../report-types.js';
 import { pairedRatio, summarize, type Summary } from '../stats.js';
@@ -85,9 +85,23 @@ export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: 
   const contenders: Contender[] = [lib, cgroupContender()];
   if (typeof daemon === 'string') {
     contenders.push({ row: { name: 'berth run --rm (CLI + supervisor)', command: 'berth run --rm busybox /bin/true', status: 'unavailable', reason: daemon, samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(Number.NaN) });
+    contenders.push({ row: { name: 'docker run --rm (docker CLI on berth)', command: 'docker --host unix://S run --rm busybox /bin/true', status: 'unavailable', reason: daemon, samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(Number.NaN) });
   } else {
     contenders.push({ row: { name: 'berth run --rm (CLI + supervisor)', command: daemon.runArgv().join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(daemon.timeRun()) });
+    // The same run through the Go docker CLI: what the supervisor costs without a Node client.
+    let docker: string | undefined;
+    try {
+      daemon.timeDockerRun();
+    } catch (error) {
+      docker = (error as Error).message;
+    }
+    contenders.push({
+      row: { name: 'docker run --rm (docker CLI on berth)', command: daemon.dockerRunArgv().join(' '), status: docker === undefined ? 'ok' : 'unavailable', ...(docker === undefined ? {} : { reason: docker }), samples: [] },
+      aligned: [], slow: true, time: () => Promise.resolve(daemon.timeDockerRun()),
+    });
   }
+  // The floor of the CLI row: Node's own start-up and exit, spawned the same way.
+  contenders.push({ row: { name: 'node -e 0 (Node start-up; floor of the CLI row)', command: nodeFloorArgv().join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(timeProcess('node -e 0', nodeFloorArgv())) });
   for (const p of peers) {
     const row: LatencyRow = { name: p.name, command: p.peer ? p.peer.argv(0, '<id>').join(' ') : '', status: p.status, samples: [] };
     if (p.reason) row.reason = p.reason;
