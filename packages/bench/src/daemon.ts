@@ -23,21 +23,6 @@ function ping(socketPath: string): Promise<boolean> {
   });
 }
 
-/** Whole-process wall time of one synchronous spawn; a failure names the row. */
-export function timeProcess(row: string, argv: readonly string[], env?: NodeJS.ProcessEnv): number {
-  const [file, ...args] = argv;
-  const t0 = performance.now();
-  const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', ...(env ? { env } : {}) });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new LaunchFailedError(row, `exit ${r.status ?? r.signal}: ${(r.stderr ?? r.error?.message ?? '').trim()}`);
-  return ms;
-}
-
-/** `node -e 0`: the start-up and exit every Node CLI pays, the floor of the `berth run --rm` row. */
-export function nodeFloorArgv(): string[] {
-  return [process.execPath, '-e', '0'];
-}
-
 export class Daemon {
   private constructor(
     readonly root: string,
@@ -93,17 +78,12 @@ export class Daemon {
 
   /** One CLI run, whole-process wall time. */
   timeRun(): number {
-    return timeProcess('berth run --rm', this.runArgv());
-  }
-
-  /** The argv of the docker CLI's `run --rm busybox /bin/true` against this supervisor's socket. */
-  dockerRunArgv(): string[] {
-    return ['docker', '--host', `unix://${this.socketPath}`, 'run', '--rm', 'busybox', '/bin/true'];
-  }
-
-  /** One docker CLI run on berth's socket, whole-process wall time (the same client path as the Go binary users have). */
-  timeDockerRun(): number {
-    return timeProcess('docker run --rm (docker CLI on berth)', this.dockerRunArgv());
+    const [file, ...args] = this.runArgv();
+    const t0 = performance.now();
+    const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) throw new LaunchFailedError('berth run --rm', `exit ${r.status ?? r.signal}: ${r.stderr.trim()}`);
+    return ms;
   }
 
   /** One CLI run without blocking the event loop (for the load in the memory case). */
@@ -114,6 +94,16 @@ export class Daemon {
       c.once('error', reject);
       c.once('exit', (code) => (code === 0 ? resolve() : reject(new LaunchFailedError('berth run --rm', `exit ${code}`))));
     });
+  }
+
+  /** The docker CLI's `run --rm --network none busybox /bin/true` against this supervisor's socket. */
+  dockerRunArgv(): string[] {
+    return ['docker', '--host', `unix://${this.socketPath}`, 'run', '--rm', '--network', 'none', 'busybox', '/bin/true'];
+  }
+
+  /** One docker CLI run on berth's socket, whole-process wall time (the Go client users have, on the same supervisor). */
+  timeDockerRun(): number {
+    return timeProcess('docker run --rm (docker CLI on berth)', this.dockerRunArgv());
   }
 
   /** Resident set size of the supervisor process, MB. */
@@ -134,4 +124,19 @@ export class Daemon {
       await gone;
     }
   }
+}
+
+/** Whole-process wall time of one synchronous spawn; a failure names the row. */
+export function timeProcess(row: string, argv: readonly string[]): number {
+  const [file, ...args] = argv;
+  const t0 = performance.now();
+  const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new LaunchFailedError(row, `exit ${r.status ?? r.signal}: ${(r.stderr ?? r.error?.message ?? '').trim()}`);
+  return ms;
+}
+
+/** `node -e 0`: the start-up and exit every Node CLI pays, the floor of the `berth run --rm` row. */
+export function nodeFloorArgv(): string[] {
+  return [process.execPath, '-e', '0'];
 }

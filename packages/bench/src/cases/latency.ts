@@ -85,23 +85,9 @@ export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: 
   const contenders: Contender[] = [lib, cgroupContender()];
   if (typeof daemon === 'string') {
     contenders.push({ row: { name: 'berth run --rm (CLI + supervisor)', command: 'berth run --rm busybox /bin/true', status: 'unavailable', reason: daemon, samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(Number.NaN) });
-    contenders.push({ row: { name: 'docker run --rm (docker CLI on berth)', command: 'docker --host unix://S run --rm busybox /bin/true', status: 'unavailable', reason: daemon, samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(Number.NaN) });
   } else {
     contenders.push({ row: { name: 'berth run --rm (CLI + supervisor)', command: daemon.runArgv().join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(daemon.timeRun()) });
-    // The same run through the Go docker CLI: what the supervisor costs without a Node client.
-    let docker: string | undefined;
-    try {
-      daemon.timeDockerRun();
-    } catch (error) {
-      docker = (error as Error).message;
-    }
-    contenders.push({
-      row: { name: 'docker run --rm (docker CLI on berth)', command: daemon.dockerRunArgv().join(' '), status: docker === undefined ? 'ok' : 'unavailable', ...(docker === undefined ? {} : { reason: docker }), samples: [] },
-      aligned: [], slow: true, time: () => Promise.resolve(daemon.timeDockerRun()),
-    });
   }
-  // The floor of the CLI row: Node's own start-up and exit, spawned the same way.
-  contenders.push({ row: { name: 'node -e 0 (Node start-up; floor of the CLI row)', command: nodeFloorArgv().join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(timeProcess('node -e 0', nodeFloorArgv())) });
   for (const p of peers) {
     const row: LatencyRow = { name: p.name, command: p.peer ? p.peer.argv(0, '<id>').join(' ') : '', status: p.status, samples: [] };
     if (p.reason) row.reason = p.reason;
@@ -109,6 +95,23 @@ export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: 
     const peer = p.peer;
     contenders.push({ row, aligned: [], slow: p.name === 'podman', time: () => Promise.resolve(peer ? peer.time(0) : Number.NaN) });
   }
+  // Issue 16's CLI rows: the same run through the Go docker CLI on berth's socket (the supervisor without a
+  // Node client), and `node -e 0` (Node's own start-up and exit, the floor of the berth CLI row).
+  if (typeof daemon === 'string') {
+    contenders.push({ row: { name: 'docker run --rm (docker CLI on berth)', command: 'docker --host unix://S run --rm --network none busybox /bin/true', status: 'unavailable', reason: daemon, samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(Number.NaN) });
+  } else {
+    let reason: string | undefined;
+    try {
+      daemon.timeDockerRun();
+    } catch (error) {
+      reason = (error as Error).message;
+    }
+    contenders.push({
+      row: { name: 'docker run --rm (docker CLI on berth)', command: daemon.dockerRunArgv().join(' '), status: reason === undefined ? 'ok' : 'unavailable', ...(reason === undefined ? {} : { reason }), samples: [] },
+      aligned: [], slow: true, time: () => Promise.resolve(daemon.timeDockerRun()),
+    });
+  }
+  contenders.push({ row: { name: 'node -e 0 (Node start-up; floor of the CLI row)', command: nodeFloorArgv().join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(timeProcess('node -e 0', nodeFloorArgv())) });
   contenders.push({ row: { name: 'fork+exec /bin/true (no container; floor)', command: 'spawnSync /bin/true', status: 'ok', samples: [] }, aligned: [], slow: false, time: () => Promise.resolve(timeTrue()) });
   const active = contenders.filter((c) => c.row.status === 'ok');
 
