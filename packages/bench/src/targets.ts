@@ -5,7 +5,8 @@ const f = (x: number, d = 2) => x.toFixed(d);
 
 export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mountGrowth' | 'throughput' | 'volumes' | 'seccomp'>): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const row = (name: string) => r.latency.find((x) => x.name === name || x.name.startsWith(name));
+  // An exact name first: `podman` must not pick a `podman run --rm --network bridge` row listed before it.
+  const row = (name: string) => r.latency.find((x) => x.name === name) ?? r.latency.find((x) => x.name.startsWith(name));
   const lib = row('berth (library');
   const cli = row('berth run --rm');
   const crun = row('crun');
