@@ -99,6 +99,16 @@ export class Daemon {
     });
   }
 
+  /** The docker CLI's `run --rm --network none busybox /bin/true` against this supervisor's socket. */
+  dockerRunArgv(): string[] {
+    return ['docker', '--host', `unix://${this.socketPath}`, 'run', '--rm', '--network', 'none', 'busybox', '/bin/true'];
+  }
+
+  /** One docker CLI run on berth's socket, whole-process wall time (the Go client users have, on the same supervisor). */
+  timeDockerRun(): number {
+    return timeProcess('docker run --rm (docker CLI on berth)', this.dockerRunArgv());
+  }
+
   /** Resident set size of the supervisor process, MB. */
   rssMB(): number {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
@@ -117,4 +127,19 @@ export class Daemon {
       await gone;
     }
   }
+}
+
+/** Whole-process wall time of one synchronous spawn; a failure names the row. */
+export function timeProcess(row: string, argv: readonly string[]): number {
+  const [file, ...args] = argv;
+  const t0 = performance.now();
+  const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new LaunchFailedError(row, `exit ${r.status ?? r.signal}: ${(r.stderr ?? r.error?.message ?? '').trim()}`);
+  return ms;
+}
+
+/** `node -e 0`: the start-up and exit every Node CLI pays, the floor of the `berth run --rm` row. */
+export function nodeFloorArgv(): string[] {
+  return [process.execPath, '-e', '0'];
 }

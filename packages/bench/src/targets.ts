@@ -5,11 +5,14 @@ const f = (x: number, d = 2) => x.toFixed(d);
 
 export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mountGrowth' | 'throughput' | 'volumes' | 'seccomp'>): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const row = (name: string) => r.latency.find((x) => x.name === name || x.name.startsWith(name));
+  // An exact name first: `podman` must not pick a `podman run --rm --network bridge` row listed before it.
+  const row = (name: string) => r.latency.find((x) => x.name === name) ?? r.latency.find((x) => x.name.startsWith(name));
   const lib = row('berth (library');
   const cli = row('berth run --rm');
   const crun = row('crun');
   const podman = row('podman');
+  const dockerCli = row('docker run --rm (docker CLI on berth)');
+  const nodeFloor = row('node -e 0');
 
   if (lib?.ratioToCrun && crun?.summary) {
     const ratio = lib.ratioToCrun.ofP50s;
@@ -24,6 +27,20 @@ export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mo
     checks.push({ target: '`berth run --rm` ≤ 0.25× `podman run --rm` (p50s, same run)', measured: `${f(ratio)}×`, met: ratio <= 0.25 });
   } else {
     checks.push({ target: '`berth run --rm` ≤ 0.25× `podman run --rm` (p50s, same run)', measured: `berth CLI ${cli?.status ?? 'missing'}${cli?.reason ? ` (${cli.reason})` : ''}, podman ${podman?.status ?? 'missing'}`, met: 'n/a' });
+  }
+
+  // Issue 16: the CLI within 25 ms of Node's own start-up; the docker CLI on berth ≤ 0.2× podman.
+  if (cli?.summary && nodeFloor?.summary) {
+    const over = cli.summary.p50 - nodeFloor.summary.p50;
+    checks.push({ target: '`berth run --rm` ≤ `node -e 0` + 25 ms (p50s, same run)', measured: `+${f(over, 0)} ms (${f(cli.summary.p50 / nodeFloor.summary.p50)}× node -e 0)`, met: over <= 25 });
+  } else {
+    checks.push({ target: '`berth run --rm` ≤ `node -e 0` + 25 ms (p50s, same run)', measured: `berth CLI ${cli?.status ?? 'missing'}`, met: 'n/a' });
+  }
+  if (dockerCli?.summary && podman?.summary) {
+    const ratio = dockerCli.summary.p50 / podman.summary.p50;
+    checks.push({ target: 'docker CLI `run --rm` on berth ≤ 0.2× `podman run --rm` (p50s, same run)', measured: `${f(ratio)}×`, met: ratio <= 0.2 });
+  } else {
+    checks.push({ target: 'docker CLI `run --rm` on berth ≤ 0.2× `podman run --rm` (p50s, same run)', measured: `docker CLI row ${dockerCli?.status ?? 'missing'}, podman ${podman?.status ?? 'missing'}`, met: 'n/a' });
   }
 
   const berthFit = r.mountGrowth.find((m) => m.name === 'berth (library)')?.fit;

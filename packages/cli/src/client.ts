@@ -76,8 +76,34 @@ export async function errorFromResponse(res: IncomingMessage): Promise<DaemonErr
   return new DaemonError(res.statusCode ?? 0, message);
 }
 
+export interface ApiClientOptions {
+  /**
+   * Called when the first connection finds nothing listening (no socket, or
+   * connection refused): it starts a daemon, and the request is sent again.
+   * So a command whose daemon runs sends no `/_ping` first.
+   */
+  onUnreachable?: () => Promise<void>;
+}
+
+/** No socket, or nothing accepts on it: nothing was sent, so a request may be sent again. */
+function nothingListens(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
+}
+
 export class ApiClient {
-  constructor(readonly socketPath: string) {}
+  /** One keep-alive agent: a command's requests that do not overlap share one connection. */
+  private readonly agent = new http.Agent({ keepAlive: true, scheduling: 'lifo' });
+  /** A response or upgrade arrived once: the daemon runs, errors from now on are not "start one". */
+  private reached = false;
+  private starting: Promise<void> | undefined;
+
+  constructor(readonly socketPath: string, private readonly options: ApiClientOptions = {}) {}
+
+  /** Closes the connections this client keeps open (hijacked streams excepted: they belong to their command). */
+  close(): void {
+    this.agent.destroy();
+  }
 
   private connectionError(error: unknown): Error {
     const code = (error as NodeJS.ErrnoException).code ?? '';
@@ -88,8 +114,49 @@ export class ApiClient {
     );
   }
 
+  /**
+   * Request options shared by every request: the one agent, and `servername:
+   * ''` because a unix socket has no TLS name (node would otherwise derive one
+   * from the host, compiling its IPv6 regex on the first request).
+   */
+  private requestOptions(method: string, path: string, headers: Record<string, string>): http.RequestOptions {
+    // node reads `servername` from these options (its agent's normalizeServerName); @types/node does not declare it.
+    const options: http.RequestOptions & { servername: string } = { socketPath: this.socketPath, method, path, headers, agent: this.agent, servername: '' };
+    return options;
+  }
+
+  /**
+   * Sends `attempt` and, while no daemon has answered yet and nothing listens,
+   * lets `onUnreachable` start one and sends it again. A streamed body cannot
+   * be sent twice, so then the daemon is made sure of first (`/_ping`).
+   */
+  private async reach<T>(attempt: () => Promise<T>, canResend: boolean): Promise<T> {
+    const start = this.options.onUnreachable;
+    if (start === undefined || this.reached) return attempt();
+    if (!canResend) {
+      if (!(await this.ping())) await this.startOnce(start);
+      return attempt();
+    }
+    try {
+      return await attempt();
+    } catch (error) {
+      if (this.reached || !(error instanceof DaemonUnreachableError) || !nothingListens(error.cause)) throw error;
+      await this.startOnce(start);
+      return attempt();
+    }
+  }
+
+  private startOnce(start: () => Promise<void>): Promise<void> {
+    this.starting ??= start();
+    return this.starting;
+  }
+
   /** Sends a request and resolves with the response once its headers arrive (body unread). */
   open(method: string, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
+    return this.reach(() => this.send(method, path, options), options.stream === undefined);
+  }
+
+  private send(method: string, path: string, options: RequestOptions): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { ...options.headers };
       let payload: Buffer | undefined;
@@ -98,9 +165,12 @@ export class ApiClient {
         headers['Content-Type'] = 'application/json';
         headers['Content-Length'] = String(payload.length);
       }
-      const req = http.request({ socketPath: this.socketPath, method, path: buildPath(path, options.query), headers, agent: false });
+      const req = http.request(this.requestOptions(method, buildPath(path, options.query), headers));
       req.on('error', (error) => reject(this.connectionError(error)));
-      req.on('response', resolve);
+      req.on('response', (res) => {
+        this.reached = true;
+        resolve(res);
+      });
       if (options.stream !== undefined) {
         options.stream.on('error', (error) => req.destroy(error));
         options.stream.pipe(req);
@@ -142,7 +212,7 @@ export class ApiClient {
   /** True when a daemon answers `GET /_ping`; false when nothing listens. */
   async ping(): Promise<boolean> {
     try {
-      const res = await this.open('GET', '/_ping');
+      const res = await this.send('GET', '/_ping', {});
       res.resume();
       return (res.statusCode ?? 0) < 500;
     } catch (error) {
@@ -169,29 +239,25 @@ export class ApiClient {
   }
 
   private hijack(path: string, query: Record<string, string | boolean | number | undefined>, body?: unknown): Promise<Readable | Duplex> {
-    return new Promise((resolve, reject) => {
+    return this.reach(() => new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = http.request({
-        socketPath: this.socketPath,
-        method: 'POST',
-        path: buildPath(path, query),
-        headers: {
-          Connection: 'Upgrade', Upgrade: 'tcp',
-          ...(payload !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}),
-        },
-        agent: false,
-      });
+      const req = http.request(this.requestOptions('POST', buildPath(path, query), {
+        Connection: 'Upgrade', Upgrade: 'tcp',
+        ...(payload !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}),
+      }));
       req.on('error', (error) => reject(this.connectionError(error)));
       req.on('upgrade', (_res, socket, head) => {
+        this.reached = true;
         if (head.length > 0) socket.unshift(head);
         resolve(socket);
       });
       req.on('response', (res) => {
+        this.reached = true;
         if ((res.statusCode ?? 0) >= 400) errorFromResponse(res).then(reject, reject);
         else resolve(res);
       });
       req.end(payload);
-    });
+    }), true);
   }
 
   /**

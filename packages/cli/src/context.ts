@@ -1,7 +1,7 @@
 /** What every command gets: where the daemon is, the streams, and a client that makes sure a daemon answers. */
 import type { Readable, Writable } from 'node:stream';
 import { ApiClient } from './client.js';
-import { ensureDaemon, socketPathOf } from './daemon.js';
+import { socketPathOf, startDaemon } from './daemon.js';
 
 export interface Context {
   readonly root: string;
@@ -12,8 +12,10 @@ export interface Context {
   readonly stdin: Readable;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
-  /** The API client, after a daemon answered (started in the background if needed). */
+  /** The API client; its first request starts a daemon in the background when nothing listens. */
   client(): Promise<ApiClient>;
+  /** Closes the client's kept-alive connections (the command is done). */
+  close(): void;
 }
 
 export interface ContextOptions {
@@ -29,7 +31,7 @@ export interface ContextOptions {
 export function createContext(options: ContextOptions): Context {
   const socketPath = socketPathOf(options.host);
   const env = options.env ?? process.env;
-  let ready: Promise<ApiClient> | undefined;
+  let client: ApiClient | undefined;
   return {
     root: options.root,
     host: options.host,
@@ -40,12 +42,16 @@ export function createContext(options: ContextOptions): Context {
     cwd: options.cwd ?? process.cwd(),
     env,
     client() {
-      ready ??= (async () => {
-        const client = new ApiClient(socketPath);
-        await ensureDaemon(client, { root: options.root, host: options.host, env });
-        return client;
-      })();
-      return ready;
+      if (client === undefined) {
+        const made: ApiClient = new ApiClient(socketPath, {
+          onUnreachable: () => startDaemon(made, { root: options.root, host: options.host, env }),
+        });
+        client = made;
+      }
+      return Promise.resolve(client);
+    },
+    close() {
+      client?.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
- * Reaching the daemon: every command but `daemon` pings the socket and, when
- * nothing answers, starts `berth daemon` in the background for that root and
- * socket and waits for it, so `berth run` works on a fresh machine.
+ * Reaching the daemon: when a command's first request finds nothing listening
+ * on the socket, berth starts `berth daemon` in the background for that root
+ * and socket and waits for it, so `berth run` works on a fresh machine. A
+ * daemon that answers costs nothing: no `/_ping` is sent first.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -63,6 +64,11 @@ function lastLine(file: string): string {
 /** Pings; when nothing answers, starts a background daemon and waits for it. */
 export async function ensureDaemon(client: ApiClient, options: DaemonStartOptions): Promise<void> {
   if (await client.ping()) return;
+  await startDaemon(client, options);
+}
+
+/** Starts a background daemon (nothing answered on the socket) and waits until it answers `/_ping`. */
+export async function startDaemon(client: ApiClient, options: DaemonStartOptions): Promise<void> {
   const logFile = path.join(options.root, 'daemon.log');
   let fd: number;
   try {

@@ -1,7 +1,7 @@
 /** Entry point: parse, build the context from the global flags, run one command, map failures to exit codes. */
 import { CommanderError } from 'commander';
 import { buildProgram, type GlobalFlags, type Handler } from './args.js';
-import { createContext, type ContextOptions } from './context.js';
+import { createContext, type Context, type ContextOptions } from './context.js';
 import { DEFAULT_HOST, DEFAULT_ROOT } from './daemon.js';
 import { describeFailure, EXIT_BERTH_FAILED } from './errors.js';
 
@@ -39,8 +39,9 @@ export async function run(argv: readonly string[], io: RunIo = {}): Promise<numb
   }
   const flags = program.opts<GlobalFlags>();
   const env = io.env ?? process.env;
+  let ctx: Context | undefined;
   try {
-    const ctx = createContext({
+    ctx = createContext({
       ...io,
       root: flags.root ?? env['BERTH_ROOT'] ?? DEFAULT_ROOT,
       host: flags.host ?? env['BERTH_HOST'] ?? DEFAULT_HOST,
@@ -50,5 +51,7 @@ export async function run(argv: readonly string[], io: RunIo = {}): Promise<numb
     const failure = describeFailure(error);
     err.write(`${failure.message}\n`);
     return failure.exitCode;
+  } finally {
+    ctx?.close();
   }
 }

@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { Cgroups, defaultDeviceRules } from '@berth/runtime';
 import { twoVolumes, type BerthEnv } from '../berth-env.js';
-import type { Daemon } from '../daemon.js';
+import { nodeFloorArgv, timeProcess, type Daemon } from '../daemon.js';
 import type { PeerState } from '../peers.js';
 import type { LatencyRow } from '../report-types.js';
 import { pairedRatio, summarize, type Summary } from '../stats.js';
@@ -104,6 +104,23 @@ export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: 
     const peer = p.peer;
     contenders.push({ row, aligned: [], slow: p.name === 'podman', time: () => Promise.resolve(peer ? peer.time(0) : Number.NaN) });
   }
+  // Issue 16's CLI rows: the same run through the Go docker CLI on berth's socket (the supervisor without a
+  // Node client), and `node -e 0` (Node's own start-up and exit, the floor of the berth CLI row).
+  if (typeof daemon === 'string') {
+    contenders.push({ row: { name: 'docker run --rm (docker CLI on berth)', command: 'docker --host unix://S run --rm --network none busybox /bin/true', status: 'unavailable', reason: daemon, samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(Number.NaN) });
+  } else {
+    let reason: string | undefined;
+    try {
+      daemon.timeDockerRun();
+    } catch (error) {
+      reason = (error as Error).message;
+    }
+    contenders.push({
+      row: { name: 'docker run --rm (docker CLI on berth)', command: daemon.dockerRunArgv().join(' '), status: reason === undefined ? 'ok' : 'unavailable', ...(reason === undefined ? {} : { reason }), samples: [] },
+      aligned: [], slow: true, time: () => Promise.resolve(daemon.timeDockerRun()),
+    });
+  }
+  contenders.push({ row: { name: 'node -e 0 (Node start-up; floor of the CLI row)', command: nodeFloorArgv().join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(timeProcess('node -e 0', nodeFloorArgv())) });
   contenders.push({ row: { name: 'fork+exec /bin/true (no container; floor)', command: 'spawnSync /bin/true', status: 'ok', samples: [] }, aligned: [], slow: false, time: () => Promise.resolve(timeTrue()) });
   const active = contenders.filter((c) => c.row.status === 'ok');
 

@@ -3,7 +3,7 @@
  * unix socket: the exact requests the CLI sends, its output and exit codes.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +14,9 @@ const bin = fileURLToPath(new URL('../../bin/berth.js', import.meta.url));
 
 interface Result { code: number | null; stdout: string; stderr: string }
 
-function berth(args: string[], env: NodeJS.ProcessEnv = {}, stdin = ''): Promise<Result> {
+function berth(args: string[], env: NodeJS.ProcessEnv = {}, stdin = '', launcher = bin): Promise<Result> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, BERTH_HOST: '', BERTH_ROOT: '', ...env } });
+    const child = spawn(process.execPath, [launcher, ...args], { env: { ...process.env, BERTH_HOST: '', BERTH_ROOT: '', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -32,8 +32,8 @@ let fake: FakeDocker | undefined;
 const g = (): string[] => ['--root', path.join(dir, 'root'), '--host', `unix://${sock}`];
 
 beforeAll(() => {
-  if (!existsSync(fileURLToPath(new URL('../../dist/main.js', import.meta.url)))) {
-    throw new Error('packages/cli is not built: run npx tsc -b packages/cli first');
+  if (!existsSync(fileURLToPath(new URL('../../dist/berth.bundle.cjs', import.meta.url)))) {
+    throw new Error('packages/cli is not built: run npm run build (or npx tsc -b packages/cli && node packages/cli/build.mjs) first');
   }
 });
 beforeEach(() => {
@@ -150,6 +150,50 @@ describe('berth against a Docker API server', () => {
     const u = await berth([...g(), 'ps', '--bogus']);
     expect(u.code).toBe(125);
     expect(u.stderr).toContain("berth: unknown option '--bogus'");
+  });
+});
+
+describe('the lean CLI (issue 16)', () => {
+  const id = 'c0ffee'.repeat(10) + 'abcd';
+
+  it('sends no /_ping when the daemon answers, and a command\'s requests one after another share one connection', async () => {
+    fake = await startFakeDocker(sock);
+    const rm = await berth([...g(), 'volume', 'rm', 'v1', 'missing', 'v1']);
+    expect(rm.code).toBe(125);
+    expect(fake.requests.map((r) => `${r.method} ${r.url} #${r.connection}`)).toEqual(['DELETE /volumes/v1 #1', 'DELETE /volumes/missing #1', 'DELETE /volumes/v1 #1']);
+    expect(fake.connections()).toBe(1);
+  });
+
+  it('run -d: create and start on one connection', async () => {
+    fake = await startFakeDocker(sock);
+    const r = await berth([...g(), 'run', '-d', 'img']);
+    expect(r).toEqual({ code: 0, stdout: `${id}\n`, stderr: '' });
+    expect(fake.requests.map((q) => `${q.method} ${q.url} #${q.connection}`)).toEqual(['POST /containers/create #1', `POST /containers/${id}/start #1`]);
+  });
+
+  it('run --rm: the attach takes over the create\'s connection; wait and start overlap it, so each has one of its own', async () => {
+    fake = await startFakeDocker(sock);
+    const r = await berth([...g(), 'run', '--rm', 'img']);
+    expect(r).toEqual({ code: 0, stdout: 'hi\n', stderr: 'to stderr\n' });
+    expect(fake.requests.map((q) => `${q.method} ${q.url.replace(/\?.*/, '')} #${q.connection}`)).toEqual([
+      'POST /containers/create #1', `POST /containers/${id}/attach #1`, `POST /containers/${id}/wait #2`, `POST /containers/${id}/start #3`,
+    ]);
+    expect(fake.connections()).toBe(3);
+  });
+
+  it('bin/berth.js runs the bundle alone: a copy holding only the launcher, the bundle and package.json runs a container', async () => {
+    const copy = path.join(dir, 'cli');
+    mkdirSync(path.join(copy, 'bin'), { recursive: true });
+    mkdirSync(path.join(copy, 'dist'));
+    const pkg = fileURLToPath(new URL('../../', import.meta.url));
+    for (const file of ['bin/berth.js', 'bin/package.json', 'dist/berth.bundle.cjs', 'package.json']) copyFileSync(path.join(pkg, file), path.join(copy, file));
+    fake = await startFakeDocker(sock, { exitCode: 7 });
+    const launcher = path.join(copy, 'bin', 'berth.js');
+    const first = await berth([...g(), 'run', '--rm', 'img'], {}, '', launcher);
+    expect(first).toEqual({ code: 7, stdout: 'hi\n', stderr: 'to stderr\n' });
+    // The first run kept V8's code cache beside the bundle; the second runs from it.
+    expect(readdirSync(path.join(copy, 'dist')).filter((f) => f.endsWith('.v8cache'))).toHaveLength(1);
+    expect(await berth([...g(), '--version'], {}, '', launcher)).toEqual({ code: 0, stdout: `${(JSON.parse(readFileSync(path.join(pkg, 'package.json'), 'utf8')) as { version: string }).version}\n`, stderr: '' });
   });
 });
 

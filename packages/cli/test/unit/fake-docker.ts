@@ -11,10 +11,14 @@ export interface Recorded {
   url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** 1 for the first connection the server accepted, 2 for the second, ... */
+  connection: number;
 }
 
 export interface FakeDocker {
   requests: Recorded[];
+  /** Connections accepted so far (each request records the connection it came on as `connection`). */
+  connections(): number;
   /** Requests without the pings, as "METHOD url" lines. */
   calls(): string[];
   close(): Promise<void>;
@@ -28,6 +32,8 @@ export interface FakeOptions {
 
 export async function startFakeDocker(socketPath: string, options: FakeOptions = {}): Promise<FakeDocker> {
   const requests: Recorded[] = [];
+  const connectionNumbers = new WeakMap<Socket, number>();
+  let connections = 0;
   let attached: Socket | undefined;
   let waiter: http.ServerResponse | undefined;
   const json = (res: http.ServerResponse, status: number, value: unknown): void => {
@@ -39,7 +45,7 @@ export async function startFakeDocker(socketPath: string, options: FakeOptions =
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, connection: connectionNumbers.get(req.socket) ?? 0 });
       const url = new URL(req.url ?? '/', 'http://x');
       const route = `${req.method} ${url.pathname}`;
       if (route === 'GET /_ping') {
@@ -84,13 +90,15 @@ export async function startFakeDocker(socketPath: string, options: FakeOptions =
     });
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' });
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '', connection: connectionNumbers.get(socket) ?? 0 });
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     attached = socket;
   });
+  server.on('connection', (socket: Socket) => connectionNumbers.set(socket, ++connections));
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return {
     requests,
+    connections: () => connections,
     calls: () => requests.filter((r) => r.url !== '/_ping').map((r) => `${r.method} ${r.url}`),
     close: () =>
       new Promise<void>((resolve) => {
