@@ -370,9 +370,8 @@ export class Runtime {
     volumes.releaseAll(id, { removeAnonymous: opts.removeAnonymousVolumes });
     if (opts.removeAnonymousVolumes) {
       // Recorded ones whose references an interrupted earlier cleanup already dropped.
-      for (const name of opts.anonymousVolumes ?? []) {
-        try { volumes.remove(name); } catch { /* shared through --volumes-from, or already gone */ }
-      }
+      // One transaction; one still shared through --volumes-from, or already gone, is skipped.
+      if (opts.anonymousVolumes !== undefined && opts.anonymousVolumes.length > 0) volumes.removeMany(opts.anonymousVolumes);
     }
     const cgroup = this.cgroups.fromPaths(this.cgroups.pathsFor(id).filter((p) => existsSync(p)));
     this.cgroups.remove(cgroup);
