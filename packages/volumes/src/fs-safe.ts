@@ -45,13 +45,9 @@ export function realDirEntry(dir: string, what: string): fs.Stats | undefined {
  * Synchronous on purpose: it may run inside a mount namespace.
  */
 export function removeTree(target: string): void {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(target);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
+  // throwIfNoEntry: a create's staged temp is usually renamed away already, and a thrown ENOENT costs more than the lstat.
+  const st = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (st === undefined) return;
   if (!st.isDirectory()) {
     fs.unlinkSync(target);
     return;

@@ -28,6 +28,20 @@ export interface VolumeStoreOptions {
   mountNamespace?: PrivateMountNamespace;
 }
 
+/**
+ * The umask from /proc (setting it to read it back would race with other
+ * threads creating files). Unreadable: 0o777, so every mode gets its chmod.
+ */
+function readUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return parseInt(m[1]!, 8);
+  } catch {
+    // fall through
+  }
+  return 0o777;
+}
+
 /** The trash batch of one transaction, made on first use. */
 interface TrashBatch {
   dir?: string;
@@ -66,6 +80,12 @@ export class VolumeStore {
   readonly #ns: PrivateMountNamespace | undefined;
   /** Driver-option volumes mounted by this process in its namespace (mounts die with it). */
   readonly #mounted = new Set<string>();
+  /**
+   * The process's umask, read once: mkdir's mode passes through it, so the
+   * modes need a chmod only when it clears one of their bits (the usual 022
+   * clears none of 0701 and 0755).
+   */
+  readonly #umask = readUmask();
   /** Deletes removed volumes' directories off the request. */
   readonly #trash = new TrashEmptier();
   /** What the reconcile at open found. */
@@ -114,10 +134,10 @@ export class VolumeStore {
   #stage(): string {
     const tmp = this.#layout.temp();
     fs.mkdirSync(tmp, 0o701);
-    fs.chmodSync(tmp, 0o701);
+    if ((0o701 & this.#umask) !== 0) fs.chmodSync(tmp, 0o701);
     const data = path.join(tmp, '_data');
     fs.mkdirSync(data, 0o755);
-    fs.chmodSync(data, 0o755);
+    if ((0o755 & this.#umask) !== 0) fs.chmodSync(data, 0o755);
     this.#sys.lchown(data, 0, 0);
     return tmp;
   }
