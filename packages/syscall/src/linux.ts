@@ -25,7 +25,6 @@ const SIGSET_SIZE = 128;
 const ENODATA = 61;
 // The batched mount list's flags (constants.ts has them too; repeated here so the loop reads plain numbers).
 const O_PATH_CLOEXEC = 0o10000000 | 0o2000000;
-const O_DIRECTORY = 0o200000;
 const OPEN_TREE_CLONE = 1;
 const AT_FDCWD = -100;
 const OPEN_TREE_CLOEXEC = 0o2000000;

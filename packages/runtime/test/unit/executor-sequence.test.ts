@@ -2,8 +2,8 @@ import { closeSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
-  AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MOUNT_ATTR_RDONLY,
-  MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE,
+  AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS,
+  MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE,
   RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS, S_IFBLK, S_IFCHR, SIOCSIFFLAGS, makedev, errnoNumber, type SyscallCall, type TreeClone,
 } from '@berth/syscall';
 import { RecordingSyscalls } from '@berth/syscall/testing';
@@ -29,7 +29,6 @@ function plan(volumeFlags: string[], network = 'none', hostConfig: PlanHostConfi
 
 const OPEN_CLONE = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH;
 const PRIVATE = { attrSet: 0, attrClr: 0, propagation: MS_PRIVATE, usernsFd: 0 };
-const READ_ONLY = { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0, propagation: 0, usernsFd: 0 };
 /** Every fd the plan's calls opened: single opens, and each tree a batched clone made. */
 const fdsOpened = (calls: SyscallCall[]) => calls.reduce((n, c) => {
   if (c.name === 'cloneTrees') return n + c.args[0].length;
