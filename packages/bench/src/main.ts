@@ -103,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     log('case 3: throughput');
     const throughput = await runThroughput(env, { launches: args.quick ? 100 : 400, log });
     log('case 4: volume store scaling');
-    const volumes = runVolumeScaling(work);
+    const volumes = await runVolumeScaling(work);
     log('case 5: image import');
     const synthetic = join(work, 'synthetic.tar');
     await writeSyntheticImage(synthetic, 3, 16);

@@ -143,7 +143,19 @@ function toColumnValue(key: keyof ContainerUpdate, value: unknown): unknown {
 
 /** The containers table in `<root>/supervisor.db` (WAL, migrations by user_version). */
 export class ContainerStore {
+  /** Prepared once per SQL text: preparing costs more than running (each launch makes several; `update`'s column sets are few). */
+  private readonly statements = new Map<string, Database.Statement>();
+
   private constructor(private readonly db: Database.Database) {}
+
+  private stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
 
   static open(path: string): ContainerStore {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -165,7 +177,7 @@ export class ContainerStore {
 
   insert(rec: ContainerRecord): void {
     try {
-      this.db.prepare(
+      this.stmt(
         `INSERT INTO containers (id, name, image, image_id, config, host_config, mounts, state, pid, start_time,
            exit_code, error, oom, created, started_at, finished_at, auto_remove, anonymous_volumes, restart_count, manually_stopped,
            networking_config, security)
@@ -185,7 +197,7 @@ export class ContainerStore {
   /** Gives the container another name; a name in use is Docker's conflict. */
   rename(id: string, name: string): void {
     try {
-      if (this.db.prepare('UPDATE containers SET name = ? WHERE id = ?').run(name, id).changes === 0) throw new NoSuchContainerError(id);
+      if (this.stmt('UPDATE containers SET name = ? WHERE id = ?').run(name, id).changes === 0) throw new NoSuchContainerError(id);
     } catch (err) {
       if (String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT')) throw this.nameConflict(name);
       throw err;
@@ -205,18 +217,18 @@ export class ContainerStore {
     if (keys.length > 0) {
       const sets = keys.map((k) => `${COLUMN[k]} = ?`).join(', ');
       const values = keys.map((k) => toColumnValue(k, changes[k]));
-      const res = this.db.prepare(`UPDATE containers SET ${sets} WHERE id = ?`).run(...values, id);
+      const res = this.stmt(`UPDATE containers SET ${sets} WHERE id = ?`).run(...values, id);
       if (res.changes === 0) throw new NoSuchContainerError(id);
     }
     return this.get(id);
   }
 
   delete(id: string): void {
-    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+    this.stmt('DELETE FROM containers WHERE id = ?').run(id);
   }
 
   find(id: string): ContainerRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM containers WHERE id = ?').get(id) as Row | undefined;
+    const row = this.stmt('SELECT * FROM containers WHERE id = ?').get(id) as Row | undefined;
     return row ? fromRow(row) : undefined;
   }
 
@@ -227,7 +239,7 @@ export class ContainerStore {
   }
 
   byName(name: string): ContainerRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM containers WHERE name = ?').get(name) as Row | undefined;
+    const row = this.stmt('SELECT * FROM containers WHERE name = ?').get(name) as Row | undefined;
     return row ? fromRow(row) : undefined;
   }
 
@@ -244,7 +256,7 @@ export class ContainerStore {
     const named = this.byName(ref.startsWith('/') ? ref.slice(1) : ref);
     if (named) return named;
     if (/^[0-9a-f]+$/.test(ref)) {
-      const rows = this.db.prepare("SELECT * FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(ref) as Row[];
+      const rows = this.stmt("SELECT * FROM containers WHERE id LIKE ? || '%' LIMIT 2").all(ref) as Row[];
       if (rows.length === 1) return fromRow(rows[0]!);
       if (rows.length > 1) {
         throw new ConflictError(`multiple IDs found with provided prefix: ${ref}; give more characters of the id`);
@@ -262,15 +274,15 @@ export class ContainerStore {
   }
 
   list(): ContainerRecord[] {
-    return (this.db.prepare('SELECT * FROM containers ORDER BY created DESC, rowid DESC').all() as Row[]).map(fromRow);
+    return (this.stmt('SELECT * FROM containers ORDER BY created DESC, rowid DESC').all() as Row[]).map(fromRow);
   }
 
   listByState(state: ContainerState): ContainerRecord[] {
-    return (this.db.prepare('SELECT * FROM containers WHERE state = ?').all(state) as Row[]).map(fromRow);
+    return (this.stmt('SELECT * FROM containers WHERE state = ?').all(state) as Row[]).map(fromRow);
   }
 
   nameTaken(name: string): boolean {
-    return this.db.prepare('SELECT 1 FROM containers WHERE name = ?').get(name) !== undefined;
+    return this.stmt('SELECT 1 FROM containers WHERE name = ?').get(name) !== undefined;
   }
 
   close(): void {

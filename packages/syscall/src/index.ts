@@ -11,7 +11,7 @@ export * from './constants.js';
 export * from './mount-options.js';
 export * from './proc.js';
 export type {
-  MountAttr, OpenHow, SpawnOptions, WaitResult, SyscallArgs, SyscallCall, SyscallName, SyscallResult, SyscallSignatures, Syscalls,
+  AttachResult, CloneResult, MountAttr, OpenHow, SpawnOptions, TreeAttach, TreeClone, WaitResult, SyscallArgs, SyscallCall, SyscallName, SyscallResult, SyscallSignatures, Syscalls,
 } from './signatures.js';
 export { SYSCALL_NAMES } from './signatures.js';
 export { SyscallError, errnoName, errnoNumber, isSyscallError, ERROR_KINDS, errorKind, type ErrorKind, type KindedError } from './errors.js';

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
-import type { MountAttr, OpenHow, SpawnOptions, SyscallName, Syscalls, WaitResult } from './signatures.js';
+import type {
+  AttachResult, CloneResult, MountAttr, OpenHow, SpawnOptions, SyscallName, Syscalls, TreeAttach, TreeClone, WaitResult,
+} from './signatures.js';
 import { SyscallError } from './errors.js';
 
 // koffi is CommonJS; load it once per thread, not per call.
@@ -21,6 +23,16 @@ const FILE_ACTIONS_SIZE = 128;
 const SPAWNATTR_SIZE = 512;
 const SIGSET_SIZE = 128;
 const ENODATA = 61;
+// The batched mount list's flags (constants.ts has them too; repeated here so the loop reads plain numbers).
+const O_PATH_CLOEXEC = 0o10000000 | 0o2000000;
+const OPEN_TREE_CLONE = 1;
+const AT_FDCWD = -100;
+const OPEN_TREE_CLOEXEC = 0o2000000;
+const AT_EMPTY_PATH = 0x1000;
+const AT_RECURSIVE = 0x8000;
+const MOUNT_ATTR_RDONLY = 0x1;
+const RESOLVE_IN_ROOT = 0x10;
+const MOVE_MOUNT_EMPTY_PATHS = 0x04 | 0x40; // MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH
 const ERANGE = 34;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- koffi's bound functions are untyped */
@@ -179,6 +191,52 @@ export class LinuxSyscalls implements Syscalls {
       'openat2',
       [path],
     );
+  }
+  tryOpenat2(dirfd: number, path: string, how: OpenHow): number {
+    const raw = { flags: how.flags, mode: how.mode, resolve: how.resolve };
+    const fd = Number(this.c.syscall(SYS_openat2, 'int', dirfd, 'const char *', path, 'berth_open_how *', raw, 'size_t', 24));
+    return fd === -1 ? -koffi.errno() : fd;
+  }
+  // The two batched calls below are the mount list's hot loop: plain koffi
+  // calls on reused argument objects, errors as numbers, nothing thrown.
+  cloneTrees(list: readonly TreeClone[]): CloneResult {
+    const c = this.c;
+    const trees: number[] = [];
+    const attr = { attr_set: 0, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    for (const m of list) {
+      // open_tree on the path itself: no O_PATH fd to open and close first (it follows symlinks as open does).
+      const tree = c.open_tree(AT_FDCWD, m.source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m.recursive ? AT_RECURSIVE : 0)) as number;
+      if (tree === -1) return { trees, errno: koffi.errno(), step: 'openTree' };
+      attr.attr_set = 0;
+      attr.propagation = m.propagation;
+      let failed = c.mount_setattr(tree, '', AT_EMPTY_PATH | (m.propagationRecursive ? AT_RECURSIVE : 0), attr, 32) === -1;
+      if (!failed && m.readOnly) {
+        attr.attr_set = MOUNT_ATTR_RDONLY;
+        attr.propagation = 0;
+        failed = c.mount_setattr(tree, '', AT_EMPTY_PATH | (m.readOnlyRecursive ? AT_RECURSIVE : 0), attr, 32) === -1;
+      }
+      if (failed) {
+        const errno = koffi.errno();
+        c.close(tree);
+        return { trees, errno, step: 'mountSetattr' };
+      }
+      trees.push(tree);
+    }
+    return { trees, errno: 0, step: '' };
+  }
+  attachTrees(rootFd: number, list: readonly TreeAttach[], start: number): AttachResult {
+    const c = this.c;
+    const how = { flags: O_PATH_CLOEXEC, mode: 0, resolve: RESOLVE_IN_ROOT };
+    for (let i = start; i < list.length; i++) {
+      const m = list[i]!;
+      const dest = Number(c.syscall(SYS_openat2, 'int', rootFd, 'const char *', m.destination, 'berth_open_how *', how, 'size_t', 24));
+      if (dest === -1) return { attached: i - start, errno: koffi.errno(), step: 'openat2' };
+      const moved = c.move_mount(m.tree, '', dest, '', MOVE_MOUNT_EMPTY_PATHS) as number;
+      const errno = moved === -1 ? koffi.errno() : 0;
+      c.close(dest);
+      if (moved === -1) return { attached: i - start, errno, step: 'moveMount' };
+    }
+    return { attached: list.length - start, errno: 0, step: '' };
   }
   close(fd: number): void {
     check(this.c.close(fd), 'close');

@@ -33,6 +33,51 @@ export interface SpawnOptions {
   setsid: boolean;
 }
 
+/**
+ * One source of a batched mount list (`cloneTrees`): `source` cloned with
+ * open_tree(AT_FDCWD, source, OPEN_TREE_CLONE, AT_RECURSIVE when
+ * `recursive`; symlinks on the path followed, as open(2) does), then given `propagation` (recursively when
+ * `propagationRecursive`) and, with `readOnly`, MOUNT_ATTR_RDONLY
+ * (recursively when `readOnlyRecursive`).
+ */
+export interface TreeClone {
+  source: string;
+  recursive: boolean;
+  propagation: number;
+  propagationRecursive: boolean;
+  readOnly: boolean;
+  readOnlyRecursive: boolean;
+}
+
+/**
+ * What `cloneTrees` made: one detached tree fd per entry, in order, up to the
+ * entry that failed. `errno` 0: all made; otherwise entry `trees.length`
+ * failed with it, at `step` (the call that failed), and nothing of it is left open.
+ */
+export interface CloneResult {
+  trees: number[];
+  errno: number;
+  step: 'openTree' | 'mountSetattr' | '';
+}
+
+/** One entry of `attachTrees`: a detached tree and its destination, a path relative to the root fd. */
+export interface TreeAttach {
+  tree: number;
+  destination: string;
+}
+
+/**
+ * What `attachTrees` did from `start`: `attached` entries moved into place;
+ * `errno` 0 when that was all of them, otherwise the entry at
+ * `start + attached` stopped the batch (ENOENT: its destination is missing,
+ * the caller makes it and goes on from there).
+ */
+export interface AttachResult {
+  attached: number;
+  errno: number;
+  step: 'openat2' | 'moveMount' | '';
+}
+
 /** A waited-for child: exactly one of `code` and `signal` is set once it has exited. */
 export interface WaitResult {
   /** 0 when the child has not changed state yet (WNOHANG). */
@@ -65,6 +110,12 @@ export interface SyscallSignatures {
   fsmount: { args: [fd: number, flags: number, attrFlags: number]; result: number };
   open: { args: [path: string, flags: number, mode: number]; result: number };
   openat2: { args: [dirfd: number, path: string, how: OpenHow]; result: number };
+  /** openat2 that answers a failure with -errno instead of throwing: for lookups where ENOENT is expected. */
+  tryOpenat2: { args: [dirfd: number, path: string, how: OpenHow]; result: number };
+  /** A mount list's sources detached in one call (no JavaScript between the kernel calls); never throws for one entry. */
+  cloneTrees: { args: [list: readonly TreeClone[]]; result: CloneResult };
+  /** A mount list's detached trees moved onto destinations resolved in the root (RESOLVE_IN_ROOT), in one call. */
+  attachTrees: { args: [rootFd: number, list: readonly TreeAttach[], start: number]; result: AttachResult };
   close: { args: [fd: number]; result: void };
   mkdirat: { args: [dirfd: number, path: string, mode: number]; result: void };
   symlinkat: { args: [target: string, dirfd: number, path: string]; result: void };
@@ -115,7 +166,8 @@ export type SyscallCall = { [K in SyscallName]: { name: K; args: SyscallArgs<K> 
 
 export const SYSCALL_NAMES: readonly SyscallName[] = [
   'mount', 'umount2', 'unshare', 'setns', 'pivotRoot', 'chroot', 'chdir', 'fchdir', 'sethostname',
-  'mountSetattr', 'openTree', 'moveMount', 'fsopen', 'fsconfig', 'fsmount', 'open', 'openat2', 'close',
+  'mountSetattr', 'openTree', 'moveMount', 'fsopen', 'fsconfig', 'fsmount', 'open', 'openat2', 'tryOpenat2',
+  'cloneTrees', 'attachTrees', 'close',
   'mkdirat', 'symlinkat', 'fchmodat',
   'mknodat', 'lsetxattr', 'lgetxattr', 'llistxattr', 'lchown', 'pidfdOpen', 'pidfdSendSignal', 'prctl',
   'socket', 'ioctl', 'pipe2', 'memfdCreate', 'addSeals', 'spawn', 'waitpid', 'fallocate', 'bpfProgLoad', 'bpfProgAttach',

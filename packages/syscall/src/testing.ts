@@ -68,12 +68,15 @@ export class RecordingSyscalls {
     }
     const responder = this.responders.get(name);
     if (responder) return (responder as (...a: unknown[]) => unknown)(...args);
-    return this.defaultResult(name);
+    return this.defaultResult(name, args);
   }
 
-  private defaultResult(name: SyscallName): unknown {
+  private defaultResult(name: SyscallName, args: unknown[]): unknown {
     switch (name) {
-      case 'open': case 'openat2': case 'openTree': case 'fsopen': case 'fsmount': case 'pidfdOpen': case 'socket': case 'bpfProgLoad': case 'memfdCreate':
+      // The batched mount list: every entry succeeds, each clone a fresh fd.
+      case 'cloneTrees': return { trees: (args[0] as readonly unknown[]).map(() => this.nextFd++), errno: 0, step: '' };
+      case 'attachTrees': return { attached: (args[1] as readonly unknown[]).length - (args[2] as number), errno: 0, step: '' };
+      case 'open': case 'openat2': case 'tryOpenat2': case 'openTree': case 'fsopen': case 'fsmount': case 'pidfdOpen': case 'socket': case 'bpfProgLoad': case 'memfdCreate':
         return this.nextFd++;
       case 'pipe2': return [this.nextFd++, this.nextFd++];
       case 'spawn': return 4242;

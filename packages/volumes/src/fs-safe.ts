@@ -26,23 +26,46 @@ export function assertRealDirInside(volumesRoot: string, dir: string, what: stri
 }
 
 /**
+ * The cheap form of `assertRealDirInside` for `<volumesRoot>/<name>`: the
+ * volumes directory is a real path and a volume name holds no '/', so an
+ * entry that is a real directory (lstat: not a symlink) is exactly where it
+ * should be. Returns undefined when there is nothing there.
+ */
+export function realDirEntry(dir: string, what: string): fs.Stats | undefined {
+  const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+  if (st !== undefined && (st.isSymbolicLink() || !st.isDirectory())) {
+    throw new UnsafePathError(`failed to ${what}: ${dir} is not a real directory (a symlink or another file); berth will not follow it, inspect it by hand`);
+  }
+  return st;
+}
+
+/**
  * `rm -rf` that never follows symlinks and never crosses into another mount
  * (a bind mount left inside a volume must not take the host's files with it).
  * Synchronous on purpose: it may run inside a mount namespace.
  */
 export function removeTree(target: string): void {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(target);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
+  // throwIfNoEntry: a create's staged temp is usually renamed away already, and a thrown ENOENT costs more than the lstat.
+  const st = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (st === undefined) return;
   if (!st.isDirectory()) {
     fs.unlinkSync(target);
     return;
   }
   removeDirOnDevice(target, st.dev);
+}
+
+/**
+ * Delete a trash batch, then the trash directory if that was its last batch
+ * (a store making a batch meanwhile retries its mkdir).
+ */
+export function removeTrashBatch(batch: string): void {
+  removeTree(batch);
+  try {
+    fs.rmdirSync(path.dirname(batch));
+  } catch {
+    // Not empty (another batch), or gone already.
+  }
 }
 
 function removeDirOnDevice(dir: string, dev: number): void {

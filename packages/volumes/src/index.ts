@@ -28,3 +28,4 @@ export { copyTree } from './copy-tree.js';
 export { isEmptyDir, treeSize } from './fs-safe.js';
 export { checkSubpath, resolveSubpath, type ResolvedSubpath } from './subpath.js';
 export { SCHEMA_VERSION } from './metadata.js';
+export type { TrashFailure } from './trash.js';

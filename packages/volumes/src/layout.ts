@@ -3,6 +3,12 @@ import * as path from 'node:path';
 
 /** Prefix of every temporary directory; volume names can never start with '.'. */
 export const TEMP_PREFIX = '.tmp-';
+/**
+ * Directory inside the volumes directory where removed volumes wait for
+ * deletion: `.trash/<pid>-<random>/<volume name>`, one batch per
+ * transaction. Same filesystem, so moving a volume there is one rename.
+ */
+export const TRASH_DIR = '.trash';
 /** Prefix of import staging directories inside a volume directory. */
 export const IMPORT_PREFIX = '.import-';
 
@@ -36,6 +42,13 @@ export class Layout {
   }
   temp(prefix = TEMP_PREFIX): string {
     return path.join(this.volumesDir, tempName(prefix));
+  }
+  get trashDir(): string {
+    return path.join(this.volumesDir, TRASH_DIR);
+  }
+  /** A fresh batch name under the trash (not made). */
+  trashBatch(): string {
+    return path.join(this.trashDir, tempName(''));
   }
   get dbFile(): string {
     return path.join(this.volumesDir, 'metadata.db');

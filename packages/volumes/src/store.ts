@@ -9,11 +9,12 @@ import {
   VolumeInUseError, VolumeMountError, VolumeNotEmptyError, VolumeNotFoundError, isVolumeError,
 } from './errors.js';
 import { listPredicate, prunePredicate } from './filters.js';
-import { assertRealDirInside, isEmptyDir, removeTree, treeSize } from './fs-safe.js';
+import { assertRealDirInside, isEmptyDir, realDirEntry, removeTree, treeSize } from './fs-safe.js';
 import { IMPORT_PREFIX, Layout, tempName } from './layout.js';
 import { MetadataDb, type VolumeRecord } from './metadata.js';
 import { ANONYMOUS_LABEL, anonymousVolumeName, validateVolumeName } from './names.js';
 import { reconcileVolumes } from './reconcile.js';
+import { TrashEmptier, type TrashFailure } from './trash.js';
 import { exportTree } from './tar-export.js';
 import { ArchiveRejection, extractTree } from './tar-import.js';
 import type {
@@ -27,6 +28,25 @@ export interface VolumeStoreOptions {
   mountNamespace?: PrivateMountNamespace;
 }
 
+/**
+ * The umask from /proc (setting it to read it back would race with other
+ * threads creating files). Unreadable: 0o777, so every mode gets its chmod.
+ */
+function readUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return parseInt(m[1]!, 8);
+  } catch {
+    // fall through
+  }
+  return 0o777;
+}
+
+/** The trash batch of one transaction, made on first use. */
+interface TrashBatch {
+  dir?: string;
+}
+
 function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -36,9 +56,9 @@ function rfc3339(date: Date): string {
  * has: the reconcile writes metadata, so it is skipped (and reported) then,
  * and runs at the next open.
  */
-function reconcileAtOpen(db: MetadataDb, layout: Layout): ReconcileReport {
+function reconcileAtOpen(db: MetadataDb, layout: Layout, trash: TrashEmptier): ReconcileReport {
   try {
-    return reconcileVolumes(db, layout);
+    return reconcileVolumes(db, layout, trash);
   } catch (error) {
     if (!isVolumeError(error, 'Metadata') || !/disk is full/.test(error.message)) throw error;
     return { tempsRemoved: [], adopted: [], orphans: [], missingData: [], skipped: error.message };
@@ -60,6 +80,14 @@ export class VolumeStore {
   readonly #ns: PrivateMountNamespace | undefined;
   /** Driver-option volumes mounted by this process in its namespace (mounts die with it). */
   readonly #mounted = new Set<string>();
+  /**
+   * The process's umask, read once: mkdir's mode passes through it, so the
+   * modes need a chmod only when it clears one of their bits (the usual 022
+   * clears none of 0701 and 0755).
+   */
+  readonly #umask = readUmask();
+  /** Deletes removed volumes' directories off the request. */
+  readonly #trash = new TrashEmptier();
   /** What the reconcile at open found. */
   readonly openReport: ReconcileReport;
 
@@ -68,7 +96,7 @@ export class VolumeStore {
     this.#db = db;
     this.#sys = opts.syscalls;
     this.#ns = opts.mountNamespace;
-    this.openReport = reconcileAtOpen(db, layout);
+    this.openReport = reconcileAtOpen(db, layout, this.#trash);
   }
 
   /** Open (creating if needed) the store under `<root>/volumes`, reconciling it. */
@@ -106,10 +134,10 @@ export class VolumeStore {
   #stage(): string {
     const tmp = this.#layout.temp();
     fs.mkdirSync(tmp, 0o701);
-    fs.chmodSync(tmp, 0o701);
+    if ((0o701 & this.#umask) !== 0) fs.chmodSync(tmp, 0o701);
     const data = path.join(tmp, '_data');
     fs.mkdirSync(data, 0o755);
-    fs.chmodSync(data, 0o755);
+    if ((0o755 & this.#umask) !== 0) fs.chmodSync(data, 0o755);
     this.#sys.lchown(data, 0, 0);
     return tmp;
   }
@@ -179,58 +207,137 @@ export class VolumeStore {
   /**
    * Remove a volume. Missing: NotFound (ignored with force, as the API's
    * DELETE ?force=1 does). In use: InUse, even with force. The directory is
-   * renamed out of sight inside the transaction and deleted after it, never
-   * following a symlink or crossing into another mount.
+   * renamed into the trash inside the transaction and deleted off the
+   * request, never following a symlink or crossing into another mount.
    */
   remove(name: string, opts: { force?: boolean } = {}): void {
-    const trash = this.#db.transaction((onRollback) => {
+    const batch: TrashBatch = {};
+    this.#db.transaction((onRollback) => {
       const r = this.#db.get(name);
       if (!r) {
-        if (opts.force) return undefined;
+        if (opts.force) return;
         throw new VolumeNotFoundError(name);
       }
       const refs = this.#db.refsOf(name);
       if (refs.length > 0) throw new VolumeInUseError(name, refs);
-      return this.#deleteInTransaction(name, onRollback);
+      this.#deleteInTransaction(name, batch, onRollback);
     });
-    if (trash !== undefined) removeTree(trash);
+    this.#emptyLater(batch);
   }
 
-  /** Row gone and directory renamed out of sight, in the caller's transaction; returns the directory to delete after it commits. */
-  #deleteInTransaction(name: string, onRollback: (undo: () => void) => void): string | undefined {
+  /**
+   * Remove several volumes in one transaction (`volume rm A B C`, a
+   * container's anonymous volumes). Each name is checked as `remove` checks
+   * it; one that fails is reported with its error and the others go.
+   */
+  removeMany(names: readonly string[], opts: { force?: boolean } = {}): { removed: string[]; errors: { name: string; error: VolumeError }[] } {
+    const batch: TrashBatch = {};
+    const removed: string[] = [];
+    const errors: { name: string; error: VolumeError }[] = [];
+    this.#db.transaction((onRollback) => {
+      for (const name of names) {
+        try {
+          if (!this.#db.get(name)) {
+            if (!opts.force) throw new VolumeNotFoundError(name);
+            continue;
+          }
+          const refs = this.#db.refsOf(name);
+          if (refs.length > 0) throw new VolumeInUseError(name, refs);
+          this.#deleteInTransaction(name, batch, onRollback);
+          removed.push(name);
+        } catch (error) {
+          if (!(error instanceof VolumeError)) throw error;
+          errors.push({ name, error });
+        }
+      }
+    });
+    this.#emptyLater(batch);
+    return { removed, errors };
+  }
+
+  /**
+   * Row gone and directory renamed into the transaction's trash batch, in
+   * the caller's transaction. The batch is made on first use (and removed
+   * again if the transaction rolls back); the caller hands it to
+   * `#emptyLater` after the commit. A crash before the commit leaves the
+   * row and the directory in the batch: the next open puts it back.
+   */
+  #deleteInTransaction(name: string, batch: TrashBatch, onRollback: (undo: () => void) => void): void {
     const dir = this.#layout.volumeDir(name);
-    let moved: string | undefined;
-    if (fs.lstatSync(dir, { throwIfNoEntry: false }) !== undefined) {
-      assertRealDirInside(this.volumesDir, dir, `remove volume ${name}`);
-      const to = this.#layout.temp();
+    if (realDirEntry(dir, `remove volume ${name}`) !== undefined) {
+      const into = this.#batchDir(batch, onRollback);
+      const to = path.join(into, name);
       fs.renameSync(dir, to);
       onRollback(() => fs.renameSync(to, dir));
-      moved = to;
     }
     this.#db.delete(name);
-    return moved;
   }
 
+  #batchDir(batch: TrashBatch, onRollback: (undo: () => void) => void): string {
+    if (batch.dir !== undefined) return batch.dir;
+    const dir = this.#layout.trashBatch();
+    // The emptier removes the trash directory after its last batch: if it did so between
+    // the two mkdirs, make it again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        fs.mkdirSync(this.#layout.trashDir, 0o700);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      try {
+        fs.mkdirSync(dir, 0o700);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
+      }
+    }
+    // Registered first, so undone last: after the renames out of it.
+    onRollback(() => fs.rmdirSync(dir));
+    batch.dir = dir;
+    return dir;
+  }
+
+  #emptyLater(batch: TrashBatch): void {
+    if (batch.dir !== undefined) this.#trash.schedule(batch.dir);
+  }
+
+  /**
+   * Every unused volume the filters select (anonymous ones only, unless
+   * `all`) goes in one transaction; the directories are deleted off the
+   * request. As dockerd, a volume that cannot be removed is skipped.
+   */
   prune(opts: PruneOptions = {}): PruneReport {
     const keep = prunePredicate(opts.filters);
-    const counts = this.#db.refCounts();
-    const report: PruneReport = { VolumesDeleted: [], SpaceReclaimed: 0 };
-    for (const r of this.#db.all()) {
-      if ((counts.get(r.name) ?? 0) > 0) continue;
-      if (!opts.all && !Object.hasOwn(r.labels, ANONYMOUS_LABEL)) continue;
-      if (!keep(r)) continue;
-      const size = treeSize(this.#layout.dataDir(r.name));
-      try {
-        this.remove(r.name);
-      } catch (error) {
-        // Acquired or removed by someone else since the scan: not ours to prune.
-        if (error instanceof VolumeError && (error.code === 'InUse' || error.code === 'NotFound')) continue;
-        throw error;
+    const batch: TrashBatch = {};
+    const deleted = this.#db.transaction((onRollback) => {
+      const counts = this.#db.refCounts();
+      const names: string[] = [];
+      for (const r of this.#db.all()) {
+        if ((counts.get(r.name) ?? 0) > 0) continue;
+        if (!opts.all && !Object.hasOwn(r.labels, ANONYMOUS_LABEL)) continue;
+        if (!keep(r)) continue;
+        try {
+          this.#deleteInTransaction(r.name, batch, onRollback);
+        } catch (error) {
+          if (isVolumeError(error, 'UnsafePath')) continue;
+          throw error;
+        }
+        names.push(r.name);
       }
-      report.VolumesDeleted.push(r.name);
-      report.SpaceReclaimed += size;
+      return names;
+    });
+    const report: PruneReport = { VolumesDeleted: deleted, SpaceReclaimed: 0 };
+    // Measured in the trash, after the commit: nothing can write there any more.
+    if (batch.dir !== undefined) {
+      for (const name of deleted) report.SpaceReclaimed += treeSize(`${batch.dir}/${name}/_data`);
     }
+    this.#emptyLater(batch);
     return report;
+  }
+
+  /** Resolves when every directory removed so far is deleted (or failed to be: the failures, kept for the next open). */
+  trashSettled(): Promise<readonly TrashFailure[]> {
+    return this.#trash.settled();
   }
 
   #mount(r: VolumeRecord): void {
@@ -293,7 +400,7 @@ export class VolumeStore {
    * released but not removed.
    */
   releaseAll(containerId: string, opts: { removeAnonymous?: boolean } = {}): string[] {
-    const trash: string[] = [];
+    const batch: TrashBatch = {};
     const names = this.#db.transaction((onRollback) => {
       const held = this.#db.volumesOfContainer(containerId);
       this.#db.dropContainer(containerId);
@@ -301,13 +408,12 @@ export class VolumeStore {
         this.#unmountIfUnused(name);
         const anonymous = this.#db.get(name)?.labels[ANONYMOUS_LABEL] !== undefined;
         if (opts.removeAnonymous && anonymous && this.#db.refsOf(name).length === 0) {
-          const moved = this.#deleteInTransaction(name, onRollback);
-          if (moved !== undefined) trash.push(moved);
+          this.#deleteInTransaction(name, batch, onRollback);
         }
       }
       return held;
     });
-    for (const dir of trash) removeTree(dir);
+    this.#emptyLater(batch);
     return names;
   }
 
@@ -449,10 +555,12 @@ export class VolumeStore {
 
   /** Compare metadata and directories again (also done by `open`). */
   reconcile(): ReconcileReport {
-    return reconcileVolumes(this.#db, this.#layout);
+    return reconcileVolumes(this.#db, this.#layout, this.#trash);
   }
 
+  /** Batches still being emptied stay in the trash; the next open empties them. */
   close(): void {
+    this.#trash.close();
     this.#db.close();
   }
 }

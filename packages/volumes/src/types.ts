@@ -73,6 +73,10 @@ export interface ReconcileReport {
   orphans: string[];
   /** Metadata whose directory is gone; the metadata was dropped (there was no data to lose). */
   missingData: string[];
+  /** Volumes moved to the trash by a removal that never committed (a crash), put back. Absent when none. */
+  restored?: string[];
+  /** Trash batches left by a process that is gone, claimed and being emptied off the open. Absent when none. */
+  trashEmptied?: string[];
   /** Why the reconcile could not run (the disk was full); it runs again at the next open. */
   skipped?: string;
 }

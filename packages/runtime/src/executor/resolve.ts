@@ -12,6 +12,7 @@ export function fdPath(fd: number): string {
 }
 
 const MAX_SYMLINK_HOPS = 40;
+const ENOENT = errnoNumber('ENOENT');
 
 /**
  * Resolves paths inside a container's root filesystem without ever leaving
@@ -36,11 +37,10 @@ export class RootResolver {
   open(path: string, create: CreateAs | undefined, noSymlinks = false): number {
     const resolve = RESOLVE_IN_ROOT | (noSymlinks ? RESOLVE_NO_SYMLINKS : 0);
     let parts = components(path);
-    try {
-      return this.openRel(join(parts), resolve);
-    } catch (error) {
-      if (!create || !isSyscallError(error, 'ENOENT')) throw error;
-    }
+    // A missing path is expected here (a mount point the image lacks): a return code, not a thrown error.
+    const fd = this.tryOpenRel(join(parts), resolve);
+    if (fd >= 0) return fd;
+    if (!create || fd !== -ENOENT) throw new SyscallError('openat2', -fd, [path]);
     for (let hops = 0; ; hops++) {
       const followed = this.create(parts, create, resolve, noSymlinks);
       if (typeof followed === 'number') return followed;
@@ -59,11 +59,9 @@ export class RootResolver {
     try {
       for (let i = 0; i < parts.length; i++) {
         const prefix = join(parts.slice(0, i + 1));
-        let fd: number;
-        try {
-          fd = this.openRel(prefix, resolve);
-        } catch (error) {
-          if (!isSyscallError(error, 'ENOENT')) throw error;
+        let fd = this.tryOpenRel(prefix, resolve);
+        if (fd < 0) {
+          if (fd !== -ENOENT) throw new SyscallError('openat2', -fd, [prefix]);
           const name = parts[i]!;
           try {
             this.make(parent, name, i === parts.length - 1 ? create : 'dir');
@@ -96,9 +94,18 @@ export class RootResolver {
     }
   }
 
+  private tryOpenRel(rel: string, resolve: number): number {
+    return this.sys.tryOpenat2(this.rootFd, rel, { flags: O_PATH | O_CLOEXEC, mode: 0, resolve });
+  }
+
   private openRel(rel: string, resolve: number): number {
     return this.sys.openat2(this.rootFd, rel, { flags: O_PATH | O_CLOEXEC, mode: 0, resolve });
   }
+}
+
+/** An absolute container path as the relative path the resolver (and a batched `attachTrees`) opens from the root fd. */
+export function pathInRoot(path: string): string {
+  return join(components(path));
 }
 
 /** Path components with `.` dropped and `..` applied, never climbing above the root. */

@@ -4,14 +4,14 @@ import {
   AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MOUNT_ATTR_RDONLY,
   MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_BIND, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, O_CLOEXEC, O_DIRECTORY,
   O_PATH, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE, O_RDONLY, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, S_IFBLK, S_IFCHR,
-  isSyscallError, makedev, type Syscalls,
+  SyscallError, errnoNumber, isSyscallError, makedev, type Syscalls, type TreeAttach, type TreeClone,
 } from '@berth/syscall';
 import { copyTree } from '@berth/volumes';
 import { BindSourceMissingError } from '../errors.js';
 import type { LaunchPlan, PlannedDevice, PlannedMount } from '../plan/index.js';
 import { setupDev, setupSystemMount } from './dev.js';
 import { bringUpLoopback } from './network.js';
-import { RootResolver, fdPath } from './resolve.js';
+import { RootResolver, fdPath, pathInRoot } from './resolve.js';
 
 /**
  * Builds the container's tree on the calling thread (design.md steps 2–6).
@@ -38,9 +38,7 @@ export function buildContainerTree(sys: Syscalls, plan: LaunchPlan, berthNamespa
   let shmTree: number | undefined;
   try {
     // In the host's namespaces (the worker's home).
-    plan.mounts.forEach((m, i) => {
-      if (m.kind === 'bind' && m.type === 'bind') trees[i] = detachSource(sys, m);
-    });
+    detachAll(sys, plan.mounts, (m) => m.kind === 'bind' && m.type === 'bind', trees);
     for (const kind of JOIN_ORDER) {
       const path = plan.joinNamespaces[kind];
       if (path !== undefined) joins.push({ fd: sys.open(path, O_RDONLY | O_CLOEXEC, 0), flag: JOIN_FLAG[kind] });
@@ -48,9 +46,7 @@ export function buildContainerTree(sys: Syscalls, plan: LaunchPlan, berthNamespa
     if (plan.sharedShm) shmTree = detachShm(sys, plan.sharedShm.mountNamespace);
 
     sys.setns(berthNamespaceFd, CLONE_NEWNS);
-    plan.mounts.forEach((m, i) => {
-      if (m.kind === 'bind' && m.type !== 'bind') trees[i] = detachSource(sys, m);
-    });
+    detachAll(sys, plan.mounts, (m) => m.kind === 'bind' && m.type !== 'bind', trees);
     for (const join of joins) sys.setns(join.fd, join.flag);
     // A network namespace made ahead of time (loopback already up) saves the
     // most expensive part of the unshare on the launch's path.
@@ -72,15 +68,23 @@ export function buildContainerTree(sys: Syscalls, plan: LaunchPlan, berthNamespa
       setupSystemMount(sys, root, plan.sys);
       // The init mounts /proc; it must be a real directory (CVE-2019-16884).
       sys.close(root.open(plan.proc.destination, 'dir', true));
+      // Consecutive binds go in one batched call; a tmpfs or a copy-up (which
+      // reads the tree as the mounts before it left it) ends a batch.
+      const batch: PendingAttach[] = [];
       plan.mounts.forEach((m, i) => {
         const tree = trees[i];
         if (tree === undefined) {
+          attachAll(sys, root, batch);
           mountTmpfs(sys, root, m);
           return;
         }
-        if (m.copyUp) copyUp(sys, root, m);
-        attach(sys, root, tree.fd, m.destination, tree.isFile);
+        if (m.copyUp) {
+          attachAll(sys, root, batch);
+          copyUp(sys, root, m);
+        }
+        batch.push({ tree: tree.fd, destination: pathInRoot(m.destination), isFile: tree.isFile });
       });
+      attachAll(sys, root, batch);
       for (const device of plan.devices) makeDevice(sys, root, device);
     } finally {
       root.close();
@@ -225,6 +229,76 @@ function detachShm(sys: Syscalls, mountNamespace: string | undefined): number {
     }
   } finally {
     sys.close(root);
+  }
+}
+
+const ENOENT = errnoNumber('ENOENT');
+
+/** The propagation and read-only attributes of a bind's detached copy (see `detachSource`). */
+function cloneOf(m: PlannedMount): TreeClone {
+  // A copy of a shared host mount joins its peer group: set every
+  // propagation explicitly, or a private bind would carry the
+  // container's mounts back to the host. Only `shared` stays a peer.
+  const shared = m.propagation === MS_SHARED;
+  return {
+    source: m.source,
+    recursive: m.recursive,
+    propagation: shared ? MS_SHARED : m.propagation === MS_SLAVE ? MS_SLAVE : MS_PRIVATE,
+    propagationRecursive: !(shared && !m.propagationRecursive),
+    readOnly: m.readOnly,
+    readOnlyRecursive: m.recursiveReadOnly,
+  };
+}
+
+/**
+ * Detached copies of the sources of the mounts `pick` selects, as the
+ * calling thread's namespace shows them: one batched call (`cloneTrees`) for
+ * all but subpath mounts, which are resolved one by one beneath their volume.
+ */
+function detachAll(sys: Syscalls, mounts: readonly PlannedMount[], pick: (m: PlannedMount) => boolean, trees: Array<DetachedTree | undefined>): void {
+  const batch: number[] = [];
+  mounts.forEach((m, i) => {
+    if (!pick(m)) return;
+    if (m.subpath !== undefined) trees[i] = detachSource(sys, m);
+    else batch.push(i);
+  });
+  if (batch.length === 0) return;
+  const made = sys.cloneTrees(batch.map((i) => cloneOf(mounts[i]!)));
+  made.trees.forEach((fd, k) => {
+    const i = batch[k]!;
+    trees[i] = { fd, isFile: mounts[i]!.sourceIsFile };
+  });
+  if (made.errno === 0) return;
+  const failed = mounts[batch[made.trees.length]!]!;
+  // The create-time check missed it (or it went away since): Docker's refusal, not a half-made container.
+  if (made.step === 'openTree' && failed.type === 'bind' && made.errno === ENOENT) throw new BindSourceMissingError(failed.source);
+  throw new SyscallError(made.step === '' ? 'openTree' : made.step, made.errno, [failed.source]);
+}
+
+interface PendingAttach extends TreeAttach {
+  isFile: boolean;
+}
+
+/**
+ * Moves a batch of detached trees onto their destinations in one call
+ * (`attachTrees`), taking them out of `batch`. A destination the image lacks
+ * comes back as ENOENT (a return code, not a thrown error): it is made
+ * through the root resolver, that tree attached there, and the batch goes
+ * on after it.
+ */
+function attachAll(sys: Syscalls, root: RootResolver, batch: PendingAttach[]): void {
+  const list = batch.splice(0, batch.length);
+  let start = 0;
+  while (start < list.length) {
+    const done = sys.attachTrees(root.rootFd, list, start);
+    if (done.errno === 0) break;
+    const at = start + done.attached;
+    const entry = list[at]!;
+    if (done.step !== 'openat2' || done.errno !== ENOENT) {
+      throw new SyscallError(done.step === '' ? 'moveMount' : done.step, done.errno, [entry.destination]);
+    }
+    attach(sys, root, entry.tree, entry.destination, entry.isFile);
+    start = at + 1;
   }
 }
 

@@ -2,9 +2,9 @@ import { closeSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
-  AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, MOUNT_ATTR_RDONLY,
-  MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE,
-  RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS, S_IFBLK, S_IFCHR, SIOCSIFFLAGS, makedev, type SyscallCall,
+  AT_EMPTY_PATH, AT_RECURSIVE, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS,
+  MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE,
+  RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS, S_IFBLK, S_IFCHR, SIOCSIFFLAGS, makedev, errnoNumber, type SyscallCall, type TreeClone,
 } from '@berth/syscall';
 import { RecordingSyscalls } from '@berth/syscall/testing';
 import { buildContainerTree } from '../../src/executor/tree.js';
@@ -29,8 +29,17 @@ function plan(volumeFlags: string[], network = 'none', hostConfig: PlanHostConfi
 
 const OPEN_CLONE = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH;
 const PRIVATE = { attrSet: 0, attrClr: 0, propagation: MS_PRIVATE, usernsFd: 0 };
-const READ_ONLY = { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0, propagation: 0, usernsFd: 0 };
-const fdsOpened = (calls: SyscallCall[]) => calls.filter((c) => ['open', 'openat2', 'openTree', 'socket'].includes(c.name)).length;
+/** Every fd the plan's calls opened: single opens, and each tree a batched clone made. */
+const fdsOpened = (calls: SyscallCall[]) => calls.reduce((n, c) => {
+  if (c.name === 'cloneTrees') return n + c.args[0].length;
+  return n + (['open', 'openat2', 'tryOpenat2', 'openTree', 'socket'].includes(c.name) ? 1 : 0);
+}, 0);
+/** A batched clone entry as the plan asks for it. */
+const clone = (source: string, extra: Partial<TreeClone> = {}): TreeClone => ({
+  source, recursive: true, propagation: MS_PRIVATE, propagationRecursive: true, readOnly: false, readOnlyRecursive: false, ...extra,
+});
+/** Lookups in the root, single or the first try (which answers ENOENT with a code), in call order. */
+const lookups = (calls: SyscallCall[]) => calls.flatMap((c) => (c.name === 'openat2' || c.name === 'tryOpenat2' ? [c.args] : []));
 /** The calls before the first one named `name` (and that one's index). */
 const indexOf = (calls: SyscallCall[], match: (c: SyscallCall) => boolean) => calls.findIndex(match);
 
@@ -41,23 +50,19 @@ describe('buildContainerTree: the exact kernel call sequence of a plan', () => {
     buildContainerTree(rec.syscalls, plan(['/srv:/srv', 'data:/data:nocopy', 'logs:/var/log:ro,nocopy']), 7);
     const calls = rec.calls;
 
-    // The host bind: a detached recursive clone made before the thread enters berth's namespace, made private.
-    expect(calls.slice(0, 4)).toEqual([
-      { name: 'open', args: ['/srv', expect.any(Number), 0] },
-      { name: 'openTree', args: [1000, '', OPEN_CLONE | AT_RECURSIVE] },
-      { name: 'mountSetattr', args: [1001, '', AT_EMPTY_PATH | AT_RECURSIVE, PRIVATE] },
-      { name: 'close', args: [1000] },
+    // The host bind: one batched clone (open_tree, then private propagation) before the thread enters berth's namespace.
+    expect(calls.slice(0, 2)).toEqual([
+      { name: 'cloneTrees', args: [[clone('/srv')]] },
+      { name: 'setns', args: [7, CLONE_NEWNS] },
     ]);
-    expect(calls[4]).toEqual({ name: 'setns', args: [7, CLONE_NEWNS] });
-    // Volumes: cloned inside berth's namespace (where tmpfs- and device-backed volumes live), before the unshare.
+    // Volumes: one batched clone inside berth's namespace (where tmpfs- and device-backed volumes live), before the
+    // unshare; `ro` is recursive, set on the detached tree before it is attached anywhere.
+    expect(calls[2]).toEqual({
+      name: 'cloneTrees',
+      args: [[clone('/b/volumes/data/_data'), clone('/b/volumes/logs/_data', { readOnly: true, readOnlyRecursive: true })]],
+    });
     const unshare = indexOf(calls, (c) => c.name === 'unshare');
-    const volumeCalls = calls.slice(5, unshare);
-    expect(volumeCalls.map((c) => c.name)).toEqual([
-      'open', 'openTree', 'mountSetattr', 'close', 'open', 'openTree', 'mountSetattr', 'mountSetattr', 'close',
-    ]);
-    expect(volumeCalls.filter((c) => c.name === 'open').map((c) => c.args[0])).toEqual(['/b/volumes/data/_data', '/b/volumes/logs/_data']);
-    // `ro` is recursive, set on the detached tree before it is attached anywhere.
-    expect(volumeCalls[7]).toEqual({ name: 'mountSetattr', args: [expect.any(Number), '', AT_EMPTY_PATH | AT_RECURSIVE, READ_ONLY] });
+    expect(unshare).toBe(3);
     expect(calls.slice(unshare, unshare + 3)).toEqual([
       { name: 'unshare', args: [CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET] },
       { name: 'mount', args: [null, '/', null, MS_REC | MS_PRIVATE, null] },
@@ -66,15 +71,15 @@ describe('buildContainerTree: the exact kernel call sequence of a plan', () => {
     // Every mount target is an fd path, never a path string through the rootfs.
     for (const [, target] of rec.callsOf('mount').slice(2)) expect(target).toMatch(/^\/proc\/self\/fd\/\d+(\/[a-z]+)?$/);
     // /dev, /sys and /proc are resolved without following symlinks.
-    const strict = rec.callsOf('openat2').filter(([, , how]) => how.resolve === (RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS));
+    const strict = lookups(calls).filter(([, , how]) => how.resolve === (RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS));
     expect(strict.map(([, path]) => path)).toEqual(['dev', 'dev', 'sys', 'proc']);
-    // Each tree moves onto its destination, in the plan's order: /srv, /data, /var/log.
-    // (Each clone's fd is the one its propagation was set on, right after the open_tree.)
-    const trees = rec.callsOf('mountSetattr').filter(([, , , attr]) => attr.propagation !== 0).map(([fd]) => fd);
-    expect(trees).toHaveLength(3);
-    const moves = rec.callsOf('moveMount');
-    expect(moves.map(([from]) => from)).toEqual(trees);
-    for (const call of moves) expect(call[4]).toBe(MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    // The trees move onto their destinations, resolved in the root, in one batched call in the plan's order.
+    expect(rec.callsOf('attachTrees')).toEqual([[expect.any(Number), [
+      { tree: 1000, destination: 'srv', isFile: false },
+      { tree: 1001, destination: 'data', isFile: false },
+      { tree: 1002, destination: 'var/log', isFile: false },
+    ], 0]]);
+    expect(rec.names()).not.toContain('moveMount');
     // Hostname, then loopback up, then the detached trees' fds are closed.
     const names = rec.names();
     const hostname = names.indexOf('sethostname');
@@ -87,10 +92,10 @@ describe('buildContainerTree: the exact kernel call sequence of a plan', () => {
   it('keeps rslave binds slaves and rshared binds peers of their host mount', () => {
     const rec = new RecordingSyscalls();
     buildContainerTree(rec.syscalls, plan(['/a:/a:rslave', '/b:/b:rshared', '/c:/c:shared']), 7);
-    expect(rec.callsOf('mountSetattr').map(([, , flags, attr]) => [flags, attr.propagation])).toEqual([
-      [AT_EMPTY_PATH | AT_RECURSIVE, MS_SLAVE],
-      [AT_EMPTY_PATH | AT_RECURSIVE, MS_SHARED],
-      [AT_EMPTY_PATH, MS_SHARED],
+    expect(rec.callsOf('cloneTrees')[0]![0].map((t) => [t.propagationRecursive, t.propagation])).toEqual([
+      [true, MS_SLAVE],
+      [true, MS_SHARED],
+      [false, MS_SHARED],
     ]);
     // With a propagating bind the container's namespace is a slave, not private.
     expect(rec.callsOf('mount')[0]).toEqual([null, '/', null, MS_REC | MS_SLAVE, null]);
@@ -122,9 +127,9 @@ describe('buildContainerTree: the exact kernel call sequence of a plan', () => {
   });
 
   it('refuses a bind whose host source is missing with Docker\'s error, before touching any namespace', () => {
-    const rec = new RecordingSyscalls().failNext('open', 'ENOENT');
+    const rec = new RecordingSyscalls().respond('cloneTrees', () => ({ trees: [], errno: errnoNumber('ENOENT'), step: 'openTree' }));
     expect(() => buildContainerTree(rec.syscalls, plan(['/gone:/x']), 7)).toThrow('invalid mount config for type "bind": bind source path does not exist: /gone');
-    expect(rec.names()).toEqual(['open']);
+    expect(rec.names()).toEqual(['cloneTrees']);
   });
 
   it('keeps the host network with NetworkMode host: no new net namespace, no loopback setup', () => {
@@ -179,7 +184,7 @@ describe('buildContainerTree: the exact kernel call sequence of a plan', () => {
     // The donor's /dev/shm goes onto the new /dev/shm, resolved without symlinks.
     const shmMove = rec.calls.find((c) => c.name === 'moveMount');
     expect(shmMove?.args[0]).toBe(1004);
-    expect(rec.callsOf('openat2').some(([, path, how]) => path === 'dev/shm' && how.resolve === (RESOLVE_IN_ROOT))).toBe(true);
+    expect(lookups(rec.calls).some(([, path, how]) => path === 'dev/shm' && how.resolve === (RESOLVE_IN_ROOT))).toBe(true);
     expect(rec.callsOf('close')).toHaveLength(fdsOpened(rec.calls));
   });
 
@@ -212,8 +217,28 @@ describe('buildContainerTree: the exact kernel call sequence of a plan', () => {
     expect(rec.callsOf('close')).toHaveLength(fdsOpened(rec.calls));
   });
 
+  it('a batch entry whose mount point is missing comes back as ENOENT: made through the resolver, attached, and the batch goes on after it', () => {
+    let round = 0;
+    const rec = new RecordingSyscalls()
+      .respond('attachTrees', (_root, list, start) => (round++ === 0
+        ? { attached: 1, errno: errnoNumber('ENOENT'), step: 'openat2' }
+        : { attached: list.length - start, errno: 0, step: '' }))
+      // The resolver's first lookup of the missing /data: a code, never a thrown error.
+      .respond('tryOpenat2', (_dirfd, path) => (path === 'data' ? -errnoNumber('ENOENT') : 3000 + round));
+    buildContainerTree(rec.syscalls, plan(['/srv:/srv', 'data:/data:nocopy', '/opt:/opt']), 7);
+    expect(rec.callsOf('attachTrees').map(([, list, start]) => [list.map((e) => e.destination), start])).toEqual([
+      [['srv', 'data', 'opt'], 0],
+      [['srv', 'data', 'opt'], 2],
+    ]);
+    const between = rec.names().slice(rec.names().indexOf('attachTrees') + 1, rec.names().lastIndexOf('attachTrees'));
+    // Lookup (a code), the root '.' as parent, the component (a code), mkdir, open the new one, then the move.
+    expect(between).toEqual(['tryOpenat2', 'openat2', 'tryOpenat2', 'mkdirat', 'openat2', 'close', 'moveMount', 'close']);
+    expect(rec.callsOf('mkdirat').at(-1)![1]).toBe('data');
+  });
+
   it('stops at the first failing call and closes what it opened', () => {
-    const rec = new RecordingSyscalls().failNext('moveMount', 'EBUSY');
+    // The batch answers with a code for the entry that failed; the executor turns it into the error.
+    const rec = new RecordingSyscalls().respond('attachTrees', () => ({ attached: 1, errno: errnoNumber('EBUSY'), step: 'moveMount' }));
     expect(() => buildContainerTree(rec.syscalls, plan(['data:/data:nocopy', '/srv:/srv']), 7)).toThrow(/failed to moveMount.*EBUSY/);
     expect(rec.names()).not.toContain('sethostname');
     expect(rec.callsOf('close')).toHaveLength(fdsOpened(rec.calls));

@@ -112,7 +112,7 @@ describe('VolumeStore', () => {
     expect(names({ driver: 'other' })).toEqual([]);
   });
 
-  it('refuses to remove a volume in use, even with force, listing the containers', () => {
+  it('refuses to remove a volume in use, even with force, listing the containers', async () => {
     store.create({ name: 'busy' });
     store.acquire('busy', 'c1');
     store.acquire('busy', 'c2');
@@ -125,6 +125,7 @@ describe('VolumeStore', () => {
     expect(store.releaseAll('c2')).toEqual(['busy']);
     store.remove('busy');
     expect(fs.existsSync(path.join(store.volumesDir, 'busy'))).toBe(false);
+    expect(await store.trashSettled()).toEqual([]);
     expect(fs.readdirSync(store.volumesDir).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 

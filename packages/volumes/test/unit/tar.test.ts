@@ -135,6 +135,7 @@ describe('export and import', () => {
       }
       expect(isVolumeError(err, 'InvalidArchive')).toBe(true);
       expect(store.find('target')).toBeUndefined();
+      expect(await store.trashSettled()).toEqual([]);
       expect(fs.readdirSync(store.volumesDir).sort()).toEqual(before);
       expect(fs.readdirSync(outside)).toEqual(['passwd']);
       expect(fs.readFileSync(path.join(outside, 'passwd'), 'utf8')).toBe('original');
