@@ -70,7 +70,8 @@ export function readBerthState(root: string): BerthState {
       { id: string; bridge_name: string }[]).map((n) => [n.id, n.bridge_name]));
     return { endpoints, bridges, portContainers: col(db, 'SELECT DISTINCT container FROM ports') };
   });
-  const volumeDirs = list(join(root, 'volumes')).filter((n) => !n.startsWith('metadata.db'));
+  // `.trash` holds removed volumes' directories until a worker deletes them (the store empties it at open).
+  const volumeDirs = list(join(root, 'volumes')).filter((n) => !n.startsWith('metadata.db') && n !== '.trash');
   return {
     endpoints: net?.endpoints ?? [],
     portContainers: net?.portContainers ?? [],

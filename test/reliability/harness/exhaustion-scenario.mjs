@@ -46,6 +46,8 @@ await layers.importImage(image);
 // 1. A volume import larger than the disk.
 const big = await tarWith(Array.from({ length: 6 }, (_, i) => [`f${i}`, sizeMb << 18]));
 out.importError = await volumes.importTar('big', Readable.from([big])).then(() => null, message);
+// Removed directories go to the trash and are deleted off the request: wait for that.
+await volumes.trashSettled();
 out.dfAfterImport = execFileSync('df', ['-k', root], { encoding: 'utf8' }).trim().split('\n')[1];
 out.afterImport = { volumes: volumes.list().map((v) => v.Name), entries: execFileSync('ls', ['-A', join(root, 'volumes')], { encoding: 'utf8' }).trim().split('\n') };
 
