@@ -103,6 +103,22 @@ export class LayerWriter {
     }
   }
 
+  /**
+   * Opens a new file for writing. A name that already exists in the layer
+   * (an archive that writes it twice) is rare, so the create is tried first
+   * and only EEXIST costs the lstat and removal: one system call per file
+   * less than looking first.
+   */
+  private createFile(rel: string): number {
+    try {
+      return openSync(this.abs(rel), 'wx', 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    this.removeExisting(rel);
+    return openSync(this.abs(rel), 'wx', 0o600);
+  }
+
   private setMeta(rel: string, h: Headers, isSymlink: boolean): void {
     const abs = this.abs(rel);
     this.sys.lchown(abs, h.uid ?? 0, h.gid ?? 0);
@@ -140,8 +156,7 @@ export class LayerWriter {
       case null:
       case undefined: {
         this.ensureParents(rel, h.name, true);
-        this.removeExisting(rel);
-        const fd = openSync(this.abs(rel), 'wx', 0o600);
+        const fd = this.createFile(rel);
         try {
           for await (const chunk of body) {
             let off = 0;
