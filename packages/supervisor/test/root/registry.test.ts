@@ -43,7 +43,8 @@ describeRoot('registries through berth (docker CLI, berth CLI)', () => {
       try { await new Docker({ socketPath }).ping(); up = true; } catch { await sleep(50); }
     }
     if (!up) throw new Error('the supervisor did not come up');
-    open = await startRegistry();
+    // schema1: so a schema 1 manifest can be put in, to see it refused.
+    open = await startRegistry({ schema1: true });
     basic = await startRegistry({ auth: 'basic' });
     writeFileSync(join(root, 'busybox.tar'), await busyboxImageArchive());
     await skopeoPush(open, `docker-archive:${join(root, 'busybox.tar')}`, 'bb:1');
@@ -78,6 +79,16 @@ describeRoot('registries through berth (docker CLI, berth CLI)', () => {
     await expect(docker('pull', `${open.host}/nothing:here`)).rejects.toMatchObject({
       stderr: expect.stringContaining(`manifest for ${open.host}/nothing:here not found: manifest unknown: manifest unknown`),
     });
+  });
+
+  it("docker pull of a schema 1 manifest: moby's removal text, nothing stored", async () => {
+    writeFileSync(join(root, 'old.tar'), await busyboxImageArchive('old:1', '/bin/busybox', { history: true }));
+    await skopeoPush(open, `docker-archive:${join(root, 'old.tar')}`, 'old:1', { format: 'v2s1' });
+    const before = (await docker('images', '-q', '--no-trunc')).stdout;
+    await expect(docker('pull', `${open.host}/old:1`)).rejects.toMatchObject({
+      stderr: expect.stringContaining(`Docker Image Format v1 and Docker Image manifest version 2, schema 1 support has been removed. Suggest the author of ${open.host}/old:1 to upgrade the image to the OCI Format or Docker Image manifest v2, schema 2. More information at https://docs.docker.com/go/deprecated-image-specs/`),
+    });
+    expect((await docker('images', '-q', '--no-trunc')).stdout).toBe(before);
   });
 
   it('the API create never pulls: "No such image"', async () => {
