@@ -23,7 +23,8 @@ interface Blob { digest: string; size: number; mediaType: string; path?: string;
 /**
  * `docker push NAME[:TAG]`: the blobs the registry lacks (HEAD first; a
  * cross-repository mount from where the blob was pulled, on the same
- * registry; else a monolithic upload), then the manifest. Layers are kept
+ * registry; else an upload as the docker daemon makes it: POST, one streamed
+ * PATCH, PUT with the digest), then the manifest. Layers are kept
  * unpacked, and a re-tar would change their digests, so a layer is pushed
  * as the compressed blob it was pulled as (kept under `blobs/`); a layer
  * berth has no blob for (loaded from an archive) is refused by name.
@@ -81,17 +82,25 @@ export async function pushImage(store: LayerStore, refText: string, opts: PushOp
     if (b.path === undefined && b.bytes === undefined) {
       throw new RegistryError('PUSH_UNSUPPORTED', `failed to push ${local}: the registry lacks layer ${b.digest}, and berth keeps no copy of that blob (the layer was stored before it was pulled); pull the image again`);
     }
-    const location = new URL(start.headers.location, client.baseUrl());
-    location.searchParams.set('digest', b.digest);
     let sent = 0;
     // A transform counts what goes out: a 'data' listener would let bytes flow before the request pipes them.
     const body = b.bytes ?? createReadStream(b.path ?? '', { highWaterMark: 1 << 20 }).pipe(tap((c) => {
       sent += c.length;
       if (report) emit({ kind: 'layer', id: shortId(b), status: 'Pushing', current: sent, total: b.size });
     }));
-    const put = await client.fetch('PUT', location.toString(), {
+    // As the docker daemon sends a blob (distribution's client, blobWriter.ReadFrom then
+    // Commit): the whole blob in one streamed PATCH without Content-Range, then a PUT with
+    // the digest and no body. Every registry Docker pushes to takes this sequence.
+    const patch = await client.fetch('PATCH', new URL(start.headers.location, client.baseUrl()).toString(), {
       scope, headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(b.size) }, body,
     });
+    const patchBody = await readBody(patch).catch(() => Buffer.alloc(0));
+    if (patch.statusCode !== 202 || patch.headers.location === undefined) {
+      throw new RegistryError('REGISTRY_PROTOCOL', `failed to upload ${b.digest}: ${registryErrorText(patchBody, patch.statusCode ?? 0)}`);
+    }
+    const location = new URL(patch.headers.location, client.baseUrl());
+    location.searchParams.set('digest', b.digest);
+    const put = await client.fetch('PUT', location.toString(), { scope, headers: { 'Content-Length': '0' }, body: Buffer.alloc(0) });
     const putBody = await readBody(put).catch(() => Buffer.alloc(0));
     if (put.statusCode !== 201) throw new RegistryError('REGISTRY_PROTOCOL', `failed to upload ${b.digest}: ${registryErrorText(putBody, put.statusCode ?? 0)}`);
     if (report) emit({ kind: 'layer', id: shortId(b), status: 'Pushed' });
