@@ -26,6 +26,7 @@ import { distributionInfo, pullImage, type DistributionInfo, type PullOptions } 
 import { registryDomain } from './registry/reference.js';
 import { pushImage, type PushOptions } from './registry/push.js';
 import { saveImages } from './save.js';
+import { rebuildLayerTar, TAR_SPLIT_FILE } from './tar-split.js';
 import type { TransportOptions } from './registry/transport.js';
 
 /** The kernel copies mount options into one page; the string and its NUL must fit. */
@@ -400,6 +401,30 @@ export class LayerStore {
   keptBlob(digest: string): string | undefined {
     const path = this.blobPath(digest);
     return existsSync(path) ? path : undefined;
+  }
+
+  /**
+   * The exact tar a layer was loaded (or committed) as, rebuilt from its
+   * tar-split record and its files into a temporary file under `tmp/`,
+   * which the caller removes. Checked against the diffID before it is
+   * returned, so nothing that is not the layer's own tar leaves the store.
+   * `undefined` when the layer has no record (stored before records were
+   * kept, or a tar that could not be split, such as a whiteout with content).
+   */
+  rebuiltLayerTar(layerId: string, diffId: string): string | undefined {
+    const dir = this.layerDir(layerId);
+    if (!existsSync(join(dir, TAR_SPLIT_FILE))) return undefined;
+    const out = join(this.root, 'tmp', `layer-${randomSuffix()}.tar`);
+    try {
+      const { digest } = rebuildLayerTar(dir, out);
+      if (digest !== diffId) {
+        throw new LayerStoreError('SAVE_UNSUPPORTED', `failed to rebuild the tar of layer ${diffId}: its files changed since it was loaded (the rebuilt tar is ${digest})`);
+      }
+      return out;
+    } catch (error) {
+      rmSync(out, { force: true });
+      throw error;
+    }
   }
 
   /** Which compressed blobs a layer was pulled as or pushed as, by repository. */

@@ -14,6 +14,8 @@ export const MEDIA = {
   dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
   dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  /** An uncompressed layer (distribution's MediaTypeUncompressedLayer): a loaded layer's tar, whose digest is its diffID. */
+  dockerLayerTar: 'application/vnd.docker.image.rootfs.diff.tar',
   dockerForeign: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociIndex: 'application/vnd.oci.image.index.v1+json',

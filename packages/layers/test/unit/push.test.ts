@@ -4,11 +4,13 @@
 // PATCH with the whole blob and no Content-Range, PUT with the digest.
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pullImage } from '../../src/index.js';
-import { dockerSave, sampleLayers } from '../fixtures.js';
+import * as tar from 'tar-stream';
+import { dockerSave, sampleLayers, sha } from '../fixtures.js';
 import { tempStore, type TestStore } from './helpers.js';
 import { type TestRegistry, skopeoPush, skopeoRawManifest, startRegistry } from '@berth/testing';
 
@@ -83,4 +85,50 @@ describe('push', () => {
     expect(patches.map((p) => p.bodyBytes)).toEqual(expect.arrayContaining(src.layers.map((l) => l.size)));
     for (const p of puts) expect(p).toMatchObject({ bodyBytes: 0, status: 201 });
   });
+
+  it('a loaded image: save gives back the very layer tars it was loaded from, push sends them with digest = diffID (skopeo inspect)', async () => {
+    const layers = await sampleLayers();
+    const [img] = (await t.store.importImage(Readable.from(await dockerSave([{ layers, tags: ['loaded:1'] }])))).images;
+    expect(img!.diffIds).toEqual(layers.map((l) => `sha256:${sha(l)}`));
+
+    const saved = await entriesOf(t.store.save(['loaded:1']));
+    for (const l of layers) expect(saved.get(`${sha(l)}/layer.tar`)?.equals(l)).toBe(true);
+    // Nothing rebuilt is left behind.
+    expect(readdirSync(join(t.root, 'tmp'))).toEqual([]);
+
+    t.store.tagImage('loaded:1', `${reg.host}/loaded:1`);
+    await t.store.push(`${reg.host}/loaded:1`);
+    const manifest = JSON.parse((await skopeoRawManifest(reg, 'loaded:1')).toString()) as { layers: { digest: string; size: number; mediaType: string }[]; config: { digest: string } };
+    expect(manifest.layers).toEqual(layers.map((l) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest: `sha256:${sha(l)}`, size: l.length })));
+    expect(manifest.config.digest).toBe(img!.id);
+    // A second push finds every blob there.
+    await t.store.push(`${reg.host}/loaded:1`);
+    expect(readdirSync(join(t.root, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses to save or push a loaded layer whose files changed since (the rebuilt tar misses its diffID), sending nothing', async () => {
+    const layers = await sampleLayers();
+    const [img] = (await t.store.importImage(Readable.from(await dockerSave([{ layers, tags: ['changed:1'] }])))).images;
+    writeFileSync(join(t.root, 'layers', img!.layers[0]!, 'diff/etc/passwd'), 'root:x:0:0:changed:/root:/bin/sh\n');
+    expect(() => t.store.save(['changed:1'])).toThrow(/files changed since it was loaded/);
+    t.store.tagImage('changed:1', `${reg.host}/changed:1`);
+    await expect(t.store.push(`${reg.host}/changed:1`)).rejects.toMatchObject({ code: 'SAVE_UNSUPPORTED' });
+    await expect(skopeoRawManifest(reg, 'changed:1')).rejects.toThrow();
+    expect(readdirSync(join(t.root, 'tmp'))).toEqual([]);
+  });
 });
+
+async function entriesOf(stream: NodeJS.ReadableStream): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const extract = tar.extract();
+  const done = (async () => {
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const c of entry as AsyncIterable<Buffer>) chunks.push(c);
+      out.set(entry.header.name, Buffer.concat(chunks));
+    }
+  })();
+  stream.pipe(extract as unknown as NodeJS.WritableStream);
+  await done;
+  return out;
+}
