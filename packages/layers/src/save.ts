@@ -7,6 +7,7 @@ import * as tar from 'tar-stream';
 import { LayerStoreError } from './errors.js';
 import { randomSuffix, tryNormalizeTag } from './refs.js';
 import type { LayerStore } from './store.js';
+import type { ImageRecord } from './types.js';
 
 /**
  * `docker save`: a docker-save archive (`manifest.json`, `<config>.json`,
@@ -18,13 +19,13 @@ import type { LayerStore } from './store.js';
  * checked before the first byte goes out; a layer with neither is refused
  * by name.
  */
-export function saveImages(store: LayerStore, refs: readonly string[]): Readable {
+export async function saveImages(store: LayerStore, refs: readonly string[]): Promise<Readable> {
   // Layers loaded from an archive: their tars rebuilt (and checked) before the first byte goes out.
   const rebuiltFiles: string[] = [];
   const cleanup = (): void => { for (const f of rebuiltFiles) rmSync(f, { force: true }); };
   let plans;
   try {
-    plans = planSave(store, refs, rebuiltFiles);
+    plans = await planSave(store, refs, rebuiltFiles);
   } catch (error) {
     cleanup();
     throw error;
@@ -34,29 +35,38 @@ export function saveImages(store: LayerStore, refs: readonly string[]): Readable
   return out;
 }
 
-function planSave(store: LayerStore, refs: readonly string[], rebuiltFiles: string[]) {
-  return refs.map((ref) => {
+type SavePlan = { image: ImageRecord; config: Buffer; layers: { diffId: string; path: string; gzip: boolean; rebuilt: boolean }[]; tags: string[] };
+
+async function planSave(store: LayerStore, refs: readonly string[], rebuiltFiles: string[]): Promise<SavePlan[]> {
+  const plans: SavePlan[] = [];
+  for (const ref of refs) {
     const image = store.inspectImage(ref);
     const config = store.configBlob(ref);
     if (!config) throw new LayerStoreError('SAVE_UNSUPPORTED', `failed to save ${ref}: berth did not keep this image's config blob; pull or load it again`);
-    const layers = image.diffIds.map((diffId, i) => {
+    const layers: SavePlan['layers'] = [];
+    for (const [i, diffId] of image.diffIds.entries()) {
       const blob = store.layerBlobs(diffId).map((b) => ({ ...b, path: store.keptBlob(b.digest) })).find((b) => b.path !== undefined);
-      if (blob?.path) return { diffId, path: blob.path, gzip: blob.mediaType.includes('gzip'), rebuilt: false };
-      const rebuilt = store.rebuiltLayerTar(image.layers[i] ?? '', diffId);
+      if (blob?.path) {
+        layers.push({ diffId, path: blob.path, gzip: blob.mediaType.includes('gzip'), rebuilt: false });
+        continue;
+      }
+      const rebuilt = await store.rebuiltLayerTar(image.layers[i] ?? '', diffId);
       if (rebuilt !== undefined) {
         rebuiltFiles.push(rebuilt);
-        return { diffId, path: rebuilt, gzip: false, rebuilt: true };
+        layers.push({ diffId, path: rebuilt, gzip: false, rebuilt: true });
+        continue;
       }
       throw new LayerStoreError('SAVE_UNSUPPORTED', `failed to save ${ref}: layer ${diffId} has neither a kept blob nor a tar-split record to rebuild its tar from (load or pull the image again)`);
-    });
+    }
     // As Docker: saved by a tag, that tag goes with it; by id, none.
     const tag = tryNormalizeTag(ref);
     const tags = tag !== undefined && image.tags.includes(tag) ? [tag] : [];
-    return { image, config, layers, tags };
-  });
+    plans.push({ image, config, layers, tags });
+  }
+  return plans;
 }
 
-function writeSave(store: LayerStore, plans: ReturnType<typeof planSave>): PassThrough {
+function writeSave(store: LayerStore, plans: SavePlan[]): PassThrough {
   const pack = tar.pack();
   const out = new PassThrough();
   const entry = (name: string, body: Buffer | string): Promise<void> =>

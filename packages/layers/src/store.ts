@@ -278,8 +278,8 @@ export class LayerStore {
     return pullImage(this, ref, { ...opts, transport: this.transport });
   }
 
-  /** `docker save`: see `saveImages`. Throws before returning when an image or a layer cannot be saved. */
-  save(refs: readonly string[]): NodeJS.ReadableStream {
+  /** `docker save`: see `saveImages`. Rejects before any byte when an image or a layer cannot be saved. */
+  save(refs: readonly string[]): Promise<NodeJS.ReadableStream> {
     return saveImages(this, refs);
   }
 
@@ -411,12 +411,12 @@ export class LayerStore {
    * `undefined` when the layer has no record (stored before records were
    * kept, or a tar that could not be split, such as a whiteout with content).
    */
-  rebuiltLayerTar(layerId: string, diffId: string): string | undefined {
+  async rebuiltLayerTar(layerId: string, diffId: string): Promise<string | undefined> {
     const dir = this.layerDir(layerId);
     if (!existsSync(join(dir, TAR_SPLIT_FILE))) return undefined;
     const out = join(this.root, 'tmp', `layer-${randomSuffix()}.tar`);
     try {
-      const { digest } = rebuildLayerTar(dir, out);
+      const { digest } = await rebuildLayerTar(dir, out);
       if (digest !== diffId) {
         throw new LayerStoreError('SAVE_UNSUPPORTED', `failed to rebuild the tar of layer ${diffId}: its files changed since it was loaded (the rebuilt tar is ${digest})`);
       }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LayerStoreError } from './errors.js';
 
@@ -196,19 +197,20 @@ function fileSegment(path: string, size: number): Buffer {
  * Rebuilds the layer tar from its record and the files in `diff` into the
  * file `out`, hashing it: the caller compares the digest with the diffID
  * before a byte of it leaves the store (a file changed or replaced since
- * would otherwise go out as part of the layer).
+ * would otherwise go out as part of the layer). Asynchronous, 1 MiB at a
+ * time: a layer of gigabytes must not hold the supervisor's main thread.
  */
-export function rebuildLayerTar(layerDir: string, out: string): { digest: string; size: number } {
-  const record = readAll(join(layerDir, TAR_SPLIT_FILE));
+export async function rebuildLayerTar(layerDir: string, out: string): Promise<{ digest: string; size: number }> {
+  const record = await readFile(join(layerDir, TAR_SPLIT_FILE));
   const hash = createHash('sha256');
-  const fd = openSync(out, 'wx', 0o600);
+  const sink = await open(out, 'wx', 0o600);
   const buf = Buffer.allocUnsafe(1 << 20);
   let size = 0;
-  const emit = (b: Buffer): void => {
+  const emit = async (b: Buffer): Promise<void> => {
     hash.update(b);
     size += b.length;
     let off = 0;
-    while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+    while (off < b.length) off += (await sink.write(b, off, b.length - off)).bytesWritten;
   };
   try {
     let off = 0;
@@ -217,46 +219,30 @@ export function rebuildLayerTar(layerDir: string, out: string): { digest: string
       const len = record.readUInt32LE(off + 1);
       off += 5;
       if (kind === 0x52) {
-        emit(record.subarray(off, off + len));
+        await emit(record.subarray(off, off + len));
         off += len;
       } else if (kind === 0x46) {
         const rel = record.subarray(off, off + len).toString('utf8');
         const want = record.readDoubleLE(off + len);
         off += len + 8;
-        const file = openSync(join(layerDir, 'diff', rel), constants.O_RDONLY | constants.O_NOFOLLOW);
+        const file = await open(join(layerDir, 'diff', rel), constants.O_RDONLY | constants.O_NOFOLLOW);
         try {
           let left = want;
           while (left > 0) {
-            const n = readSync(file, buf, 0, Math.min(buf.length, left), null);
-            if (n === 0) throw new LayerStoreError('SAVE_UNSUPPORTED', `failed to rebuild the layer tar: ${rel} is shorter than when it was loaded`);
-            emit(buf.subarray(0, n));
-            left -= n;
+            const { bytesRead } = await file.read(buf, 0, Math.min(buf.length, left), null);
+            if (bytesRead === 0) throw new LayerStoreError('SAVE_UNSUPPORTED', `failed to rebuild the layer tar: ${rel} is shorter than when it was loaded`);
+            await emit(buf.subarray(0, bytesRead));
+            left -= bytesRead;
           }
         } finally {
-          closeSync(file);
+          await file.close();
         }
       } else {
         throw new LayerStoreError('SAVE_UNSUPPORTED', 'failed to rebuild the layer tar: its tar-split record is corrupt');
       }
     }
   } finally {
-    closeSync(fd);
+    await sink.close();
   }
   return { digest: `sha256:${hash.digest('hex')}`, size };
-}
-
-function readAll(path: string): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const chunks: Buffer[] = [];
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      chunks.push(Buffer.from(buf.subarray(0, n)));
-    }
-    return Buffer.concat(chunks);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -49,16 +49,18 @@ export async function pushImage(store: LayerStore, refText: string, opts: PushOp
   }
 
   async function pushLayers(): Promise<{ digest: string; size: number }> {
-    const layers: Blob[] = image.diffIds.map((diffId, i) => {
+    const layers: Blob[] = [];
+    for (const [i, diffId] of image.diffIds.entries()) {
       const known = store.layerBlobs(diffId).map((b) => ({ ...b, path: store.keptBlob(b.digest) }));
       const kept = known.find((b) => b.path !== undefined);
       if (!kept) {
-        const path = store.rebuiltLayerTar(image.layers[i] ?? '', diffId);
+        const path = await store.rebuiltLayerTar(image.layers[i] ?? '', diffId);
         if (path !== undefined) {
           rebuilt.push(path);
           const from = known.find((b) => b.digest === diffId && b.repository.startsWith(`${ref.domain}/`) && b.repository !== repository)
             ?.repository.slice(ref.domain.length + 1);
-          return { digest: diffId, size: statSync(path).size, mediaType: MEDIA.dockerLayerTar, diffId, path, ...(from === undefined ? {} : { from }) };
+          layers.push({ digest: diffId, size: statSync(path).size, mediaType: MEDIA.dockerLayerTar, diffId, path, ...(from === undefined ? {} : { from }) });
+          continue;
         }
       }
       // Prefer a blob kept on disk; a record without one still lets a registry that has the blob skip it.
@@ -68,11 +70,11 @@ export async function pushImage(store: LayerStore, refText: string, opts: PushOp
       }
       const from = known.find((b) => b.digest === same.digest && b.repository.startsWith(`${ref.domain}/`) && b.repository !== repository)
         ?.repository.slice(ref.domain.length + 1);
-      return {
+      layers.push({
         digest: same.digest, size: same.path === undefined ? same.size : statSync(same.path).size, mediaType: same.mediaType, diffId,
         ...(same.path === undefined ? {} : { path: same.path }), ...(from === undefined ? {} : { from }),
-      };
-    });
+      });
+    }
     const ociLayers = layers.some((l) => l.mediaType.startsWith('application/vnd.oci.'));
     const configBlob: Blob = { digest: sha256Digest(configBytes), size: configBytes.length, mediaType: ociLayers ? MEDIA.ociConfig : MEDIA.dockerConfig, bytes: configBytes };
     emit({ kind: 'start', repository: familiarName(ref) });

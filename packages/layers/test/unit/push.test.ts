@@ -91,7 +91,7 @@ describe('push', () => {
     const [img] = (await t.store.importImage(Readable.from(await dockerSave([{ layers, tags: ['loaded:1'] }])))).images;
     expect(img!.diffIds).toEqual(layers.map((l) => `sha256:${sha(l)}`));
 
-    const saved = await entriesOf(t.store.save(['loaded:1']));
+    const saved = await entriesOf(await t.store.save(['loaded:1']));
     for (const l of layers) expect(saved.get(`${sha(l)}/layer.tar`)?.equals(l)).toBe(true);
     // Nothing rebuilt is left behind.
     expect(readdirSync(join(t.root, 'tmp'))).toEqual([]);
@@ -110,7 +110,7 @@ describe('push', () => {
     const layers = await sampleLayers();
     const [img] = (await t.store.importImage(Readable.from(await dockerSave([{ layers, tags: ['changed:1'] }])))).images;
     writeFileSync(join(t.root, 'layers', img!.layers[0]!, 'diff/etc/passwd'), 'root:x:0:0:changed:/root:/bin/sh\n');
-    expect(() => t.store.save(['changed:1'])).toThrow(/files changed since it was loaded/);
+    await expect(t.store.save(['changed:1'])).rejects.toThrow(/files changed since it was loaded/);
     t.store.tagImage('changed:1', `${reg.host}/changed:1`);
     await expect(t.store.push(`${reg.host}/changed:1`)).rejects.toMatchObject({ code: 'SAVE_UNSUPPORTED' });
     await expect(skopeoRawManifest(reg, 'changed:1')).rejects.toThrow();
