@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, writeSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, writeSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMountinfo, type Syscalls } from '@berth/syscall';
@@ -521,6 +521,7 @@ export class LayerStore {
         made.push(tmp);
         mkdirSync(tmp, { mode: 0o700 });
         copyTree(join(unpacked.tmp, 'diff'), join(tmp, 'diff'));
+        if (existsSync(join(unpacked.tmp, TAR_SPLIT_FILE))) copyFileSync(join(unpacked.tmp, TAR_SPLIT_FILE), join(tmp, TAR_SPLIT_FILE));
       } else {
         entry.taken = true;
       }

@@ -132,3 +132,18 @@ async function entriesOf(stream: NodeJS.ReadableStream): Promise<Map<string, Buf
   await done;
   return out;
 }
+
+describe('save of loaded layers', () => {
+  it('a layer tar used on two different parents is stored twice, and both copies rebuild to the same tar', async () => {
+    const [base, shared] = await sampleLayers();
+    const archive = await dockerSave([{ layers: [shared!], tags: ['alone:1'] }, { layers: [base!, shared!], tags: ['stacked:1'] }]);
+    const { images } = await t.store.importImage(Readable.from(archive));
+    const stacked = images.find((i) => i.tags.includes('stacked:1'))!;
+    const alone = images.find((i) => i.tags.includes('alone:1'))!;
+    expect(stacked.layers[1]).not.toBe(alone.layers[0]);
+    for (const ref of ['stacked:1', 'alone:1']) {
+      const saved = await entriesOf(await t.store.save([ref]));
+      expect(saved.get(`${sha(shared!)}/layer.tar`)?.equals(shared!)).toBe(true);
+    }
+  });
+});
