@@ -39,6 +39,7 @@ export type RegistryErrorCode =
   | 'REGISTRY_PROTOCOL'
   | 'REGISTRY_UNAUTHORIZED'
   | 'REGISTRY_UNREACHABLE'
+  | 'SCHEMA1_REMOVED'
   | 'UNSUPPORTED_MANIFEST';
 
 const KIND_BY_CODE: Record<LayerStoreErrorCode, ErrorKind> = {
@@ -78,6 +79,8 @@ const KIND_BY_CODE: Record<LayerStoreErrorCode, ErrorKind> = {
   REGISTRY_UNAUTHORIZED: 'system',
   REGISTRY_UNREACHABLE: 'system',
   UNSUPPORTED_MANIFEST: 'not-implemented',
+  // moby's DeprecatedSchema1ImageError is an invalid-argument error (400).
+  SCHEMA1_REMOVED: 'invalid-parameter',
 };
 
 export class LayerStoreError extends Error implements KindedError {
@@ -188,7 +191,8 @@ export class UnsupportedCompressionError extends LayerStoreError {
  * Talking to a registry failed. Codes: `REGISTRY_UNREACHABLE` (network, TLS),
  * `REGISTRY_PROTOCOL` (an answer berth cannot use), `REGISTRY_UNAUTHORIZED`
  * (credentials missing or refused), `MANIFEST_UNKNOWN` (no such tag, digest
- * or repository), `UNSUPPORTED_MANIFEST` (schema 1, unknown media types),
+ * or repository), `SCHEMA1_REMOVED` (a schema 1 manifest, with moby's text),
+ * `UNSUPPORTED_MANIFEST` (unknown media types),
  * `NO_MATCHING_PLATFORM`, `LOGIN_FAILED` (`docker login` refused: Docker's 401).
  */
 export class RegistryError extends LayerStoreError {

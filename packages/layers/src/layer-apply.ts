@@ -1,9 +1,11 @@
+import { pipeline } from 'node:stream/promises';
 import { createReadStream, closeSync, linkSync, lstatSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync, chmodSync, lutimesSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Headers } from 'tar-stream';
 import { AT_FDCWD, OVERLAY_OPAQUE_XATTR, S_IFBLK, S_IFCHR, S_IFIFO, makedev, type Syscalls } from '@berth/syscall';
 import { DigestMismatchError, UnsafeEntryError } from './errors.js';
-import { decode, INGEST_CHUNK, readTar, type Compression } from './tar-read.js';
+import { decode, INGEST_CHUNK, readTar, tap, type Compression } from './tar-read.js';
+import { TAR_SPLIT_FILE, TarSplitRecorder } from './tar-split.js';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
@@ -21,6 +23,10 @@ export function entryPath(name: string, entry = name): string {
   if (name.startsWith('/')) throw new UnsafeEntryError(entry, 'absolute paths are not allowed in a layer');
   if (parts.includes('..')) throw new UnsafeEntryError(entry, 'a ".." component would leave the layer');
   return parts.join('/');
+}
+
+function isRegular(h: Headers): boolean {
+  return h.type === 'file' || h.type === 'contiguous-file' || h.type == null;
 }
 
 interface DirMeta { rel: string; mode: number; uid: number; gid: number; mtime: Date }
@@ -62,7 +68,8 @@ export class LayerWriter {
   private readonly dirs = new Map<string, DirMeta>();
   size = 0;
 
-  constructor(private readonly dest: string, private readonly sys: Syscalls) {}
+  /** `split`: told, in order, where each regular file's content went (see `TarSplitRecorder`). */
+  constructor(private readonly dest: string, private readonly sys: Syscalls, private readonly split?: TarSplitRecorder) {}
 
   private abs(rel: string): string {
     return rel === '' ? this.dest : join(this.dest, rel);
@@ -103,6 +110,22 @@ export class LayerWriter {
     }
   }
 
+  /**
+   * Opens a new file for writing. A name that already exists in the layer
+   * (an archive that writes it twice) is rare, so the create is tried first
+   * and only EEXIST costs the lstat and removal: one system call per file
+   * less than looking first.
+   */
+  private createFile(rel: string): number {
+    try {
+      return openSync(this.abs(rel), 'wx', 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    this.removeExisting(rel);
+    return openSync(this.abs(rel), 'wx', 0o600);
+  }
+
   private setMeta(rel: string, h: Headers, isSymlink: boolean): void {
     const abs = this.abs(rel);
     this.sys.lchown(abs, h.uid ?? 0, h.gid ?? 0);
@@ -117,10 +140,12 @@ export class LayerWriter {
     const rel = entryPath(h.name);
     const base = rel.split('/').pop() ?? '';
     if (rel === '') {
+      if (isRegular(h) && (h.size ?? 0) > 0) this.split?.fileNotKept();
       if (h.type === 'directory') this.dirs.set('', { rel: '', mode: h.mode ?? 0o755, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ?? new Date(0) });
       return;
     }
     if (base.startsWith(WHITEOUT_PREFIX)) {
+      if (isRegular(h) && (h.size ?? 0) > 0) this.split?.fileNotKept();
       this.whiteout(rel, base, h.name);
       return;
     }
@@ -140,8 +165,7 @@ export class LayerWriter {
       case null:
       case undefined: {
         this.ensureParents(rel, h.name, true);
-        this.removeExisting(rel);
-        const fd = openSync(this.abs(rel), 'wx', 0o600);
+        const fd = this.createFile(rel);
         try {
           for await (const chunk of body) {
             let off = 0;
@@ -151,6 +175,7 @@ export class LayerWriter {
           closeSync(fd);
         }
         this.size += h.size ?? 0;
+        if ((h.size ?? 0) > 0) this.split?.fileWritten(rel);
         this.setMeta(rel, h, false);
         return;
       }
@@ -252,18 +277,24 @@ export interface UnpackedLayer {
  */
 export async function unpackLayer(source: AsyncIterable<Buffer>, dest: string, opts: ApplyOptions): Promise<UnpackedLayer> {
   mkdirSync(dest, { recursive: true, mode: 0o755 });
-  const writer = new LayerWriter(dest, opts.syscalls);
+  // The tar's bytes without file contents, next to diff/: a loaded layer can be saved and pushed as the same tar.
+  const split = new TarSplitRecorder(join(dest, '..', TAR_SPLIT_FILE));
+  const writer = new LayerWriter(dest, opts.syscalls, split);
   const decoded = await decode(source, opts.what, { ...(opts.onBytes ? { onBytes: opts.onBytes } : {}), ...(opts.onRaw ? { onRaw: opts.onRaw } : {}) });
   const expect = opts.expectDigest;
+  const recorded = tap((c) => split.feed(c));
+  pipeline(decoded.stream, recorded).catch(() => undefined);
   try {
-    await readTar(decoded.stream, (h, body) => writer.entry(h, body), opts.what);
+    await readTar(recorded, (h, body) => writer.entry(h, body), opts.what);
   } catch (error) {
+    split.finish();
     // A blob whose digest is known and wrong was tampered with or cut: say that, not "corrupt gzip".
     if (expect === undefined) throw error;
     await decoded.drainRest().catch(() => undefined);
     if (decoded.rawDigest() !== expect) throw new DigestMismatchError(opts.what, expect, decoded.rawDigest());
     throw error;
   }
+  split.finish();
   if (expect !== undefined && decoded.rawDigest() !== expect) throw new DigestMismatchError(opts.what, expect, decoded.rawDigest());
   writer.finish();
   return {

@@ -7,32 +7,66 @@ import * as tar from 'tar-stream';
 import { LayerStoreError } from './errors.js';
 import { randomSuffix, tryNormalizeTag } from './refs.js';
 import type { LayerStore } from './store.js';
+import type { ImageRecord } from './types.js';
 
 /**
  * `docker save`: a docker-save archive (`manifest.json`, `<config>.json`,
  * `<diffID>/layer.tar`, `repositories`) of the images `refs` name. Layers
  * are kept unpacked, and a re-tar would not give the bytes their diffID
  * names, so each `layer.tar` is the compressed blob the layer was pulled as,
- * inflated: exactly the diffID's bytes. Everything is checked before the
- * first byte goes out; a layer with no kept blob is refused by name.
+ * inflated, or for a layer loaded from an archive the tar rebuilt from its
+ * tar-split record: exactly the diffID's bytes either way. Everything is
+ * checked before the first byte goes out; a layer with neither is refused
+ * by name.
  */
-export function saveImages(store: LayerStore, refs: readonly string[]): Readable {
-  const plans = refs.map((ref) => {
+export async function saveImages(store: LayerStore, refs: readonly string[]): Promise<Readable> {
+  // Layers loaded from an archive: their tars rebuilt (and checked) before the first byte goes out.
+  const rebuiltFiles: string[] = [];
+  const cleanup = (): void => { for (const f of rebuiltFiles) rmSync(f, { force: true }); };
+  let plans;
+  try {
+    plans = await planSave(store, refs, rebuiltFiles);
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+  const out = writeSave(store, plans);
+  out.on('close', cleanup);
+  return out;
+}
+
+type SavePlan = { image: ImageRecord; config: Buffer; layers: { diffId: string; path: string; gzip: boolean; rebuilt: boolean }[]; tags: string[] };
+
+async function planSave(store: LayerStore, refs: readonly string[], rebuiltFiles: string[]): Promise<SavePlan[]> {
+  const plans: SavePlan[] = [];
+  for (const ref of refs) {
     const image = store.inspectImage(ref);
     const config = store.configBlob(ref);
     if (!config) throw new LayerStoreError('SAVE_UNSUPPORTED', `failed to save ${ref}: berth did not keep this image's config blob; pull or load it again`);
-    const layers = image.diffIds.map((diffId) => {
+    const layers: SavePlan['layers'] = [];
+    for (const [i, diffId] of image.diffIds.entries()) {
       const blob = store.layerBlobs(diffId).map((b) => ({ ...b, path: store.keptBlob(b.digest) })).find((b) => b.path !== undefined);
-      if (!blob?.path) {
-        throw new LayerStoreError('SAVE_UNSUPPORTED', `failed to save ${ref}: layer ${diffId} was loaded from an archive, and berth keeps no copy of its tar (only layers pulled from a registry can be saved byte for byte)`);
+      if (blob?.path) {
+        layers.push({ diffId, path: blob.path, gzip: blob.mediaType.includes('gzip'), rebuilt: false });
+        continue;
       }
-      return { diffId, path: blob.path, gzip: blob.mediaType.includes('gzip') };
-    });
+      const rebuilt = await store.rebuiltLayerTar(image.layers[i] ?? '', diffId);
+      if (rebuilt !== undefined) {
+        rebuiltFiles.push(rebuilt);
+        layers.push({ diffId, path: rebuilt, gzip: false, rebuilt: true });
+        continue;
+      }
+      throw new LayerStoreError('SAVE_UNSUPPORTED', `failed to save ${ref}: layer ${diffId} has neither a kept blob nor a tar-split record to rebuild its tar from (load or pull the image again)`);
+    }
     // As Docker: saved by a tag, that tag goes with it; by id, none.
     const tag = tryNormalizeTag(ref);
     const tags = tag !== undefined && image.tags.includes(tag) ? [tag] : [];
-    return { image, config, layers, tags };
-  });
+    plans.push({ image, config, layers, tags });
+  }
+  return plans;
+}
+
+function writeSave(store: LayerStore, plans: SavePlan[]): PassThrough {
   const pack = tar.pack();
   const out = new PassThrough();
   const entry = (name: string, body: Buffer | string): Promise<void> =>

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, writeSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, writeSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMountinfo, type Syscalls } from '@berth/syscall';
@@ -12,7 +12,7 @@ import {
 } from './errors.js';
 import { commitConfigBlob, planDockerSave, planOciLayout, rootfsConfigBlob } from './formats.js';
 import { fileChunks, unpackLayer, type UnpackedLayer } from './layer-apply.js';
-import { deserializeIngest, offload } from './worker/offload.js';
+import { deserializeIngest, offload, prestartWorker } from './worker/offload.js';
 import type { SerializedIngest } from './worker/protocol.js';
 import { Metadata, openDatabase, type ImageRow } from './metadata.js';
 import { chainIds, digestHex, normalizeTag, randomShortName, randomSuffix, sha256Hex, tryNormalizeTag } from './refs.js';
@@ -26,6 +26,7 @@ import { distributionInfo, pullImage, type DistributionInfo, type PullOptions } 
 import { registryDomain } from './registry/reference.js';
 import { pushImage, type PushOptions } from './registry/push.js';
 import { saveImages } from './save.js';
+import { rebuildLayerTar, TAR_SPLIT_FILE } from './tar-split.js';
 import type { TransportOptions } from './registry/transport.js';
 
 /** The kernel copies mount options into one page; the string and its NUL must fit. */
@@ -56,6 +57,7 @@ export class LayerStore {
     // One process owns a root: at open, a directory without its record can only be what a
     // crash left between a rename and its commit (or a committed removal and its rename).
     this.startupReport = this.reconcile({ removeOrphans: true });
+    if (inWorker) prestartWorker();
   }
 
   static open(root: string, opts: OpenOptions): LayerStore {
@@ -276,8 +278,8 @@ export class LayerStore {
     return pullImage(this, ref, { ...opts, transport: this.transport });
   }
 
-  /** `docker save`: see `saveImages`. Throws before returning when an image or a layer cannot be saved. */
-  save(refs: readonly string[]): NodeJS.ReadableStream {
+  /** `docker save`: see `saveImages`. Rejects before any byte when an image or a layer cannot be saved. */
+  save(refs: readonly string[]): Promise<NodeJS.ReadableStream> {
     return saveImages(this, refs);
   }
 
@@ -401,6 +403,30 @@ export class LayerStore {
     return existsSync(path) ? path : undefined;
   }
 
+  /**
+   * The exact tar a layer was loaded (or committed) as, rebuilt from its
+   * tar-split record and its files into a temporary file under `tmp/`,
+   * which the caller removes. Checked against the diffID before it is
+   * returned, so nothing that is not the layer's own tar leaves the store.
+   * `undefined` when the layer has no record (stored before records were
+   * kept, or a tar that could not be split, such as a whiteout with content).
+   */
+  async rebuiltLayerTar(layerId: string, diffId: string): Promise<string | undefined> {
+    const dir = this.layerDir(layerId);
+    if (!existsSync(join(dir, TAR_SPLIT_FILE))) return undefined;
+    const out = join(this.root, 'tmp', `layer-${randomSuffix()}.tar`);
+    try {
+      const { digest } = await rebuildLayerTar(dir, out);
+      if (digest !== diffId) {
+        throw new LayerStoreError('SAVE_UNSUPPORTED', `failed to rebuild the tar of layer ${diffId}: its files changed since it was loaded (the rebuilt tar is ${digest})`);
+      }
+      return out;
+    } catch (error) {
+      rmSync(out, { force: true });
+      throw error;
+    }
+  }
+
   /** Which compressed blobs a layer was pulled as or pushed as, by repository. */
   layerBlobs(diffId: string): { digest: string; mediaType: string; size: number; repository: string }[] {
     return this.meta.layerBlobs(diffId).map((b) => ({ digest: b.digest, mediaType: b.media_type, size: b.size, repository: b.repository }));
@@ -495,6 +521,7 @@ export class LayerStore {
         made.push(tmp);
         mkdirSync(tmp, { mode: 0o700 });
         copyTree(join(unpacked.tmp, 'diff'), join(tmp, 'diff'));
+        if (existsSync(join(unpacked.tmp, TAR_SPLIT_FILE))) copyFileSync(join(unpacked.tmp, TAR_SPLIT_FILE), join(tmp, TAR_SPLIT_FILE));
       } else {
         entry.taken = true;
       }

@@ -88,6 +88,8 @@ export interface FixtureImage {
   tags?: string[];
   /** Overrides the diffIDs written into the config (to fake a mismatch). */
   diffIds?: string[];
+  /** The config's history (skopeo needs one entry per layer to write a schema 1 manifest). */
+  history?: { created?: string; created_by?: string; empty_layer?: boolean }[];
 }
 
 export function configBlob(img: FixtureImage): Buffer {
@@ -95,6 +97,7 @@ export function configBlob(img: FixtureImage): Buffer {
     architecture: 'amd64', os: 'linux', created: '2024-01-02T03:04:05Z',
     config: img.config ?? { Cmd: ['/bin/sh'], Env: ['PATH=/bin'], WorkingDir: '/srv', User: '1000', Labels: { a: 'b' }, Volumes: { '/data': {} }, ExposedPorts: { '80/tcp': {} } },
     rootfs: { type: 'layers', diff_ids: img.diffIds ?? img.layers.map((l) => `sha256:${sha(l)}`) },
+    ...(img.history ? { history: img.history } : {}),
   }));
 }
 

@@ -65,8 +65,8 @@ export interface ImageService {
   importImage(source: string | NodeJS.ReadableStream, opts?: { tag?: string; format?: 'archive' | 'rootfs' | 'auto' }): Promise<{ images: ImageView[] }>;
   /** `docker pull` (`LayerStore.pull`). */
   pull?(ref: string, opts: { platform?: Platform; credentials?: Credentials; onEvent?: (e: PullEvent) => void }): Promise<ImageView>;
-  /** `docker save` (`LayerStore.save`): throws before streaming when an image cannot be saved. */
-  save?(refs: readonly string[]): NodeJS.ReadableStream;
+  /** `docker save` (`LayerStore.save`): rejects before streaming when an image cannot be saved. */
+  save?(refs: readonly string[]): NodeJS.ReadableStream | Promise<NodeJS.ReadableStream>;
   /** `docker push` (`LayerStore.push`). */
   push?(ref: string, opts: { credentials?: Credentials; onEvent?: (e: PushEvent) => void }): Promise<{ digest: string; size: number }>;
   /** `docker login`: throws REGISTRY_UNAUTHORIZED when the registry refuses the credentials. */

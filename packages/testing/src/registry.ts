@@ -83,8 +83,12 @@ async function startIssuer(dir: string, service: string, user: string, password:
   return Object.assign(issuer, { certPath });
 }
 
-/** Starts a registry; stop() ends it by pid and removes its directory. */
-export async function startRegistry(opts: { auth?: 'none' | 'basic' | 'token' } = {}): Promise<TestRegistry> {
+/**
+ * Starts a registry; stop() ends it by pid and removes its directory. With
+ * `schema1` it also accepts (signed) schema 1 manifests, which distribution
+ * 2.8 refuses by default.
+ */
+export async function startRegistry(opts: { auth?: 'none' | 'basic' | 'token'; schema1?: boolean } = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-registry-'));
   const port = await freePort();
   const user = 'berth';
@@ -99,7 +103,7 @@ export async function startRegistry(opts: { auth?: 'none' | 'basic' | 'token' } 
     issuer = await startIssuer(dir, 'berth-test-registry', user, password);
     authYaml = `auth:\n  token:\n    realm: http://127.0.0.1:${issuer.port}/token\n    service: berth-test-registry\n    issuer: berth-test-issuer\n    rootcertbundle: ${issuer.certPath}\n`;
   }
-  const config = `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(8).toString('hex')}\n${authYaml}`;
+  const config = `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(8).toString('hex')}\n${authYaml}${opts.schema1 === true ? 'compatibility:\n  schema1:\n    enabled: true\n' : ''}`;
   writeFileSync(join(dir, 'config.yml'), config);
   const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -132,8 +136,10 @@ export async function startRegistry(opts: { auth?: 'none' | 'basic' | 'token' } 
  * registry's credentials if it has them). Asynchronous: the token issuer
  * answers skopeo from this process's event loop.
  */
-export async function skopeoPush(reg: TestRegistry, source: string, repoTag: string): Promise<void> {
+export async function skopeoPush(reg: TestRegistry, source: string, repoTag: string, opts: { format?: 'v2s1' | 'v2s2' | 'oci' } = {}): Promise<void> {
   const args = ['copy', '-q', source, `docker://${reg.host}/${repoTag}`, '--dest-tls-verify=false'];
+  // v2s1: a schema 1 manifest, signed by skopeo with a throwaway key.
+  if (opts.format !== undefined) args.push('--format', opts.format);
   if (reg.user !== undefined) args.push('--dest-creds', `${reg.user}:${reg.password ?? ''}`);
   const child = spawn('skopeo', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -6,7 +6,7 @@ import { chainIds, normalizeTag } from '../refs.js';
 import type { LayerStore } from '../store.js';
 import type { ImageRecord } from '../types.js';
 import { RegistryClient, registryErrorText, sha256Digest, type Credentials } from './client.js';
-import { familiarName, formatRef, parseRegistryRef, type RegistryRef } from './reference.js';
+import { familiarName, formatRef, fullRef, parseRegistryRef, type RegistryRef } from './reference.js';
 import { readBody, type TransportOptions } from './transport.js';
 
 export const MEDIA = {
@@ -14,6 +14,8 @@ export const MEDIA = {
   dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
   dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  /** An uncompressed layer (distribution's MediaTypeUncompressedLayer): a loaded layer's tar, whose digest is its diffID. */
+  dockerLayerTar: 'application/vnd.docker.image.rootfs.diff.tar',
   dockerForeign: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -80,8 +82,14 @@ function descriptor(v: unknown, what: string): Descriptor {
   return v as unknown as Descriptor;
 }
 
-const SCHEMA1_REFUSED = (name: string): string =>
-  `[DEPRECATION NOTICE] Docker Image Format v1 and Docker Image manifest version 2, schema 1 support is disabled by default and will be removed in an upcoming release. Suggest the author of ${name} to upgrade the image to the OCI Format or Docker Image manifest v2, schema 2. More information at https://docs.docker.com/go/deprecated-image-specs/`;
+/**
+ * moby's `DeprecatedSchema1ImageError` (daemon/images, Docker 28, which
+ * removed schema 1). Docker 20.10 still pulled schema 1 with a deprecation
+ * notice in the progress stream; berth refuses it as the current dockerd
+ * does, with the full reference as moby's `ref.String()` writes it.
+ */
+const SCHEMA1_REMOVED = (fullRef: string): string =>
+  `Docker Image Format v1 and Docker Image manifest version 2, schema 1 support has been removed. Suggest the author of ${fullRef} to upgrade the image to the OCI Format or Docker Image manifest v2, schema 2. More information at https://docs.docker.com/go/deprecated-image-specs/`;
 
 interface Fetched { bytes: Buffer; mediaType: string; digest: string }
 
@@ -110,7 +118,7 @@ async function fetchManifest(client: RegistryClient, ref: RegistryRef, reference
   } catch (error) {
     throw new RegistryError('REGISTRY_PROTOCOL', `manifest ${shown} is not JSON`, { cause: error });
   }
-  if (mediaType === MEDIA.schema1 || mediaType === MEDIA.schema1Signed) throw new RegistryError('UNSUPPORTED_MANIFEST', SCHEMA1_REFUSED(formatRef(ref)));
+  if (mediaType === MEDIA.schema1 || mediaType === MEDIA.schema1Signed) throw new RegistryError('SCHEMA1_REMOVED', SCHEMA1_REMOVED(fullRef(ref)));
   return { bytes, mediaType, digest };
 }
 

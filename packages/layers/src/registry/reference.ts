@@ -72,6 +72,11 @@ export function formatRef(r: RegistryRef): string {
   return `${familiarName(r)}${r.tag === undefined ? '' : `:${r.tag}`}${r.digest === undefined ? '' : `@${r.digest}`}`;
 }
 
+/** `docker.io/library/x:tag`: the fully qualified name, as moby's `reference.Named.String()` writes it. */
+export function fullRef(r: RegistryRef): string {
+  return `${r.domain}/${r.path}${r.tag === undefined ? '' : `:${r.tag}`}${r.digest === undefined ? '' : `@${r.digest}`}`;
+}
+
 /** The key of a registry in the docker CLI's config.json `auths`: Docker Hub's is its v1 index URL. */
 export function authKey(domain: string): string {
   return domain === DEFAULT_DOMAIN ? 'https://index.docker.io/v1/' : domain;

@@ -118,3 +118,27 @@ describe('importing a plain rootfs tar', () => {
     expect(t.store.listImages()).toHaveLength(2);
   });
 });
+
+describe('a name written twice in one layer', () => {
+  it('keeps the last entry: a file over a file, over a symlink (never followed) and over a directory', async () => {
+    const outside = join(t.dir, 'outside');
+    writeFileSync(outside, 'untouched');
+    const layer = await tarOf([
+      { name: 'etc/', type: 'directory' },
+      { name: 'etc/motd', body: 'first' },
+      { name: 'etc/motd', body: 'second' },
+      { name: 'etc/link', type: 'symlink', linkname: outside },
+      { name: 'etc/link', body: 'a file now' },
+      { name: 'etc/dir/', type: 'directory' },
+      { name: 'etc/dir/inner', body: 'gone' },
+      { name: 'etc/dir', body: 'was a directory' },
+    ]);
+    const [img] = (await t.store.importImage(Readable.from(await dockerSave([{ layers: [layer], tags: ['twice'] }])))).images;
+    const base = join(t.root, 'layers', img!.layers[0]!, 'diff');
+    expect(readFileSync(join(base, 'etc/motd'), 'utf8')).toBe('second');
+    expect(lstatSync(join(base, 'etc/link')).isFile()).toBe(true);
+    expect(readFileSync(join(base, 'etc/link'), 'utf8')).toBe('a file now');
+    expect(readFileSync(outside, 'utf8')).toBe('untouched');
+    expect(readFileSync(join(base, 'etc/dir'), 'utf8')).toBe('was a directory');
+  });
+});

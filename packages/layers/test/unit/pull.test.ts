@@ -137,6 +137,29 @@ describe('pull from an open registry', () => {
   });
 });
 
+describe('a schema 1 manifest', () => {
+  let reg: TestRegistry;
+  beforeAll(async () => { reg = await startRegistry({ schema1: true }); });
+  afterAll(() => reg.stop());
+
+  it("is refused with moby's text (Docker 28's DeprecatedSchema1ImageError), an invalid-parameter error, the store untouched", async () => {
+    const layers = await sampleLayers();
+    const path = join(t.dir, 'old.tar');
+    writeFileSync(path, await dockerSave([{ layers, tags: ['old:1'], history: layers.map((_, i) => ({ created: '2024-01-02T03:04:05Z', created_by: `layer ${i}` })) }]));
+    await skopeoPush(reg, `docker-archive:${path}`, 'old:1', { format: 'v2s1' });
+    // What the registry serves really is schema 1 (signed by skopeo).
+    expect(JSON.parse((await skopeoRawManifest(reg, 'old:1')).toString())).toMatchObject({ schemaVersion: 1 });
+    const before = snapshotStore(t.root);
+    const refusal = pullImage(t.store, `${reg.host}/old:1`);
+    await expect(refusal).rejects.toMatchObject({
+      code: 'SCHEMA1_REMOVED', kind: 'invalid-parameter',
+      message: `Docker Image Format v1 and Docker Image manifest version 2, schema 1 support has been removed. Suggest the author of ${reg.host}/old:1 to upgrade the image to the OCI Format or Docker Image manifest v2, schema 2. More information at https://docs.docker.com/go/deprecated-image-specs/`,
+    });
+    expect(snapshotStore(t.root)).toBe(before);
+    expect(t.store.listImages()).toEqual([]);
+  });
+});
+
 describe('pull with basic auth (htpasswd)', () => {
   let reg: TestRegistry;
   beforeAll(async () => { reg = await startRegistry({ auth: 'basic' }); });

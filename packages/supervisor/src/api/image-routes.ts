@@ -163,7 +163,7 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
     if (!d.images.save) throw new NotImplementedError('berth does not implement docker save with this image service');
     if (refs.length === 0) throw new InvalidParameterError('no images named: use names=NAME');
     for (const ref of refs) await d.images.inspectImage(ref);
-    const stream = d.images.save(refs);
+    const stream = await d.images.save(refs);
     res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/x-tar' });
     await pipeline(stream, res).catch(() => res.destroy());
   };

@@ -22,7 +22,8 @@ function tarOf(entries: { name: string; body?: Buffer; type?: 'file' | 'symlink'
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-export async function busyboxImageArchive(tag = 'berth-test/busybox:latest', busybox = '/bin/busybox'): Promise<Buffer> {
+/** `history`: give the config one history entry for its layer (skopeo needs it to write a schema 1 manifest). */
+export async function busyboxImageArchive(tag = 'berth-test/busybox:latest', busybox = '/bin/busybox', opts: { history?: boolean } = {}): Promise<Buffer> {
   const layer = await tarOf([
     { name: 'bin', type: 'directory' },
     { name: 'bin/busybox', body: readFileSync(busybox) },
@@ -35,6 +36,7 @@ export async function busyboxImageArchive(tag = 'berth-test/busybox:latest', bus
     architecture: 'amd64', os: 'linux', created: '2024-01-01T00:00:00Z',
     config: { Cmd: ['sh'], Env: ['PATH=/bin'] },
     rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] },
+    ...(opts.history === true ? { history: [{ created: '2024-01-01T00:00:00Z', created_by: 'busybox' }] } : {}),
   }));
   const configName = `${sha(config)}.json`;
   const manifest = Buffer.from(JSON.stringify([{ Config: configName, RepoTags: [tag], Layers: [`${diffId}/layer.tar`] }]));

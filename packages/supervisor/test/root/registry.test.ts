@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { busyboxImageArchive } from '../helpers/busybox-image.js';
-import { type TestRegistry, describeRoot, hostMountTable, skopeoPush, startRegistry } from '@berth/testing';
+import { type TestRegistry, describeRoot, hostMountTable, skopeoPush, skopeoRawManifest, startRegistry } from '@berth/testing';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -43,7 +43,8 @@ describeRoot('registries through berth (docker CLI, berth CLI)', () => {
       try { await new Docker({ socketPath }).ping(); up = true; } catch { await sleep(50); }
     }
     if (!up) throw new Error('the supervisor did not come up');
-    open = await startRegistry();
+    // schema1: so a schema 1 manifest can be put in, to see it refused.
+    open = await startRegistry({ schema1: true });
     basic = await startRegistry({ auth: 'basic' });
     writeFileSync(join(root, 'busybox.tar'), await busyboxImageArchive());
     await skopeoPush(open, `docker-archive:${join(root, 'busybox.tar')}`, 'bb:1');
@@ -78,6 +79,16 @@ describeRoot('registries through berth (docker CLI, berth CLI)', () => {
     await expect(docker('pull', `${open.host}/nothing:here`)).rejects.toMatchObject({
       stderr: expect.stringContaining(`manifest for ${open.host}/nothing:here not found: manifest unknown: manifest unknown`),
     });
+  });
+
+  it("docker pull of a schema 1 manifest: moby's removal text, nothing stored", async () => {
+    writeFileSync(join(root, 'old.tar'), await busyboxImageArchive('old:1', '/bin/busybox', { history: true }));
+    await skopeoPush(open, `docker-archive:${join(root, 'old.tar')}`, 'old:1', { format: 'v2s1' });
+    const before = (await docker('images', '-q', '--no-trunc')).stdout;
+    await expect(docker('pull', `${open.host}/old:1`)).rejects.toMatchObject({
+      stderr: expect.stringContaining(`Docker Image Format v1 and Docker Image manifest version 2, schema 1 support has been removed. Suggest the author of ${open.host}/old:1 to upgrade the image to the OCI Format or Docker Image manifest v2, schema 2. More information at https://docs.docker.com/go/deprecated-image-specs/`),
+    });
+    expect((await docker('images', '-q', '--no-trunc')).stdout).toBe(before);
   });
 
   it('the API create never pulls: "No such image"', async () => {
@@ -179,9 +190,12 @@ describeRoot('registries through berth (docker CLI, berth CLI)', () => {
     expect(after!.Id).toBe(before!.Id);
     expect(after!.RepoDigests).toContain(`${basic.host}/pushed/bb@${digest!}`);
     await docker('logout', basic.host);
-    // An imported (or loaded) image has no compressed blobs to push: refused by name.
-    await docker('import', join(root, 'rootfs.tar'), `${open.host}/loaded:1`);
-    await expect(docker('push', `${open.host}/loaded:1`)).rejects.toMatchObject({ stderr: expect.stringContaining('berth keeps no compressed blob') });
+    // An imported rootfs is pushed as the tar it was imported from (rebuilt from its tar-split record): digest = diffID.
+    await docker('import', join(root, 'rootfs.tar'), `${open.host}/imported:1`);
+    await docker('push', `${open.host}/imported:1`);
+    const [imported] = JSON.parse((await docker('image', 'inspect', `${open.host}/imported:1`)).stdout) as { RootFS: { Layers: string[] } }[];
+    const pushedImport = JSON.parse((await skopeoRawManifest(open, 'imported:1')).toString()) as { layers: { digest: string }[] };
+    expect(pushedImport.layers.map((l) => l.digest)).toEqual(imported!.RootFS.Layers);
   });
 
   it('docker save of a pulled image loads back as the same image (every layer tar checked against its diffID)', async () => {
@@ -197,9 +211,37 @@ describeRoot('registries through berth (docker CLI, berth CLI)', () => {
     expect(loaded.stdout).toContain(`Loaded image: ${open.host}/bb:1`);
     expect((JSON.parse((await docker('image', 'inspect', `${open.host}/bb:1`)).stdout) as { Id: string }[])[0]!.Id).toBe(img!.Id);
     await docker('rmi', 'saved-copy:1');
-    // An image berth holds only unpacked cannot be saved byte for byte: refused by name, before any byte.
-    await docker('import', join(root, 'rootfs.tar'), 'unsaveable:1');
-    await expect(docker('save', '-o', join(root, 'x.tar'), 'unsaveable:1')).rejects.toMatchObject({ stderr: expect.stringContaining('keeps no copy of its tar') });
+    // An imported image: its layer.tar is the rootfs tar it was imported from.
+    await docker('import', join(root, 'rootfs.tar'), 'imported-save:1');
+    await docker('save', '-o', join(root, 'x.tar'), 'imported-save:1');
+    const [imp] = JSON.parse((await docker('image', 'inspect', 'imported-save:1')).stdout) as { RootFS: { Layers: string[] } }[];
+    const xdir = mkdtempSync(join(root, 'x-'));
+    await run('tar', ['-xf', join(root, 'x.tar'), '-C', xdir]);
+    expect(readFileSync(join(xdir, imp!.RootFS.Layers[0]!.slice(7), 'layer.tar')).equals(readFileSync(join(root, 'rootfs.tar')))).toBe(true);
+  });
+
+  it('docker load, then docker save gives back the same layer tars, and docker push sends them with digest = diffID (skopeo inspect)', async () => {
+    const archive = await busyboxImageArchive('loaded/bb:1');
+    writeFileSync(join(root, 'to-load.tar'), archive);
+    await docker('load', '-i', join(root, 'to-load.tar'));
+    const [img] = JSON.parse((await docker('image', 'inspect', 'loaded/bb:1')).stdout) as { Id: string; RootFS: { Layers: string[] } }[];
+    const diffId = img!.RootFS.Layers[0]!;
+    await docker('save', '-o', join(root, 'resaved.tar'), 'loaded/bb:1');
+    const layerOf = async (tarFile: string): Promise<Buffer> => {
+      const dir = mkdtempSync(join(root, 'x-'));
+      await run('tar', ['-xf', tarFile, '-C', dir]);
+      return readFileSync(join(dir, diffId.slice(7), 'layer.tar'));
+    };
+    expect((await layerOf(join(root, 'resaved.tar'))).equals(await layerOf(join(root, 'to-load.tar')))).toBe(true);
+    await docker('tag', 'loaded/bb:1', `${open.host}/loaded/bb:1`);
+    await docker('push', `${open.host}/loaded/bb:1`);
+    const manifest = JSON.parse((await skopeoRawManifest(open, 'loaded/bb:1')).toString()) as { config: { digest: string }; layers: { digest: string }[] };
+    expect(manifest.layers.map((l) => l.digest)).toEqual([diffId]);
+    expect(manifest.config.digest).toBe(img!.Id);
+    // Pulled back into a fresh name, it is the same image.
+    await docker('rmi', `${open.host}/loaded/bb:1`, 'loaded/bb:1');
+    await docker('pull', `${open.host}/loaded/bb:1`);
+    expect((JSON.parse((await docker('image', 'inspect', `${open.host}/loaded/bb:1`)).stdout) as { Id: string }[])[0]!.Id).toBe(img!.Id);
   });
 
   async function fetchOnSocket(method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
