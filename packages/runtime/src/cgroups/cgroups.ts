@@ -29,7 +29,7 @@ export interface CgroupsOptions {
   procRoot?: string;
   /** Where sysfs is; cgroup mount points under /sys are looked up there. Default /sys. */
   sysfsRoot?: string;
-  /** v1 controllers to place containers in. Default memory, pids, cpu, cpuacct, devices. */
+  /** v1 controllers to place containers in. Default memory, pids, cpu, cpuacct, devices, freezer, blkio. */
   controllers?: readonly string[];
   /** For the v2 device program (bpf(2)); default the real kernel. */
   syscalls?: Syscalls;
@@ -50,13 +50,14 @@ interface Parent {
 
 const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const V2_CONTROLLERS: readonly CgroupController[] = ['cpu', 'memory', 'pids'];
-const DEFAULT_V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct', 'devices'];
+// freezer for pause, blkio for stats: every container has a cgroup in each, as under Docker.
+const DEFAULT_V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct', 'devices', 'freezer', 'blkio'];
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function readOptional(path: string): string | undefined {
+export function readOptional(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
@@ -65,7 +66,7 @@ function readOptional(path: string): string | undefined {
   }
 }
 
-function writeCgroupFile(path: string, value: string): void {
+export function writeCgroupFile(path: string, value: string): void {
   try {
     writeFileSync(path, value);
   } catch (error) {
@@ -241,6 +242,18 @@ export class Cgroups {
     const handle = { containerId, version: this.version, paths: [...paths] };
     this.checkedPaths(handle);
     return handle;
+  }
+
+  /**
+   * The directory of a container's cgroup that holds `controller` (v1: that
+   * hierarchy's; v2: the one directory, whatever the controller), or
+   * undefined when no hierarchy has it. Reads nothing.
+   */
+  controllerDir(containerId: string, controller: string): string | undefined {
+    const paths = this.pathsFor(containerId);
+    if (this.version === 2) return paths[0];
+    const index = this.parents.findIndex((p) => p.controllers.includes(controller));
+    return index < 0 ? undefined : paths[index];
   }
 
   /** Whether the kernel's OOM killer killed a process of this container. */

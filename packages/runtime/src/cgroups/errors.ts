@@ -9,7 +9,8 @@ export type CgroupErrorCode =
   | 'CGROUP_WRITE_FAILED'
   | 'CGROUP_CREATE_FAILED'
   | 'CGROUP_BUSY'
-  | 'CGROUP_REMOVE_FAILED';
+  | 'CGROUP_REMOVE_FAILED'
+  | 'CGROUP_FREEZE_FAILED';
 
 /**
  * A failed cgroup operation; the message reads "failed to <verb> <object>: ...".

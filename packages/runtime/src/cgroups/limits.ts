@@ -11,6 +11,8 @@ export interface CgroupLimits {
   memoryBytes?: number;
   /** Memory plus swap in bytes, Docker's `--memory-swap`; -1 means unlimited swap. */
   memorySwapBytes?: number;
+  /** Soft memory limit in bytes (`--memory-reservation`). */
+  memoryReservationBytes?: number;
   /** Maximum number of tasks (`--pids-limit`); 0 or less means unlimited. */
   pidsMax?: number;
   /** CFS quota per period in microseconds (`--cpu-quota`); -1 means unlimited. */
@@ -68,6 +70,9 @@ export function v1Writes(limits: CgroupLimits): CgroupWrite[] {
       optional: true,
     });
   }
+  if (limits.memoryReservationBytes !== undefined) {
+    writes.push({ controller: 'memory', file: 'memory.soft_limit_in_bytes', value: int('memory-reservation', limits.memoryReservationBytes) });
+  }
   if (limits.pidsMax !== undefined) {
     writes.push({ controller: 'pids', file: 'pids.max', value: limits.pidsMax > 0 ? int('pids', limits.pidsMax) : 'max' });
   }
@@ -94,6 +99,9 @@ export function v2Writes(limits: CgroupLimits): CgroupWrite[] {
     const swap =
       limits.memorySwapBytes < 0 ? 'max' : int('memory-swap', Math.max(0, limits.memorySwapBytes - (limits.memoryBytes ?? 0)));
     writes.push({ controller: 'memory', file: 'memory.swap.max', value: swap, optional: true });
+  }
+  if (limits.memoryReservationBytes !== undefined) {
+    writes.push({ controller: 'memory', file: 'memory.low', value: int('memory-reservation', limits.memoryReservationBytes) });
   }
   if (limits.pidsMax !== undefined) {
     writes.push({ controller: 'pids', file: 'pids.max', value: limits.pidsMax > 0 ? int('pids', limits.pidsMax) : 'max' });

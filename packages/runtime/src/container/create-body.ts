@@ -118,7 +118,7 @@ const HOST_CONFIG_FIELDS: Record<string, Field> = {
   DeviceRequests: zeroOnly('array'),
   KernelMemory: zeroOnly('integer'),
   KernelMemoryTCP: zeroOnly('integer'),
-  MemoryReservation: zeroOnly('integer'),
+  MemoryReservation: honoured('integer'),
   MemorySwap: honoured('integer'),
   // -1 is the docker CLI's "unset" in older versions.
   MemorySwappiness: zeroOnly('integer', [-1]),

@@ -359,7 +359,14 @@ function planMount(r: ResolvedMount): PlannedMount {
 
 const MIN_MEMORY = 6 * 1024 * 1024;
 
-/** Docker's resource checks (daemon_unix.go) and its defaults: swap twice the memory, NanoCpus as a CFS quota. */
+/**
+ * Docker's resource checks (daemon_unix.go) and its defaults: swap twice the memory, NanoCpus as a CFS quota.
+ * The one translation of a HostConfig into cgroup limits: the launch and `docker update` both use it.
+ */
+export function resourceLimits(host: PlanHostConfig, hostCpus: number | undefined): PlannedLimits {
+  return limitsOf(host, hostCpus);
+}
+
 function limitsOf(host: PlanHostConfig, hostCpus: number | undefined): PlannedLimits {
   const num = (name: keyof PlanHostConfig): number => {
     const v = host[name];
@@ -376,6 +383,7 @@ function limitsOf(host: PlanHostConfig, hostCpus: number | undefined): PlannedLi
   const quota = num('CpuQuota');
   const period = num('CpuPeriod');
   const shares = num('CpuShares');
+  const reservation = num('MemoryReservation');
   const fail = (message: string): never => {
     throw new PlanError('invalid-config', message);
   };
@@ -383,6 +391,10 @@ function limitsOf(host: PlanHostConfig, hostCpus: number | undefined): PlannedLi
   if (memory !== 0 && memory < MIN_MEMORY) fail('Minimum memory limit allowed is 6MB');
   if (memory === 0 && swap > 0) fail('You should always set the Memory limit when using Memoryswap limit, see usage');
   if (memory > 0 && swap > 0 && swap < memory) fail('Minimum memoryswap limit should be larger than memory limit, see usage');
+  if (memory > 0 && reservation > 0 && memory < reservation) {
+    fail('Minimum memory limit can not be less than memory reservation limit, see usage');
+  }
+  if (reservation > 0 && reservation < MIN_MEMORY) fail('Minimum memory reservation allowed is 6MB');
   if (nano !== 0 && period !== 0) fail('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   if (nano !== 0 && quota !== 0) fail('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   if (nano < 0 || (hostCpus !== undefined && nano > hostCpus * 1e9)) {
@@ -402,6 +414,7 @@ function limitsOf(host: PlanHostConfig, hostCpus: number | undefined): PlannedLi
   if (swap > 0 || swap === -1) {
     if (memory > 0) limits.memorySwapBytes = swap;
   }
+  if (reservation > 0) limits.memoryReservationBytes = reservation;
   if (pids > 0) limits.pidsMax = pids;
   if (nano > 0) {
     limits.cpuPeriodUs = 100_000;

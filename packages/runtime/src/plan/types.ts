@@ -39,6 +39,7 @@ export interface PlanHostConfig {
   NetworkMode?: string | null;
   Memory?: number | null;
   MemorySwap?: number | null;
+  MemoryReservation?: number | null;
   PidsLimit?: number | null;
   NanoCpus?: number | null;
   CpuQuota?: number | null;
