@@ -46,6 +46,11 @@ function attachDetachKeys(query: URLSearchParams): Buffer | undefined {
   }
 }
 
+/** dockerd refuses to attach to a frozen container (its text, lower-case `container`, the name as given). */
+function refusePaused(lc: ApiDeps['lifecycle'], id: string, ref: string): void {
+  if (lc.isPaused(id)) throw new ConflictError(`container ${ref} is paused, unpause the container before attach`);
+}
+
 function responseSink(res: ServerResponse): StreamSink {
   return {
     write: (buf) => { if (!res.writableEnded) res.write(buf); },
@@ -72,6 +77,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     }, {
       containers: lc.store.list(),
       isRestarting: (id) => lc.isRestarting(id),
+      isPaused: (id) => lc.isPaused(id),
       resolve: (ref) => lc.store.resolve(ref),
       imageId: async (ref) => {
         try {
@@ -83,7 +89,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
         }
       },
     });
-    sendJson(res, 200, list.map((c) => containerSummary(c, d.root, lc.mountPoints(c), lc.isRestarting(c.id))));
+    sendJson(res, 200, list.map((c) => containerSummary(c, d.root, lc.mountPoints(c), lc.isRestarting(c.id), lc.isPaused(c.id))));
   });
 
   r.on('POST', /^\/containers\/prune$/, async ({ res, query }) => {
@@ -118,7 +124,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
 
   r.on('GET', new RegExp(`^/containers/${ID}/json$`), ({ res, params }) => {
     const rec = lc.store.resolve(params[0]!);
-    sendJson(res, 200, containerInspect(rec, d.root, lc.mountPoints(rec), lc.isRestarting(rec.id)));
+    sendJson(res, 200, containerInspect(rec, d.root, lc.mountPoints(rec), lc.isRestarting(rec.id), lc.isPaused(rec.id)));
   });
 
   r.on('POST', new RegExp(`^/containers/${ID}/start$`), async ({ req, res, params }) => {
@@ -180,6 +186,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
   // dockerode's default attach: a plain 200 with the stream as the body.
   r.on('POST', new RegExp(`^/containers/${ID}/attach$`), ({ res, params, query, apiVersion }) => {
     const rec = lc.store.resolve(params[0]!);
+    refusePaused(lc, rec.id, params[0]!);
     attachDetachKeys(query);
     res.writeHead(200, { ...commonHeaders(), 'Content-Type': contentTypeFor(rec, apiVersion) });
     res.flushHeaders();
@@ -189,6 +196,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
   // The docker CLI's attach: `Upgrade: tcp` → `101 UPGRADED`, then the raw socket.
   r.onUpgrade(new RegExp(`^/containers/${ID}/attach$`), ({ socket, params, query, apiVersion }) => {
     const rec = lc.store.resolve(params[0]!);
+    refusePaused(lc, rec.id, params[0]!);
     const keys = attachDetachKeys(query);
     writeUpgraded(socket, contentTypeFor(rec, apiVersion));
     socket.on('error', () => socket.destroy());
