@@ -36,15 +36,15 @@ export async function unpauseContainer(lc: Lifecycle, engine: ContainerEngine | 
 /**
  * Runs `work` with the container frozen when it is running and not already
  * paused (`docker commit`'s `pause`, default true): its files do not change
- * half-way through. It is thawed afterwards, whatever `work` did.
+ * half-way through. It is thawed afterwards, whatever `work` did; the
+ * pause and unpause events are published, as dockerd's commit does.
  */
 export async function whilePaused<T>(lc: Lifecycle, engine: ContainerEngine | undefined, id: string, work: () => Promise<T>): Promise<T> {
   if (!lc.isRunning(id) || lc.isPaused(id)) return work();
-  const f = freezer(engine);
-  await f.pause(id);
+  await pauseContainer(lc, engine, id);
   try {
     return await work();
   } finally {
-    await f.unpause(id);
+    await unpauseContainer(lc, engine, id);
   }
 }
