@@ -201,6 +201,25 @@ describeRoot('stats, pause and update (docker CLI, dockerode)', () => {
     expect((await api('GET', `/v1.41/containers/${removed}/json`)).status).toBe(404);
   });
 
+  it('a paused container is not probed: its healthcheck log stands still until unpause', async () => {
+    const id = (await cli('run', '-d', '--health-cmd', 'true', '--health-interval', '200ms', IMAGE, 'sleep', '300')).stdout.trim();
+    const health = async (): Promise<{ Status: string; Log: unknown[] }> => (await docker.getContainer(id).inspect()).State.Health as never;
+    while ((await health()).Log.length < 1) await sleep(50);
+    await cli('pause', id);
+    const before = (await health()).Log.length;
+    await sleep(1000);
+    expect((await health()).Log.length).toBe(before);
+    expect((await health()).Status).toBe('healthy');
+    await cli('unpause', id);
+    while ((await health()).Log.length === before) await sleep(50);
+  });
+
+  it('--memory-reservation is honoured at create: the soft limit is in the cgroup', async () => {
+    const id = (await cli('run', '-d', '--memory-reservation', '12m', IMAGE, 'sleep', '300')).stdout.trim();
+    expect(cgroupFile(await pidOf(id), 'memory', 'memory.soft_limit_in_bytes')).toBe(String(12 * 1024 * 1024));
+    expect((await docker.getContainer(id).inspect()).HostConfig.MemoryReservation).toBe(12 * 1024 * 1024);
+  });
+
   it("commit pauses a running container for the commit (pause and unpause events), not with --pause=false", async () => {
     const id = (await cli('run', '-d', IMAGE, 'sh', '-c', 'echo hi > /tmp/hi; sleep 300')).stdout.trim();
     const since = Math.floor(Date.now() / 1000) - 1;
