@@ -192,6 +192,8 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
     .option('--cpu-period <us>', 'CFS period in microseconds')
     .option('--cpu-quota <us>', 'CFS quota in microseconds')
     .option('--cpus <n>', 'number of CPUs')
+    .option('--cpuset-cpus <list>', 'CPUs it may run on (0-2,4)')
+    .option('--cpuset-mems <list>', 'memory nodes it may use')
     .option('--pids-limit <n>', 'process count limit (0 or -1: unlimited)')
     .option('--restart <policy>', 'restart policy: no, always, unless-stopped or on-failure[:max-retries]')
     .action((names: string[], o: UpdateFlags) => dispatch(async (ctx) => (await commands.containerOps()).update(ctx, names, o)));

@@ -20,14 +20,14 @@ type Kind = 'integer' | 'string' | 'array' | 'boolean' | 'object';
 /** The update fields berth applies. */
 const HONOURED: Record<string, Kind> = {
   Memory: 'integer', MemorySwap: 'integer', MemoryReservation: 'integer', CpuShares: 'integer', CpuPeriod: 'integer',
-  CpuQuota: 'integer', NanoCpus: 'integer', PidsLimit: 'integer', RestartPolicy: 'object',
+  CpuQuota: 'integer', NanoCpus: 'integer', PidsLimit: 'integer', RestartPolicy: 'object', CpusetCpus: 'string', CpusetMems: 'string',
 };
 
 /** Docker's other update fields: refused by name unless they hold their zero value (the CLI sends them all). */
 const NOT_IMPLEMENTED: Record<string, Kind> = {
   CgroupParent: 'string', BlkioWeight: 'integer', BlkioWeightDevice: 'array', BlkioDeviceReadBps: 'array',
   BlkioDeviceWriteBps: 'array', BlkioDeviceReadIOps: 'array', BlkioDeviceWriteIOps: 'array', CpuRealtimePeriod: 'integer',
-  CpuRealtimeRuntime: 'integer', CpusetCpus: 'string', CpusetMems: 'string', Devices: 'array', DeviceCgroupRules: 'array',
+  CpuRealtimeRuntime: 'integer', Devices: 'array', DeviceCgroupRules: 'array',
   DeviceRequests: 'array', KernelMemory: 'integer', KernelMemoryTCP: 'integer', MemorySwappiness: 'integer',
   OomKillDisable: 'boolean', Ulimits: 'array', CpuCount: 'integer', CpuPercent: 'integer', IOMaximumIOps: 'integer',
   IOMaximumBandwidth: 'integer', Init: 'boolean',
@@ -92,6 +92,9 @@ export function mergeUpdate(rec: ContainerRecord, u: Record<string, unknown>, ho
   if (n('NanoCpus') !== 0) next.NanoCpus = n('NanoCpus');
   if (n('CpuPeriod') !== 0) next.CpuPeriod = n('CpuPeriod');
   if (n('CpuQuota') !== 0) next.CpuQuota = n('CpuQuota');
+  const text = (key: string): string => (typeof u[key] === 'string' ? u[key] : '');
+  if (text('CpusetCpus') !== '') next.CpusetCpus = text('CpusetCpus');
+  if (text('CpusetMems') !== '') next.CpusetMems = text('CpusetMems');
   const pids = u['PidsLimit'];
   if (typeof pids === 'number') next.PidsLimit = pids > 0 ? pids : null;
   const policy = u['RestartPolicy'] as { Name?: unknown } | undefined;
@@ -114,6 +117,8 @@ export function mergeUpdate(rec: ContainerRecord, u: Record<string, unknown>, ho
     if (all.cpuPeriodUs !== undefined) live.cpuPeriodUs = all.cpuPeriodUs;
   }
   if (n('CpuQuota') !== 0 || n('NanoCpus') !== 0) live.cpuQuotaUs = all.cpuQuotaUs ?? -1;
+  if (all.cpusetCpus !== undefined && text('CpusetCpus') !== '') live.cpusetCpus = all.cpusetCpus;
+  if (all.cpusetMems !== undefined && text('CpusetMems') !== '') live.cpusetMems = all.cpusetMems;
   return { hostConfig: next, live };
 }
 

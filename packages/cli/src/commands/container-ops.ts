@@ -30,6 +30,8 @@ export interface UpdateFlags {
   cpus?: string;
   pidsLimit?: string;
   restart?: string;
+  cpusetCpus?: string;
+  cpusetMems?: string;
 }
 
 function bytes(flag: string, value: string | undefined): number {
@@ -68,13 +70,14 @@ export function updateBody(flags: UpdateFlags): Record<string, unknown> {
     CpuShares: int('--cpu-shares', flags.cpuShares), CpuPeriod: int('--cpu-period', flags.cpuPeriod),
     CpuQuota: int('--cpu-quota', flags.cpuQuota), NanoCpus: nano,
     PidsLimit: flags.pidsLimit === undefined ? null : int('--pids-limit', flags.pidsLimit),
+    CpusetCpus: flags.cpusetCpus ?? '', CpusetMems: flags.cpusetMems ?? '',
     RestartPolicy: restart,
   };
 }
 
 export async function update(ctx: Context, names: string[], flags: UpdateFlags): Promise<number> {
   const body = updateBody(flags);
-  if (Object.entries(body).every(([k, v]) => (k === 'RestartPolicy' ? (v as { Name: string }).Name === '' : v === 0 || v === null))) {
+  if (Object.entries(body).every(([k, v]) => (k === 'RestartPolicy' ? (v as { Name: string }).Name === '' : v === 0 || v === null || v === ''))) {
     throw new UsageError('you must provide one or more flags when using this command');
   }
   const client = await ctx.client();

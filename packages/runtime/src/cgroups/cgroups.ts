@@ -29,7 +29,7 @@ export interface CgroupsOptions {
   procRoot?: string;
   /** Where sysfs is; cgroup mount points under /sys are looked up there. Default /sys. */
   sysfsRoot?: string;
-  /** v1 controllers to place containers in. Default memory, pids, cpu, cpuacct, devices, freezer, blkio. */
+  /** v1 controllers to place containers in. Default memory, pids, cpu, cpuacct, devices, freezer, blkio, cpuset. */
   controllers?: readonly string[];
   /** For the v2 device program (bpf(2)); default the real kernel. */
   syscalls?: Syscalls;
@@ -49,9 +49,10 @@ interface Parent {
 }
 
 const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-const V2_CONTROLLERS: readonly CgroupController[] = ['cpu', 'memory', 'pids'];
+const V2_CONTROLLERS: readonly CgroupController[] = ['cpu', 'memory', 'pids', 'cpuset'];
 // freezer for pause, blkio for stats: every container has a cgroup in each, as under Docker.
-const DEFAULT_V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct', 'devices', 'freezer', 'blkio'];
+// cpuset for --cpuset-cpus (a v1 cpuset cgroup starts empty: see inheritCpuset).
+const DEFAULT_V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct', 'devices', 'freezer', 'blkio', 'cpuset'];
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -84,6 +85,18 @@ function keyValues(text: string | undefined): Map<string, number> {
     if (key && value !== undefined) map.set(key, Number(value));
   }
   return map;
+}
+
+/**
+ * A new v1 cpuset cgroup has no CPUs and no memory nodes, and takes no task
+ * until it has both (ENOSPC): copy the parent's, as runc does, when empty.
+ */
+function inheritCpuset(parentDir: string, dir: string): void {
+  for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+    if ((readOptional(posix.join(dir, file)) ?? '').trim() !== '') continue;
+    const inherited = (readOptional(posix.join(parentDir, file)) ?? '').trim();
+    if (inherited !== '') writeCgroupFile(posix.join(dir, file), inherited);
+  }
 }
 
 export class Cgroups {
@@ -163,6 +176,7 @@ export class Cgroups {
           }
         }
         made.push(dir);
+        if (this.version === 1 && parent.controllers.includes('cpuset')) inheritCpuset(parent.berthDir, dir);
         this.applyWrites(dir, writes.filter((w) => this.version === 2 || parent.controllers.includes(w.controller)));
         if (this.version === 2 && devices !== undefined) this.attachDeviceProgram(dir, devices);
       }
@@ -312,6 +326,7 @@ export class Cgroups {
       }
     }
     if (this.version === 2) this.enableV2Controllers(parent.berthDir);
+    else if (parent.controllers.includes('cpuset')) inheritCpuset(posix.dirname(parent.berthDir), parent.berthDir);
   }
 
   /** Enable cpu/memory/pids for berth/'s children, in berth/ only (which berth owns). */

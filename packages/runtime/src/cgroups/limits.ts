@@ -21,9 +21,13 @@ export interface CgroupLimits {
   cpuPeriodUs?: number;
   /** Relative CPU weight, v1 shares (`--cpu-shares`, 2..262144; Docker's default 1024). */
   cpuShares?: number;
+  /** CPUs the container may run on (`--cpuset-cpus`, "0-2,4"). */
+  cpusetCpus?: string;
+  /** Memory nodes it may use (`--cpuset-mems`). */
+  cpusetMems?: string;
 }
 
-export type CgroupController = 'memory' | 'pids' | 'cpu' | 'devices';
+export type CgroupController = 'memory' | 'pids' | 'cpu' | 'devices' | 'cpuset';
 
 /** One write into a cgroup file. `optional` files are skipped when the kernel lacks them. */
 export interface CgroupWrite {
@@ -85,6 +89,7 @@ export function v1Writes(limits: CgroupLimits): CgroupWrite[] {
   if (limits.cpuShares !== undefined) {
     writes.push({ controller: 'cpu', file: 'cpu.shares', value: int('cpu-shares', limits.cpuShares) });
   }
+  writes.push(...cpusetWrites(limits));
   return writes;
 }
 
@@ -113,5 +118,14 @@ export function v2Writes(limits: CgroupLimits): CgroupWrite[] {
   if (limits.cpuShares !== undefined) {
     writes.push({ controller: 'cpu', file: 'cpu.weight', value: String(sharesToWeight(limits.cpuShares)) });
   }
+  writes.push(...cpusetWrites(limits));
+  return writes;
+}
+
+/** The same file names on v1 and v2. */
+function cpusetWrites(limits: CgroupLimits): CgroupWrite[] {
+  const writes: CgroupWrite[] = [];
+  if (limits.cpusetCpus !== undefined) writes.push({ controller: 'cpuset', file: 'cpuset.cpus', value: limits.cpusetCpus });
+  if (limits.cpusetMems !== undefined) writes.push({ controller: 'cpuset', file: 'cpuset.mems', value: limits.cpusetMems });
   return writes;
 }

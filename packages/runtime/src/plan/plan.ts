@@ -424,5 +424,23 @@ function limitsOf(host: PlanHostConfig, hostCpus: number | undefined): PlannedLi
     if (period > 0) limits.cpuPeriodUs = period;
   }
   if (shares > 0) limits.cpuShares = shares;
+  const cpusetCpus = cpuset(host.CpusetCpus, 'cpus', hostCpus);
+  if (cpusetCpus !== undefined) limits.cpusetCpus = cpusetCpus;
+  const cpusetMems = cpuset(host.CpusetMems, 'mems', undefined);
+  if (cpusetMems !== undefined) limits.cpusetMems = cpusetMems;
   return limits;
+}
+
+/** A cpuset list ("0-2,4"), checked with dockerd's messages; CPUs must exist on this host. */
+function cpuset(value: string | null | undefined, what: 'cpus' | 'mems', hostCpus: number | undefined): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const ranges = value.split(',').map((part) => /^(\d+)(?:-(\d+))?$/.exec(part));
+  if (ranges.some((m) => m === null || (m[2] !== undefined && Number(m[2]) < Number(m[1])))) {
+    throw new PlanError('invalid-config', `Invalid value ${value} for cpuset ${what}`);
+  }
+  const highest = Math.max(...ranges.map((m) => Number(m?.[2] ?? m?.[1])));
+  if (hostCpus !== undefined && highest >= hostCpus) {
+    throw new PlanError('invalid-config', `Requested CPUs are not available - requested ${value}, available: ${hostCpus === 1 ? '0' : `0-${hostCpus - 1}`}`);
+  }
+  return value;
 }

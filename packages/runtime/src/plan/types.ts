@@ -40,6 +40,8 @@ export interface PlanHostConfig {
   Memory?: number | null;
   MemorySwap?: number | null;
   MemoryReservation?: number | null;
+  CpusetCpus?: string | null;
+  CpusetMems?: string | null;
   PidsLimit?: number | null;
   NanoCpus?: number | null;
   CpuQuota?: number | null;

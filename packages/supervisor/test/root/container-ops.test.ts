@@ -214,9 +214,12 @@ describeRoot('stats, pause and update (docker CLI, dockerode)', () => {
     while ((await health()).Log.length === before) await sleep(50);
   });
 
-  it('--memory-reservation is honoured at create: the soft limit is in the cgroup', async () => {
-    const id = (await cli('run', '-d', '--memory-reservation', '12m', IMAGE, 'sleep', '300')).stdout.trim();
+  it('--memory-reservation and --cpuset-cpus are honoured at create: in the cgroup, and a container without gets every CPU', async () => {
+    const id = (await cli('run', '-d', '--memory-reservation', '12m', '--cpuset-cpus', String(cpus().length - 1), IMAGE, 'sleep', '300')).stdout.trim();
     expect(cgroupFile(await pidOf(id), 'memory', 'memory.soft_limit_in_bytes')).toBe(String(12 * 1024 * 1024));
+    expect(cgroupFile(await pidOf(id), 'cpuset', 'cpuset.cpus')).toBe(String(cpus().length - 1));
+    const plain = (await cli('run', '-d', IMAGE, 'sleep', '300')).stdout.trim();
+    expect(cgroupFile(await pidOf(plain), 'cpuset', 'cpuset.cpus')).toBe(readFileSync('/sys/fs/cgroup/cpuset/cpuset.cpus', 'utf8').trim());
     expect((await docker.getContainer(id).inspect()).HostConfig.MemoryReservation).toBe(12 * 1024 * 1024);
   });
 
@@ -245,6 +248,9 @@ describeRoot('stats, pause and update (docker CLI, dockerode)', () => {
     expect(cgroupFile(pid, 'cpu', 'cpu.shares')).toBe('512');
     expect(cgroupFile(pid, 'cpu', 'cpu.cfs_quota_us')).toBe('50000');
     expect(cgroupFile(pid, 'pids', 'pids.max')).toBe('50');
+    await cli('update', '--cpuset-cpus', '0', 'upd1');
+    expect(cgroupFile(pid, 'cpuset', 'cpuset.cpus')).toBe('0');
+    expect((await docker.getContainer(id).inspect()).HostConfig.CpusetCpus).toBe('0');
     // Growing past the old memory+swap works: memsw is written first.
     await cli('update', '--memory', '200m', '--memory-swap', '400m', 'upd1');
     expect(cgroupFile(pid, 'memory', 'memory.limit_in_bytes')).toBe(String(200 * 1024 * 1024));
@@ -270,7 +276,8 @@ describeRoot('stats, pause and update (docker CLI, dockerode)', () => {
     expect(await cliFails('update', '--memory', '1m', '--memory-swap', '2m', 'upd2')).toContain('Minimum memory limit allowed is 6MB');
     expect(await api('POST', '/v1.41/containers/upd2/update', { KernelMemory: 10 << 20 }))
       .toEqual({ status: 400, json: { message: 'berth does not implement KernelMemory (got 10485760): leave it unset' } });
-    expect((await api('POST', '/v1.41/containers/upd2/update', { CpusetCpus: '0' })).status).toBe(400);
+    expect((await api('POST', '/v1.41/containers/upd2/update', { BlkioWeight: 300 })).status).toBe(400);
+    expect(await cliFails('update', '--cpuset-cpus', '0-x', 'upd2')).toContain('Invalid value 0-x for cpuset cpus');
     expect((await api('POST', '/v1.41/containers/upd2/update', { RestartPolicy: { Name: 'bogus' } })).status).toBe(400);
     expect((await api('POST', '/v1.41/containers/nope/update', { Memory: 64 << 20 })).status).toBe(404);
     expect(await api('POST', '/v1.41/containers/upd2/update', { CpuShares: 600 })).toEqual({ status: 200, json: { Warnings: null } });

@@ -22,7 +22,7 @@ describe('docker update: the body merged into the stored HostConfig as moby merg
 
   it('refuses an unimplemented field by name unless it is zero', () => {
     expect(() => parseUpdateBody({ ...CLI_ZEROS, KernelMemory: 1 << 24 })).toThrow('berth does not implement KernelMemory');
-    expect(() => parseUpdateBody({ CpusetCpus: '0' })).toThrow('berth does not implement CpusetCpus');
+    expect(() => parseUpdateBody({ BlkioWeight: 300 })).toThrow('berth does not implement BlkioWeight');
     expect(() => parseUpdateBody({ Memory: '64m' })).toThrow('Memory must be an integer');
   });
 
@@ -41,6 +41,14 @@ describe('docker update: the body merged into the stored HostConfig as moby merg
     expect(() => mergeUpdate(rec({ CpuQuota: 50000 }), { NanoCpus: 1e9 })).toThrow('Nano CPUs cannot be updated as CPU Quota has already been set');
     expect(() => mergeUpdate(rec({ NanoCpus: 1e9 }), { CpuPeriod: 50000 })).toThrow('CPU Period cannot be updated as NanoCPUs has already been set');
     expect(mergeUpdate(rec(), { NanoCpus: 5e8 }, 2).live).toEqual({ cpuPeriodUs: 100000, cpuQuotaUs: 50000 });
+  });
+
+  it('cpuset lists: stored and written live, checked with dockerd\'s messages against the host CPUs', () => {
+    const set = mergeUpdate(rec(), { CpusetCpus: '0-1', CpusetMems: '0' }, 2);
+    expect(set.hostConfig).toMatchObject({ CpusetCpus: '0-1', CpusetMems: '0' });
+    expect(set.live).toEqual({ cpusetCpus: '0-1', cpusetMems: '0' });
+    expect(() => mergeUpdate(rec(), { CpusetCpus: '0-x' }, 2)).toThrow('Invalid value 0-x for cpuset cpus');
+    expect(() => mergeUpdate(rec(), { CpusetCpus: '3' }, 2)).toThrow('Requested CPUs are not available - requested 3, available: 0-1');
   });
 
   it('pids 0 or -1 is unlimited (stored null, pids.max "max"); the restart policy is checked and refused with AutoRemove', () => {
