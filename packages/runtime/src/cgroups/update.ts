@@ -20,6 +20,13 @@ export function updateLimits(cgroups: Cgroups, containerId: string, limits: Cgro
       writes = [...swap, ...writes.filter((w) => w.file !== 'memory.memsw.limit_in_bytes')];
     }
   }
+  // Checked before any write, so a refused update changes nothing.
+  const cpusetDir = cgroups.controllerDir(containerId, 'cpuset');
+  if (cgroups.version === 1 && writes.some((w) => w.controller === 'cpuset') && (cpusetDir === undefined || !existsSync(cpusetDir))) {
+    throw new CgroupError('CGROUP_NO_CPUSET',
+      'failed to update cpuset: the container was started without --cpuset-cpus/--cpuset-mems and has no cpuset cgroup; ' +
+      'stop it, update it, and start it again');
+  }
   for (const w of writes) {
     const dir = cgroups.controllerDir(containerId, w.controller);
     if (dir === undefined) {
