@@ -166,6 +166,19 @@ describeRoot('stats, pause and update (docker CLI, dockerode)', () => {
     expect(actions).toContain('pause\nunpause\n');
   });
 
+  it('a paused container is still paused for the next supervisor (the state is the kernel\'s), and unpauses there', async () => {
+    const id = (await cli('run', '-d', IMAGE, 'sh', '-c', COUNTER)).stdout.trim();
+    const pid = await pidOf(id);
+    while (counter(pid) < 2) await sleep(20);
+    await cli('pause', id);
+    await sup.close();
+    sup = await Supervisor.start({ root: join(root, 'state'), socketPath, workers: 1 });
+    expect((await docker.getContainer(id).inspect()).State).toMatchObject({ Status: 'paused', Paused: true, Pid: pid });
+    const frozenAt = counter(pid);
+    await cli('unpause', id);
+    while (counter(pid) === frozenAt) await sleep(20);
+  });
+
   it("pause's refusals: Docker's texts and statuses, exec and attach while paused get 409", async () => {
     const id = (await cli('run', '-d', '--name', 'paused2', IMAGE, 'sleep', '300')).stdout.trim();
     await cli('pause', id);
