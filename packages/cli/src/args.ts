@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import type { Context } from './context.js';
 import type { AttachFlags } from './commands/attach.js';
+import type { UpdateFlags } from './commands/container-ops.js';
 import type { ExecFlags } from './commands/exec.js';
 import type { RunFlags } from './commands/run.js';
 import type { CreateFlags } from './create-body.js';
@@ -16,6 +17,8 @@ import { cliVersion } from './version.js';
 const commands = {
   attach: () => import('./commands/attach.js'),
   containerFs: () => import('./commands/container-fs.js'),
+  containerOps: () => import('./commands/container-ops.js'),
+  events: () => import('./commands/events.js'),
   create: () => import('./commands/create.js'),
   exec: () => import('./commands/exec.js'),
   daemon: () => import('./commands/daemon.js'),
@@ -189,6 +192,33 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
     .option('--no-pause', 'do not pause the container during the commit')
     .action((container: string, ref: string | undefined, o: { author?: string; message?: string; change: string[]; pause?: boolean }) =>
       dispatch(async (ctx) => (await commands.containerFs()).commit(ctx, container, ref, o)));
+  program.command('stats').description("show containers' resource use (CPU, memory, network, block I/O, pids)").argument('[containers...]')
+    .option('-a, --all', 'show all containers (default: only running)')
+    .option('--no-stream', 'print one table and exit')
+    .action((names: string[], o: { all?: boolean; stream?: boolean }) => dispatch(async (ctx) => (await commands.containerOps()).stats(ctx, names, o)));
+  program.command('update').description("change running or stopped containers' limits and restart policy").argument('<containers...>')
+    .option('-m, --memory <bytes>', 'memory limit (b, k, m, g units)')
+    .option('--memory-swap <bytes>', 'memory plus swap limit (-1: unlimited swap)')
+    .option('--memory-reservation <bytes>', 'soft memory limit')
+    .option('-c, --cpu-shares <n>', 'relative CPU weight')
+    .option('--cpu-period <us>', 'CFS period in microseconds')
+    .option('--cpu-quota <us>', 'CFS quota in microseconds')
+    .option('--cpus <n>', 'number of CPUs')
+    .option('--cpuset-cpus <list>', 'CPUs it may run on (0-2,4)')
+    .option('--cpuset-mems <list>', 'memory nodes it may use')
+    .option('--pids-limit <n>', 'process count limit (0 or -1: unlimited)')
+    .option('--restart <policy>', 'restart policy: no, always, unless-stopped or on-failure[:max-retries]')
+    .action((names: string[], o: UpdateFlags) => dispatch(async (ctx) => (await commands.containerOps()).update(ctx, names, o)));
+  program.command('pause').description('freeze every process of containers').argument('<containers...>')
+    .action((names: string[]) => dispatch(async (ctx) => (await commands.containerOps()).pause(ctx, names)));
+  program.command('unpause').description('let the processes of paused containers run again').argument('<containers...>')
+    .action((names: string[]) => dispatch(async (ctx) => (await commands.containerOps()).unpause(ctx, names)));
+  program.command('events').description('print daemon events (container, volume, image) as they happen')
+    .option('--since <time>', 'replay events since this time (unix seconds or RFC 3339)')
+    .option('--until <time>', 'stop at this time')
+    .option('-f, --filter <key=value>', 'filter: type, event, container, image, volume, label', collect, [])
+    .option('--format <format>', 'json: one Engine API event per line')
+    .action((o: { since?: string; until?: string; filter: string[]; format?: string }) => dispatch(async (ctx) => (await commands.events()).events(ctx, o)));
   program.command('inspect').description('show containers, volumes or images as Docker API JSON').argument('<names...>')
     .option('--type <type>', 'container, volume or image')
     .action((names: string[], o: { type?: string }) => dispatch(async (ctx) => (await commands.inspect()).inspect(ctx, names, o)));

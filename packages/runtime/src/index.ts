@@ -29,7 +29,7 @@ export {
 } from './status.js';
 export * from './spec/index.js';
 export * from './plan/index.js';
-export { Cgroups, CgroupError, type CgroupHandle, type CgroupLimits, type CgroupsOptions } from './cgroups/index.js';
+export { Cgroups, CgroupError, type CgroupHandle, type CgroupLimits, type CgroupsOptions, type CgroupSample, type ContainerSample, type NetworkStats } from './cgroups/index.js';
 export {
   ArchiveError, BindPropagationError, BindSourceMissingError, CreateRequestError, LaunchError, MountSpecError, PlanError, SeccompCompileError,
   SecurityConfigError, StateRootError, UnsupportedFieldError, WorkerRetiredError, isMountSpecError, isPlanError, isSecurityConfigError,

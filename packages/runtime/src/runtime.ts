@@ -11,7 +11,8 @@ import {
 import { NoSuchContainerError, type ImageRecord, type LayerStore } from '@berth/layers';
 import { resolveSubpath, type VolumeStore } from '@berth/volumes';
 import { ContainerFiles, viewMounts, type ArchiveTarget, type RootHandle } from './archive/index.js';
-import { Cgroups } from './cgroups/index.js';
+import { Cgroups, freeze, isFrozen, thaw, updateLimits, type CgroupLimits } from './cgroups/index.js';
+import { containerSample, type ContainerSample } from './cgroups/sample.js';
 import { LaunchPool } from './executor/pool.js';
 import { BindSourceMissingError, LaunchError } from './errors.js';
 import { checkBindPropagation } from './propagation.js';
@@ -460,6 +461,39 @@ export class Runtime {
       layers.removeContainer(id, { background: true });
     } catch { /* never prepared */ }
     return layers.idle();
+  }
+
+  /**
+   * `docker stats`: one reading of the container's cgroup, the host's CPU
+   * time, and (when `netPid` is given) the interfaces of that process's
+   * network namespace. A container without a cgroup reads as zeros.
+   */
+  stats(id: string, netPid?: number): ContainerSample {
+    return containerSample(this.cgroups, id, netPid);
+  }
+
+  /** `docker pause`: freeze every process of the container. */
+  pause(id: string): Promise<void> {
+    return freeze(this.cgroups, id);
+  }
+
+  /** `docker unpause`, and the thaw after a stop or kill signal (the v1 freezer holds killed tasks). */
+  unpause(id: string): Promise<void> {
+    return thaw(this.cgroups, id);
+  }
+
+  /** Whether the container's cgroup is frozen: the kernel's state, so it survives a supervisor restart. */
+  isPaused(id: string): boolean {
+    try {
+      return isFrozen(this.cgroups, id);
+    } catch {
+      return false;
+    }
+  }
+
+  /** `docker update` of a running container: new limits into its cgroup (computed by `resourceLimits`). */
+  updateLimits(id: string, limits: CgroupLimits): void {
+    updateLimits(this.cgroups, id, limits);
   }
 
   async close(): Promise<void> {

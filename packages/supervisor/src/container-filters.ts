@@ -22,6 +22,8 @@ export interface ContainerListContext {
   /** Newest first, as dockerd lists. */
   containers: readonly ContainerRecord[];
   isRestarting(id: string): boolean;
+  /** A running container frozen by `docker pause` (`status=paused`). */
+  isPaused?(id: string): boolean;
   /** The container a `before`/`since` value names (throws when none). */
   resolve(ref: string): ContainerRecord;
   /** The image id an `ancestor` value names, or undefined when it names none. */
@@ -29,8 +31,8 @@ export interface ContainerListContext {
 }
 
 /** Docker's state string of a container, as `ps` shows and `status=` matches it. */
-export function stateString(rec: ContainerRecord, restarting: boolean): string {
-  return restarting ? 'restarting' : rec.state;
+export function stateString(rec: ContainerRecord, restarting: boolean, paused = false): string {
+  return restarting ? 'restarting' : paused && rec.state === 'running' ? 'paused' : rec.state;
 }
 
 /** What the API calls a container's name: `/name`; `name=` also finds the bare name. */
@@ -108,7 +110,7 @@ export async function selectContainers(req: ContainerListRequest, ctx: Container
     if (beforeAt !== undefined && i <= beforeAt) continue;
     if (sinceAt !== undefined && i >= sinceAt) continue;
     if (exited.length > 0 && (running || c.startedAt === '' || !exited.includes(c.exitCode))) continue;
-    if (!f.match('status', stateString(c, restarting))) continue;
+    if (!f.match('status', stateString(c, restarting, ctx.isPaused?.(c.id) ?? false))) continue;
     if (ancestors && !ancestors.has(c.imageId)) continue;
     if (!volumeMatches(f, c)) continue;
     // berth runs no swarm tasks.

@@ -24,9 +24,9 @@ function statusText(rec: ContainerRecord, restarting: boolean, now = Date.now())
   }
 }
 
-/** Docker's `State.Status`: an exited container the restart policy is about to start again is `restarting`. */
-function stateName(rec: ContainerRecord, restarting: boolean): string {
-  return restarting ? 'restarting' : rec.state;
+/** Docker's `State.Status`: an exited container the restart policy is about to start again is `restarting`; a frozen one `paused`. */
+function stateName(rec: ContainerRecord, restarting: boolean, paused = false): string {
+  return restarting ? 'restarting' : paused && rec.state === 'running' ? 'paused' : rec.state;
 }
 
 /**
@@ -57,7 +57,7 @@ export function networkSettings(rec: ContainerRecord): Record<string, unknown> {
  * stored record (Config and HostConfig are the resolved ones; nothing of
  * the request is echoed). `restarting`: a restart is scheduled.
  */
-export function containerInspect(rec: ContainerRecord, root: string, mounts: MountPoint[], restarting = false): Record<string, unknown> {
+export function containerInspect(rec: ContainerRecord, root: string, mounts: MountPoint[], restarting = false, paused = false): Record<string, unknown> {
   const { path, args } = pathAndArgs(rec.config);
   const paths = containerPaths(root, rec.id);
   const running = rec.state === 'running';
@@ -67,9 +67,9 @@ export function containerInspect(rec: ContainerRecord, root: string, mounts: Mou
     Path: path,
     Args: args,
     State: {
-      Status: stateName(rec, restarting),
+      Status: stateName(rec, restarting, paused),
       Running: running,
-      Paused: false,
+      Paused: paused && running,
       Restarting: restarting,
       OOMKilled: rec.oomKilled,
       Dead: rec.state === 'dead',
@@ -115,7 +115,7 @@ function healthOf(rec: ContainerRecord, root: string): { Health?: unknown } {
 }
 
 /** One entry of `GET /containers/json`. */
-export function containerSummary(rec: ContainerRecord, root: string, mounts: MountPoint[], restarting = false): Record<string, unknown> {
+export function containerSummary(rec: ContainerRecord, root: string, mounts: MountPoint[], restarting = false, paused = false): Record<string, unknown> {
   const { path, args } = pathAndArgs(rec.config);
   const network = networkSettings(rec);
   return {
@@ -127,9 +127,9 @@ export function containerSummary(rec: ContainerRecord, root: string, mounts: Mou
     Created: Math.floor(Date.parse(rec.created) / 1000),
     Ports: [],
     Labels: rec.config.Labels,
-    State: stateName(rec, restarting),
-    // `Up 2 minutes (healthy)`, as dockerd says while a healthcheck runs.
-    Status: statusText(rec, restarting) + (rec.state === 'running' ? healthSuffix(readHealth(root, rec.id)) : ''),
+    State: stateName(rec, restarting, paused),
+    // `Up 2 minutes (healthy)` while a healthcheck runs, `Up 2 minutes (Paused)` when frozen, as dockerd says.
+    Status: statusText(rec, restarting) + (rec.state !== 'running' ? '' : paused ? ' (Paused)' : healthSuffix(readHealth(root, rec.id))),
     HostConfig: { NetworkMode: rec.hostConfig.NetworkMode },
     NetworkSettings: { Networks: network['Networks'] },
     Mounts: mounts,

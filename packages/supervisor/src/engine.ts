@@ -10,7 +10,7 @@
 import type { Credentials, DistributionInfo, ImageConfig, ImageRecord, Platform, PullEvent, PushEvent } from '@berth/layers';
 import type { Volume } from '@berth/volumes';
 import type {
-  ArchiveTarget, ContainerPathStat, ExtractOptions,
+  ArchiveTarget, CgroupLimits, ContainerPathStat, ContainerSample, ExtractOptions,
 } from '@berth/runtime';
 import type {
   ContainerConfig, ContainerSpec, CreateOptions, CreateRequest, ExecRequest, ExitStatus, HostConfig, MountPoint, MountSpec,
@@ -41,6 +41,14 @@ export interface ContainerEngine {
   /** The PID 1 of a start that was never acknowledged (the supervisor died mid-start), from its shim's status file. */
   strayInits?(statusPath: string): number[];
   close(): Promise<void>;
+  /** `docker stats`: one reading of a container's cgroup (and of `netPid`'s network namespace). */
+  stats?(id: string, netPid?: number): ContainerSample;
+  /** `docker pause`/`unpause` through the freezer; `isPaused` asks the kernel. */
+  pause?(id: string): Promise<void>;
+  unpause?(id: string): Promise<void>;
+  isPaused?(id: string): boolean;
+  /** `docker update` of a running container's cgroup (limits from `resourceLimits`). */
+  updateLimits?(id: string, limits: CgroupLimits): void;
   /** `docker cp` and the archive endpoints (`Runtime.files`); absent in engines that cannot see files. */
   files?: ContainerFilesView;
 }

@@ -67,6 +67,8 @@ export interface ExecSessionsOptions {
   syscalls: Syscalls;
   /** The running init of a container: pid and start time; undefined when it is not running. */
   running(containerId: string): { pid: number; startTime: number } | undefined;
+  /** Whether the container is paused (exec is refused, as by dockerd). */
+  paused?(containerId: string): boolean;
   /** A container event (`docker events`: exec_create, exec_start, exec_die). */
   publish?(action: string, rec: ContainerRecord, extra: Record<string, string>): void;
 }
@@ -86,6 +88,7 @@ export class ExecSessions {
     const rec = this.o.store.resolve(containerRef);
     const config = parseExecConfig(body);
     if (!this.o.running(rec.id)) throw new ConflictError(`Container ${rec.id} is not running`);
+    if (this.o.paused?.(rec.id)) throw new ConflictError(`Container ${containerRef} is paused, unpause the container before exec`);
     this.forgetOld();
     const id = randomBytes(32).toString('hex');
     this.sessions.set(id, { id, containerId: rec.id, config, state: 'created', pid: 0, startTime: 0, exitCode: null, endedAt: 0 });
@@ -106,6 +109,7 @@ export class ExecSessions {
     if (s.state !== 'created') throw new ConflictError(`cannot start exec instance ${id}: it has already been started; create another`);
     const live = this.o.running(s.containerId);
     if (!live) throw new ConflictError(`Container ${s.containerId} is not running`);
+    if (this.o.paused?.(s.containerId)) throw new ConflictError(`Container ${s.containerId} is paused, unpause the container before exec`);
     const rec = this.o.store.get(s.containerId);
     s.state = 'running';
     const tty = s.config.Tty;

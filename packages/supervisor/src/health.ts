@@ -153,6 +153,8 @@ export interface HealthMonitorOptions {
   publish(action: string, rec: ContainerRecord): void;
   /** The image config a container was made from (for an image HEALTHCHECK). */
   imageConfig(rec: ContainerRecord): Promise<Record<string, unknown> | undefined>;
+  /** A paused container is not probed (its probe would hang in the frozen cgroup); the schedule goes on. */
+  paused?(containerId: string): boolean;
 }
 
 interface Probe {
@@ -224,6 +226,7 @@ export class HealthMonitor {
   }
 
   private async runProbe(rec: ContainerRecord, config: HealthConfig, probe: Probe): Promise<void> {
+    if (this.o.paused?.(rec.id)) return;
     const start = new Date();
     let output = Buffer.alloc(0);
     const keep = (chunk: Buffer): void => {

@@ -91,10 +91,11 @@ export class Lifecycle {
     this.pollMs = o.pollIntervalMs ?? 100;
     this.execs = new ExecSessions({
       root: o.root, store: o.store, engine: o.engine, syscalls: o.syscalls, running: (id) => this.liveProcess(id),
+      paused: (id) => this.isPaused(id),
       publish: (action, rec, extra) => this.publish(action, rec, extra),
     });
     this.health = new HealthMonitor({
-      root: o.root, execs: this.execs, publish: (action, rec) => this.publish(action, rec),
+      root: o.root, execs: this.execs, publish: (action, rec) => this.publish(action, rec), paused: (id) => this.isPaused(id),
       imageConfig: async (rec) => {
         try {
           return (await this.o.images.inspectImage(rec.imageId || rec.image)).config as Record<string, unknown>;
@@ -127,6 +128,19 @@ export class Lifecycle {
 
   isRunning(id: string): boolean {
     return this.live.has(id);
+  }
+
+  /** A running container whose cgroup is frozen (`docker pause`); the kernel's state, so it holds across supervisor restarts. */
+  isPaused(id: string): boolean {
+    return this.live.has(id) && this.o.engine.isPaused?.(id) === true;
+  }
+
+  /** After a stop or kill signal: the v1 freezer holds even a SIGKILLed task until thawed. */
+  private async thawAfterSignal(id: string): Promise<void> {
+    if (!this.isPaused(id)) return;
+    await this.o.engine.unpause?.(id).catch((err: unknown) => {
+      console.error(`berth: failed to thaw container ${id} after signalling it: ${errorMessage(err)}`);
+    });
   }
 
   /** The init of a running container: pid and start time. */
@@ -487,6 +501,7 @@ export class Lifecycle {
     const first = parseSignal(signal ?? stopSignal);
     this.publish('kill', rec, { signal: String(first) });
     signalProcess(this.o.syscalls, l.pid, l.startTime, first);
+    await this.thawAfterSignal(rec.id);
     if (t >= 0) {
       const inTime = await Promise.race([l.done.then(() => true), sleep(t * 1000).then(() => false)]);
       if (!inTime) {
@@ -505,6 +520,7 @@ export class Lifecycle {
     const sig = parseSignal(signal, 'SIGKILL');
     this.publish('kill', rec, { signal: String(sig) });
     signalProcess(this.o.syscalls, l.pid, l.startTime, sig);
+    await this.thawAfterSignal(rec.id);
     // Docker waits for a SIGKILLed container to be gone before answering.
     if (sig === 9) await Promise.race([l.done, sleep(10_000)]);
   }
@@ -543,6 +559,7 @@ export class Lifecycle {
   private async doRemove(rec: ContainerRecord, l: Live | undefined, removeVolumes: boolean): Promise<void> {
     if (l) {
       signalProcess(this.o.syscalls, l.pid, l.startTime, 9);
+      await this.thawAfterSignal(rec.id);
       await l.done;
     }
     // `rm -v` is recorded with the state (as auto-remove, which implies it),

@@ -85,3 +85,21 @@ describe('text', () => {
     expect(imageRows({ Id: 'x', RepoTags: [] }, 0)[0]?.slice(0, 2)).toEqual(['<none>', '<none>']);
   });
 });
+
+describe('stats table (the docker CLI\'s arithmetic)', () => {
+  it('CPU % from the difference to precpu times the online CPUs; memory less total_inactive_file; sizes as docker prints them', async () => {
+    const { statsRow, bytesSize } = await import('../../src/format/stats.js');
+    const row = statsRow({
+      id: 'a'.repeat(64), name: '/web',
+      cpu_stats: { cpu_usage: { total_usage: 3_000_000_000 }, system_cpu_usage: 20_000_000_000, online_cpus: 2 },
+      precpu_stats: { cpu_usage: { total_usage: 2_000_000_000 }, system_cpu_usage: 18_000_000_000 },
+      memory_stats: { usage: 9039872, limit: 67108864, stats: { total_inactive_file: 8388608 } },
+      pids_stats: { current: 3 },
+      blkio_stats: { io_service_bytes_recursive: [{ op: 'Read', value: 4096 }, { op: 'Write', value: 1_500_000 }, { op: 'Total', value: 1_504_096 }] },
+      networks: { eth0: { rx_bytes: 736, tx_bytes: 0 }, eth1: { rx_bytes: 1000, tx_bytes: 20 } },
+    });
+    expect(row).toEqual(['aaaaaaaaaaaa', 'web', '100.00%', '636KiB / 64MiB', '0.97%', '1.74kB / 20B', '4.1kB / 1.5MB', '3']);
+    expect(bytesSize(25276157952)).toBe('23.54GiB');
+    expect(statsRow({ id: 'b'.repeat(64), name: '/stopped' })).toEqual(['bbbbbbbbbbbb', 'stopped', '0.00%', '0B / 0B', '0.00%', '0B / 0B', '0B / 0B', '0']);
+  });
+});

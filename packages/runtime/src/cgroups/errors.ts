@@ -9,15 +9,20 @@ export type CgroupErrorCode =
   | 'CGROUP_WRITE_FAILED'
   | 'CGROUP_CREATE_FAILED'
   | 'CGROUP_BUSY'
-  | 'CGROUP_REMOVE_FAILED';
+  | 'CGROUP_REMOVE_FAILED'
+  | 'CGROUP_FREEZE_FAILED'
+  | 'CGROUP_NO_CPUSET';
 
 /**
  * A failed cgroup operation; the message reads "failed to <verb> <object>: ...".
- * Every code is the machine's or berth's failure, never the client's: kind `system`.
+ * Every code is the machine's or berth's failure, kind `system`, except a cpuset
+ * asked of a running container that has none (a conflict with its state).
  */
 export class CgroupError extends Error implements KindedError {
   override readonly name = 'CgroupError';
-  readonly kind = 'system';
+  get kind(): 'system' | 'conflict' {
+    return this.code === 'CGROUP_NO_CPUSET' ? 'conflict' : 'system';
+  }
 
   constructor(
     readonly code: CgroupErrorCode,

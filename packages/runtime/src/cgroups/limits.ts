@@ -11,6 +11,8 @@ export interface CgroupLimits {
   memoryBytes?: number;
   /** Memory plus swap in bytes, Docker's `--memory-swap`; -1 means unlimited swap. */
   memorySwapBytes?: number;
+  /** Soft memory limit in bytes (`--memory-reservation`). */
+  memoryReservationBytes?: number;
   /** Maximum number of tasks (`--pids-limit`); 0 or less means unlimited. */
   pidsMax?: number;
   /** CFS quota per period in microseconds (`--cpu-quota`); -1 means unlimited. */
@@ -19,9 +21,13 @@ export interface CgroupLimits {
   cpuPeriodUs?: number;
   /** Relative CPU weight, v1 shares (`--cpu-shares`, 2..262144; Docker's default 1024). */
   cpuShares?: number;
+  /** CPUs the container may run on (`--cpuset-cpus`, "0-2,4"). */
+  cpusetCpus?: string;
+  /** Memory nodes it may use (`--cpuset-mems`). */
+  cpusetMems?: string;
 }
 
-export type CgroupController = 'memory' | 'pids' | 'cpu' | 'devices';
+export type CgroupController = 'memory' | 'pids' | 'cpu' | 'devices' | 'cpuset';
 
 /** One write into a cgroup file. `optional` files are skipped when the kernel lacks them. */
 export interface CgroupWrite {
@@ -68,6 +74,9 @@ export function v1Writes(limits: CgroupLimits): CgroupWrite[] {
       optional: true,
     });
   }
+  if (limits.memoryReservationBytes !== undefined) {
+    writes.push({ controller: 'memory', file: 'memory.soft_limit_in_bytes', value: int('memory-reservation', limits.memoryReservationBytes) });
+  }
   if (limits.pidsMax !== undefined) {
     writes.push({ controller: 'pids', file: 'pids.max', value: limits.pidsMax > 0 ? int('pids', limits.pidsMax) : 'max' });
   }
@@ -80,6 +89,7 @@ export function v1Writes(limits: CgroupLimits): CgroupWrite[] {
   if (limits.cpuShares !== undefined) {
     writes.push({ controller: 'cpu', file: 'cpu.shares', value: int('cpu-shares', limits.cpuShares) });
   }
+  writes.push(...cpusetWrites(limits));
   return writes;
 }
 
@@ -95,6 +105,9 @@ export function v2Writes(limits: CgroupLimits): CgroupWrite[] {
       limits.memorySwapBytes < 0 ? 'max' : int('memory-swap', Math.max(0, limits.memorySwapBytes - (limits.memoryBytes ?? 0)));
     writes.push({ controller: 'memory', file: 'memory.swap.max', value: swap, optional: true });
   }
+  if (limits.memoryReservationBytes !== undefined) {
+    writes.push({ controller: 'memory', file: 'memory.low', value: int('memory-reservation', limits.memoryReservationBytes) });
+  }
   if (limits.pidsMax !== undefined) {
     writes.push({ controller: 'pids', file: 'pids.max', value: limits.pidsMax > 0 ? int('pids', limits.pidsMax) : 'max' });
   }
@@ -105,5 +118,14 @@ export function v2Writes(limits: CgroupLimits): CgroupWrite[] {
   if (limits.cpuShares !== undefined) {
     writes.push({ controller: 'cpu', file: 'cpu.weight', value: String(sharesToWeight(limits.cpuShares)) });
   }
+  writes.push(...cpusetWrites(limits));
+  return writes;
+}
+
+/** The same file names on v1 and v2. */
+function cpusetWrites(limits: CgroupLimits): CgroupWrite[] {
+  const writes: CgroupWrite[] = [];
+  if (limits.cpusetCpus !== undefined) writes.push({ controller: 'cpuset', file: 'cpuset.cpus', value: limits.cpusetCpus });
+  if (limits.cpusetMems !== undefined) writes.push({ controller: 'cpuset', file: 'cpuset.mems', value: limits.cpusetMems });
   return writes;
 }

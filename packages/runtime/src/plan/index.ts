@@ -3,7 +3,7 @@
  * HostConfig and its mounts bound to their host sources into a
  * JSON-serialisable `LaunchPlan`, which one executor applies.
  */
-export { DEFAULT_INIT_BINARY, IN_CONTAINER_INIT, checkLaunchable, planExec, planLaunch, validateNamespaceModes } from './plan.js';
+export { DEFAULT_INIT_BINARY, IN_CONTAINER_INIT, checkLaunchable, planExec, planLaunch, resourceLimits, validateNamespaceModes } from './plan.js';
 export { splitMountOptions } from './mount-flags.js';
 export {
   DEFAULT_MASKED_PATHS, DEFAULT_PATH_ENV, DEFAULT_READONLY_PATHS, defaultCapabilities,

@@ -377,7 +377,14 @@ function planMount(r: ResolvedMount): PlannedMount {
 
 const MIN_MEMORY = 6 * 1024 * 1024;
 
-/** Docker's resource checks (daemon_unix.go) and its defaults: swap twice the memory, NanoCpus as a CFS quota. */
+/**
+ * Docker's resource checks (daemon_unix.go) and its defaults: swap twice the memory, NanoCpus as a CFS quota.
+ * The one translation of a HostConfig into cgroup limits: the launch and `docker update` both use it.
+ */
+export function resourceLimits(host: PlanHostConfig, hostCpus: number | undefined): PlannedLimits {
+  return limitsOf(host, hostCpus);
+}
+
 function limitsOf(host: PlanHostConfig, hostCpus: number | undefined): PlannedLimits {
   const num = (name: keyof PlanHostConfig): number => {
     const v = host[name];
@@ -394,6 +401,7 @@ function limitsOf(host: PlanHostConfig, hostCpus: number | undefined): PlannedLi
   const quota = num('CpuQuota');
   const period = num('CpuPeriod');
   const shares = num('CpuShares');
+  const reservation = num('MemoryReservation');
   const fail = (message: string): never => {
     throw new PlanError('invalid-config', message);
   };
@@ -401,6 +409,10 @@ function limitsOf(host: PlanHostConfig, hostCpus: number | undefined): PlannedLi
   if (memory !== 0 && memory < MIN_MEMORY) fail('Minimum memory limit allowed is 6MB');
   if (memory === 0 && swap > 0) fail('You should always set the Memory limit when using Memoryswap limit, see usage');
   if (memory > 0 && swap > 0 && swap < memory) fail('Minimum memoryswap limit should be larger than memory limit, see usage');
+  if (memory > 0 && reservation > 0 && memory < reservation) {
+    fail('Minimum memory limit can not be less than memory reservation limit, see usage');
+  }
+  if (reservation > 0 && reservation < MIN_MEMORY) fail('Minimum memory reservation allowed is 6MB');
   if (nano !== 0 && period !== 0) fail('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   if (nano !== 0 && quota !== 0) fail('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   if (nano < 0 || (hostCpus !== undefined && nano > hostCpus * 1e9)) {
@@ -420,6 +432,7 @@ function limitsOf(host: PlanHostConfig, hostCpus: number | undefined): PlannedLi
   if (swap > 0 || swap === -1) {
     if (memory > 0) limits.memorySwapBytes = swap;
   }
+  if (reservation > 0) limits.memoryReservationBytes = reservation;
   if (pids > 0) limits.pidsMax = pids;
   if (nano > 0) {
     limits.cpuPeriodUs = 100_000;
@@ -429,5 +442,23 @@ function limitsOf(host: PlanHostConfig, hostCpus: number | undefined): PlannedLi
     if (period > 0) limits.cpuPeriodUs = period;
   }
   if (shares > 0) limits.cpuShares = shares;
+  const cpusetCpus = cpuset(host.CpusetCpus, 'cpus', hostCpus);
+  if (cpusetCpus !== undefined) limits.cpusetCpus = cpusetCpus;
+  const cpusetMems = cpuset(host.CpusetMems, 'mems', undefined);
+  if (cpusetMems !== undefined) limits.cpusetMems = cpusetMems;
   return limits;
+}
+
+/** A cpuset list ("0-2,4"), checked with dockerd's messages; CPUs must exist on this host. */
+function cpuset(value: string | null | undefined, what: 'cpus' | 'mems', hostCpus: number | undefined): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const ranges = value.split(',').map((part) => /^(\d+)(?:-(\d+))?$/.exec(part));
+  if (ranges.some((m) => m === null || (m[2] !== undefined && Number(m[2]) < Number(m[1])))) {
+    throw new PlanError('invalid-config', `Invalid value ${value} for cpuset ${what}`);
+  }
+  const highest = Math.max(...ranges.map((m) => Number(m?.[2] ?? m?.[1])));
+  if (hostCpus !== undefined && highest >= hostCpus) {
+    throw new PlanError('invalid-config', `Requested CPUs are not available - requested ${value}, available: ${hostCpus === 1 ? '0' : `0-${hostCpus - 1}`}`);
+  }
+  return value;
 }

@@ -39,6 +39,9 @@ export interface PlanHostConfig {
   NetworkMode?: string | null;
   Memory?: number | null;
   MemorySwap?: number | null;
+  MemoryReservation?: number | null;
+  CpusetCpus?: string | null;
+  CpusetMems?: string | null;
   PidsLimit?: number | null;
   NanoCpus?: number | null;
   CpuQuota?: number | null;

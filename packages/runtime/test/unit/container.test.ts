@@ -55,7 +55,7 @@ describe('parseCreateBody: the one create-body validator', () => {
   it.each([
     ['HostConfig.StorageOpt', { HostConfig: { StorageOpt: { size: '1G' } } }],
     ['HostConfig.BlkioWeight', { HostConfig: { BlkioWeight: 300 } }],
-    ['HostConfig.CpusetCpus', { HostConfig: { CpusetCpus: '0' } }],
+    ['HostConfig.CpuRealtimePeriod', { HostConfig: { CpuRealtimePeriod: 1000 } }],
     ['HostConfig.UsernsMode', { HostConfig: { UsernsMode: 'host' } }],
     ['HostConfig.CgroupnsMode', { HostConfig: { CgroupnsMode: 'private' } }],
     ['Domainname', { Domainname: 'example.org' }],

@@ -3,7 +3,8 @@ import { applyChanges, mergeCommitConfig } from '../commit.js';
 import { InvalidParameterError, NotImplementedError } from '../errors.js';
 import { targetOf } from './archive-routes.js';
 import type { ApiDeps } from './deps.js';
-import { asObject, commonHeaders, readJsonBody, sendJson } from './http-util.js';
+import { asObject, commonHeaders, queryBool, readJsonBody, sendJson } from './http-util.js';
+import { whilePaused } from '../pause.js';
 import type { Router } from './router.js';
 
 const ID = '([^/]+)';
@@ -41,9 +42,8 @@ export function containerFsRoutes(r: Router, d: ApiDeps): void {
     }
   });
 
-  // `pause` (default true in Docker) is not honoured yet: berth has no pause
-  // (it needs the per-container freezer cgroup). The layer is read while the
-  // container runs; a file written during the commit may be caught half-way.
+  // `pause` (default true, as Docker): a running container is frozen while its layer is read,
+  // so no file is caught half-written.
   r.on('POST', /^\/commit$/, async ({ req, res, query }) => {
     const ref = query.get('container') ?? '';
     if (ref === '') throw new InvalidParameterError('invalid name or ID supplied: ""');
@@ -55,13 +55,15 @@ export function containerFsRoutes(r: Router, d: ApiDeps): void {
     if (repo === '' && tag !== '') throw new InvalidParameterError('invalid reference format: a tag needs a repository (repo=NAME)');
     const config = applyChanges(mergeCommitConfig(rec.config, body), query.getAll('changes').flatMap((c) => c.split('\n')));
     const command = [...(rec.config.Entrypoint ?? []), ...(rec.config.Cmd ?? [])].join(' ');
-    const image = await d.images.commitContainer(rec.id, {
+    const images = d.images;
+    const commit = () => images.commitContainer!(rec.id, {
       config, image: rec.imageId || rec.image,
       ...(repo !== '' ? { tag: tag !== '' ? `${repo}:${tag}` : repo } : {}),
       ...(query.get('author') ? { author: query.get('author')! } : {}),
       ...(query.get('comment') ? { comment: query.get('comment')! } : {}),
       ...(command !== '' ? { createdBy: command } : {}),
     });
+    const image = queryBool(query.get('pause'), true) ? await whilePaused(lc, d.engine, rec.id, commit) : await commit();
     sendJson(res, 201, { Id: image.id });
   });
 }

@@ -46,6 +46,11 @@ function attachDetachKeys(query: URLSearchParams): Buffer | undefined {
   }
 }
 
+/** dockerd refuses to attach to a frozen container (its text, lower-case `container`, the name as given). */
+function refusePaused(lc: ApiDeps['lifecycle'], id: string, ref: string): void {
+  if (lc.isPaused(id)) throw new ConflictError(`container ${ref} is paused, unpause the container before attach`);
+}
+
 function responseSink(res: ServerResponse): StreamSink {
   return {
     write: (buf) => { if (!res.writableEnded) res.write(buf); },
@@ -72,6 +77,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     }, {
       containers: lc.store.list(),
       isRestarting: (id) => lc.isRestarting(id),
+      isPaused: (id) => lc.isPaused(id),
       resolve: (ref) => lc.store.resolve(ref),
       imageId: async (ref) => {
         try {
@@ -84,7 +90,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
       },
     });
     sendJson(res, 200, list.map((c) => ({
-      ...containerSummary(c, d.root, lc.mountPoints(c), lc.isRestarting(c.id)),
+      ...containerSummary(c, d.root, lc.mountPoints(c), lc.isRestarting(c.id), lc.isPaused(c.id)),
       // networks: Ports and NetworkSettings from @berth/networks.
       ...(d.networks?.summaryOf(c, lc.isRunning(c.id)) ?? {}),
     })));
@@ -122,7 +128,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
 
   r.on('GET', new RegExp(`^/containers/${ID}/json$`), ({ res, params }) => {
     const rec = lc.store.resolve(params[0]!);
-    const shape = containerInspect(rec, d.root, lc.mountPoints(rec), lc.isRestarting(rec.id));
+    const shape = containerInspect(rec, d.root, lc.mountPoints(rec), lc.isRestarting(rec.id), lc.isPaused(rec.id));
     // networks: NetworkSettings from @berth/networks.
     if (d.networks) shape['NetworkSettings'] = d.networks.settingsOf(rec, lc.isRunning(rec.id));
     sendJson(res, 200, shape);
@@ -187,6 +193,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
   // dockerode's default attach: a plain 200 with the stream as the body.
   r.on('POST', new RegExp(`^/containers/${ID}/attach$`), ({ res, params, query, apiVersion }) => {
     const rec = lc.store.resolve(params[0]!);
+    refusePaused(lc, rec.id, params[0]!);
     attachDetachKeys(query);
     res.writeHead(200, { ...commonHeaders(), 'Content-Type': contentTypeFor(rec, apiVersion) });
     res.flushHeaders();
@@ -196,6 +203,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
   // The docker CLI's attach: `Upgrade: tcp` → `101 UPGRADED`, then the raw socket.
   r.onUpgrade(new RegExp(`^/containers/${ID}/attach$`), ({ socket, params, query, apiVersion }) => {
     const rec = lc.store.resolve(params[0]!);
+    refusePaused(lc, rec.id, params[0]!);
     const keys = attachDetachKeys(query);
     writeUpgraded(socket, contentTypeFor(rec, apiVersion));
     socket.on('error', () => socket.destroy());

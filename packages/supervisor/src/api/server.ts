@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { errorMessage, httpStatusFor, NotImplementedError, SupervisorError } from '../errors.js';
 import { archiveRoutes } from './archive-routes.js';
 import { containerFsRoutes } from './container-fs-routes.js';
+import { containerOpsRoutes } from './container-ops-routes.js';
 import { containerRoutes } from './container-routes.js';
 import { execRoutes } from './exec-routes.js';
 import type { ApiDeps } from './deps.js';
@@ -25,6 +26,7 @@ export function buildRouter(deps: ApiDeps): Router {
   containerRoutes(r, deps);
   archiveRoutes(r, deps);
   containerFsRoutes(r, deps);
+  containerOpsRoutes(r, deps);
   execRoutes(r, deps);
   imageRoutes(r, deps);
   networkRoutes(r, deps);

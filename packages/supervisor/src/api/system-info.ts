@@ -48,6 +48,8 @@ function openFds(): number {
 export interface InfoCounts {
   containers: number;
   running: number;
+  /** Running containers that are frozen (dockerd counts them apart from the running ones). */
+  paused: number;
   images: number;
   eventListeners: number;
   root: string;
@@ -58,7 +60,7 @@ export function systemInfo(c: InfoCounts): Record<string, unknown> {
   const os = osRelease();
   const emptyCommit = { ID: '', Expected: '' };
   return {
-    ID: '', Containers: c.containers, ContainersRunning: c.running, ContainersPaused: 0, ContainersStopped: c.containers - c.running,
+    ID: '', Containers: c.containers, ContainersRunning: c.running - c.paused, ContainersPaused: c.paused, ContainersStopped: c.containers - c.running,
     Images: c.images, Driver: 'overlay2', DriverStatus: [], SystemTime: rfc3339Nano(),
     Plugins: { Volume: ['local'], Network: ['none', 'host'], Authorization: null, Log: ['json-file'] },
     MemoryLimit: true, SwapLimit: false, KernelMemory: false, KernelMemoryTCP: false, CpuCfsPeriod: true, CpuCfsQuota: true,

@@ -53,6 +53,7 @@ export function systemRoutes(r: Router, d: ApiDeps): void {
     const images = await d.images.listImages();
     sendJson(res, 200, systemInfo({
       containers: containers.length, running: containers.filter((c) => c.state === 'running').length,
+      paused: containers.filter((c) => d.lifecycle.isPaused(c.id)).length,
       images: images.length, eventListeners: d.lifecycle.events.listeners(), root: d.root,
     }));
   });

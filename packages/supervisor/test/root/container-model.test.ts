@@ -141,7 +141,7 @@ describeRoot('the container model through Docker clients (docker CLI, Python SDK
       [{ Image: IMAGE, Cmd: ['true'], HostConfig: { Binds: ['a1:/d', 'b1:/d'] } }, 400, /Duplicate mount point: \/d/],
       [{ Image: IMAGE, Cmd: ['true'], HostConfig: { Mounts: [{ Type: 'bind', Source: '/nonexistent/berth', Target: '/x' }] } }, 400, /bind source path does not exist: \/nonexistent\/berth/],
       [{ Image: IMAGE, Cmd: ['true'], HostConfig: { VolumesFrom: ['nosuchcontainer'] } }, 400, /No such container: nosuchcontainer/],
-      [{ Image: IMAGE, Cmd: ['true'], HostConfig: { CpusetCpus: '0' } }, 400, /berth does not implement HostConfig\.CpusetCpus/],
+      [{ Image: IMAGE, Cmd: ['true'], HostConfig: { BlkioWeight: 300 } }, 400, /berth does not implement HostConfig\.BlkioWeight/],
       [{ Image: IMAGE, Cmd: ['true'], HostConfig: { CapAdd: ['NOPE'] } }, 400, /unknown capability: "CAP_NOPE"/],
       [{ Image: IMAGE, Cmd: ['true'], HostConfig: { Memory: 1024 } }, 400, /Minimum memory limit allowed is 6MB/],
       [{ Image: 'no/such/image' }, 404, /No such image/],
