@@ -108,7 +108,7 @@ describe('Docker statuses and filter semantics through dockerode and raw HTTP', 
     expect(await call(socketPath, 'GET', '/v1.41/bogus/path')).toEqual({ status: 404, message: 'page not found' });
     expect(await call(socketPath, 'PUT', '/v1.41/info')).toEqual({ status: 404, message: 'page not found' });
     expect(await call(socketPath, 'POST', '/v1.41/swarm/init', '{}')).toEqual({ status: 501, message: 'berth does not implement POST /swarm/init' });
-    expect(await call(socketPath, 'POST', '/v1.41/containers/abc/update', '{}')).toEqual({ status: 501, message: 'berth does not implement POST /containers/{id}/update' });
+    expect(await call(socketPath, 'GET', '/v1.41/containers/abc/attach/ws', '')).toEqual({ status: 501, message: 'berth does not implement GET /containers/{id}/attach/ws' });
     // A known path with a method it lacks is the same 404 for dockerd; DELETE /containers/json is DELETE /containers/{id}.
     expect(await call(socketPath, 'POST', '/containers/json')).toEqual({ status: 404, message: 'page not found' });
     expect(await call(socketPath, 'DELETE', '/containers/json')).toEqual({ status: 404, message: 'No such container: json' });
