@@ -117,7 +117,7 @@ describeRoot('Docker\'s security defaults through the docker CLI (seccomp, capab
   it('refuses what Docker refuses (a bogus --security-opt, a bad capability) and what berth does not implement, with 400', async () => {
     expect((await failure(docker('run', '--rm', '--security-opt', 'bogus=1', IMAGE, 'true'))).stderr).toContain('invalid --security-opt 2: "bogus=1"');
     expect((await failure(docker('run', '--rm', '--cap-add', 'NOPE', IMAGE, 'true'))).stderr).toContain('unknown capability: "CAP_NOPE"');
-    expect((await failure(docker('run', '--rm', '--cpuset-cpus', '0', IMAGE, 'true'))).stderr).toContain('berth does not implement HostConfig.CpusetCpus');
+    expect((await failure(docker('run', '--rm', '--blkio-weight', '300', IMAGE, 'true'))).stderr).toContain('berth does not implement HostConfig.BlkioWeight');
     expect((await daemon.docker.listContainers({ all: true })).length).toBe(0);
   });
 });
