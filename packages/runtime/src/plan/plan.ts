@@ -215,7 +215,9 @@ function nonEmpty(s: string | null | undefined): string | undefined {
 function networkOf(mode: string | null | undefined, provided: boolean): 'none' | 'host' {
   const m = mode ?? '';
   if (m === 'host') return 'host';
-  if (m === '' || m === 'default' || m === 'bridge' || m === 'none' || provided) return 'none';
+  // The library's own default ('' or 'default') is loopback only. A named network, `bridge`
+  // included, is a network service's to provide (a hook): without one it does not exist here.
+  if (m === '' || m === 'default' || m === 'none' || provided) return 'none';
   if (m.startsWith('container:')) {
     throw new PlanError('unsupported-network', `network mode "${m}" is not supported by berth: use none or host`);
   }

@@ -35,7 +35,7 @@ export interface PlanContainerConfig {
 
 /** The `HostConfig` fields of a Docker create body that the plan reads. 0 and null mean "unset", as in Docker. */
 export interface PlanHostConfig {
-  /** '' | 'default' | 'bridge' | 'none' give a private network namespace with loopback; 'host' keeps the host's. */
+  /** '' | 'default' | 'none' give a private network namespace with loopback; 'host' keeps the host's; a network (`bridge` too) needs `networkProvided`. */
   NetworkMode?: string | null;
   Memory?: number | null;
   MemorySwap?: number | null;
