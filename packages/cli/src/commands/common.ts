@@ -1,6 +1,6 @@
 /** Helpers the command files share. */
 import type { Context } from '../context.js';
-import { CliError, DaemonError, EXIT_BERTH_FAILED } from '../errors.js';
+import { CliError, DaemonError, EXIT_BERTH_FAILED, UsageError } from '../errors.js';
 
 export const enc = encodeURIComponent;
 
@@ -26,4 +26,15 @@ export async function forEachName(ctx: Context, names: readonly string[], action
 
 export function isNotFound(error: unknown): boolean {
   return error instanceof DaemonError && error.statusCode === 404;
+}
+
+/** `--label k=v`, `--opt k=v`: the pairs as an object; a pair without a key is a usage error naming the flag. */
+export function keyValues(flag: string, pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`invalid ${flag} '${pair}': use ${flag} key=value`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
 }

@@ -4,17 +4,7 @@ import { encodeFilters } from '../client.js';
 import { UsageError } from '../errors.js';
 import { formatTable } from '../format/table.js';
 import { confirm } from '../prompt.js';
-import { enc, forEachName } from './common.js';
-
-function keyValues(flag: string, pairs: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`invalid ${flag} '${pair}': use ${flag} key=value`);
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
+import { enc, forEachName, keyValues } from './common.js';
 
 export interface NetworkCreateFlags {
   driver?: string;

@@ -5,17 +5,7 @@ import { humanSize } from '../format/size.js';
 import { formatJsonLines, formatTable } from '../format/table.js';
 import { VOLUME_HEADER, volumeJson, volumeRow, type VolumeSummary } from '../format/volumes.js';
 import { confirm } from '../prompt.js';
-import { enc, forEachName } from './common.js';
-
-function keyValues(flag: string, pairs: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`invalid ${flag} '${pair}': use ${flag} key=value`);
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
+import { enc, forEachName, keyValues } from './common.js';
 
 export async function volumeCreate(ctx: Context, name: string | undefined, opts: { driver?: string; label: string[]; opt: string[] }): Promise<number> {
   const body: Record<string, unknown> = { Driver: opts.driver ?? 'local' };
