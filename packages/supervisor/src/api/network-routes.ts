@@ -33,7 +33,8 @@ export function networkRoutes(r: Router, d: ApiDeps): void {
 
   r.on('POST', /^\/networks\/prune$/, ({ res, query }) => {
     const deleted = service().prune(networkFilters(query.get('filters'), 'POST /networks/prune'));
-    sendJson(res, 200, { NetworksDeleted: deleted });
+    // dockerd: null when nothing went, as for containers and volumes.
+    sendJson(res, 200, { NetworksDeleted: deleted.length > 0 ? deleted : null });
   });
 
   r.on('GET', /^\/networks\/([^/]+)$/, ({ res, params, query }) => {

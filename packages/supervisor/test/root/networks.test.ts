@@ -109,6 +109,9 @@ describeRoot('networks end to end (docker CLI, docker-compose, supervisor SIGKIL
     await docker('network', 'create', '--label', 'keep', 'spare');
     expect((await docker('network', 'prune', '-f', '--filter', 'label!=keep')).stdout.trim()).toBe('Deleted Networks:\nn1');
     expect((await docker('network', 'prune', '-f')).stdout.trim()).toBe('Deleted Networks:\nspare');
+    // Nothing left to prune: dockerd's null, not [] (the Python SDK hands it on as is).
+    const none = await run('curl', ['-s', '-X', 'POST', '--unix-socket', socketPath, 'http://x/v1.41/networks/prune']);
+    expect(JSON.parse(none.stdout)).toEqual({ NetworksDeleted: null });
     expect((await docker('network', 'ls', '--format', '{{.Name}}')).stdout.split('\n').filter(Boolean).sort()).toEqual(['bridge', 'host', 'none']);
   });
 
