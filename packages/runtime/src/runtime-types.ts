@@ -148,6 +148,8 @@ export interface ExecRequest {
   /** The container's resolved security settings: the exec runs under the same capabilities, seccomp and groups. */
   security?: ResolvedSecurity;
   exec: { Cmd: string[]; Env?: string[] | null; User?: string; WorkingDir?: string; Tty?: boolean };
+  /** Docker's legacy link variables (`--link` on the default bridge), before the container's own Env. */
+  linkEnv?: readonly string[];
   stdio: StdioFds;
   /** Host file the exec's status line goes to (as StartRequest.statusPath). */
   statusPath: string;

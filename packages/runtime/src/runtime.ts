@@ -271,6 +271,7 @@ export class Runtime {
     if (processStartTime(req.pid) !== req.startTime) throw new LaunchError(`${what}: it is not running`);
     const plan = planExec({
       containerId: req.id, config: req.config, exec: req.exec,
+      ...(req.linkEnv && req.linkEnv.length > 0 ? { linkEnv: req.linkEnv } : {}),
       ...(req.security ? { security: req.security, ...(await this.seccompPath(req.security)) } : {}),
     });
     const [goRead, goFd] = this.sys.pipe2(O_CLOEXEC);

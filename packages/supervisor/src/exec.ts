@@ -71,6 +71,8 @@ export interface ExecSessionsOptions {
   paused?(containerId: string): boolean;
   /** A container event (`docker events`: exec_create, exec_start, exec_die). */
   publish?(action: string, rec: ContainerRecord, extra: Record<string, string>): void;
+  /** Docker's legacy link variables of the container (`--link` on the default bridge), for each exec. */
+  linkEnv?(rec: ContainerRecord): readonly string[];
 }
 
 /**
@@ -119,8 +121,10 @@ export class ExecSessions {
     const terminalSize = tty ? openTerminalSize(files.winsize, s.config.ConsoleSize) : undefined;
     let exited: Promise<ExitStatus>;
     try {
+      const linkEnv = this.o.linkEnv?.(rec) ?? [];
       const started = await this.o.engine.exec({
         id: rec.id, pid: live.pid, startTime: live.startTime, config: rec.config, security: rec.security,
+        ...(linkEnv.length > 0 ? { linkEnv } : {}),
         exec: { Cmd: s.config.Cmd, Env: s.config.Env, User: s.config.User, WorkingDir: s.config.WorkingDir, Tty: tty },
         stdio: {
           ...(stdin ? { stdin: stdin.containerFd } : {}), stdout: pipes.out[1], stderr: (pipes.err ?? pipes.out)[1],

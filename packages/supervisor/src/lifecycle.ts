@@ -93,6 +93,7 @@ export class Lifecycle {
       root: o.root, store: o.store, engine: o.engine, syscalls: o.syscalls, running: (id) => this.liveProcess(id),
       paused: (id) => this.isPaused(id),
       publish: (action, rec, extra) => this.publish(action, rec, extra),
+      linkEnv: (rec) => o.networks?.linkEnvOf(rec) ?? [],
     });
     this.health = new HealthMonitor({
       root: o.root, execs: this.execs, publish: (action, rec) => this.publish(action, rec), paused: (id) => this.isPaused(id),

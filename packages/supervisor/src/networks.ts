@@ -208,6 +208,12 @@ export class NetworkService {
     }));
   }
 
+  /** The link variables an exec in the container gets (dockerd computes them again for every exec). */
+  linkEnvOf(rec: ContainerRecord): string[] {
+    const resolved = resolveNetworking(this.requestOf(rec));
+    return resolved.mode === 'bridge' ? this.linkEnv(rec, resolved) : [];
+  }
+
   /** The containers of `--link other[:alias]` (`/other:/self/alias` as stored) that exist, with their alias. */
   private linked(resolved: ResolvedNetworking): Array<{ other: ContainerRecord; alias: string }> {
     return resolved.links.flatMap((link) => {

@@ -241,7 +241,7 @@ export function planExec(input: ExecInput): ExecPlan {
   }
   return {
     args: [...exec.Cmd],
-    env: environment([...(config.Env ?? []), ...(exec.Env ?? [])], hostname, tty),
+    env: environment([...(config.Env ?? []), ...(exec.Env ?? [])], hostname, tty, input.linkEnv),
     user: nonEmpty(exec.User) ?? nonEmpty(config.User) ?? '',
     cwd: workdir !== undefined ? goPathClean(workdir) : workingDir(config),
     tty,

@@ -340,6 +340,8 @@ export interface ExecInput {
   security?: ResolvedSecurity;
   /** The container's compiled seccomp filter; absent: unconfined. */
   seccompPath?: string;
+  /** Docker's legacy link variables, as at the container's start (dockerd's exec gets them too). */
+  linkEnv?: readonly string[];
 }
 
 /** What the init's exec mode is given: run `args` in the container, as `user`, from `cwd`, with `env`. */

@@ -166,6 +166,13 @@ describeRoot('networks end to end (docker CLI, docker-compose, supervisor SIGKIL
     ]);
     const hosts = (await docker('run', '--rm', '--link', 'lk-web:my-web', IMAGE, 'cat', '/etc/hosts')).stdout.split('\n');
     expect(hosts.some((l) => l.startsWith(`${ip}\tmy-web `))).toBe(true);
+    // An exec gets them too (dockerd computes them again for it).
+    await docker('run', '-d', '--name', 'lk-c2', '--link', 'lk-web:my-web', IMAGE, 'sleep', '300');
+    expect((await docker('exec', 'lk-c2', 'env')).stdout.split('\n').filter((l) => l.startsWith('MY_WEB_'))).toEqual([
+      `MY_WEB_PORT=tcp://${ip}:80`, `MY_WEB_PORT_80_TCP=tcp://${ip}:80`, `MY_WEB_PORT_80_TCP_ADDR=${ip}`, 'MY_WEB_PORT_80_TCP_PORT=80',
+      'MY_WEB_PORT_80_TCP_PROTO=tcp', 'MY_WEB_NAME=/lk-c2/my-web', 'MY_WEB_ENV_FOO=bar',
+    ]);
+    await docker('rm', '-f', 'lk-c2');
     await docker('rm', '-f', 'lk-web');
   });
 
