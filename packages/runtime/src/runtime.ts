@@ -422,8 +422,11 @@ export class Runtime {
   adopt(statusPath: string): AdoptedContainer | undefined {
     const state = readShimState(statusPath);
     if (!state) return undefined;
+    // Its id, from its shim's name (`berth-shim ID`): its cgroup goes when it exits, as a launch's does.
+    const id = shimContainerId(state.shim);
     const exited = (async (): Promise<ExitStatus> => {
       while (processStartTime(state.shim.pid) === state.shim.startTime) await sleep(POLL_MS);
+      if (id !== undefined) this.releaseCgroup(id);
       return readStatusFile(statusPath) ?? {
         exitCode: 137, oomKilled: false,
         error: 'the exit status was lost: the shim ended without writing it (was it killed?)',
@@ -435,6 +438,13 @@ export class Runtime {
   /** The final status a shim wrote, e.g. for a container that exited while no supervisor ran. */
   readStatus(statusPath: string): ExitStatus | undefined {
     return readStatusFile(statusPath);
+  }
+
+  /** Removes an exited container's cgroup, if it has one and it is empty (else `cleanup` does at removal). */
+  releaseCgroup(id: string): void {
+    try {
+      this.cgroups.remove(this.cgroups.fromPaths(this.cgroups.pathsFor(id).filter((p) => existsSync(p))));
+    } catch { /* still busy (the shim not reaped yet): removed by the launch's watch or at cleanup */ }
   }
 
   /**
@@ -639,6 +649,16 @@ interface HeldNetwork {
   configured: boolean;
   /** Another container's namespace (`container:<id>`): nothing to tear down. */
   joined?: boolean;
+}
+
+/** The container id a running shim names itself by (`berth-shim ID`), if that pid is still the shim. */
+function shimContainerId(shim: ProcessRef): string | undefined {
+  try {
+    const id = /^berth-shim\0([0-9a-f]{64})\0/.exec(readFileSync(`/proc/${shim.pid}/cmdline`, 'latin1'))?.[1];
+    return id !== undefined && processStartTime(shim.pid) === shim.startTime ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -40,6 +40,12 @@ export interface ContainerEngine {
   cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes?: readonly string[] }): void | Promise<void>;
   /** The PID 1 of a start that was never acknowledged (the supervisor died mid-start), from its shim's status file. */
   strayInits?(statusPath: string): number[];
+  /**
+   * Removes an exited container's cgroup (a no-op when it has none). A launch's own watch does
+   * this; a container re-adopted by a restarted supervisor, or one that exited while none ran, has
+   * no such watch.
+   */
+  releaseCgroup?(id: string): void;
   close(): Promise<void>;
   /** `docker stats`: one reading of a container's cgroup (and of `netPid`'s network namespace). */
   stats?(id: string, netPid?: number): ContainerSample;

@@ -646,7 +646,12 @@ export class Lifecycle {
         const timer = setInterval(() => { if (check()) clearInterval(timer); }, this.pollMs);
         stopPolling = () => clearInterval(timer);
       });
-      this.watch(rec.id, output, rec.pid, rec.startTime, exitedP);
+      // No launch watches it any more: its cgroup goes when its exit is seen, as a launch's would.
+      const released = exitedP.then((status) => {
+        this.o.engine.releaseCgroup?.(rec.id);
+        return status;
+      });
+      this.watch(rec.id, output, rec.pid, rec.startTime, released);
       this.live.get(rec.id)!.stopPolling = stopPolling;
       if (alive) void this.health.start(rec, { resume: true });
     }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { Runtime, parseCreateBody, processStartTime } from '@berth/runtime';
-import { type TestEnv, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
+import { type TestEnv, berthCgroups, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -225,9 +225,13 @@ describeRoot('the shim and the stub: the command is PID 1, the shim stays outsid
 
       const adopted = env.runtime.adopt(info.status);
       expect(adopted).toMatchObject({ pid: info.pid, startTime: info.startTime, shim: { pid: info.shim.pid } });
+      const id = readFileSync(`/proc/${info.shim.pid}/cmdline`, 'latin1').split('\0')[1]!;
+      expect(berthCgroups().filter((c) => c.includes(id))).not.toEqual([]);
       writeFileSync(join(root, 'go-on'), '');
       const status = await adopted!.exited;
       expect(status.exitCode).toBe(42);
+      // Its cgroup went with it, as a launch's does, though no launch of this runtime watched it.
+      expect(berthCgroups().filter((c) => c.includes(id))).toEqual([]);
       expect(readFileSync(info.out, 'utf8')).toBe('before\nafter\n');
       expect(env.runtime.adopt(join(root, 'no-such-status'))).toBeUndefined();
     } finally {

@@ -14,7 +14,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deframe } from '../../src/framing.js';
 import { busyboxImageArchive } from '../helpers/busybox-image.js';
-import { describeRoot, hostMountTable, waitContainer } from '@berth/testing';
+import { berthCgroups, describeRoot, hostMountTable, waitContainer } from '@berth/testing';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -364,6 +364,8 @@ describeRoot('supervisor end to end (docker CLI, dockerode, restart)', () => {
     await startDaemon();
     const c2 = new Docker({ socketPath }).getContainer(c.id);
     expect((await c2.wait()).StatusCode).toBe(4);
+    // Its cgroup went when the restarted supervisor saw the exit, not only at its removal.
+    expect(berthCgroups().filter((g) => g.includes(c.id))).toEqual([]);
     const { stdout } = await docker('logs', c.id);
     const lines = stdout.split('\n').filter((l) => l !== '');
     // Nothing missing or out of order. A kill between a log append and saving its offset would
