@@ -18,6 +18,8 @@ export default defineConfig({
         test: {
           name: 'root',
           include: ['packages/*/test/root/**/*.test.ts', 'test/reliability/**/*.test.ts'],
+          // net.ipv4.ip_forward back as found (netavark turns it on for bridge networks).
+          globalSetup: ['./tools/host-sysctls.ts'],
           pool: 'forks',
           fileParallelism: false,
           testTimeout: 60_000,
