@@ -66,7 +66,15 @@ describeRoot('stats, pause and update (docker CLI, dockerode)', () => {
     return { status: res.statusCode ?? 0, json: text === '' ? undefined : JSON.parse(text) };
   };
   const pidOf = async (id: string): Promise<number> => (await docker.getContainer(id).inspect()).State.Pid;
-  const counter = (pid: number): number => Number(readFileSync(`/proc/${pid}/root/tmp/n`, 'utf8').trim() || '0');
+  /** The container's counter; 0 until its shell has written /tmp/n the first time (right after `run -d` it may not have). */
+  const counter = (pid: number): number => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/root/tmp/n`, 'utf8').trim() || '0');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+  };
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'berth-ops-'));
