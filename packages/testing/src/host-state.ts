@@ -12,6 +12,15 @@ export function hostMountTable(): string {
   return readFileSync('/proc/self/mountinfo', 'utf8');
 }
 
+/**
+ * The mount table without the reference dockerd's mounts (`docker-ref`: the
+ * Docker that work on this machine compares against mounts and unmounts on
+ * its own), for tests that may run beside it.
+ */
+export function ownMountTable(): string {
+  return hostMountTable().split('\n').filter((l) => !l.includes('docker-ref')).join('\n');
+}
+
 /** Mount points (field 5 of mountinfo) at or below `dir`, in this process's namespace. */
 export function mountsUnder(dir: string): string[] {
   return parseMountinfo(hostMountTable()).map((m) => m.mountPoint).filter((p) => p === dir || p.startsWith(`${dir}/`));

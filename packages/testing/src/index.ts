@@ -5,7 +5,7 @@
  * SIGKILLed (`Daemon`), the docker CLI's way to wait (`waitContainer`), and
  * the host state a test must leave as it found it (`host-state`).
  */
-export { describeRoot, hostMountTable, hostNetworkState, isRoot } from './root.js';
+export { describeRoot, hostNetworkState, isRoot } from './root.js';
 export { openTestEnv, type BodyFields, type RunResult, type TestEnv } from './runtime-env.js';
 export { waitContainer, type RegisteredWait, type WaitCondition } from './wait.js';
 export { BERTH_BIN, Daemon, REPO, type DaemonOptions } from './daemon.js';

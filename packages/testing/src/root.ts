@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { describe } from 'vitest';
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -10,14 +10,6 @@ export function describeRoot(name: string, fn: () => void): void {
     console.warn(`[root tests] skipping "${name}": not running as root (CI runs these as root)`);
   }
   describe.skipIf(!isRoot)(name, fn);
-}
-
-/**
- * The host's mount table without the fields that change by themselves, so
- * "before" and "after" can be compared byte for byte.
- */
-export function hostMountTable(): string {
-  return readFileSync('/proc/self/mountinfo', 'utf8');
 }
 
 /**

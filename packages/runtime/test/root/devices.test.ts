@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Cgroups } from '@berth/runtime';
-import { type TestEnv, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
+import { type TestEnv, describeRoot, ownMountTable, openTestEnv } from '@berth/testing';
 
 // /dev/loop-control (c 10:237) is outside Docker's default device list;
 // opening it does nothing (its ioctls need CAP_SYS_ADMIN), so it shows
@@ -14,16 +14,14 @@ const OPEN_K = '(true < /dev/k) 2>/dev/null && echo opened || echo refused';
 describeRoot('the device cgroup and devices on the real kernel', () => {
   let env: TestEnv;
   let before: string;
-  // The reference dockerd (used by other work on this machine) mounts and unmounts on its own.
-  const ours = () => hostMountTable().split('\n').filter((l) => !l.includes('docker-ref')).join('\n');
 
   beforeAll(async () => {
-    before = ours();
+    before = ownMountTable();
     env = await openTestEnv({ workers: 1 });
   });
   afterAll(async () => {
     await env?.close();
-    expect(ours()).toBe(before);
+    expect(ownMountTable()).toBe(before);
   });
 
   it('lets a default container mknod a device but not open it (EPERM), while /dev/null still works', async () => {

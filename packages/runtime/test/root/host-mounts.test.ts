@@ -1,10 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { describeRoot, hostMountTable } from '@berth/testing';
+import { describeRoot, ownMountTable } from '@berth/testing';
 
-// The reference dockerd (used by other work on this machine) mounts and unmounts on its own.
-const ours = () => hostMountTable().split('\n').filter((l) => !l.includes('docker-ref')).join('\n');
 
 // A mount namespace of a child process plays the host (the real host's propagation is never changed).
 function playHost(propagation: 'private' | 'shared'): unknown {
@@ -15,7 +13,7 @@ function playHost(propagation: 'private' | 'shared'): unknown {
 describeRoot('binds show the host as it is now', () => {
   for (const propagation of ['private', 'shared'] as const) {
     it(`sees a host mount made after the runtime opened through a bind of its parent, with the host's / ${propagation}`, () => {
-      const before = ours();
+      const before = ownMountTable();
       expect(playHost(propagation)).toEqual({
         bind: { exitCode: 0, output: 'made-later\ntmpfs\n' },
         readOnly: { exitCode: 0, output: 'Read-only file system\nRead-only file system\n' },
@@ -23,7 +21,7 @@ describeRoot('binds show the host as it is now', () => {
         ...(propagation === 'shared' ? { rslave: { exitCode: 0, output: 'master:\n' } } : {}),
         volume: { exitCode: 0, output: 'v\ntmpfs\n' },
       });
-      expect(ours()).toBe(before);
+      expect(ownMountTable()).toBe(before);
     });
   }
 });

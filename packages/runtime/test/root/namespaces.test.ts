@@ -3,21 +3,19 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { StartedContainer } from '@berth/runtime';
-import { type BodyFields, type TestEnv, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
+import { type BodyFields, type TestEnv, describeRoot, ownMountTable, openTestEnv } from '@berth/testing';
 
 describeRoot('--ipc, --uts and --pid modes on the real kernel', () => {
   let env: TestEnv;
   let before: string;
-  // The reference dockerd (used by other work on this machine) mounts and unmounts on its own.
-  const ours = () => hostMountTable().split('\n').filter((l) => !l.includes('docker-ref')).join('\n');
 
   beforeAll(async () => {
-    before = ours();
+    before = ownMountTable();
     env = await openTestEnv({ workers: 1 });
   });
   afterAll(async () => {
     await env?.close();
-    expect(ours()).toBe(before);
+    expect(ownMountTable()).toBe(before);
   });
 
   /** Start with the namespace donors a supervisor would resolve from `container:<name>`. */
