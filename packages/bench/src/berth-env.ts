@@ -52,15 +52,15 @@ export class BerthEnv {
   }
 
   /** Opens a root under `dir` and imports `archive` into it as busybox. */
-  static async open(dir: string, archive: string, workers: number): Promise<BerthEnv> {
-    const root = join(dir, `berth-root-${workers}w`);
+  static async open(dir: string, archive: string, workers: number, options: { sandboxes?: number } = {}): Promise<BerthEnv> {
+    const root = join(dir, `berth-root-${workers}w${options.sandboxes === undefined ? '' : `-${options.sandboxes}s`}`);
     mkdirSync(root, { recursive: true });
     const syscalls = new LinuxSyscalls();
     const mountNamespace = PrivateMountNamespace.create(syscalls);
     const layers = LayerStore.open(root, { syscalls });
     const volumes = VolumeStore.open(root, { syscalls, mountNamespace });
     if (!layers.findImage('busybox')) await layers.importImage(archive);
-    const runtime = await Runtime.open({ root, layers, volumes, syscalls, mountNamespace, workers });
+    const runtime = await Runtime.open({ root, layers, volumes, syscalls, mountNamespace, workers, ...options });
     return new BerthEnv(root, syscalls, mountNamespace, layers, volumes, runtime, workers);
   }
 

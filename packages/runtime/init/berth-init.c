@@ -21,6 +21,18 @@
  * Container role (the launcher made the mount, uts, ipc and net namespaces
  * and the rootfs at --rootfs, and spawned us with cwd there):
  *   berth-init --rootfs PATH [--id ID] [--pidns new|host|NSPATH] [COMMON]... -- CMD ARGS...
+ * Sandbox role (a container built ahead, sandbox.ts): the same, minus the
+ * launch's own options and the command:
+ *   berth-init --sandbox --rootfs PATH [--mask PATH] [--ro PATH] [--sysctl K=V]...
+ * fd 3 is then a control socket (SOCK_SEQPACKET) instead of the go pipe,
+ * fds 4 and 5 are placeholders, fd 6 the pid pipe. The stub mounts /proc,
+ * writes the sysctls, masks and makes read-only, sends "ready" to the
+ * shim, and parks; the shim reports the stub's pid (the launcher puts it
+ * in its cgroup then) and parks too, named "berth-sandbox". The launch
+ * message on fd 3 (see "launch message" below) brings the rest: the shim
+ * takes its fds (stdio, status, exit pipe, window size), renames itself
+ * "berth-shim ID", writes its state line and hands the message, with the
+ * stdio, to the stub: that is its go. EOF on fd 3 instead: both exit.
  * Exec role (`docker exec`): the stub joins the namespaces of the process
  * PID (the container's PID 1, as seen from the host); the shim stays out:
  *   berth-init --exec-in PID [COMMON]... -- CMD ARGS...
@@ -97,6 +109,8 @@
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 enum { FD_GO = 3, FD_STATUS = 4, FD_EXIT = 5, FD_PID = 6, FD_WINSIZE = 7 };
+/* Sandbox role: fd 3 is the control socket instead of the go pipe. */
+enum { FD_CONTROL = 3 };
 /* In the stub: the socket to the shim (failures, the terminal's master). */
 enum { FD_REPORT = 4 };
 
@@ -118,6 +132,7 @@ struct options {
 	struct sysctl_opt sysctl[MAX_PATHS];
 	struct rlimit_opt rlimit[MAX_LIMITS];
 	int nmask, nro, nsysctl, nrlimit, readonly_rootfs, no_new_privs, tty;
+	int sandbox; /* --sandbox: park before the launch message (see "sandbox role") */
 	int oom_score_adj, has_oom_score_adj;
 	long exec_in; /* exec role: the host pid of a process of the container */
 	unsigned long long caps;
@@ -974,6 +989,149 @@ static unsigned long long start_time(pid_t pid)
 
 static void join_container(const int *fds);
 static int high_fd(int fd);
+static void parse_args(int argc, char **argv, struct options *o);
+
+/* Inside the container's mount and pid namespaces, before pivot_root:
+ * /proc, sysctls, masked and read-only paths. Returns the rootfs's fd. */
+static int prepare_root(const struct options *o)
+{
+	int root = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		fail("open-rootfs", "open the rootfs", errno);
+	mount_proc(root);
+	/* Before the read-only paths: /proc/sys is one of them. */
+	write_sysctls(root, o);
+	mask_paths(root, o);
+	readonly_paths(root, o);
+	return root;
+}
+
+static void enter_root(const struct options *o, int root)
+{
+	pivot(root);
+	close(root);
+	make_cwd(o->cwd);
+	if (o->readonly_rootfs) {
+		/* Only the root mount: volumes keep their own mode, as in Docker. */
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+		if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof attr) < 0)
+			fail("readonly-rootfs", "make the rootfs read-only", errno);
+	}
+}
+
+/*
+ * The launch message of a sandbox (sandbox role): NUL-terminated strings,
+ * the count of arguments first, then the arguments (the container role's
+ * per-launch options, `--`, the command), then the environment; attached
+ * (SCM_RIGHTS) the command's stdin, stdout and stderr, then for the shim
+ * its status file, exit pipe and, with --tty, the window size file.
+ */
+#define LAUNCH_MAX (256 * 1024)
+#define LAUNCH_FDS 6
+
+struct launch {
+	char *buf;
+	size_t len;
+	int fds[LAUNCH_FDS];
+	int nfds;
+};
+
+/* 1 with a message, 0 at EOF (the launcher discarded the sandbox). */
+static int receive_launch(int sock, struct launch *l)
+{
+	l->buf = malloc(LAUNCH_MAX);
+	if (!l->buf)
+		fail("launch", "receive the launch", ENOMEM);
+	union {
+		char buf[CMSG_SPACE(LAUNCH_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = l->buf, .iov_len = LAUNCH_MAX - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	ssize_t n;
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n == 0 || (n < 0 && (errno == ECONNRESET || errno == EPIPE)))
+		return 0;
+	if (n < 0)
+		fail("launch", "receive the launch", errno);
+	l->nfds = 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < k && l->nfds < LAUNCH_FDS; i++)
+			memcpy(&l->fds[l->nfds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+	}
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		fail("launch", "receive the launch (too large)", EMSGSIZE);
+	l->buf[n] = '\0';
+	l->len = (size_t)n;
+	return 1;
+}
+
+/* The message's options into O (as the command line would have given them); returns the environment. */
+static char **parse_launch(const struct launch *l, struct options *o)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < l->len; i++)
+		count += l->buf[i] == '\0';
+	char **list = calloc(count + 1, sizeof *list);
+	if (!list || count == 0 || l->buf[l->len - 1] != '\0')
+		fail("launch", "parse the launch", EINVAL);
+	size_t k = 0;
+	for (char *p = l->buf; p < l->buf + l->len; p += strlen(p) + 1)
+		list[k++] = p;
+	char *end;
+	long nargs = strtol(list[0], &end, 10);
+	if (*end || nargs < 2 || (size_t)nargs > k - 1)
+		fail("launch", "parse the launch (argument count)", EINVAL);
+	char **argv = calloc((size_t)nargs + 2, sizeof *argv);
+	char **env = calloc(k - (size_t)nargs, sizeof *env);
+	if (!argv || !env)
+		fail("launch", "parse the launch", ENOMEM);
+	argv[0] = "berth-init";
+	memcpy(argv + 1, list + 1, (size_t)nargs * sizeof *argv);
+	memcpy(env, list + 1 + nargs, (k - 1 - (size_t)nargs) * sizeof *env);
+	parse_args((int)nargs + 1, argv, o);
+	free(list);
+	return env;
+}
+
+/* The launch's fds onto the numbers of the contract (TARGETS), through high numbers so none clobbers another. */
+static void adopt_fds(const struct launch *l, const int *targets, int n)
+{
+	if (l->nfds < n)
+		fail("launch", "receive the launch's descriptors", EBADF);
+	int moved[LAUNCH_FDS];
+	for (int i = 0; i < l->nfds; i++)
+		moved[i] = high_fd(l->fds[i]);
+	for (int i = 0; i < n; i++) {
+		int flags = targets[i] > 2 ? O_CLOEXEC : 0;
+		if (dup3(moved[i], targets[i], flags) < 0)
+			fail("launch", "take the launch's descriptors", errno);
+	}
+	for (int i = 0; i < l->nfds; i++)
+		close(moved[i]);
+}
+
+/* Sandbox role, in the stub: the root prepared, then parked until the launch (or EOF: discarded). */
+static int park(struct options *o)
+{
+	int root = prepare_root(o);
+	while (send(report_fd, "ready", 5, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	struct launch l;
+	if (!receive_launch(FD_REPORT, &l))
+		_exit(1);
+	static const int stdio[] = { 0, 1, 2 };
+	adopt_fds(&l, stdio, 3);
+	extern char **environ;
+	environ = parse_launch(&l, o);
+	/* On the host's root still: the filter's file is a host path. */
+	read_seccomp(o);
+	return root;
+}
 
 __attribute__((noreturn)) static void stub(struct options *o, const int *ns_fds)
 {
@@ -982,6 +1140,8 @@ __attribute__((noreturn)) static void stub(struct options *o, const int *ns_fds)
 	close(FD_EXIT);
 	close(FD_PID);
 	close(FD_WINSIZE);
+	if (o->sandbox)
+		close(FD_CONTROL); /* the shim's: the launch comes to us through it */
 	if (dup3(report_fd, FD_REPORT, O_CLOEXEC) < 0)
 		fail("stub", "keep the report socket", errno);
 	report_fd = FD_REPORT;
@@ -992,40 +1152,32 @@ __attribute__((noreturn)) static void stub(struct options *o, const int *ns_fds)
 		for (int fd = FD_REPORT + 1; fd < 1024; fd++)
 			close(fd);
 
-	/* Wait until the launcher has put us in our cgroup. */
-	char go;
-	ssize_t n;
-	while ((n = read(FD_GO, &go, 1)) < 0 && errno == EINTR)
-		;
-	if (n == 0) {
-		report_line("no-go");
-		_exit(1);
+	int root = -1;
+	if (o->sandbox) {
+		/* Placed in our cgroup while parked: the launch message is the go. */
+		root = park(o);
+	} else {
+		/* Wait until the launcher has put us in our cgroup. */
+		char go;
+		ssize_t n;
+		while ((n = read(FD_GO, &go, 1)) < 0 && errno == EINTR)
+			;
+		if (n == 0) {
+			report_line("no-go");
+			_exit(1);
+		}
+		if (n < 0)
+			fail("wait-go", "read the go pipe", errno);
+		close(FD_GO);
 	}
-	if (n < 0)
-		fail("wait-go", "read the go pipe", errno);
-	close(FD_GO);
 	/* Its own session, as runc gives it. */
 	if (setsid() < 0)
 		fail("setsid", "start a session", errno);
 
 	if (!o->exec_in) {
-		int root = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (root < 0)
-			fail("open-rootfs", "open the rootfs", errno);
-		mount_proc(root);
-		/* Before the read-only paths: /proc/sys is one of them. */
-		write_sysctls(root, o);
-		mask_paths(root, o);
-		readonly_paths(root, o);
-		pivot(root);
-		close(root);
-		make_cwd(o->cwd);
-		if (o->readonly_rootfs) {
-			/* Only the root mount: volumes keep their own mode, as in Docker. */
-			struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-			if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof attr) < 0)
-				fail("readonly-rootfs", "make the rootfs read-only", errno);
-		}
+			root = prepare_root(o);
+		enter_root(o, root);
 	}
 	struct creds c = { 0 };
 	resolve_user(o->user ? o->user : "0:0", &c);
@@ -1164,6 +1316,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->tty = 1;
 			continue;
 		}
+		if (strcmp(a, "--sandbox") == 0) {
+			o->sandbox = 1;
+			continue;
+		}
 		if (!v)
 			fail("parse-arguments", "parse arguments (missing value or unknown option)", EINVAL);
 		i++;
@@ -1215,12 +1371,31 @@ static void parse_args(int argc, char **argv, struct options *o)
 		} else
 			fail("parse-arguments", "parse arguments (unknown option or too many values)", EINVAL);
 	}
-	if (i + 1 >= argc || (!o->exec_in && (!o->rootfs || o->rootfs[0] != '/')) || o->cwd[0] != '/')
+	/* A sandbox is built without a command: it comes with the launch message. */
+	int has_command = i + 1 < argc;
+	if ((!has_command && !(o->sandbox && i >= argc)) || (!o->exec_in && (!o->rootfs || o->rootfs[0] != '/')) || o->cwd[0] != '/')
 		fail("parse-arguments", "parse arguments (need --rootfs ABS or --exec-in PID, then -- CMD)", EINVAL);
 	/* What only a container's own setup does, an exec must not silently skip. */
 	if (o->exec_in && (o->rootfs || o->nmask || o->nro || o->nsysctl || o->readonly_rootfs || strcmp(o->pidns, "new") != 0))
 		fail("parse-arguments", "parse arguments (--rootfs, --mask, --ro, --sysctl, --readonly-rootfs and --pidns are not for --exec-in)", EINVAL);
-	o->argv = argv + i + 1;
+	if (o->sandbox && (o->exec_in || strcmp(o->pidns, "new") != 0))
+		fail("parse-arguments", "parse arguments (--sandbox is for a container with its own pid namespace)", EINVAL);
+	o->argv = has_command ? argv + i + 1 : NULL;
+}
+
+/* Our arguments' region, rewritten to say what we are (ps, and how a
+ * restarted supervisor finds a container's shim). */
+static char *title_start;
+static size_t title_room;
+
+static void set_title(const char *name, const char *id)
+{
+	memset(title_start, 0, title_room);
+	size_t n = strlen(name) + 1;
+	if (n <= title_room)
+		memcpy(title_start, name, n);
+	if (id && n + strlen(id) <= title_room)
+		memcpy(title_start + n, id, strlen(id));
 }
 
 static const char *keep(const char *s)
@@ -1251,7 +1426,7 @@ static void hide_host_paths(int argc, char **argv, struct options *o)
 	for (int i = 0; i < o->nsysctl; i++)
 		o->sysctl[i].value = keep(o->sysctl[i].value);
 	int n = 0;
-	while (o->argv[n])
+	while (o->argv && o->argv[n])
 		n++;
 	char **cmd = calloc((size_t)n + 1, sizeof *cmd);
 	if (!cmd)
@@ -1260,14 +1435,9 @@ static void hide_host_paths(int argc, char **argv, struct options *o)
 		cmd[i] = (char *)keep(o->argv[i]);
 	o->argv = cmd;
 	/* The kernel lays the arguments out back to back: one region to rewrite. */
-	char *start = argv[0];
-	size_t room = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - start);
-	memset(start, 0, room);
-	static const char name[] = "berth-shim";
-	if (sizeof name <= room)
-		memcpy(start, name, sizeof name);
-	if (o->id && sizeof name + strlen(o->id) <= room)
-		memcpy(start + sizeof name, o->id, strlen(o->id));
+	title_start = argv[0];
+	title_room = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - title_start);
+	set_title(o->sandbox ? "berth-sandbox" : "berth-shim", o->id);
 }
 
 /*
@@ -1316,6 +1486,85 @@ static void enter_pid_namespace(const struct options *o)
 	close(fd);
 }
 
+static void watch_winsize(const struct options *o)
+{
+	if (!o->tty || fcntl(FD_WINSIZE, F_GETFD) < 0)
+		return;
+	winsize_fd = FD_WINSIZE;
+	/* Now, while /proc is still the host's: the stub's pivot_root moves our root too. */
+	winsize_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (winsize_watch >= 0 && inotify_add_watch(winsize_watch, "/proc/self/fd/7", IN_CLOSE_WRITE) < 0) {
+		close(winsize_watch);
+		winsize_watch = -1;
+	}
+	if (winsize_watch >= 0)
+		winsize_watch = high_fd(winsize_watch);
+}
+
+static void report_pid(pid_t child)
+{
+	char line[32];
+	snprintf(line, sizeof line, "%d\n", (int)child);
+	write_all(FD_PID, line, strlen(line));
+	close(FD_PID);
+}
+
+/*
+ * Sandbox role, in the shim, after the fork: wait until the stub has
+ * prepared the root, report its pid (the launcher puts it in its cgroup
+ * then), and park until the launch message; then become the container's
+ * shim: its fds, its name, its terminal. The message goes on to the stub
+ * after the caller has written the state line.
+ */
+static void await_launch(struct options *o, struct supervision *s, struct launch *l)
+{
+	char buf[FAILURE_MAX];
+	ssize_t n;
+	while ((n = recv(s->report, buf, sizeof buf - 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n != 5 || memcmp(buf, "ready", 5) != 0) {
+		/* The stub failed its setup (or died): no pid, so the launcher drops this sandbox. */
+		if (n > 0) {
+			buf[n] = '\0';
+			dprintf(2, "berth-init: sandbox: %s", buf);
+		}
+		_exit(125);
+	}
+	report_pid(s->child);
+	if (!receive_launch(FD_CONTROL, l))
+		_exit(0); /* discarded: the stub sees EOF on its socket and exits too */
+	static const int shim_fds[] = { 0, 1, 2, FD_STATUS, FD_EXIT, FD_WINSIZE };
+	adopt_fds(l, shim_fds, l->nfds);
+	status_fd = FD_STATUS;
+	close(FD_CONTROL);
+	parse_launch(l, o);
+	set_title("berth-shim", o->id);
+	watch_winsize(o);
+}
+
+/* Sandbox role: the launch, with the command's stdio, on to the parked stub. */
+static void forward_launch(const struct supervision *s, const struct launch *l)
+{
+	int fds[3] = { 0, 1, 2 };
+	union {
+		char buf[CMSG_SPACE(sizeof fds)];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct iovec iov = { .iov_base = l->buf, .iov_len = l->len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof fds);
+	memcpy(CMSG_DATA(cm), fds, sizeof fds);
+	ssize_t n;
+	while ((n = sendmsg(s->report, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		fail("launch", "hand the launch to the container's first process", errno);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
@@ -1336,18 +1585,10 @@ int main(int argc, char **argv)
 		fail("harden", "make the shim non-dumpable", errno);
 	parse_args(argc, argv, &o);
 	hide_host_paths(argc, argv, &o);
+	if (o.sandbox)
+		status_fd = -1; /* fds 4 and 5 are placeholders until the launch */
 	read_seccomp(&o);
-	if (o.tty && fcntl(FD_WINSIZE, F_GETFD) >= 0) {
-		winsize_fd = FD_WINSIZE;
-		/* Now, while /proc is still the host's: the stub's pivot_root moves our root too. */
-		winsize_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		if (winsize_watch >= 0 && inotify_add_watch(winsize_watch, "/proc/self/fd/7", IN_CLOSE_WRITE) < 0) {
-			close(winsize_watch);
-			winsize_watch = -1;
-		}
-		if (winsize_watch >= 0)
-			winsize_watch = high_fd(winsize_watch);
-	}
+	watch_winsize(&o);
 
 	int ns_fds[NJOINED];
 	if (o.exec_in) {
@@ -1382,19 +1623,25 @@ int main(int argc, char **argv)
 		stub(&o, ns_fds);
 	}
 	close(pair[1]);
-	close(FD_GO);
+	struct launch l = { 0 };
+	if (o.sandbox)
+		await_launch(&o, &s, &l);
+	else
+		close(FD_GO);
 	if (o.exec_in)
 		for (size_t i = 0; i < NJOINED; i++)
 			close(ns_fds[i]);
 
 	/* Who we are, before the stub may run anything: how a supervisor that
-	 * restarted finds this container. Then the pid the launcher waits for. */
+	 * restarted finds this container. Then the pid the launcher waits for
+	 * (a sandbox's was reported when it parked). */
 	char line[160];
 	snprintf(line, sizeof line, "shim %d %llu %d %llu\n", (int)getpid(), start_time(getpid()), (int)s.child,
 		 start_time(s.child));
 	report_line(line);
-	snprintf(line, sizeof line, "%d\n", (int)s.child);
-	write_all(FD_PID, line, strlen(line));
-	close(FD_PID);
+	if (o.sandbox)
+		forward_launch(&s, &l);
+	else
+		report_pid(s.child);
 	supervise(&s, &set);
 }

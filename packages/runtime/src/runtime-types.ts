@@ -123,6 +123,8 @@ export interface StartedContainer {
   shim: ProcessRef;
   /** Milliseconds the worker spent in the namespace and mount sequence. */
   setupMs: number;
+  /** Whether a sandbox built ahead served the launch; false: its container was built inline. */
+  sandboxed: boolean;
   /** Resolves when the container's PID 1 has exited and its status is known. */
   exited: Promise<ExitStatus>;
 }

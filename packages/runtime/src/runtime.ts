@@ -13,11 +13,12 @@ import { resolveSubpath, type VolumeStore } from '@berth/volumes';
 import { ContainerFiles, viewMounts, type ArchiveTarget, type RootHandle } from './archive/index.js';
 import { Cgroups, freeze, isFrozen, thaw, updateLimits, type CgroupLimits } from './cgroups/index.js';
 import { containerSample, type ContainerSample } from './cgroups/sample.js';
-import { LaunchPool } from './executor/pool.js';
+import { LaunchPool, type SandboxStats } from './executor/pool.js';
+import { SANDBOX_CGROUP_PREFIX } from './executor/sandbox.js';
 import { BindSourceMissingError, LaunchError } from './errors.js';
 import { checkBindPropagation } from './propagation.js';
 import { linuxHostDevices } from './host-devices.js';
-import { execInitArguments, initFds, parsePidReport } from './executor/init-args.js';
+import { execInitArguments, initFds, readPid } from './executor/init-args.js';
 import { prepareNetworkNamespace } from './executor/tree.js';
 import { DEFAULT_INIT_BINARY, planExec, planLaunch, type ResolvedMount } from './plan/index.js';
 import type { MountSpec } from './spec/index.js';
@@ -39,6 +40,11 @@ export interface RuntimeOptions {
   volumes: VolumeStore;
   /** Warm launch workers (default 2). */
   workers?: number;
+  /**
+   * Sandboxes each worker keeps built ahead for its recent launches (default
+   * 2; 0 turns them off, and every launch builds its container inline).
+   */
+  sandboxes?: number;
   syscalls?: Syscalls;
   /** berth's own mount namespace; made here when not given. */
   mountNamespace?: PrivateMountNamespace;
@@ -99,6 +105,8 @@ export class Runtime {
     private readonly sealedInit: number,
   ) {
     this.cgroups = Cgroups.detect(options.cgroupParent ? { parent: options.cgroupParent } : {});
+    // A killed supervisor's parked sandboxes exit with it (EOF on their control sockets); their cgroups stay.
+    this.cgroups.removeEmpty(SANDBOX_CGROUP_PREFIX);
     this.seccomp = new SeccompCache(options.root);
     const boundingSet = readBoundingSet();
     this.hostFacts = { hostCpus: cpus().length, lastCap: readLastCap(), ...(boundingSet ? { boundingSet } : {}) };
@@ -114,7 +122,10 @@ export class Runtime {
     const ownsNamespace = !options.mountNamespace;
     const ns = options.mountNamespace ?? PrivateMountNamespace.create(sys);
     const sealed = sealedCopy(sys, initPath);
-    const pool = new LaunchPool(options.workers === undefined ? {} : { workers: options.workers });
+    const pool = new LaunchPool({
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+      ...(options.sandboxes === undefined ? {} : { sandboxes: options.sandboxes }),
+    });
     return new Runtime(options, sys, ns, ownsNamespace, pool, initPath, sealed);
   }
 
@@ -248,6 +259,7 @@ export class Runtime {
         startTime: started.startTime,
         shim: started.shim,
         setupMs: started.setupMs,
+        sandboxed: started.sandboxed,
         exited: this.afterNetwork(this.watchExit(started.shim, started.exitFd, started.cgroupPaths, req.statusPath), req, net),
       };
     } catch (error) {
@@ -507,8 +519,11 @@ export class Runtime {
     updateLimits(this.cgroups, id, limits);
   }
 
+  /** What the sandboxes did until `close` (built, used, discarded, ms spent building), for the bench. */
+  sandboxStats: SandboxStats | undefined;
+
   async close(): Promise<void> {
-    await this.pool.close();
+    this.sandboxStats = await this.pool.close();
     // The berth/ cgroup directories (made by the workers on first use) go
     // too when empty; rmdir refuses a cgroup that still has children or tasks,
     // so one still used by another supervisor stays.
@@ -626,18 +641,6 @@ function sealedCopy(sys: Syscalls, path: string): number {
   }
 }
 
-/** The stub's host pid from a shim's pid pipe ("PID\n"); undefined when it closed without one. */
-function readPid(fd: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const pipe = new Socket({ fd, readable: true, writable: false });
-    let text = '';
-    pipe.setEncoding('latin1');
-    pipe.on('data', (chunk: string) => { text += chunk; });
-    pipe.on('close', () => resolve(parsePidReport(text)));
-    pipe.on('error', () => pipe.destroy());
-  });
-
-}
 
 interface HeldNetwork {
   fd: number;

@@ -117,6 +117,8 @@ export const PR_GET_NO_NEW_PRIVS = 39;
 
 export const AF_INET = 2;
 export const SOCK_DGRAM = 2;
+export const SOCK_SEQPACKET = 5;
+export const AF_UNIX = 1;
 export const SOCK_CLOEXEC = O_CLOEXEC;
 export const SIOCGIFFLAGS = 0x8913;
 export const SIOCSIFFLAGS = 0x8914;

@@ -34,6 +34,10 @@ const MOUNT_ATTR_RDONLY = 0x1;
 const RESOLVE_IN_ROOT = 0x10;
 const MOVE_MOUNT_EMPTY_PATHS = 0x04 | 0x40; // MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH
 const ERANGE = 34;
+const SOL_SOCKET = 1;
+const RENAME_EXCHANGE = 2;
+const SCM_RIGHTS = 1;
+const MSG_NOSIGNAL = 0x4000;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- koffi's bound functions are untyped */
 interface Libc {
@@ -41,7 +45,7 @@ interface Libc {
   fchdir: any; sethostname: any; mount_setattr: any; open_tree: any; move_mount: any; fsopen: any;
   fsconfig: any; fsmount: any; open: any; syscall: any; close: any; mkdirat: any; symlinkat: any; fchmodat: any; mknodat: any; lsetxattr: any;
   lgetxattr: any; llistxattr: any; lchown: any; pidfd_open: any; pidfd_send_signal: any; prctl: any;
-  socket: any; ioctl: any; memfd_create: any; fallocate: any; pipe2: any; waitpid: any; fcntl: any; posix_spawn: any; fa_init: any; fa_dup2: any;
+  socket: any; ioctl: any; memfd_create: any; fallocate: any; pipe2: any; socketpair: any; sendmsg: any; renameat2: any; waitpid: any; fcntl: any; posix_spawn: any; fa_init: any; fa_dup2: any;
   fa_chdir: any; fa_destroy: any; attr_init: any; attr_setflags: any; attr_setsigmask: any; attr_setsigdefault: any;
   attr_destroy: any; sigemptyset: any; sigfillset: any;
 }
@@ -62,6 +66,10 @@ function bind(): Libc {
   });
   koffi.struct('berth_bpf_prog_attach', {
     target_fd: 'uint32', attach_bpf_fd: 'uint32', attach_type: 'uint32', attach_flags: 'uint32', replace_bpf_fd: 'uint32',
+  });
+  koffi.struct('berth_iovec', { base: 'void *', len: 'size_t' });
+  koffi.struct('berth_msghdr', {
+    name: 'void *', namelen: 'uint32', iov: 'berth_iovec *', iovlen: 'size_t', control: 'void *', controllen: 'size_t', flags: 'int',
   });
   libc = {
     mount: lib.func('int mount(const char *src, const char *target, const char *fstype, unsigned long flags, const char *data)'),
@@ -96,6 +104,9 @@ function bind(): Libc {
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
     pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
+    renameat2: lib.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)'),
+    socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
+    sendmsg: lib.func('intptr_t sendmsg(int fd, const berth_msghdr *msg, int flags)'),
     memfd_create: lib.func('int memfd_create(const char *name, unsigned int flags)'),
     fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
     waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
@@ -321,6 +332,27 @@ export class LinuxSyscalls implements Syscalls {
     const fds = [0, 0];
     check(this.c.pipe2(fds, flags), 'pipe2');
     return [fds[0]!, fds[1]!];
+  }
+  renameExchange(from: string, to: string): void {
+    check(this.c.renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE), 'renameExchange', [from, to]);
+  }
+  socketpair(domain: number, type: number, protocol: number): [number, number] {
+    const fds = [0, 0];
+    check(this.c.socketpair(domain, type, protocol, fds), 'socketpair');
+    return [fds[0]!, fds[1]!];
+  }
+  sendFds(fd: number, data: Uint8Array, fds: readonly number[]): number {
+    // One struct cmsghdr (len, level, type: 16 bytes on x86-64) and the fds, padded to 8 (CMSG_SPACE).
+    const control = Buffer.alloc(16 + Math.ceil((4 * fds.length) / 8) * 8);
+    control.writeBigUInt64LE(BigInt(16 + 4 * fds.length), 0);
+    control.writeInt32LE(SOL_SOCKET, 8);
+    control.writeInt32LE(SCM_RIGHTS, 12);
+    fds.forEach((n, i) => control.writeInt32LE(n, 16 + 4 * i));
+    const msg = {
+      name: null, namelen: 0, iov: { base: data, len: data.length }, iovlen: 1,
+      control: fds.length > 0 ? control : null, controllen: fds.length > 0 ? control.length : 0, flags: 0,
+    };
+    return check(this.c.sendmsg(fd, msg, MSG_NOSIGNAL), 'sendFds');
   }
   memfdCreate(name: string, flags: number): number {
     return check(this.c.memfd_create(name, flags), 'memfdCreate', [name]);

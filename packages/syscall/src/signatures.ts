@@ -131,6 +131,15 @@ export interface SyscallSignatures {
   prctl: { args: [option: number, arg2: number, arg3: number, arg4: number, arg5: number]; result: number };
   socket: { args: [domain: number, type: number, protocol: number]; result: number };
   pipe2: { args: [flags: number]; result: [readFd: number, writeFd: number] };
+  /** renameat2(2) with RENAME_EXCHANGE: two paths swap places atomically (both must exist). */
+  renameExchange: { args: [from: string, to: string]; result: void };
+  /** socketpair(2): two connected sockets (AF_UNIX with SOCK_SEQPACKET keeps message boundaries). */
+  socketpair: { args: [domain: number, type: number, protocol: number]; result: [number, number] };
+  /**
+   * sendmsg(2) of one message with file descriptors attached (SCM_RIGHTS),
+   * MSG_NOSIGNAL: a peer that is gone is EPIPE, never SIGPIPE. Returns the bytes sent.
+   */
+  sendFds: { args: [fd: number, data: Uint8Array, fds: readonly number[]]; result: number };
   /** memfd_create(2): an anonymous file; with MFD_ALLOW_SEALING it can be sealed (`addSeals`). */
   memfdCreate: { args: [name: string, flags: number]; result: number };
   /** fcntl(fd, F_ADD_SEALS, seals): F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE. */
@@ -170,5 +179,5 @@ export const SYSCALL_NAMES: readonly SyscallName[] = [
   'cloneTrees', 'attachTrees', 'close',
   'mkdirat', 'symlinkat', 'fchmodat',
   'mknodat', 'lsetxattr', 'lgetxattr', 'llistxattr', 'lchown', 'pidfdOpen', 'pidfdSendSignal', 'prctl',
-  'socket', 'ioctl', 'pipe2', 'memfdCreate', 'addSeals', 'spawn', 'waitpid', 'fallocate', 'bpfProgLoad', 'bpfProgAttach',
+  'socket', 'ioctl', 'pipe2', 'socketpair', 'sendFds', 'renameExchange', 'memfdCreate', 'addSeals', 'spawn', 'waitpid', 'fallocate', 'bpfProgLoad', 'bpfProgAttach',
 ];

@@ -78,7 +78,8 @@ export class RecordingSyscalls {
       case 'attachTrees': return { attached: (args[1] as readonly unknown[]).length - (args[2] as number), errno: 0, step: '' };
       case 'open': case 'openat2': case 'tryOpenat2': case 'openTree': case 'fsopen': case 'fsmount': case 'pidfdOpen': case 'socket': case 'bpfProgLoad': case 'memfdCreate':
         return this.nextFd++;
-      case 'pipe2': return [this.nextFd++, this.nextFd++];
+      case 'pipe2': case 'socketpair': return [this.nextFd++, this.nextFd++];
+      case 'sendFds': return (args[1] as Uint8Array).length;
       case 'spawn': return 4242;
       case 'waitpid': return { pid: 0, code: null, signal: null };
       case 'lgetxattr': return null;

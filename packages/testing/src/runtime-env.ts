@@ -44,13 +44,13 @@ export interface TestEnv {
   close(): Promise<void>;
 }
 
-export async function openTestEnv(options: { workers?: number } = {}): Promise<TestEnv> {
+export async function openTestEnv(options: { workers?: number; sandboxes?: number } = {}): Promise<TestEnv> {
   const root = mkdtempSync(join(tmpdir(), 'berth-test-'));
   const syscalls = new LinuxSyscalls();
   const mountNamespace = PrivateMountNamespace.create(syscalls);
   const layers = LayerStore.open(root, { syscalls });
   const volumes = VolumeStore.open(root, { syscalls, mountNamespace });
-  const runtime = await Runtime.open({ root, layers, volumes, syscalls, mountNamespace, workers: options.workers ?? 2 });
+  const runtime = await Runtime.open({ root, layers, volumes, syscalls, mountNamespace, workers: options.workers ?? 2, ...(options.sandboxes === undefined ? {} : { sandboxes: options.sandboxes }) });
   const env: TestEnv = {
     root, syscalls, mountNamespace, layers, volumes, runtime,
     async importImage(opts = {}) {

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import {
   BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI, BPF_PROG_TYPE_CGROUP_DEVICE, LinuxSyscalls, O_CLOEXEC, O_DIRECTORY, O_RDONLY, type Syscalls,
@@ -196,6 +197,51 @@ export class Cgroups {
   }
 
   /**
+   * A cgroup made ahead (a sandbox's, with its waiting process already in
+   * it) renamed to a container's, in every hierarchy: v1 renames within the
+   * same parent, and the processes stay where they are (no migration, so
+   * no RCU wait on the launch's path). All or nothing: a failure (the name
+   * taken, or cgroup v2, which cannot rename) puts back what was renamed.
+   */
+  rename(handle: CgroupHandle, containerId: string): CgroupHandle {
+    if (!CONTAINER_ID.test(containerId)) {
+      throw new CgroupError('CGROUP_INVALID_ID', `failed to rename cgroup: invalid container id "${containerId}"`);
+    }
+    const done: Array<[string, string]> = [];
+    try {
+      for (const path of this.checkedPaths(handle)) {
+        const to = posix.join(posix.dirname(path), containerId);
+        renameSync(path, to);
+        done.push([path, to]);
+      }
+    } catch (error) {
+      for (const [from, to] of done.reverse()) {
+        try { renameSync(to, from); } catch { /* left under the container's name: removed with it */ }
+      }
+      throw new CgroupError('CGROUP_RENAME_FAILED', `failed to rename cgroup ${handle.paths[done.length] ?? ''} to ${containerId}: ${fsCode(error) ?? String(error)}`, undefined, {
+        cause: error,
+      });
+    }
+    return { containerId, version: this.version, paths: done.map(([, to]) => to) };
+  }
+
+  /**
+   * `place`, with the writes on libuv's threads: on v1 the first move
+   * waits for an RCU grace period (7–11 ms here), which the calling thread
+   * need not sit through (a sandbox's build, sandbox.ts).
+   */
+  async placeAsync(handle: CgroupHandle, pid: number): Promise<void> {
+    for (const path of this.checkedPaths(handle)) {
+      const file = posix.join(path, 'cgroup.procs');
+      try {
+        await writeFile(file, String(pid));
+      } catch (error) {
+        throw new CgroupError('CGROUP_WRITE_FAILED', `failed to write "${pid}" to ${file}: ${fsCode(error) ?? String(error)}`, file, { cause: error });
+      }
+    }
+  }
+
+  /**
    * Remove the container's cgroup directories. Kills nothing: the caller ends
    * the processes first; a cgroup whose last task is still exiting is busy for
    * a moment, so EBUSY is retried briefly.
@@ -223,6 +269,23 @@ export class Cgroups {
         }
       }
     }
+  }
+
+  /**
+   * Removes the empty cgroups under berth/ whose names start with `prefix`
+   * (the sandboxes of a supervisor that was killed); rmdir leaves any
+   * that still has a task.
+   */
+  removeEmpty(prefix: string): string[] {
+    const removed: string[] = [];
+    for (const { berthDir } of this.parents) {
+      let names: string[];
+      try { names = readdirSync(berthDir); } catch { continue; }
+      for (const name of names) {
+        if (name.startsWith(prefix) && this.rmdirQuietly(posix.join(berthDir, name))) removed.push(posix.join(berthDir, name));
+      }
+    }
+    return removed;
   }
 
   /** Remove the berth/ directories this instance created, if they are empty now. */

@@ -11,6 +11,12 @@ import { buildContainerTree } from './tree.js';
 
 let cgroups: Cgroups | undefined;
 
+/** This thread's view of the cgroup layout (detected once; one parent per runtime). */
+export function launchCgroups(plan: LaunchPlan): Cgroups {
+  cgroups ??= Cgroups.detect(plan.cgroupParent ? { parent: plan.cgroupParent } : {});
+  return cgroups;
+}
+
 interface Spawned {
   /** The shim's pid. */
   pid: number;
@@ -83,7 +89,7 @@ export class Executor {
       } catch {
         // EPIPE: the stub is already gone (killed); the exit pipe tells the rest.
       }
-      return { pid, startTime, shim, cgroupPaths, exitFd, setupMs };
+      return { pid, startTime, shim, cgroupPaths, exitFd, setupMs, sandboxed: false };
     } catch (error) {
       this.sys.close(exitFd);
       throw error;
@@ -131,7 +137,7 @@ export class Executor {
  */
 function placeInCgroup(plan: LaunchPlan, pid: number): string[] {
   try {
-    cgroups ??= Cgroups.detect(plan.cgroupParent ? { parent: plan.cgroupParent } : {});
+    const cgroups = launchCgroups(plan);
     const handle = cgroups.create(plan.containerId, plan.limits, plan.deviceRules);
     cgroups.place(handle, pid);
     return [...handle.paths];
@@ -144,7 +150,7 @@ function placeInCgroup(plan: LaunchPlan, pid: number): string[] {
 }
 
 /** Blocks this worker until the shim has forked the stub (or died): "PID\n", then EOF. */
-function readStubPid(fd: number): number | undefined {
+export function readStubPid(fd: number): number | undefined {
   const buf = Buffer.alloc(32);
   let length = 0;
   for (;;) {
@@ -155,6 +161,6 @@ function readStubPid(fd: number): number | undefined {
   return parsePidReport(buf.toString('latin1', 0, length));
 }
 
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error ?? 'unknown error');
 }

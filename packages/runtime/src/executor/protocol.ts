@@ -38,6 +38,8 @@ export interface LaunchStarted {
   exitFd: number;
   /** Milliseconds spent in the namespace and mount sequence, for the bench. */
   setupMs: number;
+  /** Whether a sandbox built ahead served this launch (sandbox.ts); false: built inline. */
+  sandboxed: boolean;
 }
 
 /** The exit code of a worker thread that retired itself after failing to restore its namespaces. */

@@ -56,8 +56,7 @@ export function buildContainerTree(sys: Syscalls, plan: LaunchPlan, berthNamespa
     // Private, as Docker's rprivate; a slave of the host instead when a bind
     // asks for slave or shared propagation, so that its source's host mounts
     // still reach it (nothing propagates back: berth's namespace is a slave).
-    const propagates = plan.mounts.some((m) => m.kind === 'bind' && m.propagation !== MS_PRIVATE);
-    sys.mount(null, '/', null, MS_REC | (propagates ? MS_SLAVE : MS_PRIVATE), null);
+    sys.mount(null, '/', null, MS_REC | (propagates(plan.mounts) ? MS_SLAVE : MS_PRIVATE), null);
     const { rootfs } = plan;
     if (rootfs.type === 'bind') sys.mount(rootfs.source, rootfs.target, null, MS_BIND | MS_REC, null);
     else sys.mount(rootfs.source, rootfs.target, rootfs.type, 0, rootfs.options.join(','));
@@ -68,23 +67,7 @@ export function buildContainerTree(sys: Syscalls, plan: LaunchPlan, berthNamespa
       setupSystemMount(sys, root, plan.sys);
       // The init mounts /proc; it must be a real directory (CVE-2019-16884).
       sys.close(root.open(plan.proc.destination, 'dir', true));
-      // Consecutive binds go in one batched call; a tmpfs or a copy-up (which
-      // reads the tree as the mounts before it left it) ends a batch.
-      const batch: PendingAttach[] = [];
-      plan.mounts.forEach((m, i) => {
-        const tree = trees[i];
-        if (tree === undefined) {
-          attachAll(sys, root, batch);
-          mountTmpfs(sys, root, m);
-          return;
-        }
-        if (m.copyUp) {
-          attachAll(sys, root, batch);
-          copyUp(sys, root, m);
-        }
-        batch.push({ tree: tree.fd, destination: pathInRoot(m.destination), isFile: tree.isFile });
-      });
-      attachAll(sys, root, batch);
+      applyUserMounts(sys, root, plan.mounts, trees);
       for (const device of plan.devices) makeDevice(sys, root, device);
     } finally {
       root.close();
@@ -96,6 +79,62 @@ export function buildContainerTree(sys: Syscalls, plan: LaunchPlan, berthNamespa
     for (const join of joins) sys.close(join.fd);
     if (shmTree !== undefined) sys.close(shmTree);
   }
+}
+
+/** Whether a bind asks for slave or shared propagation (the container's tree is then a slave of berth's, not private). */
+export function propagates(mounts: readonly PlannedMount[]): boolean {
+  return mounts.some((m) => m.kind === 'bind' && m.propagation !== MS_PRIVATE);
+}
+
+/**
+ * A launch into a sandbox built ahead (sandbox.ts): the plan's mounts and
+ * hostname go into the sandbox's namespaces (`mountNs`, `utsNs`), onto its
+ * root at `rootTarget`, before its stub pivots. Sources are detached as
+ * `buildContainerTree` does; the caller restores the thread afterwards.
+ */
+export function mountIntoSandbox(
+  sys: Syscalls, plan: LaunchPlan, berthNamespaceFd: number, sandbox: { mountNs: number; utsNs: number; rootTarget: string },
+): void {
+  const trees: Array<DetachedTree | undefined> = plan.mounts.map(() => undefined);
+  try {
+    detachAll(sys, plan.mounts, (m) => m.kind === 'bind' && m.type === 'bind', trees);
+    sys.setns(berthNamespaceFd, CLONE_NEWNS);
+    detachAll(sys, plan.mounts, (m) => m.kind === 'bind' && m.type !== 'bind', trees);
+    sys.setns(sandbox.mountNs, CLONE_NEWNS);
+    sys.setns(sandbox.utsNs, CLONE_NEWUTS);
+    const root = new RootResolver(sys, sandbox.rootTarget);
+    try {
+      applyUserMounts(sys, root, plan.mounts, trees);
+    } finally {
+      root.close();
+    }
+    sys.sethostname(plan.hostname);
+  } finally {
+    for (const tree of trees) if (tree !== undefined) sys.close(tree.fd);
+  }
+}
+
+/**
+ * The user mounts, in order: consecutive binds go in one batched call; a
+ * tmpfs or a copy-up (which reads the tree as the mounts before it left it)
+ * ends a batch.
+ */
+function applyUserMounts(sys: Syscalls, root: RootResolver, mounts: readonly PlannedMount[], trees: ReadonlyArray<DetachedTree | undefined>): void {
+  const batch: PendingAttach[] = [];
+  mounts.forEach((m, i) => {
+    const tree = trees[i];
+    if (tree === undefined) {
+      attachAll(sys, root, batch);
+      mountTmpfs(sys, root, m);
+      return;
+    }
+    if (m.copyUp) {
+      attachAll(sys, root, batch);
+      copyUp(sys, root, m);
+    }
+    batch.push({ tree: tree.fd, destination: pathInRoot(m.destination), isFile: tree.isFile });
+  });
+  attachAll(sys, root, batch);
 }
 
 // Not the pid namespace: the shim joins that one for its child (`--pidns`), so the shim stays outside.

@@ -8,7 +8,9 @@ import {
 } from '@berth/syscall';
 import type { ViewOpened, ViewTask } from '../archive/view.js';
 import { WorkerRetiredError } from '../errors.js';
+import { workerData } from 'piscina';
 import { Executor } from './execute.js';
+import { SandboxPool, sandboxKey } from './sandbox.js';
 import { applyMount, prepareNetworkNamespace } from './tree.js';
 import { RootResolver } from './resolve.js';
 import { RETIRED_EXIT_CODE, type LaunchStarted, type LaunchTask } from './protocol.js';
@@ -36,15 +38,65 @@ function prepareSpare(): void {
 }
 setImmediate(prepareSpare);
 
+const sandboxes = new SandboxPool(base, new Namespaces(base), home, devNull, { size: (workerData as { sandboxes?: number } | undefined)?.sandboxes ?? 0 });
+let refilling = false;
+
+/** The network namespace made ahead, handed over (the worker makes another). */
+function takeSpareNet(): number | undefined {
+  const net = spareNet;
+  spareNet = undefined;
+  return net;
+}
+
+/** Refills the sandbox pool one build per turn of the event loop, so a launch waits for one build at most. */
+function refill(): void {
+  if (refilling) return;
+  refilling = true;
+  const step = (): void => {
+    let more = false;
+    try {
+      prepareSpare();
+      more = sandboxes.refillOne(takeSpareNet);
+      if (spareNet === undefined) prepareSpare();
+    } catch (error) {
+      if (error instanceof WorkerRetiredError) retire(error);
+    }
+    if (more) setImmediate(step);
+    else refilling = false;
+  };
+  setImmediate(step);
+}
+
 function retire(error: WorkerRetiredError): never {
   // This thread may be stuck in a container's namespaces (keeping them
   // alive): end it now, never reuse it. Containers it started earlier
   // are unaffected: their exits are seen through their exit pipes.
   console.error(`berth: ${error.message}`);
+  // Parked sandboxes see EOF on their control sockets and exit; their leftovers go when the runtime next opens.
+  try { sandboxes.abandon(); } catch { /* retiring anyway */ }
   process.exit(RETIRED_EXIT_CODE);
 }
 
 export default function launch(task: LaunchTask): LaunchStarted {
+  const key = sandboxKey(task);
+  if (key !== undefined) {
+    sandboxes.remember(key, task);
+    const sandbox = sandboxes.take(key);
+    try {
+      const started = sandbox && sandboxes.launch(sandbox, task);
+      if (started) return started;
+    } catch (error) {
+      if (error instanceof WorkerRetiredError) retire(error);
+      throw error;
+    } finally {
+      refill();
+    }
+  }
+  return launchInline(task);
+}
+
+/** The launch built on the spot (no sandbox for it): design.md steps 2–8 on this thread. */
+function launchInline(task: LaunchTask): LaunchStarted {
   const sys = task.fault ? withFault(base, task.fault) : base;
   // A caller's configured namespace (bridge networks) wins over the spare one, which stays for the next launch.
   const given = task.netFd;
@@ -60,6 +112,23 @@ export default function launch(task: LaunchTask): LaunchStarted {
     if (given === undefined && net !== undefined) base.close(net);
     setImmediate(prepareSpare);
   }
+}
+
+/**
+ * The end of this worker's sandboxes (the pool is closing). Every worker
+ * gets one such task: each waits at `barrier` until all have started, so no
+ * worker takes two.
+ */
+export async function drainSandboxes(task: { barrier: SharedArrayBuffer; workers: number }): Promise<{ built: number; used: number; discarded: number; buildMs: number }> {
+  await sandboxes.drain();
+  const count = new Int32Array(task.barrier);
+  Atomics.add(count, 0, 1);
+  Atomics.notify(count, 0);
+  const deadline = Date.now() + 2000;
+  for (let seen = Atomics.load(count, 0); seen < task.workers && Date.now() < deadline; seen = Atomics.load(count, 0)) {
+    Atomics.wait(count, 0, seen, 50);
+  }
+  return { ...sandboxes.stats };
 }
 
 /**

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SecurityConfigError, type SecurityErrorCode } from '../../src/errors.js';
-import { initArguments, execInitArguments } from '../../src/executor/init-args.js';
+import { initArguments, execInitArguments, launchArguments, launchMessage } from '../../src/executor/init-args.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, defaultCapabilities } from '../../src/plan/defaults.js';
 import { planExec, planLaunch, type PlanInput } from '../../src/plan/index.js';
 import {
@@ -312,12 +312,28 @@ describe('the plan and the init flags', () => {
     expect(plan).toMatchObject({ noNewPrivileges: true, privileged: false, seccomp: { path: '/b/seccomp/x.bpf' }, oomScoreAdj: -500 });
     const args = initArguments(plan);
     const flags = args.slice(0, args.indexOf('--'));
+    // What the stub does to the root first (a sandbox does it ahead), then the launch's own.
     expect(flags).toEqual([
-      '--rootfs', '/b/mnt', '--id', ID, '--cwd', '/', '--caps', (2 ** 0 + 2 ** 21).toString(16),
-      '--seccomp', '/b/seccomp/x.bpf', '--no-new-privs', '--groups', 'audio,1234', '--oom-score-adj', '-500',
-      '--rlimit', 'nofile=1024:2048', '--rlimit', 'core=0:-1', '--sysctl', 'net.core.somaxconn=1024', '--sysctl', 'kernel.msgmax=100',
+      '--rootfs', '/b/mnt', '--sysctl', 'net.core.somaxconn=1024', '--sysctl', 'kernel.msgmax=100',
       ...DEFAULT_MASKED_PATHS.flatMap((p) => ['--mask', p]), ...DEFAULT_READONLY_PATHS.flatMap((p) => ['--ro', p]),
+      '--id', ID, '--cwd', '/', '--caps', (2 ** 0 + 2 ** 21).toString(16),
+      '--seccomp', '/b/seccomp/x.bpf', '--no-new-privs', '--groups', 'audio,1234', '--oom-score-adj', '-500',
+      '--rlimit', 'nofile=1024:2048', '--rlimit', 'core=0:-1',
     ]);
+  });
+
+  it('sends a sandbox the launch\'s own flags, the command and the environment, NUL-separated after their count', () => {
+    const plan = planLaunch({ ...base, config: { Cmd: ['sh', '-c', 'echo "$A"'], Env: ['A=1'] }, hostConfig: { ReadonlyRootfs: true }, security: resolveSecurity({}, CTX) });
+    const strings = launchMessage(plan).toString().split('\0');
+    expect(strings.pop()).toBe('');
+    const count = Number(strings[0]);
+    const args = strings.slice(1, 1 + count);
+    expect(args).toEqual(launchArguments(plan));
+    expect(args.slice(args.indexOf('--'))).toEqual(['--', 'sh', '-c', 'echo "$A"']);
+    expect(args).toContain('--readonly-rootfs');
+    for (const f of ['--rootfs', '--mask', '--ro', '--sysctl']) expect(args).not.toContain(f);
+    expect(strings.slice(1 + count)).toEqual(plan.env);
+    expect(plan.env).toContain('A=1');
   });
 
   it('emits no security flag for the defaults but the caps, and none of the paths when privileged', () => {

@@ -48,7 +48,7 @@ export class FakeEngine implements ContainerEngine {
     const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     const { pid, startTime, exited } = await this.spawnCommand(argv, req.stdio, config.Env, req.statusPath);
     // No shim here: the command stands in for it.
-    return { id: req.id, pid, startTime, shim: { pid, startTime }, setupMs: 0, exited };
+    return { id: req.id, pid, startTime, shim: { pid, startTime }, setupMs: 0, sandboxed: false, exited };
   }
 
   /** An exec: the command as one more host process, with the container's env and the exec's. */

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cgroups } from '@berth/runtime';
+import { type BodyFields, type RunResult, type TestEnv, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
+
+/**
+ * What a container sees of itself, one fact per line: everything a sandbox
+ * builds ahead (the stub's /proc, masks and read-only paths, the device
+ * cgroup, seccomp) and everything a launch brings (volumes, binds, hostname,
+ * env, cwd, the cgroup's name).
+ */
+const PROBE = [
+  'echo "pid=$$"', 'echo "host=$(hostname)"', 'echo "cwd=$(pwd)"', 'echo "a=$A"',
+  'echo "bind=$(cat /h/in)"', 'echo written > /v/out', 'echo "vol=$(cat /v/out)"',
+  'echo "cgroup=$(grep -o "berth/[0-9a-f]*" /proc/self/cgroup | sort -u)"',
+  'echo "seccomp=$(grep Seccomp: /proc/self/status | tr -d "\\t ")"',
+  'echo "masked=$(wc -c < /proc/timer_list)"',
+  'echo x 2>/dev/null > /proc/sys/kernel/domainname || echo "procsys=ro"',
+  'mknod /tmp/sda b 8 0 2>/dev/null && (head -c1 /tmp/sda >/dev/null 2>&1 || echo "blockdev=denied")',
+  'echo "caps=$(grep CapEff /proc/self/status | tr -d "\\t ")"',
+].join('; ');
+
+describeRoot('sandboxes built ahead: a launch into a parked sandbox is the launch built inline', () => {
+  let sandboxed: TestEnv;
+  let inline: TestEnv;
+  let host: string;
+  let before: string;
+
+  beforeAll(async () => {
+    before = hostMountTable();
+    sandboxed = await openTestEnv({ workers: 1, sandboxes: 1 });
+    inline = await openTestEnv({ workers: 1, sandboxes: 0 });
+    host = mkdtempSync(join(tmpdir(), 'berth-sandbox-'));
+    writeFileSync(join(host, 'in'), 'from the host');
+  });
+  afterAll(async () => {
+    await sandboxed?.close();
+    await inline?.close();
+    rmSync(host, { recursive: true, force: true });
+    expect(hostMountTable()).toBe(before);
+    // Nothing parked outlives the runtime: no shim, no cgroup.
+    const parked = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try { return readFileSync(`/proc/${p}/cmdline`, 'latin1').startsWith('berth-sandbox\0'); } catch { return false; }
+    }).filter((p) => readFileSync(`/proc/${p}/stat`, 'latin1').split(') ')[1]!.split(' ')[1] === String(process.pid));
+    expect(parked).toEqual([]);
+    const cgroupDirs = Cgroups.detect().berthDirs.flatMap((d) => { try { return readdirSync(d); } catch { return []; } });
+    expect(cgroupDirs.filter((n) => n.startsWith('sandbox-'))).toEqual([]);
+  });
+
+  /** Runs until a launch is served by a sandbox: the first of a key builds inline and teaches the worker that key. */
+  async function runSandboxed(cmd: string[], hostConfig: BodyFields = {}, config: BodyFields = {}): Promise<RunResult> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const r = await sandboxed.run(cmd, hostConfig, config);
+      if (r.started.sandboxed) return r;
+      await sleep(40);
+    }
+    throw new Error('no launch was served by a sandbox');
+  }
+
+  function facts(r: RunResult): string {
+    expect(r.status.exitCode).toBe(0);
+    return r.output.replace(r.started.id, 'ID');
+  }
+
+  it('gives the command the same container as an inline launch, volumes, binds and all', async () => {
+    const hostConfig = { Binds: ['probe-vol:/v', `${host}:/h:ro`] };
+    const config = { Hostname: 'probe', Env: ['A=1'], WorkingDir: '/work' };
+    const viaSandbox = await runSandboxed(['sh', '-c', PROBE], hostConfig, config);
+    const built = await inline.run(['sh', '-c', PROBE], hostConfig, config);
+    expect(built.started.sandboxed).toBe(false);
+    const seen = facts(viaSandbox);
+    expect(seen).toBe(facts(built));
+    expect(seen).toContain('pid=1\nhost=probe\ncwd=/work\na=1\nbind=from the host\nvol=written\ncgroup=berth/ID\nseccomp=Seccomp:2\nmasked=0\nprocsys=ro\nblockdev=denied\ncaps=CapEff:00000000a80425fb\n');
+    expect(readFileSync(join(sandboxed.root, 'volumes', 'probe-vol', '_data', 'out'), 'utf8')).toBe('written\n');
+  });
+
+  it('runs as the launch\'s user with its groups and capabilities, and its root read-only when asked', async () => {
+    const r = await runSandboxed(['sh', '-c', 'id; grep CapEff /proc/self/status; touch /x 2>&1 | grep -o "Read-only file system"'], { CapDrop: ['ALL'], ReadonlyRootfs: true, GroupAdd: ['10'] }, { User: '1000:1000' });
+    expect(r.output).toBe('uid=1000 gid=1000 groups=10\nCapEff:\t0000000000000000\nRead-only file system\n');
+  });
+
+  it('builds inline what no sandbox was built for (here a /dev/shm size), and never gives it a sandbox of another size', async () => {
+    await runSandboxed(['true']);
+    const r = await sandboxed.run(['sh', '-c', 'df -k /dev/shm | tail -1'], { ShmSize: 1024 * 1024 });
+    expect(r.started.sandboxed).toBe(false);
+    expect(r.output).toMatch(/^tmpfs\s+1024\s.*\/dev\/shm/);
+    // Its own key is learnt too: a later launch of that size gets a sandbox of that size.
+    const again = await runSandboxed(['sh', '-c', 'df -k /dev/shm | tail -1'], { ShmSize: 1024 * 1024 });
+    expect(again.output).toMatch(/^tmpfs\s+1024\s.*\/dev\/shm/);
+  });
+
+  it('starts a container whose layer was used before (a restart) inline, its files kept', async () => {
+    await runSandboxed(['true']);
+    const { id, spec } = sandboxed.create(['sh', '-c', 'cat /kept 2>/dev/null; echo second > /kept']);
+    const out = join(sandboxed.root, `${id}.out`);
+    const starts: boolean[] = [];
+    for (let run = 0; run < 2; run++) {
+      // Give the worker time to park a sandbox for this key before each start.
+      await sleep(200);
+      const fd = openSync(out, 'a');
+      try {
+        const started = await sandboxed.runtime.start({ id, spec, stdio: { stdout: fd, stderr: fd }, statusPath: join(sandboxed.root, `${id}.status`) });
+        starts.push(started.sandboxed);
+        expect((await started.exited).exitCode).toBe(0);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    await sandboxed.runtime.cleanup(id, { removeAnonymousVolumes: true });
+    expect(starts).toEqual([true, false]);
+    expect(readFileSync(out, 'utf8')).toBe('second\n');
+  });
+});
