@@ -16,7 +16,8 @@ import { inconsistencies, isAnonymousName, networkLeaks, readBerthState } from '
 import { BUSYBOX_TAG, busyboxArchive, variantArchives } from './harness/images.js';
 import { seededRng, seedFromEnv, type Rng } from './harness/random.js';
 import {
-  Daemon, berthCgroups, containerInits, describeRoot, hostMountTable, hostNetworkState, mountTableChanges, netnsHolders, startTimeOf, waitContainer,
+  Daemon, berthCgroups, containerInits, describeRoot, hostMountTable, hostNetworkState, mountTableChanges, netnsHolders, parkedSandboxes, startTimeOf,
+  waitContainer,
 } from '@berth/testing';
 
 const LONG = process.env['BERTH_SOAK'] === 'long';
@@ -145,6 +146,7 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
     for (const pid of left) process.kill(pid, 'SIGKILL');
     const cgroupsLeft = berthCgroups().filter((c) => !cgroupsBefore.includes(c));
     const holdersLeft = netnsHolders().filter((h) => model.created.has(h.id));
+    const sandboxesLeft = parkedSandboxes(root);
     for (const h of holdersLeft) process.kill(h.pid, 'SIGKILL');
     const containerDirs = existsSync(join(root, 'containers')) ? readBerthState(root).dirs.containers : [];
     if (process.env['BERTH_KEEP'] === undefined) rmSync(base, { recursive: true, force: true });
@@ -153,6 +155,7 @@ describeRoot('crash safety: SIGKILL the supervisor during a mixed workload', () 
     expect(left, 'container processes left running after the test').toEqual([]);
     expect(cgroupsLeft, 'cgroups left behind').toEqual([]);
     expect(holdersLeft, 'network namespace holders left behind').toEqual([]);
+    expect(sandboxesLeft, 'parked sandboxes left behind').toEqual([]);
     expect(containerDirs, 'container directories left behind').toEqual([]);
     expect(mountTableChanges(mountsBefore), 'host mount table changed').toEqual([]);
     expect(hostNetworkState(), 'host iptables, links or /run/netns changed').toEqual(networkBefore);

@@ -1,6 +1,6 @@
 /** A berth root in a temp dir with the busybox image, for the library rows. */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LinuxSyscalls, PrivateMountNamespace } from '@berth/syscall';
 import { LayerStore } from '@berth/layers';
@@ -71,6 +71,8 @@ export class BerthEnv {
     const t0 = performance.now();
     const spec = this.runtime.create(parseCreateBody({ Image: 'busybox', Cmd: ['/bin/true'], HostConfig: hostConfig }), { id });
     const started = await this.runtime.start({ id, spec, stdio: { stdout: this.devNull, stderr: this.devNull }, statusPath });
+    this.launches++;
+    if (started.sandboxed) this.sandboxed++;
     const status = await started.exited;
     const ms = performance.now() - t0;
     const t1 = performance.now();
@@ -84,6 +86,28 @@ export class BerthEnv {
     }
     return { ms, setupMs: started.setupMs, cleanupMs };
   }
+
+  /** The parked sandboxes of this process (`berth-sandbox` shims, children of it) and their stubs' resident memory. */
+  parkedSandboxes(): { parked: number; rssKb: number } {
+    const procs = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((p) => {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'latin1'))?.[1] ?? 0);
+        return { pid: Number(p), ppid, rss, parked: readFileSync(`/proc/${p}/cmdline`, 'latin1').startsWith('berth-sandbox\0') };
+      } catch {
+        return undefined;
+      }
+    }).filter((p) => p !== undefined);
+    const shims = procs.filter((p) => p.parked && p.ppid === process.pid);
+    const ids = new Set(shims.map((s) => s.pid));
+    const rssKb = procs.filter((p) => ids.has(p.pid) || ids.has(p.ppid)).reduce((sum, p) => sum + p.rss, 0);
+    return { parked: shims.length, rssKb };
+  }
+
+  /** Launches of this env (for the share a sandbox served). */
+  launches = 0;
+  sandboxed = 0;
 
   async close(): Promise<void> {
     await this.runtime.close();

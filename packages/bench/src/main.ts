@@ -25,6 +25,8 @@ import { spawnSync } from 'node:child_process';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const POOL_SIZE = 4;
+/** RuntimeOptions.sandboxes of the library rows: the runtime's default. */
+const SANDBOXES_PER_WORKER = 2;
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
@@ -83,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     mkdirSync(ctx.bindSource);
     log('checking each peer once');
     peers = openPeers(ctx, log);
-    env = await BerthEnv.open(work, archive, POOL_SIZE);
+    env = await BerthEnv.open(work, archive, POOL_SIZE, { sandboxes: SANDBOXES_PER_WORKER });
     let daemonOrReason: Daemon | string;
     try {
       daemon = await Daemon.start(work, archive, POOL_SIZE);
@@ -102,6 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     const mountGrowth = await runMountGrowth(env, ctx.bindSource, peers, { samples: args.quick ? 5 : 20, slowSamples: args.quick ? 2 : 5, log });
     log('case 3: throughput');
     const throughput = await runThroughput(env, { launches: args.quick ? 100 : 400, log });
+    const pool = env.parkedSandboxes();
     log('case 4: volume store scaling');
     const volumes = await runVolumeScaling(work);
     log('case 5: image import');
@@ -129,6 +132,10 @@ export async function run(argv: string[]): Promise<number> {
       latencyLib: { hundredSequentialMs: latency.hundredSequentialMs, setupMs: latency.setupMs, cleanupMs: latency.cleanupMs },
       latency: latency.rows, mountCounts: MOUNT_COUNTS, mountGrowth,
       throughput: { poolSize: POOL_SIZE, rows: throughput }, volumes, imports, pull, memory, seccomp,
+      sandboxes: {
+        workers: POOL_SIZE, perWorker: SANDBOXES_PER_WORKER, parked: pool.parked, rssKbPerSandbox: pool.parked ? pool.rssKb / pool.parked : 0,
+        built: 0, used: 0, discarded: 0, buildMsPerSandbox: 0, launches: env.launches,
+      },
       targets: [], hostMountsUnchanged: false, notes,
     };
   } finally {
@@ -138,6 +145,11 @@ export async function run(argv: string[]): Promise<number> {
     // netavark's shared chains (made by berth's or Podman's bridge rows) go once nothing uses them.
     removeIdleNetavarkChains();
     rmSync(work, { recursive: true, force: true });
+  }
+  // What the pools did over the run is known once they are drained (env.close).
+  const stats = env?.runtime.sandboxStats;
+  if (stats && report.sandboxes) {
+    Object.assign(report.sandboxes, { built: stats.built, used: stats.used, discarded: stats.discarded, buildMsPerSandbox: stats.built ? stats.buildMs / stats.built : 0 });
   }
   const mountsAfter = readFileSync('/proc/self/mountinfo', 'utf8');
   report.hostMountsUnchanged = mountsAfter === mountsBefore;

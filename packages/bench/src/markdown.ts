@@ -35,6 +35,13 @@ export function renderTables(r: BenchReport): string {
   out.push('');
   const lib = r.latencyLib;
   out.push(`100 sequential library launches (start → exited → cleanup, back to back): ${(lib.hundredSequentialMs / 1000).toFixed(2)} s. Inside a library launch: worker namespace+mount setup p50 ${ms(lib.setupMs?.p50)} ms (setupMs); cleanup after exit p50 ${ms(lib.cleanupMs?.p50)} ms (not in the latency figures).`);
+  const sb = r.sandboxes;
+  if (sb) {
+    out.push('');
+    out.push(`Sandboxes built ahead (${sb.perWorker} per worker, ${sb.workers} workers): ${sb.used} of ${sb.launches} library launches served by one; ${sb.built} built, ${sb.discarded} discarded; ` +
+      `${sb.buildMsPerSandbox.toFixed(2)} ms of worker time to build one (in every figure above: the refill runs between launches on the same workers); ` +
+      `${sb.parked} parked after case 3, ${(sb.rssKbPerSandbox / 1024).toFixed(2)} MB resident each (shim + stub; the mounts and namespaces are kernel memory, not counted).`);
+  }
   out.push('');
   out.push('### 2. Cost growth with bind mounts (p50 ms at 0/1/10/50/100 binds)');
   out.push('');

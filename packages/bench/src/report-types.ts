@@ -78,6 +78,23 @@ export interface TargetCheck {
   note?: string;
 }
 
+/** What the library's sandbox pools cost and did over the whole run. */
+export interface SandboxPoolFacts {
+  workers: number;
+  /** Sandboxes each worker keeps (RuntimeOptions.sandboxes). */
+  perWorker: number;
+  /** Parked when measured (after the throughput case), and their resident memory (shim + stub). */
+  parked: number;
+  rssKbPerSandbox: number;
+  built: number;
+  used: number;
+  discarded: number;
+  /** Worker-thread time to build one (its share of every launch's cost). */
+  buildMsPerSandbox: number;
+  /** Launches served by a sandbox, of all library launches. */
+  launches: number;
+}
+
 export interface BenchReport {
   startedAt: string;
   quick: boolean;
@@ -90,6 +107,8 @@ export interface BenchReport {
   mountCounts: number[];
   mountGrowth: MountGrowthRow[];
   throughput: { poolSize: number; rows: ThroughputRow[] };
+  /** The library rows' sandboxes built ahead (absent in reports from before they existed). */
+  sandboxes?: SandboxPoolFacts;
   volumes: TimedStep[];
   imports: ImportRow[];
   pull?: PullRow;

@@ -98,9 +98,10 @@ export function buildProgram(dispatch: (handler: Handler) => void): Command {
 
   program.command('daemon').description('run the supervisor in the foreground')
     .option('--workers <n>', 'worker pool size')
+    .option('--sandboxes <n>', 'containers each worker keeps built ahead for its recent launches (default 2; 0: none)')
     .option('--storage-driver <driver>', 'overlay (default) or vfs: full copies, where overlay cannot be mounted')
     .option('--insecure-registry <registry>', 'a registry (host[:port] or CIDR) to reach over unverified HTTPS, then HTTP, as 127.0.0.0/8 is', collect, [])
-    .action((o: { workers?: string; storageDriver?: string; insecureRegistry: string[] }) => dispatch(async (ctx) => (await commands.daemon()).daemon(ctx, o)));
+    .action((o: { workers?: string; sandboxes?: string; storageDriver?: string; insecureRegistry: string[] }) => dispatch(async (ctx) => (await commands.daemon()).daemon(ctx, o)));
 
   program.command('pull').description('pull an image from a registry').argument('<image>', 'NAME[:TAG|@DIGEST]')
     .option('--platform <platform>', 'os/arch[/variant] to pick from a multi-platform image (default: this host)')

@@ -707,7 +707,9 @@ export class LayerStore {
     for (const sub of ['layers', 'containers']) {
       for (const name of readdirSync(join(this.root, sub))) {
         if (TEMP.test(name)) {
-          rmSync(join(this.root, sub, name), { recursive: true, force: true });
+          // A killed supervisor's spare layer (a sandbox built ahead, @berth/runtime) stays a mount point
+          // until its parked processes have exited, an instant after the kill: EBUSY is retried.
+          rmSync(join(this.root, sub, name), { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
           report.removedTemporaries.push(`${sub}/${name}`);
         }
       }

@@ -17,6 +17,8 @@ export interface SupervisorOptions {
   root: string;
   socketPath: string;
   workers?: number;
+  /** Containers each launch worker keeps built ahead (the runtime's `sandboxes`; default 2, 0: none). */
+  sandboxes?: number;
   cgroupParent?: string;
   /** The layer store's driver: overlay (default) or vfs (full copies, for filesystems overlay cannot use). */
   storageDriver?: 'overlay' | 'vfs';
@@ -51,6 +53,7 @@ export async function openRealParts(opts: SupervisorOptions, syscalls: Syscalls 
   const engine = await Runtime.open({
     root: opts.root, layers, volumes, syscalls, mountNamespace: ns,
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+    ...(opts.sandboxes !== undefined ? { sandboxes: opts.sandboxes } : {}),
     ...(opts.cgroupParent !== undefined ? { cgroupParent: opts.cgroupParent } : {}),
   });
   return {

@@ -113,6 +113,18 @@ export function containerInits(root: string): { pid: number; id: string }[] {
   return out;
 }
 
+/** Parked sandboxes (`berth-sandbox`, see @berth/runtime's sandbox.ts) of the berth root `root`: their cwd is their spare layer's mount point. */
+export function parkedSandboxes(root: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'latin1').startsWith('berth-sandbox\0') && readlinkSync(`/proc/${name}/cwd`).startsWith(`${root}/`)) out.push(Number(name));
+    } catch { /* gone, or not ours to read */ }
+  }
+  return out;
+}
+
 /** The processes holding bridge containers' network namespaces (`berth-netns ID`, see @berth/runtime), with their container ids. */
 export function netnsHolders(): { pid: number; id: string }[] {
   const out: { pid: number; id: string }[] = [];

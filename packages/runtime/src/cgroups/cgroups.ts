@@ -208,8 +208,15 @@ export class Cgroups {
       throw new CgroupError('CGROUP_INVALID_ID', `failed to rename cgroup: invalid container id "${containerId}"`);
     }
     const done: Array<[string, string]> = [];
+    const paths = this.checkedPaths(handle);
+    // Checked first, so that a name taken in one hierarchy (that container's previous run, its removal
+    // under way) leaves everything as it was rather than relying on the renames back.
+    const taken = paths.find((path) => existsSync(posix.join(posix.dirname(path), containerId)));
+    if (taken !== undefined) {
+      throw new CgroupError('CGROUP_RENAME_FAILED', `failed to rename cgroup ${taken} to ${containerId}: EEXIST`, taken);
+    }
     try {
-      for (const path of this.checkedPaths(handle)) {
+      for (const path of paths) {
         const to = posix.join(posix.dirname(path), containerId);
         renameSync(path, to);
         done.push([path, to]);

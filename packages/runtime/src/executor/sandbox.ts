@@ -279,6 +279,8 @@ export class SandboxPool {
    */
   private build(key: string, template: Template, netFd: number | undefined): void {
     const { plan } = template;
+    // A launch renames the sandbox's cgroup, which only v1 can do.
+    if (launchCgroups(plan).version !== 1) throw new LaunchError('failed to build a sandbox: cgroup v2 cannot rename a cgroup; launches are built inline');
     const layer = layerDirOf(plan.rootfs)!;
     const dir = posix.join(posix.dirname(layer), `.tmp-sandbox-${randomBytes(8).toString('hex')}`);
     mkdirSync(dir, { mode: 0o710 });
