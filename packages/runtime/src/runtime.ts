@@ -236,7 +236,9 @@ export class Runtime {
         ...(linkEnv.length > 0 ? { linkEnv } : {}),
       });
       statusFd = openSync(req.statusPath, 'w', 0o600);
+      const saturated = this.young.size >= this.hostFacts.hostCpus;
       const started = await this.pool.launch({
+        saturated,
         plan,
         stdio: req.stdio,
         statusFd,
@@ -253,6 +255,8 @@ export class Runtime {
         closeSync(net.fd);
         net = undefined;
       }
+      const exited = this.afterNetwork(this.watchExit(started.shim, started.exitFd, started.cgroupPaths, req.statusPath), req, net);
+      this.noteYoung(exited);
       return {
         id: req.id,
         pid: started.pid,
@@ -260,7 +264,7 @@ export class Runtime {
         shim: started.shim,
         setupMs: started.setupMs,
         sandboxed: started.sandboxed,
-        exited: this.afterNetwork(this.watchExit(started.shim, started.exitFd, started.cgroupPaths, req.statusPath), req, net),
+        exited,
       };
     } catch (error) {
       if (net) await this.releaseNetwork(req, net).catch(() => undefined);
@@ -517,6 +521,17 @@ export class Runtime {
   /** `docker update` of a running container: new limits into its cgroup (computed by `resourceLimits`). */
   updateLimits(id: string, limits: CgroupLimits): void {
     updateLimits(this.cgroups, id, limits);
+  }
+
+  /** Containers started less than a second ago and not exited yet (the launch's `saturated`). */
+  private readonly young = new Set<Promise<unknown>>();
+
+  private noteYoung(exited: Promise<unknown>): void {
+    this.young.add(exited);
+    const forget = (): void => { this.young.delete(exited); };
+    const timer = setTimeout(forget, 1000);
+    timer.unref();
+    void exited.then(forget, forget).finally(() => clearTimeout(timer));
   }
 
   /** What the sandboxes did until `close` (built, used, discarded, ms spent building), for the bench. */

@@ -22,6 +22,14 @@ export interface LaunchTask {
   netFd?: number;
   /** Fault injection: fail the Nth syscall of this launch (tests). */
   fault?: FaultPlan;
+  /**
+   * As many containers were starting or running their first second as the
+   * machine has cores when this launch was sent: the worker builds no
+   * sandbox after it. A sandbox moves work off the launch's path, it does
+   * not remove any (it adds a little): it pays off when the cores have idle
+   * time between launches, and only costs when they have none.
+   */
+  saturated?: boolean;
 }
 
 export interface LaunchStarted {

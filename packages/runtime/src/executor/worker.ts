@@ -89,7 +89,7 @@ export default function launch(task: LaunchTask): LaunchStarted {
       if (error instanceof WorkerRetiredError) retire(error);
       throw error;
     } finally {
-      refill();
+      if (!task.saturated) refill();
     }
   }
   return launchInline(task);

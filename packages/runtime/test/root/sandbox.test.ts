@@ -82,6 +82,38 @@ describeRoot('sandboxes built ahead: a launch into a parked sandbox is the launc
     expect(r.output).toBe('uid=1000 gid=1000 groups=10\nCapEff:\t0000000000000000\nRead-only file system\n');
   });
 
+  it('gives a terminal (the launch\'s window size file and stdin) to a launch served by a sandbox', async () => {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const { id, spec } = sandboxed.create(['sh', '-c', 'tty; stty size; read line; echo "got $line"'], {}, { Tty: true });
+      const out = join(sandboxed.root, `${id}.out`);
+      const sizeFile = join(sandboxed.root, `${id}.winsize`);
+      writeFileSync(sizeFile, '33 101\n');
+      const [stdinRead, stdinWrite] = sandboxed.syscalls.pipe2(0);
+      const fds = { stdout: openSync(out, 'w'), size: openSync(sizeFile, 'r') };
+      let started;
+      try {
+        started = await sandboxed.runtime.start({
+          id, spec, stdio: { stdin: stdinRead, stdout: fds.stdout, stderr: fds.stdout, terminalSize: fds.size }, statusPath: join(sandboxed.root, `${id}.status`),
+        });
+      } finally {
+        for (const fd of [stdinRead, fds.stdout, fds.size]) closeSync(fd);
+      }
+      writeFileSync(stdinWrite, 'hello\n');
+      closeSync(stdinWrite);
+      expect((await started.exited).exitCode).toBe(0);
+      await sandboxed.runtime.cleanup(id, { removeAnonymousVolumes: true });
+      if (!started.sandboxed) {
+        await sleep(40);
+        continue;
+      }
+      // The terminal echoes the input whenever it arrives; the command's own lines come in order.
+      const output = readFileSync(out, 'utf8').replace('hello\r\n', '');
+      expect(output).toBe('/dev/pts/0\r\n33 101\r\ngot hello\r\n');
+      return;
+    }
+    throw new Error('no terminal launch was served by a sandbox');
+  });
+
   it('builds inline what no sandbox was built for (here a /dev/shm size), and never gives it a sandbox of another size', async () => {
     await runSandboxed(['true']);
     const r = await sandboxed.run(['sh', '-c', 'df -k /dev/shm | tail -1'], { ShmSize: 1024 * 1024 });
