@@ -99,6 +99,22 @@ export class Daemon {
     });
   }
 
+  /** `berth run -d --network none busybox sleep 600`: a container left running (the memory case); its id. */
+  runDetached(): string {
+    const r = spawnSync(process.execPath, [CLI, '--root', this.root, '--host', `unix://${this.socketPath}`, 'run', '-d', '--network', 'none', 'busybox', 'sleep', '600'], {
+      stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new LaunchFailedError('berth run -d', `exit ${r.status ?? r.signal}: ${r.stderr.trim()}`);
+    return r.stdout.trim();
+  }
+
+  /** `berth rm -f IDS`. */
+  removeForce(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    const r = spawnSync(process.execPath, [CLI, '--root', this.root, '--host', `unix://${this.socketPath}`, 'rm', '-f', ...ids], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) throw new LaunchFailedError('berth rm -f', `exit ${r.status ?? r.signal}: ${r.stderr.trim()}`);
+  }
+
   /** The docker CLI's `run --rm --network none busybox /bin/true` against this supervisor's socket. */
   dockerRunArgv(): string[] {
     return ['docker', '--host', `unix://${this.socketPath}`, 'run', '--rm', '--network', 'none', 'busybox', '/bin/true'];

@@ -19,7 +19,7 @@ export function renderTables(r: BenchReport): string {
   const m = r.machine;
   out.push(`Machine: Linux ${m.kernel}, ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.cgroup}; load average ${m.loadAverageStart.map((x) => x.toFixed(2)).join(' ')} at start, ${m.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')} at end (shared machine: other work ran at the same time). Peers: ${Object.entries(m.peers).map(([k, v]) => `${k} ${v}`).join('; ')}.`);
   out.push('');
-  out.push('### Targets (issue 7)');
+  out.push('### Targets (issues 7 and 16)');
   out.push('');
   out.push('| target | measured | result |');
   out.push('|---|---|---|');

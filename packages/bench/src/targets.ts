@@ -1,9 +1,9 @@
-/** The targets of issue 7, checked against one run's figures (ratios within the run, never absolutes across runs). */
+/** The targets of issues 7 and 16 (16's where it tightened them), checked against one run's figures (ratios within the run). */
 import type { BenchReport, TargetCheck } from './report-types.js';
 
 const f = (x: number, d = 2) => x.toFixed(d);
 
-export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mountGrowth' | 'throughput' | 'volumes' | 'seccomp'>): TargetCheck[] {
+export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mountGrowth' | 'throughput' | 'volumes' | 'seccomp'> & Partial<Pick<BenchReport, 'memory'>>): TargetCheck[] {
   const checks: TargetCheck[] = [];
   // An exact name first: `podman` must not pick a `podman run --rm --network bridge` row listed before it.
   const row = (name: string) => r.latency.find((x) => x.name === name) ?? r.latency.find((x) => x.name.startsWith(name));
@@ -16,11 +16,11 @@ export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mo
 
   if (lib?.ratioToCrun && crun?.summary) {
     const ratio = lib.ratioToCrun.ofP50s;
-    checks.push({ target: 'warm-pool launch p50 ≤ 0.5× crun run p50 (same run)', measured: `${f(ratio)}× (per-iteration median ${f(lib.ratioToCrun.perIterationMedian)}×)`, met: ratio <= 0.5 });
+    checks.push({ target: 'library launch p50 ≤ 0.4× crun run p50 (same run)', measured: `${f(ratio)}× (per-iteration median ${f(lib.ratioToCrun.perIterationMedian)}×)`, met: ratio <= 0.4 });
   } else {
-    checks.push({ target: 'warm-pool launch p50 ≤ 0.5× crun run p50 (same run)', measured: `crun ${crun?.status ?? 'missing'}`, met: 'n/a' });
+    checks.push({ target: 'library launch p50 ≤ 0.4× crun run p50 (same run)', measured: `crun ${crun?.status ?? 'missing'}`, met: 'n/a' });
   }
-  checks.push({ target: '100 sequential warm-pool launches < 0.5 s', measured: `${f(r.latencyLib.hundredSequentialMs / 1000)} s`, met: r.latencyLib.hundredSequentialMs < 500 });
+  checks.push({ target: '100 sequential library launches ≤ 0.45 s', measured: `${f(r.latencyLib.hundredSequentialMs / 1000)} s`, met: r.latencyLib.hundredSequentialMs <= 450 });
 
   if (cli?.summary && podman?.summary) {
     const ratio = cli.summary.p50 / podman.summary.p50;
@@ -46,9 +46,9 @@ export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mo
   const berthFit = r.mountGrowth.find((m) => m.name === 'berth (library)')?.fit;
   const crunFit = r.mountGrowth.find((m) => m.name === 'crun')?.fit;
   if (berthFit && crunFit) {
-    checks.push({ target: 'ms per extra bind mount ≤ crun\'s', measured: `berth ${f(berthFit.slope, 3)} ms vs crun ${f(crunFit.slope, 3)} ms`, met: berthFit.slope <= crunFit.slope });
+    checks.push({ target: 'ms per extra bind mount ≤ 0.05 ms (and ≤ crun\'s)', measured: `berth ${f(berthFit.slope, 3)} ms vs crun ${f(crunFit.slope, 3)} ms`, met: berthFit.slope <= 0.05 && berthFit.slope <= crunFit.slope });
   } else {
-    checks.push({ target: 'ms per extra bind mount ≤ crun\'s', measured: berthFit ? `berth ${f(berthFit.slope, 3)} ms; crun not measured` : 'not measured', met: 'n/a' });
+    checks.push({ target: 'ms per extra bind mount ≤ 0.05 ms (and ≤ crun\'s)', measured: berthFit ? `berth ${f(berthFit.slope, 3)} ms; crun not measured` : 'not measured', met: berthFit ? berthFit.slope <= 0.05 : 'n/a' });
   }
 
   const t8 = r.throughput.rows.find((t) => t.inFlight === 8);
@@ -64,5 +64,9 @@ export function checkTargets(r: Pick<BenchReport, 'latency' | 'latencyLib' | 'mo
   checks.push({ target: 'create 10,000 volumes ≤ 2 s', measured: create10k !== undefined ? `${f(create10k / 1000, 2)} s` : 'not measured', met: create10k !== undefined ? create10k <= 2000 : 'n/a' });
   const prune = r.volumes.find((v) => v.name === 'prune --all of 10,000 unused');
   checks.push({ target: 'prune 10,000 volumes ≤ 0.5 s until the call returns', measured: prune ? `${f(prune.ms / 1000, 2)} s` : 'not measured', met: prune ? prune.ms <= 500 : 'n/a' });
+  const idle = r.memory?.find((m) => m.name === 'supervisor idle, 4 workers');
+  const perContainer = r.memory?.find((m) => m.name === 'per running container');
+  checks.push({ target: 'supervisor idle RSS ≤ 70 MB', measured: idle ? `${f(idle.rssMB, 1)} MB (4 workers)` : 'not measured', met: idle ? idle.rssMB <= 70 : 'n/a' });
+  checks.push({ target: '≤ 1 MB more supervisor RSS per running container', measured: perContainer ? `${f(perContainer.rssMB, 2)} MB` : 'not measured', met: perContainer ? perContainer.rssMB <= 1 : 'n/a' });
   return checks;
 }

@@ -3,11 +3,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Daemon } from '../daemon.js';
 import type { MemoryRow } from '../report-types.js';
 
+const RUNNING = 20;
+
 export async function runMemory(dir: string, archive: string, main: Daemon, o: { loadRuns: number }): Promise<MemoryRow[]> {
   const rows: MemoryRow[] = [];
   await sleep(500);
   const idle4 = main.rssMB();
   rows.push({ name: 'supervisor idle, 4 workers', rssMB: idle4, note: 'after the latency runs' });
+  // Issue 16: ≤ 1 MB more per running container.
+  const running: string[] = [];
+  try {
+    for (let i = 0; i < RUNNING; i++) running.push(main.runDetached());
+    await sleep(500);
+    rows.push({ name: 'per running container', rssMB: (main.rssMB() - idle4) / RUNNING, note: `(RSS with ${RUNNING} \`run -d\` containers running − idle) / ${RUNNING}` });
+  } finally {
+    main.removeForce(running);
+  }
   let peak = idle4;
   let stop = false;
   const sampler = (async () => {
