@@ -68,8 +68,10 @@ export interface CreateOptions {
 }
 
 export interface StartOptions {
-  /** Fail the Nth syscall of this launch (fault-injection tests). */
+  /** Fail the Nth syscall of this launch (fault-injection tests); the launch is then built inline. */
   fault?: FaultPlan;
+  /** Fail the Nth syscall of this launch if a sandbox serves it (fault-injection tests of sandboxes.ts). */
+  sandboxFault?: FaultPlan;
 }
 
 const DEFAULT_INIT = fileURLToPath(new URL('./berth-init', import.meta.url));
@@ -246,6 +248,7 @@ export class Runtime {
         berthNamespaceFd: this.mountNamespace.fd,
         ...(net ? { netFd: net.fd } : {}),
         ...(options.fault ? { fault: options.fault } : {}),
+        ...(options.sandboxFault ? { sandboxFault: options.sandboxFault } : {}),
       }).catch((error: unknown) => {
         // A shim that failed before forking wrote why to its status file.
         const reason = readStatusFile(req.statusPath)?.error;

@@ -20,8 +20,10 @@ export interface LaunchTask {
    * the container joins it instead of a fresh one. The caller keeps owning it.
    */
   netFd?: number;
-  /** Fault injection: fail the Nth syscall of this launch (tests). */
+  /** Fault injection: fail the Nth syscall of this launch (tests); such a launch is always built inline. */
   fault?: FaultPlan;
+  /** Fault injection into a launch served by a sandbox (tests): fail its Nth syscall; without a ready sandbox, no effect. */
+  sandboxFault?: FaultPlan;
   /**
    * As many containers were starting or running their first second as the
    * machine has cores when this launch was sent: the worker builds no

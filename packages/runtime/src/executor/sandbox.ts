@@ -20,7 +20,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  AF_UNIX, O_CLOEXEC, O_RDONLY, SOCK_CLOEXEC, SOCK_SEQPACKET, isSyscallError, type Namespaces, type SavedNamespaces, type Syscalls,
+  AF_UNIX, Namespaces, O_CLOEXEC, O_RDONLY, SOCK_CLOEXEC, SOCK_SEQPACKET, isSyscallError, type SavedNamespaces, type Syscalls,
 } from '@berth/syscall';
 import { updateLimits, type CgroupHandle, type Cgroups } from '../cgroups/index.js';
 import { LaunchError, WorkerRetiredError } from '../errors.js';
@@ -212,7 +212,7 @@ export class SandboxPool {
    * sandbox's cgroup carries the container's name, the sandbox is the
    * container's, and a failure fails the launch.
    */
-  launch(sandbox: Sandbox, task: LaunchTask): LaunchStarted | undefined {
+  launch(sandbox: Sandbox, task: LaunchTask, sys: Syscalls = this.sys): LaunchStarted | undefined {
     const started = performance.now();
     const { plan } = task;
     const layer = layerDirOf(plan.rootfs)!;
@@ -240,17 +240,18 @@ export class SandboxPool {
       // deleted on the launch's path, where an rmdir costs a discard), and the rest — the
       // empty ones and the mount point of the rootfs (in the sandbox's namespace only) — goes
       // inside the container's directory, removed with it.
-      this.sys.renameExchange(posix.join(sandbox.dir, 'diff'), posix.join(layer, 'diff'));
-      this.sys.renameExchange(posix.join(sandbox.dir, 'work'), posix.join(layer, 'work'));
+      sys.renameExchange(posix.join(sandbox.dir, 'diff'), posix.join(layer, 'diff'));
+      sys.renameExchange(posix.join(sandbox.dir, 'work'), posix.join(layer, 'work'));
       const moved = posix.join(layer, 'sandbox');
       renameSync(sandbox.dir, moved);
-      this.inNamespaces(() => mountIntoSandbox(this.sys, plan, task.berthNamespaceFd, {
+      // The restore goes through the same (possibly faulty) syscalls as the launch, as inline.
+      this.inNamespaces(() => mountIntoSandbox(sys, plan, task.berthNamespaceFd, {
         mountNs: sandbox.mountNs, utsNs: sandbox.utsNs, rootTarget: posix.join(moved, 'mnt'),
-      }));
-      [exitFd, exitWrite] = this.sys.pipe2(O_CLOEXEC);
+      }), sys === this.sys ? this.namespaces : new Namespaces(sys));
+      [exitFd, exitWrite] = sys.pipe2(O_CLOEXEC);
       const fds = [task.stdio.stdin ?? this.devNull, task.stdio.stdout, task.stdio.stderr, task.statusFd, exitWrite];
       if (plan.process.tty && task.stdio.terminalSize !== undefined) fds.push(task.stdio.terminalSize);
-      this.sys.sendFds(sandbox.control, message, fds);
+      sys.sendFds(sandbox.control, message, fds);
     } catch (error) {
       if (exitFd >= 0) this.sys.close(exitFd);
       // Nothing of the container ran: the stub is ended, the shim sees EOF and exits (reaped here).
@@ -361,7 +362,7 @@ export class SandboxPool {
   }
 
   /** Runs `work` on this thread in other namespaces and comes back home, or retires the thread. */
-  private inNamespaces(work: () => void): void {
+  private inNamespaces(work: () => void, namespaces: Namespaces = this.namespaces): void {
     let failure: unknown;
     try {
       work();
@@ -369,7 +370,7 @@ export class SandboxPool {
       failure = error;
     } finally {
       try {
-        this.namespaces.restore(this.home);
+        namespaces.restore(this.home);
       } catch (error) {
         // A thread stuck in other namespaces must not go on.
         throw new WorkerRetiredError(error, failure);

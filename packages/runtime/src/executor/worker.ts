@@ -83,7 +83,7 @@ export default function launch(task: LaunchTask): LaunchStarted {
     sandboxes.remember(key, task);
     const sandbox = sandboxes.take(key);
     try {
-      const started = sandbox && sandboxes.launch(sandbox, task);
+      const started = sandbox && sandboxes.launch(sandbox, task, task.sandboxFault ? withFault(base, task.sandboxFault) : base);
       if (started) return started;
     } catch (error) {
       if (error instanceof WorkerRetiredError) retire(error);

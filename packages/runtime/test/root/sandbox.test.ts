@@ -124,6 +124,39 @@ describeRoot('sandboxes built ahead: a launch into a parked sandbox is the launc
     expect(again.output).toMatch(/^tmpfs\s+1024\s.*\/dev\/shm/);
   });
 
+  it('a syscall failing at any step of a launch into a sandbox leaves no mount on the host, and the next launch works', async () => {
+    let failed = 0;
+    for (let failAt = 1; failAt < 60; failAt++) {
+      let outcome: 'failed' | 'succeeded' | 'inline' = 'inline';
+      for (let attempt = 0; attempt < 50 && outcome === 'inline'; attempt++) {
+        // A sandbox for this key is parked again before each faulty launch.
+        await runSandboxed(['true'], { Binds: ['fault-vol:/v'] });
+        await sleep(100);
+        const { id, spec } = sandboxed.create(['true'], { Binds: ['fault-vol:/v'] });
+        try {
+          const started = await sandboxed.runtime.start({ id, spec, stdio: { stdout: 2, stderr: 2 }, statusPath: join(sandboxed.root, `${id}.status`) }, {
+            sandboxFault: { failAt, errno: 'EIO' },
+          });
+          await started.exited;
+          outcome = started.sandboxed ? 'succeeded' : 'inline';
+        } catch (error) {
+          expect(String(error)).toMatch(/injected fault|EIO|retired/);
+          outcome = 'failed';
+        }
+        await sandboxed.runtime.cleanup(id, { removeAnonymousVolumes: true });
+        expect(hostMountTable()).toBe(before);
+      }
+      const next = await sandboxed.run(['sh', '-c', 'echo ok > /v/after; cat /v/after'], { Binds: ['fault-vol:/v'] });
+      expect(next.output).toBe('ok\n');
+      if (outcome === 'succeeded') break;
+      expect(outcome).toBe('failed');
+      failed++;
+    }
+    // Every call of the launch path failed once (renames, the mounts, the restores, the message), then it ran through.
+    expect(failed).toBeGreaterThan(10);
+    expect(sandboxed.volumes.usedBy('fault-vol')).toEqual([]);
+  });
+
   it('starts a container whose layer was used before (a restart) inline, its files kept', async () => {
     await runSandboxed(['true']);
     const { id, spec } = sandboxed.create(['sh', '-c', 'cat /kept 2>/dev/null; echo second > /kept']);
