@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cgroups } from '@berth/runtime';
-import { type BodyFields, type RunResult, type TestEnv, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
+import { type BodyFields, type RunResult, type TestEnv, berthCgroups, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
 
 /**
  * What a container sees of itself, one fact per line: everything a sandbox
@@ -28,9 +28,11 @@ describeRoot('sandboxes built ahead: a launch into a parked sandbox is the launc
   let inline: TestEnv;
   let host: string;
   let before: string;
+  let cgroupsBefore: string[];
 
   beforeAll(async () => {
     before = hostMountTable();
+    cgroupsBefore = berthCgroups();
     sandboxed = await openTestEnv({ workers: 1, sandboxes: 1 });
     inline = await openTestEnv({ workers: 1, sandboxes: 0 });
     host = mkdtempSync(join(tmpdir(), 'berth-sandbox-'));
@@ -48,6 +50,8 @@ describeRoot('sandboxes built ahead: a launch into a parked sandbox is the launc
     expect(parked).toEqual([]);
     const cgroupDirs = Cgroups.detect().berthDirs.flatMap((d) => { try { return readdirSync(d); } catch { return []; } });
     expect(cgroupDirs.filter((n) => n.startsWith('sandbox-'))).toEqual([]);
+    // Nor any container's (a failed launch's included).
+    expect(berthCgroups().filter((c) => !cgroupsBefore.includes(c))).toEqual([]);
   });
 
   /** Runs until a launch is served by a sandbox: the first of a key builds inline and teaches the worker that key. */
