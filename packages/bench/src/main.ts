@@ -25,6 +25,7 @@ import { spawnSync } from 'node:child_process';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const POOL_SIZE = 4;
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 /** RuntimeOptions.sandboxes of the library rows: the runtime's default. */
 const SANDBOXES_PER_WORKER = 2;
 
@@ -66,6 +67,8 @@ export async function run(argv: string[]): Promise<number> {
   const started = new Date();
   const outDir = args.out ? resolve(args.out) : join(REPO_ROOT, 'bench-results');
   const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8');
+  // The bridge rows (berth's and Podman's, both on netavark) turn IP forwarding on; it is put back at the end.
+  const ipForwardBefore = readFileSync(IP_FORWARD, 'utf8');
   const notes: string[] = [];
   if (args.withPeers) {
     const installed = installMissingPeers(log);
@@ -144,6 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     await daemon?.stop();
     // netavark's shared chains (made by berth's or Podman's bridge rows) go once nothing uses them.
     removeIdleNetavarkChains();
+    if (readFileSync(IP_FORWARD, 'utf8') !== ipForwardBefore) writeFileSync(IP_FORWARD, ipForwardBefore);
     rmSync(work, { recursive: true, force: true });
   }
   // What the pools did over the run is known once they are drained (env.close).
