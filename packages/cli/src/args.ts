@@ -81,7 +81,9 @@ function containerFlags(cmd: Command): Command {
     .option('--restart <policy>', 'restart policy: no, always, unless-stopped or on-failure[:max-retries]')
     .option('--log-driver <driver>', 'logging driver: json-file (default) or none (no log kept)')
     .option('--log-opt <key=value>', 'log driver option: max-size=10m, max-file=3', collect, [])
-    .argument('<image>', 'image reference (import it with berth image import)')
+    .option('--pull <policy>', 'pull the image: missing (default: when not here), always, never')
+    .option('--platform <platform>', 'os/arch[/variant] of the image to pull and run (default: this host)')
+    .argument('<image>', 'image reference (pulled when missing, as docker run does)')
     .argument('[command...]', 'command and arguments')
     .passThroughOptions();
 }

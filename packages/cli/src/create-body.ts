@@ -36,6 +36,10 @@ export interface CreateFlags {
   logDriver?: string;
   /** `key=value`, as `--log-opt` (the daemon checks the keys). */
   logOpt?: string[];
+  /** `--pull`: always, missing (the default) or never, as the docker CLI's. */
+  pull?: string;
+  /** `--platform`: os/arch[/variant] of the image to pull and to run (the create's `platform` query). */
+  platform?: string;
   /** The caller's terminal size, [rows, cols], sent as HostConfig.ConsoleSize with --tty. */
   consoleSize?: [number, number];
   /** networks: -p, -P, --expose, --network-alias, --ip, --mac-address, --dns*, --add-host, --link (network-flags.ts). */

@@ -6,6 +6,7 @@ import { containerProcesses, TOP_TITLES } from '../top.js';
 import { ConflictError, InvalidParameterError, NotImplementedError } from '../errors.js';
 import { parseLogConfig } from '../log-config.js';
 import { DEFAULT_DETACH_KEYS, detachKeyBytes } from '../detach-keys.js';
+import { hostPlatform, parsePlatform } from '@berth/layers';
 import { errorKind } from '@berth/syscall';
 import { selectContainers } from '../container-filters.js';
 import { Filters, pruneUntil } from '../filters.js';
@@ -59,6 +60,20 @@ function responseSink(res: ServerResponse): StreamSink {
   };
 }
 
+/**
+ * The create's `platform` (API 1.41, `docker run --platform`): the host's
+ * is what every container runs as; another is refused by name, never
+ * ignored (berth keeps one image per reference and runs no emulation).
+ */
+function refuseOtherPlatform(spec: string): void {
+  if (spec === '') return;
+  const wanted = parsePlatform(spec);
+  const host = hostPlatform();
+  if (wanted.os === host.os && wanted.architecture === host.architecture && (wanted.variant ?? '') === (host.variant ?? '')) return;
+  const name = [wanted.os, wanted.architecture, wanted.variant].filter(Boolean).join('/');
+  throw new NotImplementedError(`berth does not implement creating a container for platform ${name}: it runs ${[host.os, host.architecture, host.variant].filter(Boolean).join('/')} only`);
+}
+
 export function containerRoutes(r: Router, d: ApiDeps): void {
   const lc = d.lifecycle;
 
@@ -66,6 +81,7 @@ export function containerRoutes(r: Router, d: ApiDeps): void {
     const body = await readJsonBody(req);
     if (body === undefined) throw new InvalidParameterError('config cannot be empty in order to create a container');
     const name = query.get('name') ?? undefined;
+    refuseOtherPlatform(query.get('platform') ?? '');
     sendJson(res, 201, await lc.create(body, name || undefined));
   });
 

@@ -97,6 +97,31 @@ describeRoot('registries through berth (docker CLI, berth CLI)', () => {
     expect(res.body).toContain(`No such image: ${open.host}/never:pulled`);
   });
 
+  it('berth run pulls a missing image as docker run does (--pull missing, the default); --pull never and always; --platform of another arch refused', async () => {
+    await skopeoPush(open, `docker-archive:${join(root, 'busybox.tar')}`, 'bb:run');
+    const image = `${open.host}/bb:run`;
+    await expect(berth('run', '--rm', '--network', 'none', '--pull', 'never', image, 'true')).rejects.toMatchObject({ stderr: expect.stringMatching(/No such image/) });
+    const first = await berth('run', '--rm', '--network', 'none', image, 'echo', 'ran');
+    expect(first.stdout).toBe('ran\n');
+    expect(first.stderr).toContain(`Unable to find image '${image}' locally`);
+    // Present now: no pull, nothing on stderr.
+    const second = await berth('run', '--rm', '--network', 'none', image, 'echo', 'again');
+    expect(second).toEqual({ stdout: 'again\n', stderr: '' });
+    const always = await berth('create', '--pull', 'always', image);
+    expect(always.stderr).toContain('Image is up to date');
+    expect(always.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    await berth('rm', always.stdout.trim());
+    await expect(berth('run', '--pull', 'sometimes', image)).rejects.toMatchObject({
+      stderr: expect.stringContaining('invalid pull option: \'sometimes\': must be one of "always", "missing" or "never"'),
+    });
+    // The docker CLI sends the platform with the create: another one is refused by name, not ignored.
+    await expect(docker('run', '--rm', '--network', 'none', '--platform', 'linux/arm64', image, 'true')).rejects.toMatchObject({
+      stderr: expect.stringContaining('berth does not implement creating a container for platform linux/arm64/v8'),
+    });
+    const hostArch = process.arch === 'x64' ? 'amd64' : process.arch;
+    expect((await docker('run', '--rm', '--network', 'none', '--platform', `linux/${hostArch}`, image, 'echo', 'host')).stdout).toBe('host\n');
+  });
+
   it('docker login, then pull with basic auth; berth login/logout keep config.json as the docker CLI does', async () => {
     await expect(docker('pull', `${basic.host}/private/bb:1`)).rejects.toMatchObject({ stderr: expect.stringContaining('no basic auth credentials') });
     await expect(docker('login', basic.host, '-u', basic.user!, '-p', 'wrong')).rejects.toMatchObject({ stderr: expect.stringContaining('401') });
