@@ -233,10 +233,14 @@ export class LayerStore {
     try {
       let chunks: AsyncIterable<Buffer>;
       let bytesTotal: number | undefined;
+      // A file's buffers are read into again once consumed (see `fileChunks`).
+      let recycle: ((chunk: Buffer) => void) | undefined;
       if (typeof source === 'string') {
         if (!statSync(source).isFile()) throw new InvalidArchiveError(`${source} is not a file`);
         bytesTotal = statSync(source).size;
-        chunks = fileChunks(source);
+        const file = fileChunks(source);
+        recycle = (chunk) => file.recycle(chunk);
+        chunks = file;
       } else {
         chunks = source as AsyncIterable<Buffer>;
       }
@@ -244,9 +248,9 @@ export class LayerStore {
       const onBytes = onProgress ? (bytesDone: number): void => onProgress(bytesTotal === undefined ? { bytesDone } : { bytesDone, bytesTotal }) : undefined;
       const mode = opts.format ?? 'auto';
       const ingested = this.inWorker
-        ? deserializeIngest(await offload({ kind: 'ingest', mode, layersDir: join(this.root, 'layers'), workDir: work }, chunks, made, onBytes) as SerializedIngest)
+        ? deserializeIngest(await offload({ kind: 'ingest', mode, layersDir: join(this.root, 'layers'), workDir: work }, chunks, made, onBytes, recycle) as SerializedIngest)
         : await ingest(chunks, {
-          mode, syscalls: this.sys, workDir: work, made,
+          mode, syscalls: this.sys, workDir: work, made, ...(recycle ? { release: recycle } : {}),
           newLayerTmp: () => this.newLayerTmp(),
           ...(onBytes ? { onBytes } : {}),
         });

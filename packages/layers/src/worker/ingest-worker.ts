@@ -22,7 +22,13 @@ port.on('message', (m: ToWorker) => {
   queue.push(m);
   wake?.();
 });
-const send = (m: FromWorker): void => port.postMessage(m);
+const send = (m: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
+
+/** Hands a consumed chunk's buffer back to the sender, when it came as a whole buffer of its own. */
+function recycle(chunk: Buffer): void {
+  if (chunk.byteOffset !== 0 || chunk.buffer instanceof SharedArrayBuffer) return;
+  send({ type: 'recycle', chunk }, [chunk.buffer as ArrayBuffer]);
+}
 
 async function next(): Promise<ToWorker> {
   while (queue.length === 0) await new Promise<void>((r) => { wake = r; });
@@ -49,7 +55,7 @@ async function run(task: WorkerTask): Promise<void> {
       const fd = task.keepBlobAt === undefined ? undefined : openSync(task.keepBlobAt, 'wx', 0o600);
       try {
         const result = await unpackLayer(chunks(), task.dest, {
-          syscalls, what: task.what,
+          syscalls, what: task.what, ...(task.recycle === true ? { release: recycle } : {}),
           ...(task.expectDigest === undefined ? {} : { expectDigest: task.expectDigest }),
           ...(fd === undefined ? {} : {
             onRaw: (chunk: Buffer) => {
@@ -64,7 +70,7 @@ async function run(task: WorkerTask): Promise<void> {
       }
     } else {
       const out = await ingest(chunks(), {
-        mode: task.mode, syscalls, workDir: task.workDir, made,
+        mode: task.mode, syscalls, workDir: task.workDir, made, ...(task.recycle === true ? { release: recycle } : {}),
         newLayerTmp: () => join(task.layersDir, `.tmp-${randomSuffix()}`),
       });
       const result: SerializedIngest = out.format === 'rootfs'

@@ -5,7 +5,7 @@ import type { UnpackedLayer } from '../layer-apply.js';
 import type { FromWorker, SerializedIngest, WorkerTask } from './protocol.js';
 
 /** Chunks sent and not yet taken by the worker: bounds the memory a fast source can fill. */
-const MAX_IN_FLIGHT = 8;
+const MAX_IN_FLIGHT = 4;
 
 /** An error from the worker, with its code kept (the API maps codes to statuses). */
 class WorkerTaskError extends LayerStoreError {
@@ -66,10 +66,12 @@ function releaseWorker(w: Worker, healthy: boolean): void {
   park(w);
 }
 
-export async function offload(task: WorkerTask, source: AsyncIterable<Buffer>, made: string[], onBytes?: (done: number) => void): Promise<UnpackedLayer | SerializedIngest> {
+export async function offload(
+  task: WorkerTask, source: AsyncIterable<Buffer>, made: string[], onBytes?: (done: number) => void, recycle?: (chunk: Buffer) => void,
+): Promise<UnpackedLayer | SerializedIngest> {
   const worker = takeWorker();
   let healthy = true;
-  worker.postMessage({ type: 'task', task });
+  worker.postMessage({ type: 'task', task: recycle ? { ...task, recycle: true } : task });
   let inFlight = 0;
   let wake: (() => void) | undefined;
   let settled = false;
@@ -78,6 +80,10 @@ export async function offload(task: WorkerTask, source: AsyncIterable<Buffer>, m
       if (m.type === 'ack') {
         inFlight--;
         wake?.();
+        return;
+      }
+      if (m.type === 'recycle') {
+        recycle?.(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));
         return;
       }
       settled = true;
@@ -103,7 +109,8 @@ export async function offload(task: WorkerTask, source: AsyncIterable<Buffer>, m
       if (settled) break;
       const size = chunk.length;
       // A chunk that owns its whole ArrayBuffer (file reads) moves without a copy; slices of a pool are copied.
-      const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer);
+      // A recycling source's chunks are views of buffers it allocated for them alone (the last one may be shorter): moved too.
+      const own = chunk.byteOffset === 0 && !(chunk.buffer instanceof SharedArrayBuffer) && (recycle !== undefined || chunk.byteLength === chunk.buffer.byteLength);
       if (own) worker.postMessage({ type: 'chunk', chunk }, [chunk.buffer as ArrayBuffer]);
       else worker.postMessage({ type: 'chunk', chunk });
       sent += size;
