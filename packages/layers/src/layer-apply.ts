@@ -30,6 +30,17 @@ function isRegular(h: Headers): boolean {
 
 interface DirMeta { rel: string; mode: number; uid: number; gid: number; mtime: Date }
 
+/** Runs a create (mkdir, symlink, link): false if the name was taken, any other error thrown. */
+function tryCreate(create: () => void): boolean {
+  try {
+    create();
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false;
+  }
+}
+
 function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefined {
   return lstatSync(path, { throwIfNoEntry: false });
 }
@@ -156,9 +167,11 @@ export class LayerWriter {
     switch (h.type) {
       case 'directory': {
         this.ensureParents(rel, h.name, true);
-        const st = lstatOrUndefined(this.abs(rel));
-        if (st !== undefined && !st.isDirectory()) this.removeExisting(rel);
-        if (st === undefined || !st.isDirectory()) mkdirSync(this.abs(rel), { mode: 0o700 });
+        // Made first, looked at only when the name is taken (as createFile): one system call less per directory.
+        if (!tryCreate(() => mkdirSync(this.abs(rel), { mode: 0o700 })) && lstatOrUndefined(this.abs(rel))?.isDirectory() !== true) {
+          this.removeExisting(rel);
+          mkdirSync(this.abs(rel), { mode: 0o700 });
+        }
         this.knownDirs.add(rel);
         this.dirs.set(rel, { rel, mode: h.mode ?? 0o755, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ?? new Date(0) });
         for (const [name, value] of paxXattrs(h.pax)) this.sys.lsetxattr(this.abs(rel), name, value, 0);
@@ -192,8 +205,10 @@ export class LayerWriter {
       }
       case 'symlink': {
         this.ensureParents(rel, h.name, true);
-        this.removeExisting(rel);
-        symlinkSync(h.linkname ?? '', this.abs(rel));
+        if (!tryCreate(() => symlinkSync(h.linkname ?? '', this.abs(rel)))) {
+          this.removeExisting(rel);
+          symlinkSync(h.linkname ?? '', this.abs(rel));
+        }
         this.setMeta(rel, h, true);
         return undefined;
       }
@@ -206,8 +221,10 @@ export class LayerWriter {
         if (st === undefined) throw new UnsafeEntryError(h.name, `its hardlink target ${target} is not in this layer`);
         if (st.isDirectory()) throw new UnsafeEntryError(h.name, `its hardlink target ${target} is a directory`);
         if (target === rel) return undefined;
-        this.removeExisting(rel);
-        linkSync(this.abs(target), this.abs(rel));
+        if (!tryCreate(() => linkSync(this.abs(target), this.abs(rel)))) {
+          this.removeExisting(rel);
+          linkSync(this.abs(target), this.abs(rel));
+        }
         return undefined;
       }
       case 'character-device':
