@@ -7,9 +7,11 @@
 // The first prints, for the bench's synthetic 3-layer image and for busybox,
 // berth's import + `sync -f` against `tar -x` of the same layer tars +
 // `sync -f`, interleaved (berth, tar, berth, tar ...), with the median ratio.
+// tar and sync run in one long-lived shell (the bench's `Shell`), as in the
+// bench: forking this process would charge berth's next import a page
+// fault per page it writes.
 // `--keep DIR` leaves the archives in DIR, for strace.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,7 +27,7 @@ const { values } = parseArgs({
   },
 });
 const repeats = Number(values.repeats);
-const { writeSyntheticImage, layerTarsOf, syncFs } = await import('../dist/cases/stores.js');
+const { writeSyntheticImage, layerTarsOf, Shell } = await import('../dist/cases/stores.js');
 const { writeBusyboxImage } = await import('../dist/berth-env.js');
 
 const dir = values.keep ?? mkdtempSync(join(tmpdir(), 'berth-import-prof-'));
@@ -43,6 +45,7 @@ try {
     await writeBusyboxImage(busybox);
     images.push(['busybox', busybox]);
   }
+  const sh = Shell.start();
   for (const [name, archive] of images) {
     const tars = layerTarsOf(archive, join(dir, `layers-${name.split(' ')[0]}`));
     const berth = [];
@@ -53,20 +56,16 @@ try {
       const store = LayerStore.open(root, { syscalls: new LinuxSyscalls(), unpackInWorker: !values['calling-thread'] });
       let t0 = performance.now();
       await store.importImage(archive);
-      syncFs(root);
+      await sh.run(['sync', '-f', root], `sync ${root}`);
       if (i >= 0) berth.push(performance.now() - t0);
       else console.log(`${name}: first import in this process (untimed in the bench) ${(performance.now() - t0).toFixed(0)} ms`);
       store.close();
       rmSync(root, { recursive: true, force: true });
       const into = join(dir, `tar-${i}`);
-      mkdirSync(into);
+      tars.forEach((_, n) => mkdirSync(join(into, String(n)), { recursive: true }));
       t0 = performance.now();
-      tars.forEach((t, n) => {
-        mkdirSync(join(into, String(n)));
-        const r = spawnSync('tar', ['-xf', t, '-C', join(into, String(n))]);
-        if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
-      });
-      syncFs(into);
+      for (const [n, t] of tars.entries()) await sh.run(['tar', '-xf', t, '-C', join(into, String(n))], `extract ${t}`);
+      await sh.run(['sync', '-f', into], `sync ${into}`);
       if (i >= 0) tar.push(performance.now() - t0);
       rmSync(into, { recursive: true, force: true });
     }
@@ -74,6 +73,7 @@ try {
     console.log(`${name}: berth ${berth.map((x) => x.toFixed(0)).join(' ')} ms; tar ${tar.map((x) => x.toFixed(0)).join(' ')} ms`);
     console.log(`  median berth ${median(berth).toFixed(0)} ms, tar ${median(tar).toFixed(0)} ms, speed ratio (tar time / berth time) ${(median(tar) / median(berth)).toFixed(2)}x, per-pair median ${median(ratios).toFixed(2)}x`);
   }
+  sh.close();
 } finally {
   if (values.keep === undefined) rmSync(dir, { recursive: true, force: true });
 }
