@@ -81,8 +81,9 @@ export class LayerWriter {
   /** `split`: told, in order, where each regular file's content went (see `TarSplitRecorder`). */
   constructor(private readonly dest: string, private readonly sys: Syscalls, private readonly split?: TarSplitRecorder) {}
 
+  /** `rel` comes from `entryPath` (no empty, `.` or `..` component), so joining needs no normalising: several calls per entry. */
   private abs(rel: string): string {
-    return rel === '' ? this.dest : join(this.dest, rel);
+    return rel === '' ? this.dest : `${this.dest}/${rel}`;
   }
 
   /** Makes sure every ancestor of `rel` is a real directory of this layer. */

@@ -19,6 +19,7 @@ import { LayerStoreError } from './errors.js';
 export const TAR_SPLIT_FILE = 'tar-split';
 
 const BLOCK = 512;
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
 const FLUSH_AT = 1 << 20;
 const REGULAR = new Set([0, 0x30, 0x37]); // NUL, '0', '7' (contiguous): tar-stream's 'file' and 'contiguous-file'
 
@@ -98,11 +99,11 @@ export class TarSplitRecorder {
       this.headerBytes += n;
       off += n;
       if (this.headerBytes < BLOCK) continue;
-      const block = Buffer.concat(this.header);
+      const block = this.header.length === 1 ? this.header[0]! : Buffer.concat(this.header);
       this.header = [];
       this.headerBytes = 0;
       this.raw.push(block);
-      if (block.every((b) => b === 0)) continue; // end-of-archive blocks
+      if (block.equals(ZERO_BLOCK)) continue; // end-of-archive blocks
       const type = block[156]!;
       const size = this.nextSize ?? headerSize(block);
       if (type !== 0x78) this.nextSize = undefined; // a PAX 'x' record applies to the entry after it
