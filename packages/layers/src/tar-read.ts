@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
@@ -80,41 +81,65 @@ export interface RecyclingSource extends AsyncIterable<Buffer> {
 
 /**
  * Buffers kept for the next read, shared by every file read in this thread
- * (a pool per import paid the faults again each time): the worker's
- * in-flight window, the chunk it parses, and the read ahead.
+ * (a pool per import paid the faults again each time): the chunk being
+ * parsed and the one read ahead.
  */
-const POOL_LIMIT = 8;
+const POOL_LIMIT = 4;
 const pool: Buffer[] = [];
 
-/** A file read in INGEST_CHUNK reads, one read ahead, into buffers handed back with `recycle`. */
-export function fileChunks(file: string): RecyclingSource {
+/**
+ * A file read in INGEST_CHUNK reads into buffers handed back with `recycle`.
+ * `blocking` (a worker thread, which may block): each read is a plain
+ * `read(2)` on this thread; otherwise reads go to libuv's threads, one read
+ * ahead, so the calling thread never waits on the disk.
+ */
+export function fileChunks(file: string, opts: { blocking?: boolean } = {}): RecyclingSource {
+  const take = (): Buffer => pool.pop() ?? Buffer.allocUnsafeSlow(INGEST_CHUNK);
   return {
     recycle(chunk: Buffer): void {
       if (chunk.byteOffset !== 0 || chunk.buffer.byteLength !== INGEST_CHUNK || pool.length >= POOL_LIMIT) return;
       pool.push(Buffer.from(chunk.buffer, 0, INGEST_CHUNK));
     },
-    async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
-      const fh = await open(file, 'r');
-      const readOne = async (): Promise<Buffer> => {
-        const buf = pool.pop() ?? Buffer.allocUnsafeSlow(INGEST_CHUNK);
-        const { bytesRead } = await fh.read(buf, 0, INGEST_CHUNK, null);
-        return bytesRead === INGEST_CHUNK ? buf : buf.subarray(0, bytesRead);
-      };
-      let next: Promise<Buffer> | undefined = readOne();
-      try {
-        for (;;) {
-          const chunk: Buffer = await next;
-          next = undefined;
-          if (chunk.length === 0) return;
-          next = readOne();
-          yield chunk;
-        }
-      } finally {
-        await next?.catch(() => undefined);
-        await fh.close();
-      }
-    },
+    [Symbol.asyncIterator]: opts.blocking === true ? () => blockingReads(file, take) : () => readsAhead(file, take),
   };
+}
+
+async function* blockingReads(file: string, take: () => Buffer): AsyncGenerator<Buffer> {
+  const fd = openSync(file, 'r');
+  try {
+    for (;;) {
+      const buf = take();
+      const n = readSync(fd, buf, 0, INGEST_CHUNK, null);
+      if (n === 0) return;
+      yield n === INGEST_CHUNK ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function* readsAhead(file: string, take: () => Buffer): AsyncGenerator<Buffer> {
+  {
+    const fh = await open(file, 'r');
+    const readOne = async (): Promise<Buffer> => {
+      const buf = take();
+      const { bytesRead } = await fh.read(buf, 0, INGEST_CHUNK, null);
+      return bytesRead === INGEST_CHUNK ? buf : buf.subarray(0, bytesRead);
+    };
+    let next: Promise<Buffer> | undefined = readOne();
+    try {
+      for (;;) {
+        const chunk: Buffer = await next;
+        next = undefined;
+        if (chunk.length === 0) return;
+        next = readOne();
+        yield chunk;
+      }
+    } finally {
+      await next?.catch(() => undefined);
+      await fh.close();
+    }
+  }
 }
 
 /** Where one tar entry's content goes, slice by slice; a slice is valid only during the call. */

@@ -11,6 +11,7 @@ import { parentPort } from 'node:worker_threads';
 import { LinuxSyscalls } from '@berth/syscall';
 import { ingest } from '../archive.js';
 import { unpackLayer } from '../layer-apply.js';
+import { fileChunks } from '../tar-read.js';
 import { randomSuffix } from '../refs.js';
 import type { FromWorker, SerializedIngest, ToWorker, WorkerTask } from './protocol.js';
 
@@ -22,13 +23,7 @@ port.on('message', (m: ToWorker) => {
   queue.push(m);
   wake?.();
 });
-const send = (m: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
-
-/** Hands a consumed chunk's buffer back to the sender, when it came as a whole buffer of its own. */
-function recycle(chunk: Buffer): void {
-  if (chunk.byteOffset !== 0 || chunk.buffer instanceof SharedArrayBuffer) return;
-  send({ type: 'recycle', chunk }, [chunk.buffer as ArrayBuffer]);
-}
+const send = (m: FromWorker): void => port.postMessage(m);
 
 async function next(): Promise<ToWorker> {
   while (queue.length === 0) await new Promise<void>((r) => { wake = r; });
@@ -55,7 +50,7 @@ async function run(task: WorkerTask): Promise<void> {
       const fd = task.keepBlobAt === undefined ? undefined : openSync(task.keepBlobAt, 'wx', 0o600);
       try {
         const result = await unpackLayer(chunks(), task.dest, {
-          syscalls, what: task.what, ...(task.recycle === true ? { release: recycle } : {}),
+          syscalls, what: task.what,
           ...(task.expectDigest === undefined ? {} : { expectDigest: task.expectDigest }),
           ...(fd === undefined ? {} : {
             onRaw: (chunk: Buffer) => {
@@ -69,8 +64,12 @@ async function run(task: WorkerTask): Promise<void> {
         if (fd !== undefined) closeSync(fd);
       }
     } else {
-      const out = await ingest(chunks(), {
-        mode: task.mode, syscalls, workDir: task.workDir, made, ...(task.recycle === true ? { release: recycle } : {}),
+      // A file is read here, into this thread's own reused buffers: no chunk crosses the thread boundary.
+      const file = task.file === undefined ? undefined : fileChunks(task.file, { blocking: true });
+      const out = await ingest(file ?? chunks(), {
+        mode: task.mode, syscalls, workDir: task.workDir, made,
+        ...(file ? { release: (chunk: Buffer) => file.recycle(chunk) } : {}),
+        ...(task.progress === true ? { onBytes: (done: number) => send({ type: 'progress', done }) } : {}),
         newLayerTmp: () => join(task.layersDir, `.tmp-${randomSuffix()}`),
       });
       const result: SerializedIngest = out.format === 'rootfs'

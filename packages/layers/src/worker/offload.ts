@@ -5,7 +5,7 @@ import type { UnpackedLayer } from '../layer-apply.js';
 import type { FromWorker, SerializedIngest, WorkerTask } from './protocol.js';
 
 /** Chunks sent and not yet taken by the worker: bounds the memory a fast source can fill. */
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 8;
 
 /** An error from the worker, with its code kept (the API maps codes to statuses). */
 class WorkerTaskError extends LayerStoreError {
@@ -67,11 +67,11 @@ function releaseWorker(w: Worker, healthy: boolean): void {
 }
 
 export async function offload(
-  task: WorkerTask, source: AsyncIterable<Buffer>, made: string[], onBytes?: (done: number) => void, recycle?: (chunk: Buffer) => void,
+  task: WorkerTask, source: AsyncIterable<Buffer> | undefined, made: string[], onBytes?: (done: number) => void,
 ): Promise<UnpackedLayer | SerializedIngest> {
   const worker = takeWorker();
   let healthy = true;
-  worker.postMessage({ type: 'task', task: recycle ? { ...task, recycle: true } : task });
+  worker.postMessage({ type: 'task', task });
   let inFlight = 0;
   let wake: (() => void) | undefined;
   let settled = false;
@@ -82,8 +82,8 @@ export async function offload(
         wake?.();
         return;
       }
-      if (m.type === 'recycle') {
-        recycle?.(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));
+      if (m.type === 'progress') {
+        onBytes?.(m.done);
         return;
       }
       settled = true;
@@ -105,12 +105,13 @@ export async function offload(
   result.catch(() => undefined);
   let sent = 0;
   try {
+    // A task that reads its own file gets no chunks and no end marker.
+    if (source === undefined) return await result;
     for await (const chunk of source) {
       if (settled) break;
       const size = chunk.length;
       // A chunk that owns its whole ArrayBuffer (file reads) moves without a copy; slices of a pool are copied.
-      // A recycling source's chunks are views of buffers it allocated for them alone (the last one may be shorter): moved too.
-      const own = chunk.byteOffset === 0 && !(chunk.buffer instanceof SharedArrayBuffer) && (recycle !== undefined || chunk.byteLength === chunk.buffer.byteLength);
+      const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer);
       if (own) worker.postMessage({ type: 'chunk', chunk }, [chunk.buffer as ArrayBuffer]);
       else worker.postMessage({ type: 'chunk', chunk });
       sent += size;

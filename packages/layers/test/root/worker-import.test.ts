@@ -1,12 +1,12 @@
 /**
- * A store opened with `unpackInWorker` (as the supervisor opens it) imports
- * a file on its worker thread, and the read buffers travel back to be read
- * into again. Imported twice in a row by one worker, from a path and from
- * a stream, and on the calling thread: every layer's files must be the
- * same, and `save` must rebuild the exact layer tars (their diffIDs).
+ * A store opened with `unpackInWorker` (as the supervisor opens it) has its
+ * worker read a file itself, into buffers it reads into again; a stream's
+ * chunks are sent to it. Imported twice in a row by one worker, from a path
+ * and from a stream, and on the calling thread: every layer's files must be
+ * the same, and `save` must rebuild the exact layer tars (their diffIDs).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, createReadStream } from 'node:fs';
+import { createReadStream, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -72,7 +72,11 @@ describeRoot('importing a file on the worker thread', () => {
     expect(expected.flat().length).toBeGreaterThan(15);
     for (const run of [1, 2]) {
       const s = open(`worker-${run}`, true);
-      const [got] = (await s.importImage(archive)).images;
+      const progress: { bytesDone: number; bytesTotal?: number }[] = [];
+      const [got] = (await s.importImage(archive, { onProgress: (p) => progress.push(p) })).images;
+      // The worker reads the file and tells how far it got.
+      expect(progress.length).toBeGreaterThan(3);
+      expect(progress.at(-1)).toEqual({ bytesDone: statSync(archive).size, bytesTotal: statSync(archive).size });
       expect(got!.id).toBe(want!.id);
       expect(layerTrees(s, got!.id)).toEqual(expected);
       // The same bytes as a stream (as `docker load` sends them): nothing recycled, the same result.
