@@ -5,7 +5,8 @@ import type { Syscalls } from '@berth/syscall';
 import type { Headers } from 'tar-stream';
 import { DigestMismatchError, InvalidArchiveError } from './errors.js';
 import { entryPath, LayerUnpack, LayerWriter, unpackLayer, type UnpackedLayer } from './layer-apply.js';
-import { asArchiveError, Decoder, looksLikeTar, TarParser, type EntrySink } from './tar-read.js';
+import { asArchiveError, Decoder, looksLikeTar } from './tar-read.js';
+import { TarParser, type EntrySink } from './tar-parser.js';
 import type { ImageConfig } from './types.js';
 
 export type ArchiveFormat = 'docker-save' | 'oci-layout' | 'rootfs';

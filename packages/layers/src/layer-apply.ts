@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Headers } from 'tar-stream';
 import { AT_FDCWD, OVERLAY_OPAQUE_XATTR, S_IFBLK, S_IFCHR, S_IFIFO, makedev, type Syscalls } from '@berth/syscall';
 import { UnsafeEntryError } from './errors.js';
-import { asArchiveError, Decoder, TarParser, type ByteSink, type Compression, type EntrySink } from './tar-read.js';
+import { asArchiveError, Decoder, type ByteSink, type Compression } from './tar-read.js';
+import { TarParser, type EntrySink } from './tar-parser.js';
 import { TAR_SPLIT_FILE, TarSplitRecorder } from './tar-split.js';
 
 const WHITEOUT_PREFIX = '.wh.';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tar from 'tar-stream';
-import { TarParser } from '../../src/tar-read.js';
+import { TarParser } from '../../src/tar-parser.js';
 import { sampleLayers } from '../fixtures.js';
 
 interface Seen { header: Record<string, unknown>; digest: string; bytes: number }
