@@ -4,7 +4,7 @@ import type { Headers } from 'tar-stream';
 import { AT_FDCWD, OVERLAY_OPAQUE_XATTR, S_IFBLK, S_IFCHR, S_IFIFO, makedev, type Syscalls } from '@berth/syscall';
 import { UnsafeEntryError } from './errors.js';
 import { asArchiveError, Decoder, type ByteSink, type Compression } from './tar-read.js';
-import { TarParser, type EntrySink } from './tar-parser.js';
+import { isRegular, TarParser, type EntrySink } from './tar-parser.js';
 import { TAR_SPLIT_FILE, TarSplitRecorder } from './tar-split.js';
 
 const WHITEOUT_PREFIX = '.wh.';
@@ -25,9 +25,6 @@ export function entryPath(name: string, entry = name): string {
   return parts.join('/');
 }
 
-function isRegular(h: Headers): boolean {
-  return h.type === 'file' || h.type === 'contiguous-file' || h.type == null;
-}
 
 interface DirMeta { rel: string; mode: number; uid: number; gid: number; mtime: Date }
 
@@ -337,7 +334,7 @@ export class LayerUnpack implements ByteSink {
     // The tar's bytes without file contents, next to diff/: a loaded layer can be saved and pushed as the same tar.
     this.split = new TarSplitRecorder(join(dest, '..', TAR_SPLIT_FILE));
     this.writer = new LayerWriter(dest, opts.syscalls, this.split);
-    this.parser = new TarParser((h) => this.writer.entry(h));
+    this.parser = new TarParser((h) => this.writer.entry(h), this.split);
     this.decoder = new Decoder(opts.what, this, {
       ...(opts.onBytes ? { onBytes: opts.onBytes } : {}), ...(opts.onRaw ? { onRaw: opts.onRaw } : {}),
       ...(opts.expectDigest === undefined ? {} : { expectDigest: opts.expectDigest }),
@@ -345,7 +342,6 @@ export class LayerUnpack implements ByteSink {
   }
 
   write(chunk: Buffer): void {
-    this.split.feed(chunk);
     this.parser.write(chunk);
   }
 

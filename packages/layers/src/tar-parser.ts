@@ -9,7 +9,24 @@ export interface EntrySink {
   abort?(): void;
 }
 
+/**
+ * Told every byte the parser takes, in order: bytes to keep verbatim
+ * (headers, PAX and long-name records, padding, end blocks, the content of
+ * anything that is not a regular file), or a regular file's content by its
+ * size. The tar-split record is written from this, so the tar is framed once.
+ */
+export interface TarFraming {
+  /** Valid only during the call. */
+  raw(bytes: Buffer): void;
+  file(size: number): void;
+}
+
 const BLOCK = 512;
+
+/** What `LayerWriter` stores as a file: tar-stream's 'file', 'contiguous-file', and types it does not know. */
+export function isRegular(h: Headers): boolean {
+  return h.type === 'file' || h.type === 'contiguous-file' || h.type == null;
+}
 const padding = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK;
 
 /**
@@ -27,6 +44,8 @@ export class TarParser {
   private content = 0;
   private pad = 0;
   private sink: EntrySink | undefined;
+  /** The content being read is a regular file's (not told to `framing` byte by byte). */
+  private fileContent = false;
   private long: { type: string; parts: Buffer[] } | undefined;
   private pax: Record<string, string> | null = null;
   private paxGlobal: Record<string, string> | null = null;
@@ -35,7 +54,7 @@ export class TarParser {
   /** Entries seen (metadata records not counted). */
   entries = 0;
 
-  constructor(private readonly onEntry: (h: Headers) => EntrySink | undefined) {}
+  constructor(private readonly onEntry: (h: Headers) => EntrySink | undefined, private readonly framing?: TarFraming) {}
 
   write(chunk: Buffer): void {
     let off = 0;
@@ -44,6 +63,7 @@ export class TarParser {
       if (this.content > 0) {
         const n = Math.min(this.content, len - off);
         const part = chunk.subarray(off, off + n);
+        if (!this.fileContent) this.framing?.raw(part);
         if (this.long) this.long.parts.push(Buffer.from(part));
         else this.sink?.data(part);
         this.content -= n;
@@ -53,6 +73,7 @@ export class TarParser {
       }
       if (this.pad > 0) {
         const n = Math.min(this.pad, len - off);
+        this.framing?.raw(chunk.subarray(off, off + n));
         this.pad -= n;
         off += n;
         continue;
@@ -70,6 +91,7 @@ export class TarParser {
         this.headFill = 0;
         block = this.head;
       }
+      this.framing?.raw(block);
       this.header(block);
     }
   }
@@ -84,6 +106,7 @@ export class TarParser {
       case 'pax-global-header':
       case 'pax-header':
         this.long = { type: h.type, parts: [] };
+        this.fileContent = false;
         this.content = size;
         this.pad = padding(size);
         if (size === 0) this.contentDone();
@@ -99,9 +122,12 @@ export class TarParser {
       this.pax = null;
     }
     this.entries++;
-    const sink = this.onEntry(h);
     const entrySize = h.size ?? 0;
-    if (entrySize === 0 || h.type === 'directory') {
+    const content = entrySize > 0 && h.type !== 'directory';
+    this.fileContent = content && isRegular(h);
+    if (this.fileContent) this.framing?.file(entrySize);
+    const sink = this.onEntry(h);
+    if (!content) {
       sink?.end();
       return;
     }
@@ -123,6 +149,7 @@ export class TarParser {
     }
     const sink = this.sink;
     this.sink = undefined;
+    this.fileContent = false;
     sink?.end();
   }
 
@@ -134,6 +161,9 @@ export class TarParser {
    * layers are checked against their diffID.
    */
   end(): void {
+    // A cut inside a header block: kept as it came, as tar-stream ignores it.
+    if (this.headFill > 0) this.framing?.raw(this.head.subarray(0, this.headFill));
+    this.headFill = 0;
     if (this.content === 0 && this.long === undefined) return;
     this.abort();
     throw new Error('Unexpected end of data');
