@@ -1,17 +1,23 @@
 // How fast is an image import against `tar -x`, and where does it spend its
 // time? Not a test, not part of `npm run bench`: run after `npm run build`,
 // as root:
-//   node packages/bench/profile/import-profile.mjs [--repeats N] [--calling-thread]
+//   node packages/bench/profile/import-profile.mjs [--repeats N] [--calling-thread] [--only busybox|synthetic]
+//   node packages/bench/profile/import-profile.mjs --against OLD/packages/layers/dist/index.js
 //   node --cpu-prof --cpu-prof-dir=/tmp/berth-prof packages/bench/profile/import-profile.mjs --repeats 3
 //   node packages/bench/profile/launch-profile.mjs --summarize /tmp/berth-prof
 // The first prints, for the bench's synthetic 3-layer image and for busybox,
 // berth's import + `sync -f` against `tar -x` of the same layer tars +
-// `sync -f`, interleaved (berth, tar, berth, tar ...), with the median ratio.
+// `sync -f`, interleaved, with the median ratio. `--against` adds a second
+// build of @berth/layers (another checkout's, built) to each round, the
+// order rotated every round, for before/after numbers.
+// tar and sync run in one long-lived shell (the bench's `Shell`), as in the
+// bench: forking this process would charge berth's next import a page
+// fault per page it writes.
 // `--keep DIR` leaves the archives in DIR, for strace.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LinuxSyscalls } from '@berth/syscall';
 import { LayerStore } from '@berth/layers';
@@ -22,15 +28,19 @@ const { values } = parseArgs({
     'calling-thread': { type: 'boolean', default: false },
     keep: { type: 'string' },
     only: { type: 'string' },
+    against: { type: 'string' },
   },
 });
 const repeats = Number(values.repeats);
-const { writeSyntheticImage, layerTarsOf, syncFs } = await import('../dist/cases/stores.js');
+const { writeSyntheticImage, layerTarsOf, Shell } = await import('../dist/cases/stores.js');
 const { writeBusyboxImage } = await import('../dist/berth-env.js');
+const Other = values.against === undefined ? undefined : (await import(pathToFileURL(resolve(values.against)).href)).LayerStore;
 
 const dir = values.keep ?? mkdtempSync(join(tmpdir(), 'berth-import-prof-'));
 mkdirSync(dir, { recursive: true });
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const spread = (xs) => { const s = [...xs].sort((a, b) => a - b); return `${median(xs).toFixed(2)}x (range ${s[0].toFixed(2)}-${s[s.length - 1].toFixed(2)})`; };
+const sh = Shell.start();
 try {
   const images = [];
   if (values.only !== 'busybox') {
@@ -45,35 +55,47 @@ try {
   }
   for (const [name, archive] of images) {
     const tars = layerTarsOf(archive, join(dir, `layers-${name.split(' ')[0]}`));
-    const berth = [];
-    const tar = [];
-    for (let i = -1; i < repeats; i++) {
-      const root = join(dir, `root-${i}`);
+    const importWith = (Store, tag) => async (i) => {
+      const root = join(dir, `root-${tag}-${i}`);
       mkdirSync(root);
-      const store = LayerStore.open(root, { syscalls: new LinuxSyscalls(), unpackInWorker: !values['calling-thread'] });
-      let t0 = performance.now();
+      const store = Store.open(root, { syscalls: new LinuxSyscalls(), unpackInWorker: !values['calling-thread'] });
+      const t0 = performance.now();
       await store.importImage(archive);
-      syncFs(root);
-      if (i >= 0) berth.push(performance.now() - t0);
-      else console.log(`${name}: first import in this process (untimed in the bench) ${(performance.now() - t0).toFixed(0)} ms`);
+      await sh.run(['sync', '-f', root], `sync ${root}`);
+      const ms = performance.now() - t0;
       store.close();
       rmSync(root, { recursive: true, force: true });
+      return ms;
+    };
+    const tarX = async (i) => {
       const into = join(dir, `tar-${i}`);
-      mkdirSync(into);
-      t0 = performance.now();
-      tars.forEach((t, n) => {
-        mkdirSync(join(into, String(n)));
-        const r = spawnSync('tar', ['-xf', t, '-C', join(into, String(n))]);
-        if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
-      });
-      syncFs(into);
-      if (i >= 0) tar.push(performance.now() - t0);
+      tars.forEach((_, n) => mkdirSync(join(into, String(n)), { recursive: true }));
+      const t0 = performance.now();
+      for (const [n, t] of tars.entries()) await sh.run(['tar', '-xf', t, '-C', join(into, String(n))], `extract ${t}`);
+      await sh.run(['sync', '-f', into], `sync ${into}`);
+      const ms = performance.now() - t0;
       rmSync(into, { recursive: true, force: true });
+      return ms;
+    };
+    const sides = [['berth', importWith(LayerStore, 'berth')], ['tar', tarX]];
+    if (Other) sides.push(['against', importWith(Other, 'against')]);
+    const times = Object.fromEntries(sides.map(([k]) => [k, []]));
+    for (let i = -1; i < repeats; i++) {
+      const rot = ((i % sides.length) + sides.length) % sides.length;
+      for (const [k, run] of [...sides.slice(rot), ...sides.slice(0, rot)]) {
+        const ms = await run(i);
+        if (i >= 0) times[k].push(ms);
+        else if (k !== 'tar') console.log(`${name}: first import in this process (${k}, untimed in the bench) ${ms.toFixed(0)} ms`);
+      }
     }
-    const ratios = berth.map((b, i) => tar[i] / b);
-    console.log(`${name}: berth ${berth.map((x) => x.toFixed(0)).join(' ')} ms; tar ${tar.map((x) => x.toFixed(0)).join(' ')} ms`);
-    console.log(`  median berth ${median(berth).toFixed(0)} ms, tar ${median(tar).toFixed(0)} ms, speed ratio (tar time / berth time) ${(median(tar) / median(berth)).toFixed(2)}x, per-pair median ${median(ratios).toFixed(2)}x`);
+    const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(' ');
+    console.log(`${name}: ${sides.map(([k]) => `${k} ${fmt(times[k])} ms`).join('; ')}`);
+    for (const [k] of sides.filter(([k]) => k !== 'tar')) {
+      const ratios = times[k].map((b, i) => times.tar[i] / b);
+      console.log(`  ${k}: median ${median(times[k]).toFixed(0)} ms, tar ${median(times.tar).toFixed(0)} ms, speed ratio (tar time / berth time) ${(median(times.tar) / median(times[k])).toFixed(2)}x, per-round ${spread(ratios)}`);
+    }
   }
 } finally {
+  sh.close();
   if (values.keep === undefined) rmSync(dir, { recursive: true, force: true });
 }

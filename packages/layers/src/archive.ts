@@ -4,8 +4,9 @@ import { join, posix } from 'node:path';
 import type { Syscalls } from '@berth/syscall';
 import type { Headers } from 'tar-stream';
 import { DigestMismatchError, InvalidArchiveError } from './errors.js';
-import { entryPath, LayerWriter, unpackLayer, type UnpackedLayer } from './layer-apply.js';
-import { decode, looksLikeTar, peek, readTar } from './tar-read.js';
+import { entryPath, LayerUnpack, LayerWriter, unpackLayer, type UnpackedLayer } from './layer-apply.js';
+import { asArchiveError, Decoder, looksLikeTar } from './tar-read.js';
+import { TarParser, type EntrySink } from './tar-parser.js';
 import type { ImageConfig } from './types.js';
 
 export type ArchiveFormat = 'docker-save' | 'oci-layout' | 'rootfs';
@@ -118,6 +119,8 @@ export interface IngestOptions {
   onBytes?: (done: number) => void;
   /** Every layer directory made is pushed here, so the caller can remove those not committed. */
   made: string[];
+  /** Told each chunk of `source` once nothing holds it any more (see `unpackLayer`). */
+  release?: (chunk: Buffer) => void;
 }
 
 /**
@@ -132,95 +135,173 @@ export async function ingest(source: AsyncIterable<Buffer>, opts: IngestOptions)
   if (opts.mode === 'rootfs') {
     const tmp = opts.newLayerTmp();
     made.push(tmp);
-    const layer = await unpackLayer(source, join(tmp, 'diff'), { syscalls: opts.syscalls, what: 'the root filesystem tar', ...(opts.onBytes ? { onBytes: opts.onBytes } : {}) });
+    const layer = await unpackLayer(source, join(tmp, 'diff'), {
+      syscalls: opts.syscalls, what: 'the root filesystem tar',
+      ...(opts.onBytes ? { onBytes: opts.onBytes } : {}), ...(opts.release ? { release: opts.release } : {}),
+    });
     return { format: 'rootfs', staged: { tmp, layer } };
   }
-  const decoded = await decode(source, 'the archive', { lazyHash: true, ...(opts.onBytes ? { onBytes: opts.onBytes } : {}) });
   const contents = new ArchiveContents();
   let format: 'archive' | 'rootfs' | undefined = opts.mode === 'archive' ? 'archive' : undefined;
-  if (format === 'archive') decoded.dropHashing();
   let rootfs: { tmp: string; writer: LayerWriter } | undefined;
   let rootEntry: Headers | undefined;
   let n = 0;
-  let entries = 0;
-  await readTar(decoded.stream, async (h, body) => {
-    entries++;
+  /** Nested layers still finishing (a gzip stage flushing), each with its failure observed. */
+  const finishing: Promise<void>[] = [];
+  /** The nested layer receiving bytes now, if it inflates on zlib's thread (the reader waits for it). */
+  let inflating: Decoder | undefined;
+  const open: { abort(): void }[] = [];
+
+  const layerSink = (name: string, head: Buffer): EntrySink => {
+    const tmp = opts.newLayerTmp();
+    made.push(tmp);
+    const named = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name)?.[1];
+    const what = `layer ${name}`;
+    const layer = new LayerUnpack(join(tmp, 'diff'), {
+      syscalls: opts.syscalls, what, ...(named === undefined ? {} : { expectDigest: `sha256:${named}` }),
+    });
+    const handle = { abort: () => layer.close() };
+    open.push(handle);
+    const push = (chunk: Buffer, owned: boolean): void => {
+      try {
+        layer.decoder.push(chunk, owned);
+      } catch (error) {
+        throw asArchiveError(error, what);
+      }
+      if (layer.decoder.busy) inflating = layer.decoder;
+    };
+    push(head, true);
+    return {
+      data: (chunk) => push(chunk, false),
+      end: () => {
+        if (inflating === layer.decoder) inflating = undefined;
+        const done = layer.finish().then((unpacked) => {
+          open.splice(open.indexOf(handle), 1);
+          contents.files.set(name, { kind: 'layer', name, staged: { tmp, layer: unpacked }, taken: false });
+        });
+        done.catch(() => undefined);
+        finishing.push(done);
+      },
+      abort: () => layer.close(),
+    };
+  };
+
+  /** A regular file of an archive: its first 512 bytes say whether it is a layer tar (unpacked on the way) or data (kept). */
+  const fileSink = (h: Headers, name: string): EntrySink => {
+    const headParts: Buffer[] = [];
+    let headBytes = 0;
+    let target: EntrySink | undefined;
+    const decide = (): EntrySink => {
+      const head = headParts.length === 1 ? headParts[0]! : Buffer.concat(headParts);
+      const compressed = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+      target = compressed || looksLikeTar(head) || name.endsWith('/layer.tar')
+        ? layerSink(name, head)
+        : keep(name, head, h.size ?? 0, join(opts.workDir, String(n++)), contents);
+      return target;
+    };
+    return {
+      data: (chunk) => {
+        if (target) { target.data(chunk); return; }
+        headParts.push(Buffer.from(chunk.subarray(0, 512 - headBytes)));
+        headBytes += Math.min(chunk.length, 512 - headBytes);
+        if (headBytes < 512) return;
+        const t = decide();
+        if (chunk.length > headParts[headParts.length - 1]!.length) t.data(chunk.subarray(headParts[headParts.length - 1]!.length));
+      },
+      end: () => (target ?? decide()).end(),
+      abort: () => target?.abort?.(),
+    };
+  };
+
+  const parser = new TarParser((h) => {
     if (format === undefined) {
       const first = entryPath(h.name);
       // Both a root filesystem and a packed OCI layout may start with "./": decide at the next entry.
-      if (first === '') { rootEntry = h; return; }
+      if (first === '') { rootEntry = h; return undefined; }
       format = ARCHIVE_NAMES.test(first) ? 'archive' : 'rootfs';
       if (format === 'archive') {
-        decoded.dropHashing();
+        decoder.dropHashing();
       } else {
-        decoded.startHashing();
+        decoder.startHashing();
         const tmp = opts.newLayerTmp();
         made.push(tmp);
         mkdirSync(join(tmp, 'diff'), { recursive: true, mode: 0o755 });
         rootfs = { tmp, writer: new LayerWriter(join(tmp, 'diff'), opts.syscalls) };
-        if (rootEntry) await rootfs.writer.entry(rootEntry, (async function* () {})());
+        if (rootEntry) rootfs.writer.entry(rootEntry)?.end();
       }
     }
-    if (rootfs) {
-      await rootfs.writer.entry(h, body);
-      return;
-    }
+    if (rootfs) return rootfs.writer.entry(h);
     const name = entryPath(h.name);
     if (h.type === 'symlink' || h.type === 'link') {
       const target = h.type === 'symlink' ? posix.join(posix.dirname(name), h.linkname ?? '') : (h.linkname ?? '');
       contents.links.set(name, entryPath(target, h.name));
-      return;
+      return undefined;
     }
-    if (h.type !== 'file' && h.type != null && h.type !== 'contiguous-file') return;
-    const { head, all } = await peek(body, 512);
-    const compressed = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-    if (compressed || looksLikeTar(head) || name.endsWith('/layer.tar')) {
-      const tmp = opts.newLayerTmp();
-      made.push(tmp);
-      const named = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name)?.[1];
-      const layer = await unpackLayer(all, join(tmp, 'diff'), {
-        syscalls: opts.syscalls, what: `layer ${name}`, ...(named === undefined ? {} : { expectDigest: `sha256:${named}` }),
-      });
-      contents.files.set(name, { kind: 'layer', name, staged: { tmp, layer }, taken: false });
-      return;
+    if (h.type !== 'file' && h.type != null && h.type !== 'contiguous-file') return undefined;
+    return fileSink(h, name);
+  });
+  const decoder = new Decoder('the archive', { write: (chunk) => parser.write(chunk) }, { lazyHash: true, ...(opts.onBytes ? { onBytes: opts.onBytes } : {}) });
+  if (format === 'archive') decoder.dropHashing();
+  const settle = async (): Promise<void> => {
+    if (inflating) await inflating.drained();
+    while (finishing.length > 0) await finishing.shift();
+  };
+  try {
+    for await (const chunk of source) {
+      decoder.push(chunk, true);
+      if (decoder.busy) await decoder.drained();
+      await settle();
+      opts.release?.(chunk);
     }
-    contents.files.set(name, await keep(name, all, h.size ?? 0, join(opts.workDir, String(n++))));
-  }, 'the archive');
+    await decoder.end();
+    parser.end();
+    await settle();
+  } catch (error) {
+    parser.abort();
+    for (const h of [...open]) h.abort();
+    throw asArchiveError(error, 'the archive');
+  }
   if (rootfs) {
     rootfs.writer.finish();
     const layer: UnpackedLayer = {
-      blobDigest: decoded.rawDigest(), blobSize: decoded.rawBytes(), diffId: decoded.uncompressedDigest(),
-      size: rootfs.writer.size, compression: decoded.compression,
+      blobDigest: decoder.rawDigest(), blobSize: decoder.rawBytes(), diffId: decoder.uncompressedDigest(),
+      size: rootfs.writer.size, compression: decoder.compression ?? 'none',
     };
     return { format: 'rootfs', staged: { tmp: rootfs.tmp, layer } };
   }
-  if (format === undefined || entries === 0) {
+  if (format === undefined || parser.entries === 0) {
     // Not one entry: an empty body, or bytes that are not a tar at all.
-    throw new InvalidArchiveError(decoded.rawBytes() === 0 ? 'the archive is empty' : 'the archive is not a tar file (unexpected EOF)');
+    throw new InvalidArchiveError(decoder.rawBytes() === 0 ? 'the archive is empty' : 'the archive is not a tar file (unexpected EOF)');
   }
   return { format: 'archive', contents };
 }
 
-async function keep(name: string, body: AsyncIterable<Buffer>, size: number, spill: string): Promise<ArchiveFile> {
+/** A non-layer file of an archive, hashed and kept in memory (or, when big, in the work directory). */
+function keep(name: string, head: Buffer, size: number, spill: string, contents: ArchiveContents): EntrySink {
   const hash = createHash('sha256');
+  let total = 0;
   if (size <= IN_MEMORY_LIMIT) {
     const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const c of body) { hash.update(c); chunks.push(c); total += c.length; }
-    return { kind: 'data', name, digest: `sha256:${hash.digest('hex')}`, size: total, bytes: Buffer.concat(chunks) };
+    const add = (c: Buffer): void => { hash.update(c); chunks.push(Buffer.from(c)); total += c.length; };
+    add(head);
+    return {
+      data: add,
+      end: () => { contents.files.set(name, { kind: 'data', name, digest: `sha256:${hash.digest('hex')}`, size: total, bytes: Buffer.concat(chunks) }); },
+    };
   }
   mkdirSync(join(spill, '..'), { recursive: true, mode: 0o700 });
-  const fd = openSync(spill, 'wx', 0o600);
-  let total = 0;
-  try {
-    for await (const c of body) {
-      hash.update(c);
-      total += c.length;
-      let off = 0;
-      while (off < c.length) off += writeSync(fd, c, off, c.length - off);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { kind: 'data', name, digest: `sha256:${hash.digest('hex')}`, size: total, path: spill };
+  let fd: number | undefined = openSync(spill, 'wx', 0o600);
+  const close = (): void => { if (fd !== undefined) closeSync(fd); fd = undefined; };
+  const add = (c: Buffer): void => {
+    hash.update(c);
+    total += c.length;
+    let off = 0;
+    while (off < c.length) off += writeSync(fd!, c, off, c.length - off);
+  };
+  add(head);
+  return {
+    data: add,
+    end: () => { close(); contents.files.set(name, { kind: 'data', name, digest: `sha256:${hash.digest('hex')}`, size: total, path: spill }); },
+    abort: close,
+  };
 }

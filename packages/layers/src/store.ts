@@ -3,7 +3,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, writeSync, re
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMountinfo, type Syscalls } from '@berth/syscall';
-import { ingest, type ImagePlan, type StagedUnpack } from './archive.js';
+import { ingest, type ImagePlan, type Ingested, type StagedUnpack } from './archive.js';
 import { overlayChanges, type Change } from './changes.js';
 import { writeUpperLayer } from './commit.js';
 import {
@@ -231,25 +231,29 @@ export class LayerStore {
     const made: string[] = [];
     const staged = new Map<string, StagedLayer>();
     try {
-      let chunks: AsyncIterable<Buffer>;
       let bytesTotal: number | undefined;
-      if (typeof source === 'string') {
-        if (!statSync(source).isFile()) throw new InvalidArchiveError(`${source} is not a file`);
-        bytesTotal = statSync(source).size;
-        chunks = fileChunks(source);
-      } else {
-        chunks = source as AsyncIterable<Buffer>;
+      const path = typeof source === 'string' ? source : undefined;
+      if (path !== undefined) {
+        if (!statSync(path).isFile()) throw new InvalidArchiveError(`${path} is not a file`);
+        bytesTotal = statSync(path).size;
       }
       const onProgress = opts.onProgress;
       const onBytes = onProgress ? (bytesDone: number): void => onProgress(bytesTotal === undefined ? { bytesDone } : { bytesDone, bytesTotal }) : undefined;
       const mode = opts.format ?? 'auto';
-      const ingested = this.inWorker
-        ? deserializeIngest(await offload({ kind: 'ingest', mode, layersDir: join(this.root, 'layers'), workDir: work }, chunks, made, onBytes) as SerializedIngest)
-        : await ingest(chunks, {
-          mode, syscalls: this.sys, workDir: work, made,
+      let ingested: Ingested;
+      if (this.inWorker) {
+        // A file is read by the worker itself: no chunk crosses to it, and its read buffers stay there to be read into again.
+        const task = { kind: 'ingest' as const, mode, layersDir: join(this.root, 'layers'), workDir: work, ...(path === undefined ? {} : { file: path, progress: onBytes !== undefined }) };
+        ingested = deserializeIngest(await offload(task, path === undefined ? source as AsyncIterable<Buffer> : undefined, made, onBytes) as SerializedIngest);
+      } else {
+        // A file's buffers are read into again once consumed (see `fileChunks`).
+        const file = path === undefined ? undefined : fileChunks(path);
+        ingested = await ingest(file ?? source as AsyncIterable<Buffer>, {
+          mode, syscalls: this.sys, workDir: work, made, ...(file ? { release: (chunk: Buffer) => file.recycle(chunk) } : {}),
           newLayerTmp: () => this.newLayerTmp(),
           ...(onBytes ? { onBytes } : {}),
         });
+      }
       let plans: ImagePlan[];
       if (ingested.format === 'rootfs') {
         plans = [this.planRootfs(ingested.staged, staged)];

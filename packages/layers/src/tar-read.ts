@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import * as tar from 'tar-stream';
-import { InvalidArchiveError, LayerStoreError, UnsupportedCompressionError } from './errors.js';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { createGunzip, type Gunzip } from 'node:zlib';
+import { DigestMismatchError, InvalidArchiveError, LayerStoreError, UnsupportedCompressionError } from './errors.js';
 
 export type Compression = 'none' | 'gzip';
 
@@ -24,35 +24,6 @@ export function looksLikeTar(head: Buffer): boolean {
   return head.subarray(0, 512).every((b) => b === 0);
 }
 
-/**
- * Takes at least `n` bytes (or everything, if the stream is shorter) off an
- * async iterable, and returns them with an iterable of the rest, so a
- * stream can be sniffed without reading it twice.
- */
-export async function peek(source: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; all: AsyncIterable<Buffer> }> {
-  const it = source[Symbol.asyncIterator]();
-  const taken: Buffer[] = [];
-  let have = 0;
-  let ended = false;
-  while (have < n) {
-    const r = await it.next();
-    if (r.done === true) { ended = true; break; }
-    taken.push(r.value);
-    have += r.value.length;
-  }
-  const head = taken.length === 1 ? taken[0]! : Buffer.concat(taken);
-  async function* all(): AsyncGenerator<Buffer> {
-    if (head.length > 0) yield head;
-    if (ended) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done === true) return;
-      yield r.value;
-    }
-  }
-  return { head, all: all() };
-}
-
 /** A pass-through that feeds every chunk to `fn`. */
 export function tap(fn: (chunk: Buffer) => void): Transform {
   return new Transform({
@@ -64,21 +35,6 @@ export function tap(fn: (chunk: Buffer) => void): Transform {
   });
 }
 
-export interface DecodedStream {
-  /** The uncompressed bytes. */
-  stream: Readable;
-  compression: Compression;
-  /** sha256 of the bytes as they came (the blob digest), once the stream ended. */
-  rawDigest(): string;
-  /** sha256 of the uncompressed bytes (a layer's diffID); for a plain stream the same hash as rawDigest. */
-  uncompressedDigest(): string;
-  rawBytes(): number;
-  /** With `lazyHash`: hash everything from the first byte on, or nothing. */
-  startHashing(): void;
-  dropHashing(): void;
-  /** After a reader stopped early: reads (and hashes) what is left of the source. */
-  drainRest(): Promise<void>;
-}
 
 /**
  * A sha256 that can be told late whether it is wanted: until `start` or
@@ -94,7 +50,7 @@ export class LazyHash {
   }
   update(chunk: Buffer): void {
     if (this.hash) this.hash.update(chunk);
-    else this.pending?.push(chunk);
+    else this.pending?.push(Buffer.from(chunk));
   }
   start(): void {
     if (this.hash) return;
@@ -111,124 +67,245 @@ export class LazyHash {
   }
 }
 
-export interface DecodeOptions {
+/**
+ * A source of big chunks whose buffers can be handed back once consumed, so
+ * the next read goes into memory that is already mapped: a fresh 1 MiB
+ * buffer per read cost a page fault per 4 KiB, and those were the largest
+ * cost of an import after creating the files (see the bench README).
+ */
+export interface RecyclingSource extends AsyncIterable<Buffer> {
+  recycle(chunk: Buffer): void;
+}
+
+/**
+ * Buffers kept for the next read, shared by every file read in this thread
+ * (a pool per import paid the faults again each time): the chunk being
+ * parsed and the one read ahead.
+ */
+const POOL_LIMIT = 4;
+const pool: Buffer[] = [];
+
+/**
+ * A file read in INGEST_CHUNK reads into buffers handed back with `recycle`.
+ * `blocking` (a worker thread, which may block): each read is a plain
+ * `read(2)` on this thread; otherwise reads go to libuv's threads, one read
+ * ahead, so the calling thread never waits on the disk.
+ */
+export function fileChunks(file: string, opts: { blocking?: boolean } = {}): RecyclingSource {
+  const take = (): Buffer => pool.pop() ?? Buffer.allocUnsafeSlow(INGEST_CHUNK);
+  return {
+    recycle(chunk: Buffer): void {
+      if (chunk.byteOffset !== 0 || chunk.buffer.byteLength !== INGEST_CHUNK || pool.length >= POOL_LIMIT) return;
+      pool.push(Buffer.from(chunk.buffer, 0, INGEST_CHUNK));
+    },
+    [Symbol.asyncIterator]: opts.blocking === true ? () => blockingReads(file, take) : () => readsAhead(file, take),
+  };
+}
+
+async function* blockingReads(file: string, take: () => Buffer): AsyncGenerator<Buffer> {
+  const fd = openSync(file, 'r');
+  try {
+    for (;;) {
+      const buf = take();
+      const n = readSync(fd, buf, 0, INGEST_CHUNK, null);
+      if (n === 0) return;
+      yield n === INGEST_CHUNK ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function* readsAhead(file: string, take: () => Buffer): AsyncGenerator<Buffer> {
+  const fh = await open(file, 'r');
+  const readOne = async (): Promise<Buffer> => {
+    const buf = take();
+    const { bytesRead } = await fh.read(buf, 0, INGEST_CHUNK, null);
+    return bytesRead === INGEST_CHUNK ? buf : buf.subarray(0, bytesRead);
+  };
+  let next: Promise<Buffer> | undefined = readOne();
+  try {
+    for (;;) {
+      const chunk: Buffer = await next;
+      next = undefined;
+      if (chunk.length === 0) return;
+      next = readOne();
+      yield chunk;
+    }
+  } finally {
+    await next?.catch(() => undefined);
+    await fh.close();
+  }
+}
+
+/** An error while reading `what` as a store error: ours pass, anything else (tar-stream's, zlib's) says the input is bad. */
+export function asArchiveError(error: unknown, what: string): Error {
+  if (error instanceof LayerStoreError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new InvalidArchiveError(`${what} is corrupt or truncated (${message})`, { cause: error });
+}
+
+/** Takes uncompressed bytes, synchronously. */
+export interface ByteSink {
+  write(chunk: Buffer): void;
+}
+
+export interface DecoderOptions {
+  /** Called with the bytes read so far (compressed bytes for gzip). */
   onBytes?: (done: number) => void;
-  /** Every chunk as it came (before inflating): a pull keeps the compressed blob for a later push. */
+  /** Every chunk as it came, before inflating: a pull keeps the compressed blob for a later push. */
   onRaw?: (chunk: Buffer) => void;
   /** Hash only once `startHashing` is called (an archive whose format is known only at its first entry). */
   lazyHash?: boolean;
+  /** The digest the bytes as they come must have: after a failure the rest is still read and hashed, so a tampered or cut blob says so. */
+  expectDigest?: string;
 }
 
 /**
- * Sniffs a stream (gzip or plain tar; zstd refused) and returns its
- * uncompressed bytes, hashing each byte once: a plain stream's digest is
- * both its blob digest and its diffID; a gzip stream gets a second hash
- * after inflating.
+ * Sniffs a byte stream (gzip or plain; zstd refused by name), hashes each
+ * byte once (a plain stream's digest is both its blob digest and its
+ * diffID; a gzip stream gets a second hash after inflating) and hands the
+ * uncompressed bytes to `sink`. Plain bytes go through synchronously; gzip
+ * is inflated by zlib on its thread, `drained()` resolving once every byte
+ * pushed so far was inflated and handed on (so the caller may reuse it).
  */
-export async function decode(source: AsyncIterable<Buffer>, what: string, opts: DecodeOptions = {}): Promise<DecodedStream> {
-  const onBytes = opts.onBytes;
-  const raw = new LazyHash(opts.lazyHash !== true);
-  let rawCount = 0;
-  // The readers below may stop early (a corrupt layer); `return` must not end
-  // the source, so `drainRest` can still hash it to the end.
-  const it = source[Symbol.asyncIterator]();
-  const shielded: AsyncIterable<Buffer> = {
-    [Symbol.asyncIterator]: () => ({ next: () => it.next(), return: () => Promise.resolve({ done: true as const, value: undefined }) }),
-  };
-  async function* counted(): AsyncGenerator<Buffer> {
-    for await (const chunk of shielded) {
-      opts.onRaw?.(chunk);
-      raw.update(chunk);
-      rawCount += chunk.length;
-      onBytes?.(rawCount);
-      yield chunk;
-    }
-  }
-  const { head, all } = await peek(counted(), 4);
-  const compression = sniffCompression(head, what);
-  const rawStream = Readable.from(all, { objectMode: false, highWaterMark: INGEST_CHUNK });
-  let inner: LazyHash | undefined;
-  let stream: Readable;
-  if (compression === 'gzip') {
-    inner = new LazyHash(opts.lazyHash !== true);
-    const h = inner;
-    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-    const hashed = tap((c) => h.update(c));
-    // Errors surface on the last stream, which the reader awaits.
-    stream = hashed;
-    // A failure anywhere destroys every stage, the last one included, whose reader then rejects.
-    pipeline(rawStream, gunzip, hashed).catch(() => undefined);
-  } else {
-    stream = rawStream;
-  }
-  return {
-    stream, compression,
-    rawBytes: () => rawCount,
-    rawDigest: () => raw.digest(),
-    uncompressedDigest: () => (inner ?? raw).digest(),
-    startHashing: () => { raw.start(); inner?.start(); },
-    drainRest: async () => {
-      for (;;) {
-        const r = await it.next();
-        if (r.done === true) return;
-        raw.update(r.value);
-        rawCount += r.value.length;
-      }
-    },
-    dropHashing: () => { raw.drop(); inner?.drop(); },
-  };
-}
+export class Decoder {
+  private readonly raw: LazyHash;
+  private inner: LazyHash | undefined;
+  private gunzip: Gunzip | undefined;
+  private gunzipDone: Promise<void> | undefined;
+  private sniff: Buffer[] | undefined = [];
+  private sniffed = 0;
+  private count = 0;
+  private failure: unknown;
+  private failed = false;
+  private lastWrite: Promise<void> | undefined;
+  private waiting: (() => void) | undefined;
+  /** With `lazyHash`, undecided until `startHashing` or `dropHashing`. */
+  private hashing: 'lazy' | 'on' | 'off';
+  compression: Compression | undefined;
 
-/**
- * Reads an (uncompressed) tar stream entry by entry with tar-stream.
- * Entries are handled one at a time, in order; any error (ours or a
- * corrupt/truncated archive) rejects, naming `what`.
- */
-export async function readTar(
-  source: Readable,
-  onEntry: (header: tar.Headers, body: AsyncIterable<Buffer>) => Promise<void>,
-  what: string,
-): Promise<void> {
-  const extract = tar.extract();
-  const piped = pipeline(source, extract as unknown as NodeJS.WritableStream);
-  let failure: unknown;
-  let lastComplete = true;
-  try {
-    for await (const entry of extract) {
-      let received = 0;
-      const expected = entry.header.size ?? 0;
-      lastComplete = expected === 0;
-      const counted = async function* (): AsyncGenerator<Buffer> {
-        for await (const chunk of entry as AsyncIterable<Buffer>) {
-          received += chunk.length;
-          lastComplete = received >= expected;
-          yield chunk;
+  constructor(private readonly what: string, private readonly sink: ByteSink, private readonly opts: DecoderOptions = {}) {
+    this.hashing = opts.lazyHash === true ? 'lazy' : 'on';
+    this.raw = new LazyHash(this.hashing === 'on');
+  }
+
+  /** `owned`: the caller keeps the chunk until `drained()` resolves; otherwise gzip input is copied. */
+  push(chunk: Buffer, owned: boolean): void {
+    if (this.failed && this.opts.expectDigest === undefined) throw this.failure;
+    this.opts.onRaw?.(chunk);
+    this.count += chunk.length;
+    this.opts.onBytes?.(this.count);
+    // Hashed after it was handed on: a lazy hash is usually told at the first entry, in this same call, and then needs no copy.
+    try {
+      if (this.failed) return; // only hashed, for the digest check at the end
+      if (this.sniff) {
+        if (this.sniffed + chunk.length < 4) {
+          this.sniff.push(Buffer.from(chunk));
+          this.sniffed += chunk.length;
+          return;
         }
-      };
-      await onEntry(entry.header, counted());
-      // Drain whatever the handler left so the parser can move on.
-      for await (const chunk of entry as AsyncIterable<Buffer>) {
-        received += chunk.length;
-        lastComplete = received >= expected;
+        const first = this.sniffed === 0;
+        const head = first ? chunk : Buffer.concat([...this.sniff, chunk]);
+        this.sniff = undefined;
+        this.start(head);
+        this.forward(head, first ? owned : true);
+        return;
+      }
+      this.forward(chunk, owned);
+    } finally {
+      this.raw.update(chunk);
+    }
+  }
+
+  private start(head: Buffer): void {
+    this.compression = sniffCompression(head, this.what);
+    if (this.compression !== 'gzip') return;
+    const inner = new LazyHash(this.hashing === 'on');
+    if (this.hashing === 'off') inner.drop();
+    this.inner = inner;
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    this.gunzip = gunzip;
+    gunzip.on('data', (out: Buffer) => {
+      if (this.failed) return;
+      inner.update(out);
+      try {
+        this.sink.write(out);
+      } catch (error) {
+        this.fail(error);
+      }
+    });
+    this.gunzipDone = new Promise<void>((resolve) => {
+      gunzip.on('end', resolve);
+      gunzip.on('error', (error) => { this.fail(error); resolve(); });
+    });
+  }
+
+  private fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.failure = error;
+    this.gunzip?.destroy();
+    this.waiting?.();
+  }
+
+  private forward(chunk: Buffer, owned: boolean): void {
+    const gunzip = this.gunzip;
+    if (!gunzip) {
+      try {
+        this.sink.write(chunk);
+      } catch (error) {
+        this.fail(error);
+        if (this.opts.expectDigest === undefined) throw error;
+      }
+      return;
+    }
+    const input = owned ? chunk : Buffer.from(chunk);
+    this.lastWrite = new Promise<void>((resolve) => {
+      // A destroyed zlib stream may never call back for a chunk it was inflating: a failure releases the waiter too.
+      this.waiting = resolve;
+      gunzip.write(input, () => resolve());
+    });
+  }
+
+  /** Resolves when the gzip stage has taken everything pushed so far; throws a failure (unless the digest is still to be checked). */
+  async drained(): Promise<void> {
+    if (this.lastWrite && !this.failed) await this.lastWrite;
+    if (this.failed && this.opts.expectDigest === undefined) throw this.failure;
+  }
+
+  /** Whether `drained()` has anything to wait for. */
+  get busy(): boolean {
+    return this.gunzip !== undefined || (this.failed && this.opts.expectDigest === undefined);
+  }
+
+  /** The input ended: flushes the gzip stage, then throws the first failure (a digest mismatch first, when a digest was expected). */
+  async end(): Promise<void> {
+    if (this.sniff) {
+      const head = Buffer.concat(this.sniff);
+      this.sniff = undefined;
+      if (head.length > 0 && !this.failed) {
+        this.start(head);
+        this.forward(head, true);
       }
     }
-  } catch (error) {
-    failure = error;
-    extract.destroy(error instanceof Error ? error : new Error(String(error)));
+    if (this.gunzip && !this.failed) {
+      this.gunzip.end();
+      await this.gunzipDone;
+    }
+    const expect = this.opts.expectDigest;
+    if (expect !== undefined && this.raw.digest() !== expect) throw new DigestMismatchError(this.what, expect, this.raw.digest());
+    if (this.failed) throw asArchiveError(this.failure, this.what);
   }
-  try {
-    await piped;
-  } catch (error) {
-    failure ??= error;
+
+  /** The source failed or the caller gave up: stop inflating. */
+  destroy(): void {
+    this.gunzip?.destroy();
   }
-  // umoci 0.4 writes `insert` layers that stop right after the last file's
-  // data, without padding or end-of-archive blocks. Every byte of content
-  // is there (and image layers are checked against their diffID), so that
-  // one shape of "truncation" is accepted; a cut inside an entry is not.
-  if (failure instanceof Error && failure.message === 'Unexpected end of data' && lastComplete) failure = undefined;
-  if (failure !== undefined) {
-    if (failure instanceof LayerStoreError) throw failure;
-    const message = failure instanceof Error ? failure.message : String(failure);
-    throw new InvalidArchiveError(`${what} is corrupt or truncated (${message})`, { cause: failure });
-  }
+
+  rawDigest(): string { return this.raw.digest(); }
+  uncompressedDigest(): string { return (this.inner ?? this.raw).digest(); }
+  rawBytes(): number { return this.count; }
+  startHashing(): void { this.hashing = 'on'; this.raw.start(); this.inner?.start(); }
+  dropHashing(): void { this.hashing = 'off'; this.raw.drop(); this.inner?.drop(); }
 }

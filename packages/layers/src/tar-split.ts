@@ -3,6 +3,7 @@ import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LayerStoreError } from './errors.js';
+import type { TarFraming } from './tar-parser.js';
 
 /**
  * A layer tar's bytes without its file contents (what moby keeps as
@@ -18,49 +19,22 @@ import { LayerStoreError } from './errors.js';
  */
 export const TAR_SPLIT_FILE = 'tar-split';
 
-const BLOCK = 512;
 const FLUSH_AT = 1 << 20;
-const REGULAR = new Set([0, 0x30, 0x37]); // NUL, '0', '7' (contiguous): tar-stream's 'file' and 'contiguous-file'
 
-/** The octal (or GNU base-256) size field of a header block. */
-function headerSize(block: Buffer): number {
-  if ((block[124]! & 0x80) !== 0) {
-    let n = 0;
-    for (let i = 125; i < 136; i++) n = n * 256 + block[i]!;
-    return n;
-  }
-  const text = block.subarray(124, 136).toString('latin1').replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
-  return text === '' ? 0 : parseInt(text, 8);
-}
-
-/** A PAX `size` record overrides the next header's size field (files over 8 GiB). */
-function paxSize(records: Buffer): number | undefined {
-  const m = /(?:^|\n)\d+ size=(\d+)\n/.exec(records.toString('utf8'));
-  return m ? Number(m[1]) : undefined;
-}
-
-/**
- * Splits an uncompressed tar stream as it passes (`feed`), writing raw
- * segments to the record file in 1 MiB batches and one file segment per
- * regular file with content; `LayerWriter` names those files in the same
- * order (`fileWritten`, or `fileNotKept` for content it does not store).
- */
 type Pending = { kind: 'R'; bytes: Buffer } | { kind: 'F'; index: number; size: number };
 
-export class TarSplitRecorder {
+/**
+ * Writes a layer's record as `TarParser` frames the tar (`TarFraming`):
+ * raw segments in 1 MiB batches, one file segment per regular file with
+ * content; `LayerWriter` names those files in the same order
+ * (`fileWritten`, or `fileNotKept` for content it does not store).
+ */
+export class TarSplitRecorder implements TarFraming {
   private readonly fd: number;
-  /** Segments not yet written: a file segment waits for its path, which the writer gives after the header passed here. */
+  /** Segments not yet written: a file segment waits for its path, which the writer gives after its content passed. */
   private pending: Pending[] = [];
   private pendingBytes = 0;
-  private raw: Buffer[] = [];
-  private header: Buffer[] = [];
-  private headerBytes = 0;
-  /** Bytes left in the current entry's content, and whether it is a file's (not kept raw). */
-  private content = 0;
-  private contentIsFile = false;
-  private padding = 0;
-  private paxBody: Buffer[] | undefined;
-  private nextSize: number | undefined;
+  private rawParts: Buffer[] = [];
   private files = 0;
   private readonly paths: (string | null)[] = [];
 
@@ -68,55 +42,15 @@ export class TarSplitRecorder {
     this.fd = openSync(path, 'wx', 0o600);
   }
 
-  feed(chunk: Buffer): void {
-    let off = 0;
-    while (off < chunk.length) {
-      if (this.content > 0) {
-        const n = Math.min(this.content, chunk.length - off);
-        if (!this.contentIsFile) {
-          const part = Buffer.from(chunk.subarray(off, off + n));
-          this.raw.push(part);
-          this.paxBody?.push(part);
-        }
-        this.content -= n;
-        off += n;
-        if (this.content === 0 && this.paxBody) {
-          this.nextSize = paxSize(Buffer.concat(this.paxBody));
-          this.paxBody = undefined;
-        }
-        continue;
-      }
-      if (this.padding > 0) {
-        const n = Math.min(this.padding, chunk.length - off);
-        this.raw.push(Buffer.from(chunk.subarray(off, off + n)));
-        this.padding -= n;
-        off += n;
-        continue;
-      }
-      const n = Math.min(BLOCK - this.headerBytes, chunk.length - off);
-      this.header.push(Buffer.from(chunk.subarray(off, off + n)));
-      this.headerBytes += n;
-      off += n;
-      if (this.headerBytes < BLOCK) continue;
-      const block = Buffer.concat(this.header);
-      this.header = [];
-      this.headerBytes = 0;
-      this.raw.push(block);
-      if (block.every((b) => b === 0)) continue; // end-of-archive blocks
-      const type = block[156]!;
-      const size = this.nextSize ?? headerSize(block);
-      if (type !== 0x78) this.nextSize = undefined; // a PAX 'x' record applies to the entry after it
-      this.content = size;
-      this.padding = (BLOCK - (size % BLOCK)) % BLOCK;
-      this.contentIsFile = REGULAR.has(type) && size > 0;
-      this.paxBody = type === 0x78 ? [] : undefined;
-      if (this.contentIsFile) {
-        this.flushRaw();
-        this.pending.push({ kind: 'F', index: this.files++, size });
-        this.pendingBytes += 16;
-        this.maybeFlush();
-      }
-    }
+  raw(bytes: Buffer): void {
+    this.rawParts.push(Buffer.from(bytes));
+  }
+
+  file(size: number): void {
+    this.flushRaw();
+    this.pending.push({ kind: 'F', index: this.files++, size });
+    this.pendingBytes += 16;
+    this.maybeFlush();
   }
 
   /** The next regular file with content was written to `rel` in the layer directory. */
@@ -131,7 +65,6 @@ export class TarSplitRecorder {
 
   /** Writes what is left; the record is complete only if every file segment has its path. Returns whether it is. */
   finish(): boolean {
-    if (this.header.length > 0) this.raw.push(Buffer.concat(this.header));
     this.flushRaw();
     const complete = this.paths.length === this.files && this.paths.every((p) => p !== null);
     if (complete) this.flush();
@@ -141,9 +74,9 @@ export class TarSplitRecorder {
   }
 
   private flushRaw(): void {
-    if (this.raw.length === 0) return;
-    const bytes = this.raw.length === 1 ? this.raw[0]! : Buffer.concat(this.raw);
-    this.raw = [];
+    if (this.rawParts.length === 0) return;
+    const bytes = this.rawParts.length === 1 ? this.rawParts[0]! : Buffer.concat(this.rawParts);
+    this.rawParts = [];
     this.pending.push({ kind: 'R', bytes });
     this.pendingBytes += bytes.length;
     this.maybeFlush();

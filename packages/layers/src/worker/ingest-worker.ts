@@ -11,6 +11,7 @@ import { parentPort } from 'node:worker_threads';
 import { LinuxSyscalls } from '@berth/syscall';
 import { ingest } from '../archive.js';
 import { unpackLayer } from '../layer-apply.js';
+import { fileChunks } from '../tar-read.js';
 import { randomSuffix } from '../refs.js';
 import type { FromWorker, SerializedIngest, ToWorker, WorkerTask } from './protocol.js';
 
@@ -63,8 +64,12 @@ async function run(task: WorkerTask): Promise<void> {
         if (fd !== undefined) closeSync(fd);
       }
     } else {
-      const out = await ingest(chunks(), {
+      // A file is read here, into this thread's own reused buffers: no chunk crosses the thread boundary.
+      const file = task.file === undefined ? undefined : fileChunks(task.file, { blocking: true });
+      const out = await ingest(file ?? chunks(), {
         mode: task.mode, syscalls, workDir: task.workDir, made,
+        ...(file ? { release: (chunk: Buffer) => file.recycle(chunk) } : {}),
+        ...(task.progress === true ? { onBytes: (done: number) => send({ type: 'progress', done }) } : {}),
         newLayerTmp: () => join(task.layersDir, `.tmp-${randomSuffix()}`),
       });
       const result: SerializedIngest = out.format === 'rootfs'

@@ -66,7 +66,9 @@ function releaseWorker(w: Worker, healthy: boolean): void {
   park(w);
 }
 
-export async function offload(task: WorkerTask, source: AsyncIterable<Buffer>, made: string[], onBytes?: (done: number) => void): Promise<UnpackedLayer | SerializedIngest> {
+export async function offload(
+  task: WorkerTask, source: AsyncIterable<Buffer> | undefined, made: string[], onBytes?: (done: number) => void,
+): Promise<UnpackedLayer | SerializedIngest> {
   const worker = takeWorker();
   let healthy = true;
   worker.postMessage({ type: 'task', task });
@@ -78,6 +80,10 @@ export async function offload(task: WorkerTask, source: AsyncIterable<Buffer>, m
       if (m.type === 'ack') {
         inFlight--;
         wake?.();
+        return;
+      }
+      if (m.type === 'progress') {
+        onBytes?.(m.done);
         return;
       }
       settled = true;
@@ -99,6 +105,8 @@ export async function offload(task: WorkerTask, source: AsyncIterable<Buffer>, m
   result.catch(() => undefined);
   let sent = 0;
   try {
+    // A task that reads its own file gets no chunks and no end marker.
+    if (source === undefined) return await result;
     for await (const chunk of source) {
       if (settled) break;
       const size = chunk.length;

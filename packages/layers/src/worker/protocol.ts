@@ -4,7 +4,8 @@ import type { UnpackedLayer } from '../layer-apply.js';
 /** What a worker is asked to do with the bytes it is sent. */
 export type WorkerTask =
   | { kind: 'layer'; dest: string; what: string; expectDigest?: string; keepBlobAt?: string }
-  | { kind: 'ingest'; mode: 'archive' | 'rootfs' | 'auto'; layersDir: string; workDir: string };
+  /** `file`: the worker reads the archive itself (no chunks are sent), telling `progress` when asked. */
+  | { kind: 'ingest'; mode: 'archive' | 'rootfs' | 'auto'; layersDir: string; workDir: string; file?: string; progress?: boolean };
 
 /** An archive's files as they cross back from the worker (structured clone: no classes, no Buffers). */
 export interface SerializedIngest {
@@ -17,6 +18,8 @@ export interface SerializedIngest {
 
 export type FromWorker =
   | { type: 'ack' }
+  /** Bytes of its file a task has read (tasks with `file` and `progress`). */
+  | { type: 'progress'; done: number }
   | { type: 'done'; result: UnpackedLayer | SerializedIngest }
   | { type: 'error'; error: { name: string; code?: LayerStoreErrorCode; message: string }; made?: string[] };
 
