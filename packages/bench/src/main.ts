@@ -103,11 +103,12 @@ export async function run(argv: string[]): Promise<number> {
     const latency = await runLatency(env, daemonOrReason, peers, {
       runs: args.runs, warmup: args.quick ? 5 : 20, slowRuns: args.quick ? 15 : args.runs, log,
     });
+    // Sequential launches leave every worker's pool full (after case 3's saturation it may be empty).
+    const pool = env.parkedSandboxes();
     log('case 2: mount growth');
     const mountGrowth = await runMountGrowth(env, ctx.bindSource, peers, { samples: args.quick ? 5 : 20, slowSamples: args.quick ? 2 : 5, log });
     log('case 3: throughput');
     const throughput = await runThroughput(env, { launches: args.quick ? 100 : 400, log });
-    const pool = env.parkedSandboxes();
     log('case 4: volume store scaling');
     const volumes = await runVolumeScaling(work);
     log('case 5: image import');

@@ -40,7 +40,7 @@ export function renderTables(r: BenchReport): string {
     out.push('');
     out.push(`Sandboxes built ahead (${sb.perWorker} per worker, ${sb.workers} workers): ${sb.used} of ${sb.launches} library launches served by one; ${sb.built} built, ${sb.discarded} discarded; ` +
       `${sb.buildMsPerSandbox.toFixed(2)} ms of worker time to build one (in every figure above: the refill runs between launches on the same workers); ` +
-      `${sb.parked} parked after case 3, ${(sb.rssKbPerSandbox / 1024).toFixed(2)} MB resident each (shim + stub; the mounts and namespaces are kernel memory, not counted).`);
+      `${sb.parked} parked after case 1, ${(sb.rssKbPerSandbox / 1024).toFixed(2)} MB resident each (shim + stub; the mounts and namespaces are kernel memory, not counted).`);
   }
   out.push('');
   out.push('### 2. Cost growth with bind mounts (p50 ms at 0/1/10/50/100 binds)');

@@ -83,7 +83,7 @@ export interface SandboxPoolFacts {
   workers: number;
   /** Sandboxes each worker keeps (RuntimeOptions.sandboxes). */
   perWorker: number;
-  /** Parked when measured (after the throughput case), and their resident memory (shim + stub). */
+  /** Parked when measured (after the latency case), and their resident memory (shim + stub). */
   parked: number;
   rssKbPerSandbox: number;
   built: number;
