@@ -237,6 +237,8 @@ export class Decoder {
     });
     this.gunzipDone = new Promise<void>((resolve) => {
       gunzip.on('end', resolve);
+      // `fail` destroys the stream (the sink refused an entry while it was inflating): no 'end' comes then.
+      gunzip.on('close', resolve);
       gunzip.on('error', (error) => { this.fail(error); resolve(); });
     });
   }
