@@ -31,8 +31,9 @@
  * in its cgroup then) and parks too, named "berth-sandbox". The launch
  * message on fd 3 (see "launch message" below) brings the rest: the shim
  * takes its fds (stdio, status, exit pipe, window size), renames itself
- * "berth-shim ID", writes its state line and hands the message, with the
- * stdio, to the stub: that is its go. EOF on fd 3 instead: both exit.
+ * "berth-shim ID", writes its state line, answers one byte on fd 3 and
+ * closes it, and hands the message, with the stdio, to the stub: that is
+ * its go. EOF on fd 3 instead: both exit.
  * Exec role (`docker exec`): the stub joins the namespaces of the process
  * PID (the container's PID 1, as seen from the host); the shim stays out:
  *   berth-init --exec-in PID [COMMON]... -- CMD ARGS...
@@ -1536,7 +1537,6 @@ static void await_launch(struct options *o, struct supervision *s, struct launch
 	static const int shim_fds[] = { 0, 1, 2, FD_STATUS, FD_EXIT, FD_WINSIZE };
 	adopt_fds(l, shim_fds, l->nfds);
 	status_fd = FD_STATUS;
-	close(FD_CONTROL);
 	parse_launch(l, o);
 	set_title("berth-shim", o->id);
 	watch_winsize(o);
@@ -1639,9 +1639,13 @@ int main(int argc, char **argv)
 	snprintf(line, sizeof line, "shim %d %llu %d %llu\n", (int)getpid(), start_time(getpid()), (int)s.child,
 		 start_time(s.child));
 	report_line(line);
-	if (o.sandbox)
+	if (o.sandbox) {
+		/* The launcher returns once the state line is written, as after the pid report. */
+		write_all(FD_CONTROL, "k", 1);
+		close(FD_CONTROL);
 		forward_launch(&s, &l);
-	else
+	} else {
 		report_pid(s.child);
+	}
 	supervise(&s, &set);
 }

@@ -16,7 +16,7 @@
  * fresh...), builds inline as before: no setting is ever silently wrong.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readSync, renameSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -252,6 +252,9 @@ export class SandboxPool {
       const fds = [task.stdio.stdin ?? this.devNull, task.stdio.stdout, task.stdio.stderr, task.statusFd, exitWrite];
       if (plan.process.tty && task.stdio.terminalSize !== undefined) fds.push(task.stdio.terminalSize);
       sys.sendFds(sandbox.control, message, fds);
+      // One byte once the shim has written its state line (the status file names the container from
+      // then on, as after an inline launch's pid report); EOF: it failed first, its status file says why.
+      if (!shimAnswered(sandbox.control)) throw new LaunchError('the shim exited before starting it');
     } catch (error) {
       if (exitFd >= 0) this.sys.close(exitFd);
       // Nothing of the container ran: the stub is ended, the shim sees EOF and exits (reaped here).
@@ -411,6 +414,14 @@ export class SandboxPool {
     } catch (error) {
       if (!isSyscallError(error, 'ECHILD')) throw error;
     }
+  }
+}
+
+function shimAnswered(control: number): boolean {
+  try {
+    return readSync(control, Buffer.alloc(1), 0, 1, null) === 1;
+  } catch {
+    return false;
   }
 }
 
