@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cgroups } from '@berth/runtime';
-import { type BodyFields, type RunResult, type TestEnv, berthCgroups, describeRoot, hostMountTable, openTestEnv } from '@berth/testing';
+import { type BodyFields, type RunResult, type TestEnv, berthCgroups, describeRoot, hostMountTable, openTestEnv, parkedSandboxes } from '@berth/testing';
 
 /**
  * What a container sees of itself, one fact per line: everything a sandbox
@@ -44,10 +44,7 @@ describeRoot('sandboxes built ahead: a launch into a parked sandbox is the launc
     rmSync(host, { recursive: true, force: true });
     expect(hostMountTable()).toBe(before);
     // Nothing parked outlives the runtime: no shim, no cgroup.
-    const parked = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-      try { return readFileSync(`/proc/${p}/cmdline`, 'latin1').startsWith('berth-sandbox\0'); } catch { return false; }
-    }).filter((p) => readFileSync(`/proc/${p}/stat`, 'latin1').split(') ')[1]!.split(' ')[1] === String(process.pid));
-    expect(parked).toEqual([]);
+    expect(parkedSandboxes(sandboxed.root)).toEqual([]);
     const cgroupDirs = Cgroups.detect().berthDirs.flatMap((d) => { try { return readdirSync(d); } catch { return []; } });
     expect(cgroupDirs.filter((n) => n.startsWith('sandbox-'))).toEqual([]);
     // Nor any container's (a failed launch's included).
