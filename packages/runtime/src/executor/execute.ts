@@ -150,7 +150,7 @@ function placeInCgroup(plan: LaunchPlan, pid: number): string[] {
 }
 
 /** Blocks this worker until the shim has forked the stub (or died): "PID\n", then EOF. */
-export function readStubPid(fd: number): number | undefined {
+function readStubPid(fd: number): number | undefined {
   const buf = Buffer.alloc(32);
   let length = 0;
   for (;;) {
