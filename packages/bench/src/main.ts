@@ -115,8 +115,8 @@ export async function run(argv: string[]): Promise<number> {
     const synthetic = join(work, 'synthetic.tar');
     await writeSyntheticImage(synthetic, 3, 16);
     const imports = [
-      await runImport(work, 'busybox', archive, args.quick ? 1 : 3),
-      await runImport(work, 'synthetic (3 layers, 48 MB of files)', synthetic, args.quick ? 1 : 3),
+      await runImport(work, 'busybox', archive, args.quick ? 4 : 15),
+      await runImport(work, 'synthetic (3 layers, 48 MB of files)', synthetic, args.quick ? 2 : 6),
     ];
     log('case 7: pull from a local registry');
     const pull = await runPull(work, { repeats: args.quick ? 1 : 3, log });

@@ -71,8 +71,10 @@ export function renderTables(r: BenchReport): string {
   out.push('');
   out.push('| image | archive MB | berth import ms | berth MB/s | tar -x of the layers ms | tar -x MB/s | berth speed ÷ tar speed |');
   out.push('|---|---|---|---|---|---|---|');
+  const range = (x: [number, number] | undefined): string => (x ? ` (${ms(x[0], 0)}–${ms(x[1], 0)})` : '');
   for (const i of r.imports) {
-    out.push(`| ${i.image} | ${(i.bytes / 1e6).toFixed(1)} | ${ms(i.berthMs, 0)} | ${i.berthMBps.toFixed(0)} | ${ms(i.tarMs, 0)} | ${i.tarMBps.toFixed(0)} | ${(i.tarMs / i.berthMs).toFixed(2)}× |`);
+    const image = i.repeats === undefined ? i.image : `${i.image}, ${i.repeats} interleaved repeats`;
+    out.push(`| ${image} | ${(i.bytes / 1e6).toFixed(1)} | ${ms(i.berthMs, 0)}${range(i.berthRangeMs)} | ${i.berthMBps.toFixed(0)} | ${ms(i.tarMs, 0)}${range(i.tarRangeMs)} | ${i.tarMBps.toFixed(0)} | ${(i.tarMs / i.berthMs).toFixed(2)}× |`);
   }
   out.push('');
   if (r.pull) {

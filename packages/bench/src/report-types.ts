@@ -56,6 +56,10 @@ export interface ImportRow {
   tarMBps: number;
   berthMs: number;
   tarMs: number;
+  /** Interleaved repeats behind the medians, and each side's fastest and slowest (absent in older reports). */
+  repeats?: number;
+  berthRangeMs?: [number, number];
+  tarRangeMs?: [number, number];
 }
 
 export interface PullRow {
