@@ -470,11 +470,14 @@ export class Runtime {
    * Releases what a removed container held: its volume references, its
    * anonymous volumes when asked (`--rm`, `rm -v`), its cgroup, its layer
    * directories. Everything but the directories is done on return; they are
-   * renamed out of sight at once and deleted in the background, and the
-   * promise resolves when they are gone (await it for Docker's `rm`
-   * semantics, or not, to overlap the deletion with the next launch).
+   * renamed out of sight at once and deleted in the background. The promise
+   * resolves when they are gone, unless `waitForDeletion` is false: then it
+   * resolves at once and the layer store's `idle()` tracks the deletion (the
+   * supervisor's removal answers without it: its record, name and layer
+   * record are gone, and a crash leaves only a `.del-*` directory that the
+   * next start deletes).
    */
-  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes?: readonly string[]; removeLayers?: boolean }): Promise<void> {
+  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes?: readonly string[]; removeLayers?: boolean; waitForDeletion?: boolean }): Promise<void> {
     const { layers, volumes } = this.options;
     // Its anonymous volumes go with its references, in one transaction: a
     // crash in between cannot strand one.
@@ -490,7 +493,7 @@ export class Runtime {
     try {
       layers.removeContainer(id, { background: true });
     } catch { /* never prepared */ }
-    return layers.idle();
+    return opts.waitForDeletion === false ? Promise.resolve() : layers.idle();
   }
 
   /**

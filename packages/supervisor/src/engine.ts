@@ -37,7 +37,11 @@ export interface ContainerEngine {
   exec(req: ExecRequest): Promise<StartedExec>;
   /** The status line a container's init left behind, for containers that exited while nobody watched. */
   readStatus(statusPath: string): ExitStatus | undefined;
-  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes?: readonly string[] }): void | Promise<void>;
+  /**
+   * Releases what a removed container held. With `waitForDeletion: false` it may return before its
+   * directories are deleted from disk (they are out of sight, and `close` waits for them).
+   */
+  cleanup(id: string, opts: { removeAnonymousVolumes: boolean; anonymousVolumes?: readonly string[]; waitForDeletion?: boolean }): void | Promise<void>;
   /** The PID 1 of a start that was never acknowledged (the supervisor died mid-start), from its shim's status file. */
   strayInits?(statusPath: string): number[];
   /**

@@ -567,9 +567,13 @@ export class Lifecycle {
     // so a removal a crash interrupts is finished the same way at recovery.
     const current = this.o.store.update(rec.id, { state: 'removing', ...(removeVolumes ? { autoRemove: true } : {}) });
     try {
+      // The layer directories' deletion is not waited for: nothing of the
+      // container can be seen once its records are gone, and a `run --rm`'s
+      // wait would otherwise pay 3-21 ms of rm -rf.
       await this.o.engine.cleanup(rec.id, {
         removeAnonymousVolumes: current.autoRemove,
         anonymousVolumes: current.anonymousVolumes,
+        waitForDeletion: false,
       });
     } catch (err) {
       this.o.store.update(rec.id, { state: 'dead', error: `failed to remove container: ${errorMessage(err)}` });

@@ -108,9 +108,10 @@ export function inconsistencies(s: BerthState): string[] {
   for (const n of s.volumesWithoutData) out.push(`volumes/${n}: no _data directory`);
   for (const n of minus(s.dirs.layers, s.layers)) out.push(`layers/${n}: a directory without metadata (orphan)`);
   for (const n of minus(s.layers, s.dirs.layers)) out.push(`layer ${n}: metadata without a directory`);
-  // A live supervisor's sandboxes built ahead have spare layers under temporary names (removed at its
+  // A live supervisor's sandboxes built ahead have spare layers under temporary names, and a removed
+  // container's directory is deleted after the removal answers, under `.del-*` (both removed at its
   // stop, and by the layer store's start-up after a kill); the test's end checks none is left.
-  const containerDirs = s.dirs.containers.filter((n) => !n.startsWith('.tmp-sandbox-'));
+  const containerDirs = s.dirs.containers.filter((n) => !n.startsWith('.tmp-sandbox-') && !n.startsWith('.del-'));
   for (const n of minus(containerDirs, s.layerContainers)) out.push(`containers/${n}: a directory without metadata (orphan)`);
   for (const n of minus(s.layerContainers, s.dirs.containers)) out.push(`container layer ${n}: metadata without a directory`);
   const supervised = [...s.containers.keys()];
