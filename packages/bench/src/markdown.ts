@@ -33,6 +33,16 @@ export function renderTables(r: BenchReport): string {
   out.push('|---|---|---|---|---|---|---|---|');
   for (const row of r.latency) out.push(latencyLine(row));
   out.push('');
+  // The figure users compare with: `docker run --rm` on the real Docker, beside berth's two clients.
+  const p50 = (name: string) => r.latency.find((x) => x.name === name)?.summary?.p50;
+  const dockerd = p50('dockerd');
+  if (dockerd !== undefined) {
+    const beside = [['berth run --rm (CLI + supervisor)', '`berth run --rm`'], ['docker run --rm (docker CLI on berth)', 'the docker CLI on berth']]
+      .map(([name, label]) => { const v = p50(name!); return v === undefined ? undefined : `${label} ${ms(v, 1)} ms (${(v / dockerd).toFixed(2)}×)`; })
+      .filter((x) => x !== undefined);
+    out.push(`Against the real Docker (\`docker run --rm\` on dockerd 20.10, p50 ${ms(dockerd, 1)} ms): ${beside.join(', ')}.`);
+    out.push('');
+  }
   const lib = r.latencyLib;
   out.push(`100 sequential library launches (start → exited → cleanup, back to back): ${(lib.hundredSequentialMs / 1000).toFixed(2)} s. Inside a library launch: worker namespace+mount setup p50 ${ms(lib.setupMs?.p50)} ms (setupMs); cleanup after exit p50 ${ms(lib.cleanupMs?.p50)} ms (not in the latency figures).`);
   const sb = r.sandboxes;

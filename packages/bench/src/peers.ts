@@ -3,19 +3,21 @@
  * same command. Every peer is timed the same way as berth's CLI row: the
  * wall time of one synchronous spawn, from fork to exit.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LinuxSyscalls, MNT_DETACH, PrivateMountNamespace } from '@berth/syscall';
 import { LaunchFailedError } from './errors.js';
 import { bindMounts, ociConfig } from './oci-config.js';
 
-export type PeerName = 'crun' | 'runc' | 'bubblewrap' | 'podman';
-export const PEER_NAMES: readonly PeerName[] = ['crun', 'runc', 'bubblewrap', 'podman'];
+export type PeerName = 'crun' | 'runc' | 'bubblewrap' | 'podman' | 'dockerd';
+export const PEER_NAMES: readonly PeerName[] = ['crun', 'runc', 'bubblewrap', 'podman', 'dockerd'];
 
-const BINARIES: Record<PeerName, string> = { crun: 'crun', runc: 'runc', bubblewrap: 'bwrap', podman: 'podman' };
+const BINARIES: Record<PeerName, string> = { crun: 'crun', runc: 'runc', bubblewrap: 'bwrap', podman: 'podman', dockerd: 'dockerd' };
 /** Debian package names (`--with-peers`). */
-export const APT_PACKAGES: Record<PeerName, string> = { crun: 'crun', runc: 'runc', bubblewrap: 'bubblewrap', podman: 'podman' };
+export const APT_PACKAGES: Record<PeerName, string> = { crun: 'crun', runc: 'runc', bubblewrap: 'bubblewrap', podman: 'podman', dockerd: 'docker.io' };
+/** Peers that take part in only the first iterations of the latency case and in fewer mount samples (hundreds of ms a run). */
+export const SLOW_PEERS: ReadonlySet<PeerName> = new Set(['podman', 'dockerd']);
 
 export function which(binary: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
@@ -39,7 +41,17 @@ export function installMissingPeers(log: (line: string) => void): string[] {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const update = spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
   if (update.status !== 0) log('apt-get update failed; trying the install anyway');
-  const install = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { stdio: 'inherit', env });
+  // docker.io's maintainer scripts start a system dockerd (default bridge, iptables rules) where no
+  // systemd runs; the bench starts its own in a temporary root instead, so that start is refused.
+  const policy = '/usr/sbin/policy-rc.d';
+  const guard = pkgs.includes('docker.io') && !existsSync(policy);
+  if (guard) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  let install;
+  try {
+    install = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { stdio: 'inherit', env });
+  } finally {
+    if (guard) unlinkSync(policy);
+  }
   if (install.status !== 0) log(`apt-get install failed (exit ${install.status}); the missing peers' rows will say "not installed"`);
   return pkgs;
 }
@@ -182,6 +194,82 @@ function podmanPeer(ctx: PeerContext): Peer {
   };
 }
 
+/** Sleeps the calling thread (the peers are timed synchronously, so they start synchronously too). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** What a dockerd leaves on a host that did not have it before: removed at close only if the bench made it. */
+function dockerdTraces(): string[] {
+  const cgroupDirs = existsSync('/sys/fs/cgroup')
+    ? readdirSync('/sys/fs/cgroup').map((c) => `/sys/fs/cgroup/${c}/docker`)
+    : [];
+  return ['/etc/docker/key.json', '/run/docker/plugins', '/run/docker', ...cgroupDirs].filter((p) => existsSync(p));
+}
+
+/**
+ * The real Docker (Debian's docker.io: dockerd 20.10 with its own containerd
+ * and runc), started in a temporary data and exec root on a socket of its
+ * own, timed through the docker CLI as users run it. It is started without a
+ * default bridge, iptables rules or IP forwarding: `--network none` runs never
+ * use them, and the host keeps its interfaces, rules and sysctls. Stopped by
+ * its pid at close; what it made outside its roots is removed when it was not
+ * there before.
+ */
+function dockerdPeer(ctx: PeerContext): Peer {
+  // Short: containerd's socket path under the exec root must fit in a sockaddr_un.
+  const dir = mkdtempSync('/tmp/berth-bench-dockerd-');
+  const socket = join(dir, 'docker.sock');
+  const host = ['--host', `unix://${socket}`];
+  const tracesBefore = new Set(dockerdTraces());
+  const log = openSync(join(dir, 'dockerd.log'), 'a');
+  const daemon = spawn(which('dockerd')!, [
+    '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--host', `unix://${socket}`, '--pidfile', join(dir, 'dockerd.pid'),
+    '--bridge', 'none', '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--log-level', 'error',
+  ], { stdio: ['ignore', log, log] });
+  closeSync(log);
+  const docker = which('docker') ?? 'docker';
+  const stop = (): void => {
+    if (daemon.pid !== undefined && daemon.exitCode === null) {
+      daemon.kill('SIGTERM');
+      for (let i = 0; i < 150 && existsSync(`/proc/${daemon.pid}`) && !readFileSync(`/proc/${daemon.pid}/stat`, 'latin1').includes(') Z '); i++) sleepSync(100);
+      daemon.kill('SIGKILL');
+    }
+    // Its overlay mounts go with it; anything still mounted under its root is left (and so is the root) rather than deleted through.
+    const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => (l.split(' ')[4] ?? '').startsWith(`${dir}/`));
+    if (!mounted) rmSync(dir, { recursive: true, force: true });
+    for (const trace of dockerdTraces()) {
+      if (tracesBefore.has(trace)) continue;
+      try { if (trace.endsWith('key.json')) rmSync(trace); else rmdirSync(trace); } catch { /* not empty: not only ours */ }
+    }
+  };
+  try {
+    let up = false;
+    for (let i = 0; i < 150 && !up && daemon.exitCode === null; i++) {
+      up = spawnSync(docker, [...host, 'version'], { stdio: 'ignore' }).status === 0;
+      if (!up) sleepSync(100);
+    }
+    if (!up) throw new LaunchFailedError('dockerd', `no answer on ${socket}: ${readFileSync(join(dir, 'dockerd.log'), 'utf8').trim().split('\n').slice(-2).join(' / ')}`);
+    const load = spawnSync(docker, [...host, 'load', '-i', ctx.archive], { encoding: 'utf8' });
+    if (load.status !== 0) throw new LaunchFailedError('docker load', load.stderr.trim());
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  const argv = (mounts: number) => [
+    docker, ...host, 'run', '--rm', '--network', 'none',
+    ...Array.from({ length: mounts }, (_, i) => ['-v', `${ctx.bindSource}:/m${i}`]).flat(),
+    'busybox:latest', '/bin/true',
+  ];
+  return {
+    name: 'dockerd',
+    argv,
+    note: 'the docker CLI against dockerd 20.10 (its own containerd, runc, overlay2) in a temporary root, started with --bridge none --iptables=false --ip-forward=false; image loaded with docker load from the same archive',
+    time: (m) => timedSpawn('dockerd', argv(m), ctx.workDir),
+    close: stop,
+  };
+}
+
 export type PeerState = { name: PeerName; peer?: Peer; status: 'ok' | 'not installed' | 'broken'; reason?: string };
 
 /** Opens each peer and runs it once; a peer that fails is reported with its reason and skipped. */
@@ -190,7 +278,7 @@ export function openPeers(ctx: PeerContext, log: (line: string) => void): PeerSt
     if (!which(BINARIES[name])) return { name, status: 'not installed' };
     let peer: Peer | undefined;
     try {
-      peer = name === 'crun' || name === 'runc' ? ociPeer(ctx, name) : name === 'bubblewrap' ? bwrapPeer(ctx) : podmanPeer(ctx);
+      peer = name === 'crun' || name === 'runc' ? ociPeer(ctx, name) : name === 'bubblewrap' ? bwrapPeer(ctx) : name === 'podman' ? podmanPeer(ctx) : dockerdPeer(ctx);
       peer.time(0);
       peer.time(1);
       return { name, peer, status: 'ok' };

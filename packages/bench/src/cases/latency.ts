@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { Cgroups, defaultDeviceRules } from '@berth/runtime';
 import { twoVolumes, type BerthEnv } from '../berth-env.js';
 import { nodeFloorArgv, timeProcess, type Daemon } from '../daemon.js';
-import type { PeerState } from '../peers.js';
+import { SLOW_PEERS, type PeerState } from '../peers.js';
 import type { LatencyRow } from '../report-types.js';
 import { pairedRatio, summarize, type Summary } from '../stats.js';
 
@@ -102,7 +102,7 @@ export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: 
     if (p.reason) row.reason = p.reason;
     if (p.peer?.note) row.command += `  (${p.peer.note})`;
     const peer = p.peer;
-    contenders.push({ row, aligned: [], slow: p.name === 'podman', time: () => Promise.resolve(peer ? peer.time(0) : Number.NaN) });
+    contenders.push({ row, aligned: [], slow: SLOW_PEERS.has(p.name), time: () => Promise.resolve(peer ? peer.time(0) : Number.NaN) });
   }
   // Issue 16's CLI rows: the same run through the Go docker CLI on berth's socket (the supervisor without a
   // Node client), and `node -e 0` (Node's own start-up and exit, the floor of the berth CLI row).

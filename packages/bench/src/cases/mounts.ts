@@ -1,6 +1,6 @@
 /** Case 2: cost growth with the number of bind mounts, berth and each peer interleaved. */
 import { binds, type BerthEnv } from '../berth-env.js';
-import type { PeerState } from '../peers.js';
+import { SLOW_PEERS, type PeerState } from '../peers.js';
 import type { MountGrowthRow } from '../report-types.js';
 import { leastSquares, median } from '../stats.js';
 
@@ -15,7 +15,7 @@ export async function runMountGrowth(env: BerthEnv, bindSource: string, peers: P
     const row: MountGrowthRow = { name: p.name, status: p.status, points: [] };
     if (p.reason) row.reason = p.reason;
     const peer = p.peer;
-    rows.push({ row, slow: p.name === 'podman', time: (n) => Promise.resolve(peer!.time(n)) });
+    rows.push({ row, slow: SLOW_PEERS.has(p.name), time: (n) => Promise.resolve(peer!.time(n)) });
   }
   const active = rows.filter((r) => r.row.status === 'ok');
   for (const n of MOUNT_COUNTS) {
