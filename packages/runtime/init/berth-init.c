@@ -1511,6 +1511,29 @@ static void report_pid(pid_t child)
 }
 
 /*
+ * Sandbox role, in the shim, parked: 1 when the control socket has the launch
+ * (or EOF), 0 when the stub's end of the report socket closed first (it was
+ * killed while parked). A shim that outlived its stub would take the launch
+ * and fail it; exiting instead lets the launcher see a dead sandbox when it
+ * takes one (waitpid) and build the container inline.
+ */
+static int stub_parked_until_launch(int report)
+{
+	struct pollfd p[2] = { { .fd = FD_CONTROL, .events = POLLIN }, { .fd = report, .events = POLLIN } };
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fail("launch", "wait for the launch", errno);
+		}
+		if (p[0].revents)
+			return 1;
+		if (p[1].revents)
+			return 0;
+	}
+}
+
+/*
  * Sandbox role, in the shim, after the fork: wait until the stub has
  * prepared the root, report its pid (the launcher puts it in its cgroup
  * then), and park until the launch message; then become the container's
@@ -1532,6 +1555,13 @@ static void await_launch(struct options *o, struct supervision *s, struct launch
 		_exit(125);
 	}
 	report_pid(s->child);
+	if (!stub_parked_until_launch(s->report)) {
+		/* The stub is gone: reaped here, so its cgroup empties at once (a zombie still counts in it),
+		 * and the launcher finds this shim dead and builds inline. */
+		while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
+			;
+		_exit(125);
+	}
 	if (!receive_launch(FD_CONTROL, l))
 		_exit(0); /* discarded: the stub sees EOF on its socket and exits too */
 	static const int shim_fds[] = { 0, 1, 2, FD_STATUS, FD_EXIT, FD_WINSIZE };

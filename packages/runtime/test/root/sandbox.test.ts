@@ -179,4 +179,24 @@ describeRoot('sandboxes built ahead: a launch into a parked sandbox is the launc
     expect(starts).toEqual([true, false]);
     expect(readFileSync(out, 'utf8')).toBe('second\n');
   });
+
+  it('does not launch into a parked sandbox whose stub was killed: that launch builds inline', async () => {
+    await runSandboxed(['true']);
+    // The parked stubs: the parked processes whose parent is a parked shim.
+    const parentOf = (pid: number): number => { const stat = readFileSync(`/proc/${pid}/stat`, 'latin1'); return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]); };
+    const parkedStubs = (): number[] => { const parked = parkedSandboxes(sandboxed.root); return parked.filter((p) => { try { return parked.includes(parentOf(p)); } catch { return false; } }); };
+    let stubs: number[] = [];
+    for (let i = 0; i < 100 && stubs.length === 0; i++) {
+      await sleep(20);
+      stubs = parkedStubs();
+    }
+    expect(stubs.length, 'a sandbox parked for the key').toBeGreaterThan(0);
+    const shims = stubs.map(parentOf);
+    for (const pid of stubs) process.kill(pid, 'SIGKILL');
+    // Each shim notices and exits (the worker reaps it when it next looks at its pool).
+    for (let i = 0; i < 100 && parkedSandboxes(sandboxed.root).some((p) => shims.includes(p)); i++) await sleep(20);
+    const r = await sandboxed.run(['sh', '-c', 'echo after']);
+    expect(r.status.exitCode, r.output).toBe(0);
+    expect(r.output).toBe('after\n');
+  });
 });
