@@ -56,4 +56,4 @@ if (calls === 0 || /\bimport\((?!s\))/.test(text.replaceAll('import("@berth/', '
 }
 writeFileSync(outfile, text.replaceAll('import("@berth/', '__berthLoad("@berth/'));
 // A code cache from an older bundle must never be used (V8 checks only the source length).
-for (const name of readdirSync(join(here, 'dist'))) if (name.endsWith('.v8cache')) rmSync(join(here, 'dist', name));
+for (const name of readdirSync(join(here, 'dist'))) if (name.endsWith('.v8cache') || name.endsWith('.v8cache.commands')) rmSync(join(here, 'dist', name));

@@ -5,7 +5,10 @@ import { createContext, type Context, type ContextOptions } from './context.js';
 import { DEFAULT_HOST, DEFAULT_ROOT } from './daemon.js';
 import { describeFailure, EXIT_BERTH_FAILED } from './errors.js';
 
-export type RunIo = Partial<Omit<ContextOptions, 'root' | 'host'>>;
+export type RunIo = Partial<Omit<ContextOptions, 'root' | 'host'>> & {
+  /** Told which command runs (`run`, `image ls`), before it runs: bin/berth.js keys its code cache on it. */
+  onCommand?: (path: string) => void;
+};
 
 /** Runs `berth ARGS...` and resolves with the exit status (it never calls process.exit). */
 export async function run(argv: readonly string[], io: RunIo = {}): Promise<number> {
@@ -24,6 +27,14 @@ export async function run(argv: readonly string[], io: RunIo = {}): Promise<numb
     cmd.commands.forEach((c) => configure(c as typeof program));
   };
   configure(program);
+  const { onCommand, ...contextIo } = io;
+  if (onCommand) {
+    program.hook('preAction', (_root, action) => {
+      const path: string[] = [];
+      for (let c: typeof action | null = action; c && c !== program; c = c.parent) path.unshift(c.name());
+      onCommand(path.join(' '));
+    });
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
@@ -42,7 +53,7 @@ export async function run(argv: readonly string[], io: RunIo = {}): Promise<numb
   let ctx: Context | undefined;
   try {
     ctx = createContext({
-      ...io,
+      ...contextIo,
       root: flags.root ?? env['BERTH_ROOT'] ?? DEFAULT_ROOT,
       host: flags.host ?? env['BERTH_HOST'] ?? DEFAULT_HOST,
     });

@@ -192,8 +192,15 @@ describe('the lean CLI (issue 16)', () => {
     const first = await berth([...g(), 'run', '--rm', 'img'], {}, '', launcher);
     expect(first).toEqual({ code: 7, stdout: 'hi\n', stderr: 'to stderr\n' });
     // The first run kept V8's code cache beside the bundle; the second runs from it.
-    expect(readdirSync(path.join(copy, 'dist')).filter((f) => f.endsWith('.v8cache'))).toHaveLength(1);
+    const caches = (): string[] => readdirSync(path.join(copy, 'dist')).filter((f) => f.endsWith('.v8cache'));
+    expect(caches()).toHaveLength(1);
+    const covered = (): string => readFileSync(path.join(copy, 'dist', `${caches()[0]!}.commands`), 'utf8');
+    expect(covered()).toBe('run\n');
     expect(await berth([...g(), '--version'], {}, '', launcher)).toEqual({ code: 0, stdout: `${(JSON.parse(readFileSync(path.join(pkg, 'package.json'), 'utf8')) as { version: string }).version}\n`, stderr: '' });
+    // A command the cache did not cover yet writes it again, with that command's functions added.
+    expect(covered()).toBe('run\n-\n');
+    expect((await berth([...g(), 'run', '--rm', 'img'], {}, '', launcher)).code).toBe(7);
+    expect(covered()).toBe('run\n-\n');
   });
 });
 
