@@ -16,6 +16,8 @@ export async function runThroughput(env: BerthEnv, o: { launches: number; log: (
       }
     };
     await Promise.all(Array.from({ length: n }, lane));
+    // Background deletions of the last launches' directories count too.
+    await env.layers.idle();
     const seconds = (performance.now() - t0) / 1000;
     rows.push({ inFlight: n, launches: o.launches, seconds, perSecond: o.launches / seconds });
     o.log(`  throughput: ${n} in flight: ${(o.launches / seconds).toFixed(0)}/s`);
