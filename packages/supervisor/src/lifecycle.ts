@@ -21,6 +21,7 @@ import { HealthMonitor } from './health.js';
 import { StdinPipe } from './stdin.js';
 import { type ContainerPaths, containerPaths, openStdioForStart, removeRawOutput } from './stdio.js';
 import { openTerminalSize, parseConsoleSize, resizeTerminal } from './terminal.js';
+import { Trash } from './trash.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -59,6 +60,8 @@ export interface LifecycleOptions {
   pollIntervalMs?: number;
   /** Networks (@berth/networks); without it containers get Docker's modes but only loopback. */
   networks?: NetworkService;
+  /** Where a removed container's own directory goes (default: one of its own; the supervisor shares one). */
+  trash?: Trash;
 }
 
 /**
@@ -87,7 +90,10 @@ export class Lifecycle {
   /** Healthchecks of the running containers (health.ts). */
   readonly health: HealthMonitor;
 
+  private readonly trash: Trash;
+
   constructor(private readonly o: LifecycleOptions) {
+    this.trash = o.trash ?? new Trash();
     this.pollMs = o.pollIntervalMs ?? 100;
     this.execs = new ExecSessions({
       root: o.root, store: o.store, engine: o.engine, syscalls: o.syscalls, running: (id) => this.liveProcess(id),
@@ -583,8 +589,8 @@ export class Lifecycle {
     await this.o.networks?.containerRemoved(rec.id, rec.name).catch((err: unknown) => {
       console.error(`berth: failed to release the networks of container ${rec.id}: ${errorMessage(err)}`);
     });
-    // The supervisor's own directory: log, raw output, offsets, status.
-    rmSync(containerPaths(this.o.root, rec.id).dir, { recursive: true, force: true });
+    // The supervisor's own directory: log, raw output, offsets, status (deleted off the request).
+    this.trash.discard(containerPaths(this.o.root, rec.id).dir);
     this.o.store.delete(rec.id);
     this.dropStdin(rec.id);
     this.execs.dropContainer(rec.id);

@@ -4,7 +4,7 @@
  * network namespace is) asked of the lifecycle. Live connect and
  * disconnect go through netavark in the running container's namespace.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   NetworkAttachments, NetworkStore, filterNetworks, hostsFile, linkEnvironment, networkSettings, networkShape, parseExtraHosts,
@@ -16,6 +16,7 @@ import { releaseNetnsHolder, type NetworkFiles, type NetworkHook, type NetworkSe
 import { processStartTime } from '@berth/syscall';
 import type { ContainerRecord } from './container-store.js';
 import { ConflictError, InvalidParameterError } from './errors.js';
+import { Trash } from './trash.js';
 
 /** What the network service needs to know about containers (the lifecycle answers). */
 export interface ContainerDirectory {
@@ -33,7 +34,10 @@ export class NetworkService {
 
   private readonly filesDir: string;
 
-  constructor(root: string, private readonly containers: ContainerDirectory, options: { configDir?: string } = {}) {
+  private readonly trash: Trash;
+
+  constructor(root: string, private readonly containers: ContainerDirectory, options: { configDir?: string; trash?: Trash } = {}) {
+    this.trash = options.trash ?? new Trash();
     this.store = NetworkStore.open(root);
     this.filesDir = join(root, 'network-files');
     this.attachments = new NetworkAttachments(this.store, { configDir: options.configDir ?? join(root, 'netavark') });
@@ -333,7 +337,7 @@ export class NetworkService {
   async containerRemoved(containerId: string, containerName: string): Promise<void> {
     if (this.store.endpointsOf(containerId).some((e) => e.active)) await this.containerExited(containerId, containerName);
     this.store.forgetContainer(containerId);
-    rmSync(join(this.filesDir, containerId), { recursive: true, force: true });
+    this.trash.discard(join(this.filesDir, containerId));
   }
 
   /**

@@ -8,6 +8,7 @@ import { VolumeStore } from '@berth/volumes';
 import { createApiServer, listenUnix } from './api/server.js';
 import { ContainerStore } from './container-store.js';
 import type { ContainerEngine, ImageService, VolumeService } from './engine.js';
+import { Trash } from './trash.js';
 import { Lifecycle } from './lifecycle.js';
 import { NetworkService } from './networks.js';
 
@@ -80,6 +81,7 @@ export class Supervisor {
     readonly lifecycle: Lifecycle,
     readonly server: Server,
     private readonly parts: SupervisorParts,
+    private readonly trash: Trash,
     readonly networks?: NetworkService,
   ) {}
 
@@ -92,15 +94,18 @@ export class Supervisor {
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
     for (const c of ensurePrivateStateRoot(opts.root)) log(describeCorrection(c));
     mkdirSync(join(opts.root, 'supervisor'), { recursive: true, mode: 0o711 });
+    // Removed containers' directories a killed supervisor had not finished deleting.
+    for (const parent of ['supervisor', 'network-files']) Trash.sweep(join(opts.root, parent));
+    const trash = new Trash();
     const p = parts ?? (await openRealParts(opts));
     const store = ContainerStore.open(join(opts.root, 'supervisor.db'));
     // networks: the container side is asked of the lifecycle, made just below.
     const made: { lifecycle?: Lifecycle } = {};
     const networks = p.networks === false ? undefined : new NetworkService(opts.root, {
       resolve: (ref) => store.resolve(ref), find: (id) => store.find(id), liveProcess: (id) => made.lifecycle?.liveProcess(id),
-    });
+    }, { trash });
     const lifecycle = new Lifecycle({
-      root: opts.root, store, engine: p.engine, images: p.images, syscalls: p.syscalls, ...(networks ? { networks } : {}),
+      root: opts.root, store, engine: p.engine, images: p.images, syscalls: p.syscalls, trash, ...(networks ? { networks } : {}),
     });
     made.lifecycle = lifecycle;
     try {
@@ -109,7 +114,7 @@ export class Supervisor {
       p.volumes.reconcileReferences?.(new Set(store.list().map((c) => c.id)));
       const server = createApiServer({ lifecycle, images: p.images, volumes: p.volumes, root: opts.root, engine: p.engine, ...(networks ? { networks } : {}) });
       await listenUnix(server, opts.socketPath);
-      return new Supervisor(opts.root, opts.socketPath, store, lifecycle, server, p, networks);
+      return new Supervisor(opts.root, opts.socketPath, store, lifecycle, server, p, trash, networks);
     } catch (err) {
       lifecycle.close();
       await networks?.close();
@@ -129,6 +134,7 @@ export class Supervisor {
     rmSync(this.socketPath, { force: true });
     this.lifecycle.close();
     await this.networks?.close();
+    await this.trash.idle();
     this.store.close();
     await this.parts.engine.close();
     await this.parts.close?.();

@@ -116,7 +116,8 @@ export function inconsistencies(s: BerthState): string[] {
   for (const n of minus(s.layerContainers, s.dirs.containers)) out.push(`container layer ${n}: metadata without a directory`);
   const supervised = [...s.containers.keys()];
   for (const n of minus(s.layerContainers, supervised)) out.push(`container layer ${n}: no container record in the supervisor (leaked)`);
-  for (const n of minus(s.dirs.supervisor, supervised)) out.push(`supervisor/${n}: a directory without a container record (orphan)`);
+  // A removed container's own directory is deleted after the removal answers, under `.del-*` too.
+  for (const n of minus(s.dirs.supervisor.filter((d) => !d.startsWith('.del-')), supervised)) out.push(`supervisor/${n}: a directory without a container record (orphan)`);
   for (const [id, state] of s.containers) {
     if (state !== 'created' && !s.layerContainers.includes(id)) out.push(`container ${id} (${state}): has run but has no layer record`);
     if (state === 'removing' || state === 'dead') out.push(`container ${id}: left in state ${state}`);

@@ -1,12 +1,13 @@
 /**
  * A container's removal answers once its records are gone; the deletion of
- * its writable layer from disk (a `.del-*` directory, out of sight at once)
- * may still run then, and the supervisor's close finishes it: a stop leaves
- * no half-deleted directory behind (a kill's is removed by the next start,
- * see the layer store's reconcile).
+ * its writable layer and of the supervisor's own directory for it (`.del-*`
+ * directories, out of sight at once) may still run then, and the
+ * supervisor's close finishes it: a stop leaves no half-deleted directory
+ * behind, and a kill's are removed by the next start (the layer store's
+ * reconcile, the supervisor's sweep).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,14 +38,31 @@ describeRoot('removal (docker CLI)', () => {
       await docker.getContainer(id).remove();
       expect((await docker.listContainers({ all: true })).length).toBe(0);
       const containersDir = join(root, 'state', 'containers');
+      const ownDir = join(root, 'state', 'supervisor');
       // Nothing under a container's id: what is left is being deleted under a temporary name.
       expect(readdirSync(containersDir).filter((n) => !n.startsWith('.'))).toEqual([]);
+      expect(readdirSync(ownDir).filter((n) => !n.startsWith('.'))).toEqual([]);
       await sup.close();
       closed = true;
       expect(readdirSync(containersDir).filter((n) => n.startsWith('.del-')), 'deletions left unfinished by close').toEqual([]);
+      expect(readdirSync(ownDir).filter((n) => n.startsWith('.del-')), 'deletions left unfinished by close').toEqual([]);
     } finally {
       if (!closed) await sup.close();
       rmSync(root, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('a start deletes what a killed supervisor left being deleted', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'berth-removal-'));
+    const socketPath = join(root, 'berth.sock');
+    const leftovers = ['supervisor', 'network-files'].map((parent) => join(root, 'state', parent, '.del-0123456789abcdef'));
+    for (const dir of leftovers) mkdirSync(join(dir, 'inner'), { recursive: true });
+    const sup = await Supervisor.start({ root: join(root, 'state'), socketPath, workers: 1 });
+    try {
+      expect(leftovers.filter((dir) => existsSync(dir))).toEqual([]);
+    } finally {
+      await sup.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

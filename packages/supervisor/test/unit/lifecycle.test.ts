@@ -56,7 +56,7 @@ describe('Lifecycle (real output files and logs, host processes)', () => {
     await lc.start(Id);
     expect((await w.result).StatusCode).toBe(0);
     expect(store.find(Id)).toBeUndefined();
-    expect(engine.cleanups).toEqual([{ id: Id, removeAnonymousVolumes: true, anonymousVolumes: [`${Id.slice(0, 8)}anon0`] }]);
+    expect(engine.cleanups).toEqual([{ id: Id, removeAnonymousVolumes: true, anonymousVolumes: [`${Id.slice(0, 8)}anon0`], waitForDeletion: false }]);
     expect(existsSync(containerPaths(root, Id).log)).toBe(false);
   });
 
