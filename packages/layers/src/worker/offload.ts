@@ -21,10 +21,11 @@ const KEEP_IDLE = 3;
 /**
  * How long an idle worker waits for its next task before it exits. A worker
  * holds about 8 MB (its isolate's heap, its malloc arena) that an idle
- * supervisor would otherwise keep for good after one pull; a burst of loads
- * and pulls reuses them, and after a pause the next one starts a worker again.
+ * supervisor would otherwise keep for good after one pull; loads and pulls
+ * within a minute of each other (compose pulling its images) reuse them, and
+ * after a longer pause the next one starts a worker again.
  */
-let idleExitMs = 10_000;
+let idleExitMs = 60_000;
 const idleTimers = new Map<Worker, NodeJS.Timeout>();
 let started = 0;
 
