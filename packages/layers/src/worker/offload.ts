@@ -50,7 +50,7 @@ function takeWorker(): Worker {
     return w;
   }
   // Started on first use, not when a store opens: an idle supervisor keeps no
-  // ingest worker. The start (150–300 ms: a fresh isolate, koffi, the modules)
+  // ingest worker. The start (100–300 ms: a fresh isolate, koffi, the modules)
   // overlaps the first chunks, which wait in the worker's queue meanwhile.
   // execArgv: [] — the parent's flags (`--input-type`, `-e`) mean nothing to a worker file and some refuse it.
   started += 1;
