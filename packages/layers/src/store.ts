@@ -12,7 +12,7 @@ import {
 } from './errors.js';
 import { commitConfigBlob, planDockerSave, planOciLayout, rootfsConfigBlob } from './formats.js';
 import { fileChunks, unpackLayer, type UnpackedLayer } from './layer-apply.js';
-import { deserializeIngest, offload, prestartWorker } from './worker/offload.js';
+import { deserializeIngest, offload } from './worker/offload.js';
 import type { SerializedIngest } from './worker/protocol.js';
 import { Metadata, openDatabase, type ImageRow } from './metadata.js';
 import { chainIds, digestHex, normalizeTag, randomShortName, randomSuffix, sha256Hex, tryNormalizeTag } from './refs.js';
@@ -57,7 +57,6 @@ export class LayerStore {
     // One process owns a root: at open, a directory without its record can only be what a
     // crash left between a rename and its commit (or a committed removal and its rename).
     this.startupReport = this.reconcile({ removeOrphans: true });
-    if (inWorker) prestartWorker();
   }
 
   static open(root: string, opts: OpenOptions): LayerStore {

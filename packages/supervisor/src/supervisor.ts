@@ -8,11 +8,13 @@ import { VolumeStore } from '@berth/volumes';
 import { createApiServer, listenUnix } from './api/server.js';
 import { ContainerStore } from './container-store.js';
 import type { ContainerEngine, ImageService, VolumeService } from './engine.js';
+import { IdleTrimmer } from './idle-trim.js';
 import { Trash } from './trash.js';
 import { Lifecycle } from './lifecycle.js';
 import { NetworkService } from './networks.js';
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
+const DEFAULT_IDLE_TRIM_MS = 5000;
 
 export interface SupervisorOptions {
   root: string;
@@ -27,6 +29,12 @@ export interface SupervisorOptions {
   log?: (line: string) => void;
   /** dockerd's `--insecure-registry`: registries (`host[:port]`, CIDR) tried over HTTPS without verification, then HTTP. */
   insecureRegistries?: readonly string[];
+  /**
+   * How long the API must be quiet before the memory malloc freed is given
+   * back to the kernel (`malloc_trim`, once per burst of requests); default
+   * 5000 ms, 0: never.
+   */
+  idleTrimMs?: number;
 }
 
 /** The parts a Supervisor runs on; `Supervisor.start` makes the real ones, tests may pass their own. */
@@ -82,6 +90,7 @@ export class Supervisor {
     readonly server: Server,
     private readonly parts: SupervisorParts,
     private readonly trash: Trash,
+    private readonly trimmer: IdleTrimmer | undefined,
     readonly networks?: NetworkService,
   ) {}
 
@@ -114,7 +123,10 @@ export class Supervisor {
       p.volumes.reconcileReferences?.(new Set(store.list().map((c) => c.id)));
       const server = createApiServer({ lifecycle, images: p.images, volumes: p.volumes, root: opts.root, engine: p.engine, ...(networks ? { networks } : {}) });
       await listenUnix(server, opts.socketPath);
-      return new Supervisor(opts.root, opts.socketPath, store, lifecycle, server, p, trash, networks);
+      const trimMs = opts.idleTrimMs ?? DEFAULT_IDLE_TRIM_MS;
+      const trimmer = trimMs > 0 ? new IdleTrimmer(() => p.syscalls.mallocTrim(), trimMs) : undefined;
+      if (trimmer) server.on('request', () => trimmer.activity()).on('upgrade', () => trimmer.activity());
+      return new Supervisor(opts.root, opts.socketPath, store, lifecycle, server, p, trash, trimmer, networks);
     } catch (err) {
       lifecycle.close();
       await networks?.close();
@@ -127,6 +139,7 @@ export class Supervisor {
 
   /** Stop serving. Running containers keep running; the next supervisor re-adopts them. */
   async close(): Promise<void> {
+    this.trimmer?.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

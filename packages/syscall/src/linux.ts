@@ -44,7 +44,7 @@ interface Libc {
   mount: any; umount2: any; unshare: any; setns: any; pivot_root: any; chroot: any; chdir: any;
   fchdir: any; sethostname: any; mount_setattr: any; open_tree: any; move_mount: any; fsopen: any;
   fsconfig: any; fsmount: any; open: any; syscall: any; close: any; mkdirat: any; symlinkat: any; fchmodat: any; mknodat: any; lsetxattr: any;
-  lgetxattr: any; llistxattr: any; lchown: any; pidfd_open: any; pidfd_send_signal: any; prctl: any;
+  lgetxattr: any; llistxattr: any; lchown: any; pidfd_open: any; pidfd_send_signal: any; prctl: any; malloc_trim: any;
   socket: any; ioctl: any; memfd_create: any; fallocate: any; pipe2: any; socketpair: any; sendmsg: any; renameat2: any; waitpid: any; fcntl: any; posix_spawn: any; fa_init: any; fa_dup2: any;
   fa_chdir: any; fa_destroy: any; attr_init: any; attr_setflags: any; attr_setsigmask: any; attr_setsigdefault: any;
   attr_destroy: any; sigemptyset: any; sigfillset: any;
@@ -101,6 +101,7 @@ function bind(): Libc {
     pidfd_open: lib.func('int pidfd_open(int pid, unsigned int flags)'),
     pidfd_send_signal: lib.func('int pidfd_send_signal(int pidfd, int sig, void *info, unsigned int flags)'),
     prctl: lib.func('int prctl(int option, ...)'),
+    malloc_trim: lib.func('int malloc_trim(size_t pad)'),
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
     pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
@@ -307,6 +308,10 @@ export class LinuxSyscalls implements Syscalls {
       this.c.prctl(option, 'unsigned long', arg2, 'unsigned long', arg3, 'unsigned long', arg4, 'unsigned long', arg5),
       'prctl',
     );
+  }
+  mallocTrim(): boolean {
+    // glibc's malloc_trim(0): every arena (each thread's too) returns its free pages to the kernel. It cannot fail.
+    return this.c.malloc_trim(0) === 1;
   }
   socket(domain: number, type: number, protocol: number): number {
     return check(this.c.socket(domain, type, protocol), 'socket');

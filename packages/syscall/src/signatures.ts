@@ -129,6 +129,12 @@ export interface SyscallSignatures {
   pidfdOpen: { args: [pid: number, flags: number]; result: number };
   pidfdSendSignal: { args: [pidfd: number, signal: number]; result: void };
   prctl: { args: [option: number, arg2: number, arg3: number, arg4: number, arg5: number]; result: number };
+  /**
+   * malloc_trim(3) with no padding: glibc returns the free pages of every
+   * malloc arena (one per thread that allocated) to the kernel. True when
+   * memory was released. Not a system call, but libc, so it lives here.
+   */
+  mallocTrim: { args: []; result: boolean };
   socket: { args: [domain: number, type: number, protocol: number]; result: number };
   pipe2: { args: [flags: number]; result: [readFd: number, writeFd: number] };
   /** renameat2(2) with RENAME_EXCHANGE: two paths swap places atomically (both must exist). */
@@ -178,6 +184,6 @@ export const SYSCALL_NAMES: readonly SyscallName[] = [
   'mountSetattr', 'openTree', 'moveMount', 'fsopen', 'fsconfig', 'fsmount', 'open', 'openat2', 'tryOpenat2',
   'cloneTrees', 'attachTrees', 'close',
   'mkdirat', 'symlinkat', 'fchmodat',
-  'mknodat', 'lsetxattr', 'lgetxattr', 'llistxattr', 'lchown', 'pidfdOpen', 'pidfdSendSignal', 'prctl',
+  'mknodat', 'lsetxattr', 'lgetxattr', 'llistxattr', 'lchown', 'pidfdOpen', 'pidfdSendSignal', 'prctl', 'mallocTrim',
   'socket', 'ioctl', 'pipe2', 'socketpair', 'sendFds', 'renameExchange', 'memfdCreate', 'addSeals', 'spawn', 'waitpid', 'fallocate', 'bpfProgLoad', 'bpfProgAttach',
 ];

@@ -85,6 +85,7 @@ export class RecordingSyscalls {
       case 'lgetxattr': return null;
       case 'llistxattr': return [];
       case 'prctl': case 'ioctl': return 0;
+      case 'mallocTrim': return false;
       default: return undefined;
     }
   }

@@ -15,44 +15,67 @@ class WorkerTaskError extends LayerStoreError {
   }
 }
 
-/**
- * Runs a task on a worker thread, feeding it `source` chunk by chunk with
- * flow control. Resolves with the worker's result; rejects with its error
- * (its code kept). Layer directories the worker made are pushed to `made`
- * either way, so the caller removes what it does not commit.
- */
 /** Idle workers kept for the next task: starting one (loading koffi and the modules) costs more than a small layer. */
 const idle: Worker[] = [];
 const KEEP_IDLE = 3;
+/**
+ * How long an idle worker waits for its next task before it exits. A worker
+ * holds about 8 MB (its isolate's heap, its malloc arena) that an idle
+ * supervisor would otherwise keep for good after one pull; loads and pulls
+ * within a minute of each other (compose pulling its images) reuse them, and
+ * after a longer pause the next one starts a worker again.
+ */
+let idleExitMs = 60_000;
+const idleTimers = new Map<Worker, NodeJS.Timeout>();
+let started = 0;
+
+/** Tests: shorten the idle wait; returns the previous value. */
+export function setIdleWorkerExitMs(ms: number): number {
+  const previous = idleExitMs;
+  idleExitMs = ms;
+  return previous;
+}
+
+/** Workers started since the process began, and how many wait idle now (tests and the bench). */
+export function ingestWorkerCounts(): { started: number; idle: number } {
+  return { started, idle: idle.length };
+}
 
 function takeWorker(): Worker {
   const w = idle.pop();
   if (w) {
+    clearTimeout(idleTimers.get(w));
+    idleTimers.delete(w);
     w.ref();
     return w;
   }
+  // Started on first use, not when a store opens: an idle supervisor keeps no
+  // ingest worker. The start (100–300 ms: a fresh isolate, koffi, the modules)
+  // overlaps the first chunks, which wait in the worker's queue meanwhile.
   // execArgv: [] — the parent's flags (`--input-type`, `-e`) mean nothing to a worker file and some refuse it.
+  started += 1;
   return new Worker(new URL('./ingest-worker.js', import.meta.url), { execArgv: [] });
-}
-
-/**
- * Starts one idle worker ahead of the first task (a store opened with
- * `unpackInWorker`): a worker's start-up (a fresh isolate, koffi, the
- * modules) measured 150–300 ms here, as much as unpacking 50 MB, and the
- * first `docker load` after a supervisor starts would otherwise pay it.
- */
-export function prestartWorker(): void {
-  if (idle.length > 0) return;
-  const w = new Worker(new URL('./ingest-worker.js', import.meta.url), { execArgv: [] });
-  park(w);
 }
 
 function park(w: Worker): void {
   // An idle worker must not keep the process alive.
   w.unref();
   w.on('error', () => undefined);
-  w.on('exit', () => { const i = idle.indexOf(w); if (i >= 0) idle.splice(i, 1); });
+  w.on('exit', () => {
+    clearTimeout(idleTimers.get(w));
+    idleTimers.delete(w);
+    const i = idle.indexOf(w);
+    if (i >= 0) idle.splice(i, 1);
+  });
   idle.push(w);
+  const timer = setTimeout(() => {
+    idleTimers.delete(w);
+    const i = idle.indexOf(w);
+    if (i >= 0) idle.splice(i, 1);
+    void w.terminate();
+  }, idleExitMs);
+  timer.unref();
+  idleTimers.set(w, timer);
 }
 
 function releaseWorker(w: Worker, healthy: boolean): void {
@@ -66,6 +89,12 @@ function releaseWorker(w: Worker, healthy: boolean): void {
   park(w);
 }
 
+/**
+ * Runs a task on a worker thread, feeding it `source` chunk by chunk with
+ * flow control. Resolves with the worker's result; rejects with its error
+ * (its code kept). Layer directories the worker made are pushed to `made`
+ * either way, so the caller removes what it does not commit.
+ */
 export async function offload(
   task: WorkerTask, source: AsyncIterable<Buffer> | undefined, made: string[], onBytes?: (done: number) => void,
 ): Promise<UnpackedLayer | SerializedIngest> {
