@@ -4,6 +4,8 @@ import { Daemon } from '../daemon.js';
 import type { MemoryRow } from '../report-types.js';
 
 const RUNNING = 20;
+/** How long the 1-worker daemon sits idle before its reading. */
+const SETTLE_MS = 40_000;
 
 export async function runMemory(dir: string, archive: string, main: Daemon, o: { loadRuns: number }): Promise<MemoryRow[]> {
   const rows: MemoryRow[] = [];
@@ -41,9 +43,12 @@ export async function runMemory(dir: string, archive: string, main: Daemon, o: {
   const one = await Daemon.start(dir, archive, 1);
   try {
     one.timeRun(); // the worker has loaded its modules
-    await sleep(500);
+    // Settled as the 4-worker reading is (that daemon sat idle through cases 2-5 and 7): V8's memory
+    // reducer shrinks the heaps 8-30 s after the last request, and the supervisor's second malloc_trim
+    // comes six quiet 5 s periods after the first.
+    await sleep(SETTLE_MS);
     const idle1 = one.rssMB();
-    rows.push({ name: 'supervisor idle, 1 worker', rssMB: idle1, note: 'after one run' });
+    rows.push({ name: 'supervisor idle, 1 worker', rssMB: idle1, note: `${SETTLE_MS / 1000} s after one run` });
     rows.push({ name: 'per worker', rssMB: (idle4 - idle1) / 3, note: '(idle 4 workers − idle 1 worker) / 3' });
   } finally {
     await one.stop();
