@@ -18,7 +18,7 @@
  * console.log((await c.exited).exitCode);
  * ```
  */
-export { Runtime, imageFacts, releaseNetnsHolder, type CreateOptions, type RuntimeOptions, type StartOptions } from './runtime.js';
+export { Runtime, imageFacts, releaseNetnsHolder, runningNetnsHolders, type CreateOptions, type RuntimeOptions, type StartOptions } from './runtime.js';
 export type {
   AdoptedContainer, ProcessRef, ExecRequest, ExitStatus, MountPoint, NetworkFiles, NetworkHook, NetworkSetup, StartRequest, StartedContainer, StartedExec,
   StdioFds,

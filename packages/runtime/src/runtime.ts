@@ -1,4 +1,4 @@
-import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmdirSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
 import { cpus, hostname } from 'node:os';
@@ -700,6 +700,29 @@ function spawnNetnsHolder(id: string, fd: number): ProcessRef {
     throw new LaunchError(`failed to start the network namespace holder of ${id}`);
   }
   return { pid: child.pid, startTime };
+}
+
+/**
+ * The namespace holders running on this host (`berth-netns ID` processes),
+ * with their containers' ids. A supervisor killed between spawning a holder
+ * and recording it leaves one that no record names; its start finds it here.
+ */
+export function runningNetnsHolders(): Array<ProcessRef & { id: string }> {
+  const out: Array<ProcessRef & { id: string }> = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${name}/cmdline`, 'latin1');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const id = /^berth-netns ([0-9a-f]{64})\0/.exec(cmdline)?.[1];
+    const pid = Number(name);
+    const startTime = id === undefined ? undefined : processStartTime(pid);
+    if (id !== undefined && startTime !== undefined) out.push({ id, pid, startTime });
+  }
+  return out;
 }
 
 /** Ends a namespace holder, only if that pid is still the same process. */

@@ -12,7 +12,7 @@ import {
   type CreateNetworkRequest, type EndpointRequest, type FilterMap, type NetworkRecord, type NetworkingRequest,
   type ResolvedNetworking,
 } from '@berth/networks';
-import { releaseNetnsHolder, type NetworkFiles, type NetworkHook, type NetworkSetup, type ProcessRef } from '@berth/runtime';
+import { releaseNetnsHolder, runningNetnsHolders, type NetworkFiles, type NetworkHook, type NetworkSetup, type ProcessRef } from '@berth/runtime';
 import { processStartTime } from '@berth/syscall';
 import type { ContainerRecord } from './container-store.js';
 import { ConflictError, InvalidParameterError } from './errors.js';
@@ -170,11 +170,13 @@ export class NetworkService {
     }
     if (resolved.mode !== 'bridge') return {};
     this.connectMissing(rec, resolved);
+    let recorded: ProcessRef | undefined;
     return {
       network: {
         setup: async (netnsPath: string, holder: ProcessRef): Promise<NetworkSetup> => {
           // First: a supervisor killed from here on finds the namespace through it.
           this.store.setHolder(rec.id, holder);
+          recorded = holder;
           const attached = await this.attachments.attach(rec.id, rec.name, netnsPath, resolved.ports);
           const files = this.writeFiles(rec, resolved, attached.endpoints.map((e) => e.ipAddress).filter((ip) => ip !== ''), attached.dnsServers);
           return { ...files, linkEnv: this.linkEnv(rec, resolved) };
@@ -186,7 +188,10 @@ export class NetworkService {
             // netavark failed in the held namespace: the fresh-namespace path still cleans up.
             await this.attachments.teardownOrphan(rec.id, rec.name);
           }
-          // The runtime ends the holder once this returns.
+          // The holder ends before its record goes: a supervisor killed in between finds a record of a
+          // dead process (skipped), never a live holder nothing records. (The runtime's own release
+          // after this is then a no-op; its fd on the namespace is closed by it.)
+          if (recorded) releaseNetnsHolder(recorded);
           this.store.clearHolder(rec.id);
         },
       },
@@ -335,7 +340,8 @@ export class NetworkService {
 
   /** The container was removed: its endpoints and ports are forgotten (torn down first if still active). */
   async containerRemoved(containerId: string, containerName: string): Promise<void> {
-    if (this.store.endpointsOf(containerId).some((e) => e.active)) await this.containerExited(containerId, containerName);
+    // A live holder too (a supervisor killed during the exit's teardown left it): it ends before its record is forgotten.
+    if (this.liveHolder(containerId) || this.store.endpointsOf(containerId).some((e) => e.active)) await this.containerExited(containerId, containerName);
     this.store.forgetContainer(containerId);
     this.trash.discard(join(this.filesDir, containerId));
   }
@@ -354,6 +360,11 @@ export class NetworkService {
     // Containers that exited while no supervisor ran: through their namespace's holder, else a fresh namespace.
     const gone = new Set([...this.store.containersWithEndpoints(), ...this.store.containersWithHolders()].filter((id) => !running.has(id)));
     for (const id of gone) await this.containerExited(id, this.containers.find(id)?.name ?? id.slice(0, 12));
+    // Holders no record names (a kill between a holder's spawn and its record): ended when their
+    // container is one of ours and does not run. Another supervisor's containers are not in our store.
+    for (const holder of runningNetnsHolders()) {
+      if (!running.has(holder.id) && this.containers.find(holder.id) && !this.store.holderOf(holder.id)) releaseNetnsHolder(holder);
+    }
     for (const id of this.store.containersWithEndpoints()) {
       if (!this.containers.find(id)) this.store.forgetContainer(id);
     }
