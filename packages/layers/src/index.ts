@@ -14,6 +14,7 @@
  * ```
  */
 export { LayerStore, MOUNT_OPTIONS_LIMIT, mountPointsUnder } from './store.js';
+export { Trash } from './trash.js';
 export { ingestWorkerCounts, setIdleWorkerExitMs } from './worker/offload.js';
 export type {
   CommitOptions, ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportProgress, ImportResult, Mount,

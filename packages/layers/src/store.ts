@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, writeSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMountinfo, type Syscalls } from '@berth/syscall';
 import { ingest, type ImagePlan, type Ingested, type StagedUnpack } from './archive.js';
@@ -13,6 +12,7 @@ import {
 import { commitConfigBlob, planDockerSave, planOciLayout, rootfsConfigBlob } from './formats.js';
 import { fileChunks, unpackLayer, type UnpackedLayer } from './layer-apply.js';
 import { deserializeIngest, offload } from './worker/offload.js';
+import { Trash } from './trash.js';
 import type { SerializedIngest } from './worker/protocol.js';
 import { Metadata, openDatabase, type ImageRow } from './metadata.js';
 import { chainIds, digestHex, normalizeTag, randomShortName, randomSuffix, sha256Hex, tryNormalizeTag } from './refs.js';
@@ -46,7 +46,8 @@ export class LayerStore {
   /** What `open` cleaned up and found. */
   readonly startupReport: ReconcileReport;
   private readonly meta: Metadata;
-  private readonly removals = new Set<Promise<void>>();
+  /** Layer and container directories being deleted (see `discard`). */
+  private readonly trash = new Trash();
 
   private constructor(
     readonly root: string, private readonly sys: Syscalls, readonly driver: Driver,
@@ -167,7 +168,7 @@ export class LayerStore {
     })();
     // Directories go after the commit: a crash in between leaves an orphan
     // directory (reported by reconcile), never a record without its files.
-    for (const layer of released) this.discard(this.layerDir(layer.id), join(this.root, 'layers'), join(this.root, 'l', layer.short));
+    for (const layer of released) this.discard(this.layerDir(layer.id), join(this.root, 'l', layer.short));
     return { untagged: tags, deleted: [`sha256:${id}`, ...released.map((l) => `sha256:${l.id}`)] };
   }
 
@@ -195,24 +196,14 @@ export class LayerStore {
    * directory, which `reconcile` removes at the next start; `idle()` waits
    * for pending deletions.
    */
-  private discard(dir: string, parent: string, link?: string, background = false): void {
+  private discard(dir: string, link?: string, background = false): void {
     if (link) rmSync(link, { force: true });
-    if (!existsSync(dir)) return;
-    const trash = join(parent, `.del-${randomSuffix()}`);
-    renameSync(dir, trash);
-    if (!background) {
-      rmSync(trash, { recursive: true, force: true });
-      return;
-    }
-    const removal = rm(trash, { recursive: true, force: true })
-      .catch(() => undefined) // left for reconcile
-      .finally(() => this.removals.delete(removal));
-    this.removals.add(removal);
+    this.trash.discard(dir, { now: !background });
   }
 
   /** Resolves when every directory removed so far is gone from disk. */
-  async idle(): Promise<void> {
-    while (this.removals.size > 0) await Promise.all(this.removals);
+  idle(): Promise<void> {
+    return this.trash.idle();
   }
 
   // ---- import ------------------------------------------------------------
@@ -694,7 +685,7 @@ export class LayerStore {
     const busy = mountPointsUnder(dir)[0];
     if (busy !== undefined) throw new ContainerBusyError(containerId, busy);
     this.meta.deleteContainer(containerId);
-    this.discard(dir, join(this.root, 'containers'), undefined, opts.background === true);
+    this.discard(dir, undefined, opts.background === true);
   }
 
   // ---- housekeeping ---------------------------------------------------------
@@ -742,9 +733,9 @@ export class LayerStore {
     for (const name of readdirSync(join(this.root, 'containers'))) if (!containerIds.has(name)) report.orphanContainers.push(name);
     for (const id of containerIds) if (!existsSync(this.containerDir(id))) report.missingContainers.push(id);
     if (opts.removeOrphans === true) {
-      for (const id of report.orphanLayers) this.discard(this.layerDir(id), join(this.root, 'layers'));
+      for (const id of report.orphanLayers) this.discard(this.layerDir(id));
       for (const id of report.orphanContainers) {
-        if (mountPointsUnder(this.containerDir(id)).length === 0) this.discard(this.containerDir(id), join(this.root, 'containers'));
+        if (mountPointsUnder(this.containerDir(id)).length === 0) this.discard(this.containerDir(id));
       }
     }
     return report;

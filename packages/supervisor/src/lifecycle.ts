@@ -21,7 +21,7 @@ import { HealthMonitor } from './health.js';
 import { StdinPipe } from './stdin.js';
 import { type ContainerPaths, containerPaths, openStdioForStart, removeRawOutput } from './stdio.js';
 import { openTerminalSize, parseConsoleSize, resizeTerminal } from './terminal.js';
-import { Trash } from './trash.js';
+import { Trash } from '@berth/layers';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 

@@ -16,7 +16,7 @@ import { releaseNetnsHolder, runningNetnsHolders, type NetworkFiles, type Networ
 import { processStartTime } from '@berth/syscall';
 import type { ContainerRecord } from './container-store.js';
 import { ConflictError, InvalidParameterError } from './errors.js';
-import { Trash } from './trash.js';
+import { Trash } from '@berth/layers';
 
 /** What the network service needs to know about containers (the lifecycle answers). */
 export interface ContainerDirectory {

@@ -2,14 +2,13 @@ import type { Server } from 'node:http';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LinuxSyscalls, PrivateMountNamespace, type Syscalls } from '@berth/syscall';
-import { LayerStore } from '@berth/layers';
+import { LayerStore, Trash } from '@berth/layers';
 import { Runtime, describeCorrection, ensurePrivateStateRoot } from '@berth/runtime';
 import { VolumeStore } from '@berth/volumes';
 import { createApiServer, listenUnix } from './api/server.js';
 import { ContainerStore } from './container-store.js';
 import type { ContainerEngine, ImageService, VolumeService } from './engine.js';
 import { IdleTrimmer } from './idle-trim.js';
-import { Trash } from './trash.js';
 import { Lifecycle } from './lifecycle.js';
 import { NetworkService } from './networks.js';
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { parseMountinfo, processStartTime } from '@berth/syscall';
+import { runningNetnsHolders } from '@berth/runtime';
 
 export function hostMountTable(): string {
   return readFileSync('/proc/self/mountinfo', 'utf8');
@@ -127,13 +128,5 @@ export function parkedSandboxes(root: string): number[] {
 
 /** The processes holding bridge containers' network namespaces (`berth-netns ID`, see @berth/runtime), with their container ids. */
 export function netnsHolders(): { pid: number; id: string }[] {
-  const out: { pid: number; id: string }[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const id = /^berth-netns ([0-9a-f]{64})\0/.exec(readFileSync(`/proc/${name}/cmdline`, 'latin1'))?.[1];
-      if (id) out.push({ pid: Number(name), id });
-    } catch { /* gone */ }
-  }
-  return out;
+  return runningNetnsHolders().map(({ pid, id }) => ({ pid, id }));
 }
