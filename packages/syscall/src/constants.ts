@@ -144,3 +144,12 @@ export const F_SEAL_SEAL = 0x1;
 export const F_SEAL_SHRINK = 0x2;
 export const F_SEAL_GROW = 0x4;
 export const F_SEAL_WRITE = 0x8;
+/**
+ * Inode flags through ioctl(2) (linux/fs.h): `_IOR('f', 1, long)` and
+ * `_IOW('f', 2, long)`; the kernel reads and writes an int. FS_TOPDIR_FL is
+ * chattr's `T`: ext2/3/4's Orlov allocator spreads a marked directory's
+ * subdirectories over block groups, as it does the filesystem root's.
+ */
+export const FS_IOC_GETFLAGS = 0x80086601;
+export const FS_IOC_SETFLAGS = 0x40086602;
+export const FS_TOPDIR_FL = 0x00020000;

@@ -20,3 +20,4 @@ export { withFault, type FaultPlan } from './fault.js';
 export { makedev, major, minor } from './devices.js';
 export { Namespaces, NAMESPACE_KINDS, type NamespaceKind, type SavedNamespaces } from './namespaces.js';
 export { PrivateMountNamespace } from './private-namespace.js';
+export { markTopDirectory } from './fs-flags.js';
