@@ -1,6 +1,6 @@
 import type { VolumeRecord } from './metadata.js';
 import { InvalidVolumeOptionError } from './errors.js';
-import type { PruneFilters, VolumeFilters } from './types.js';
+import type { PruneFilters, Volume, VolumeFilters } from './types.js';
 
 function values(v: string | readonly string[] | undefined): readonly string[] {
   if (v === undefined) return [];
@@ -52,16 +52,18 @@ function refuseBacktrackingTraps(pattern: string): void {
   }
 }
 
-export function listPredicate(filters: VolumeFilters, refCounts: () => Map<string, number>): (r: VolumeRecord) => boolean {
+/** `docker volume ls` filters as a test on the API's volumes; undefined when there are none to apply. */
+export function listPredicate(filters: VolumeFilters, refCounts: () => Map<string, number>): ((v: Volume) => boolean) | undefined {
   const names = values(filters.name).map(nameMatcher);
   const labels = values(filters.label);
   const drivers = values(filters.driver);
   const counts = filters.dangling === undefined ? undefined : refCounts();
-  return (r) => {
-    if (names.length > 0 && !names.some((matches) => matches(r.name))) return false;
-    if (drivers.length > 0 && !drivers.includes(r.driver)) return false;
-    if (labels.length > 0 && !matchesLabels(r.labels, labels)) return false;
-    if (counts !== undefined && ((counts.get(r.name) ?? 0) === 0) !== filters.dangling) return false;
+  if (names.length === 0 && labels.length === 0 && drivers.length === 0 && counts === undefined) return undefined;
+  return (v) => {
+    if (names.length > 0 && !names.some((matches) => matches(v.Name))) return false;
+    if (drivers.length > 0 && !drivers.includes(v.Driver)) return false;
+    if (labels.length > 0 && !matchesLabels(v.Labels, labels)) return false;
+    if (counts !== undefined && ((counts.get(v.Name) ?? 0) === 0) !== filters.dangling) return false;
     return true;
   };
 }

@@ -29,14 +29,38 @@ export function assertRealDirInside(volumesRoot: string, dir: string, what: stri
  * The cheap form of `assertRealDirInside` for `<volumesRoot>/<name>`: the
  * volumes directory is a real path and a volume name holds no '/', so an
  * entry that is a real directory (lstat: not a symlink) is exactly where it
- * should be. Returns undefined when there is nothing there.
+ * should be. False when there is nothing there.
  */
-export function realDirEntry(dir: string, what: string): fs.Stats | undefined {
+export function realDirEntry(dir: string, what: string): boolean {
   const st = fs.lstatSync(dir, { throwIfNoEntry: false });
-  if (st !== undefined && (st.isSymbolicLink() || !st.isDirectory())) {
-    throw new UnsafePathError(`failed to ${what}: ${dir} is not a real directory (a symlink or another file); berth will not follow it, inspect it by hand`);
+  if (st === undefined) return false;
+  if (st.isSymbolicLink() || !st.isDirectory()) throw notRealDir(dir, what);
+  return true;
+}
+
+function notRealDir(dir: string, what: string): UnsafePathError {
+  return new UnsafePathError(`failed to ${what}: ${dir} is not a real directory (a symlink or another file); berth will not follow it, inspect it by hand`);
+}
+
+/**
+ * `realDirEntry` for every entry of `parent` from one readdir: the entry
+ * types getdents gives (Node lstats an entry whose type the filesystem does
+ * not give). A prune of 10,000 volumes made 10,000 lstat calls, 8 µs each.
+ */
+export class DirEntryKinds {
+  readonly #realDir = new Map<string, boolean>();
+
+  constructor(readonly parent: string) {
+    for (const e of fs.readdirSync(parent, { withFileTypes: true })) this.#realDir.set(e.name, e.isDirectory());
   }
-  return st;
+
+  /** As `realDirEntry(<parent>/<name>, what)`. */
+  realDir(name: string, what: string): boolean {
+    const real = this.#realDir.get(name);
+    if (real === undefined) return false;
+    if (!real) throw notRealDir(`${this.parent}/${name}`, what);
+    return true;
+  }
 }
 
 /**
