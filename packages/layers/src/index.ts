@@ -13,7 +13,7 @@
  * // layout.rootfs: { type: 'overlay', source: 'overlay', target: '.../c1/mnt', options: [...] }
  * ```
  */
-export { LayerStore, MOUNT_OPTIONS_LIMIT, mountPointsUnder } from './store.js';
+export { LayerStore, MOUNT_OPTIONS_LIMIT } from './store.js';
 export { Trash } from './trash.js';
 export { ingestWorkerCounts, setIdleWorkerExitMs } from './worker/offload.js';
 export type {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, writeSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { markTopDirectory, readMountinfo, type Syscalls } from '@berth/syscall';
+import { markTopDirectory, MountTable, type Syscalls } from '@berth/syscall';
 import { ingest, type ImagePlan, type Ingested, type StagedUnpack } from './archive.js';
 import { overlayChanges, type Change } from './changes.js';
 import { writeUpperLayer } from './commit.js';
@@ -48,6 +48,8 @@ export class LayerStore {
   private readonly meta: Metadata;
   /** Layer and container directories being deleted (see `discard`). */
   private readonly trash = new Trash();
+  /** This process's mounts, read again only when they changed: every container removal looks (see `removeContainer`). */
+  private readonly mounts: MountTable;
 
   private constructor(
     readonly root: string, private readonly sys: Syscalls, readonly driver: Driver,
@@ -61,6 +63,7 @@ export class LayerStore {
     // ~0.3 ms per file (see the layers README, "Where a layer's inodes go").
     markTopDirectory(sys, join(root, 'layers'));
     this.meta = new Metadata(openDatabase(join(root, 'metadata.db')));
+    this.mounts = new MountTable(sys);
     // One process owns a root: at open, a directory without its record can only be what a
     // crash left between a rename and its commit (or a committed removal and its rename).
     this.startupReport = this.reconcile({ removeOrphans: true });
@@ -75,6 +78,7 @@ export class LayerStore {
 
   close(): void {
     this.meta.db.close();
+    this.mounts.close();
   }
 
   private layerDir(id: string): string {
@@ -688,7 +692,7 @@ export class LayerStore {
   removeContainer(containerId: string, opts: { background?: boolean } = {}): void {
     if (!this.meta.container(containerId)) throw new NoSuchContainerError(containerId);
     const dir = this.containerDir(containerId);
-    const busy = mountPointsUnder(dir)[0];
+    const busy = this.mounts.under(dir)[0];
     if (busy !== undefined) throw new ContainerBusyError(containerId, busy);
     this.meta.deleteContainer(containerId);
     this.discard(dir, undefined, opts.background === true);
@@ -741,7 +745,7 @@ export class LayerStore {
     if (opts.removeOrphans === true) {
       for (const id of report.orphanLayers) this.discard(this.layerDir(id));
       for (const id of report.orphanContainers) {
-        if (mountPointsUnder(this.containerDir(id)).length === 0) this.discard(this.containerDir(id));
+        if (this.mounts.under(this.containerDir(id)).length === 0) this.discard(this.containerDir(id));
       }
     }
     return report;
@@ -768,9 +772,3 @@ function copyTree(from: string, to: string): void {
   const r = spawnSync('cp', ['-a', '--', from, to], { encoding: 'utf8' });
   if (r.status !== 0) throw new LayerStoreError('COPY_FAILED', `failed to copy layer ${from}: ${r.stderr.trim() || `cp exited ${String(r.status)}`}`);
 }
-
-/** Mount points at or below `dir` in this process's mount namespace. */
-export function mountPointsUnder(dir: string): string[] {
-  return readMountinfo().map((m) => m.mountPoint).filter((point) => point === dir || point.startsWith(`${dir}/`));
-}
-

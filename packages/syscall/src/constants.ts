@@ -153,3 +153,7 @@ export const F_SEAL_WRITE = 0x8;
 export const FS_IOC_GETFLAGS = 0x80086601;
 export const FS_IOC_SETFLAGS = 0x40086602;
 export const FS_TOPDIR_FL = 0x00020000;
+/** poll(2) events (asm-generic/poll.h). A mount table's fd reports a change as POLLPRI | POLLERR. */
+export const POLLIN = 0x1;
+export const POLLPRI = 0x2;
+export const POLLERR = 0x8;

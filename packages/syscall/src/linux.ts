@@ -44,7 +44,7 @@ interface Libc {
   mount: any; umount2: any; unshare: any; setns: any; pivot_root: any; chroot: any; chdir: any;
   fchdir: any; sethostname: any; mount_setattr: any; open_tree: any; move_mount: any; fsopen: any;
   fsconfig: any; fsmount: any; open: any; syscall: any; close: any; mkdirat: any; symlinkat: any; fchmodat: any; mknodat: any; lsetxattr: any;
-  lgetxattr: any; llistxattr: any; lchown: any; pidfd_open: any; pidfd_send_signal: any; prctl: any; malloc_trim: any;
+  lgetxattr: any; llistxattr: any; lchown: any; pidfd_open: any; pidfd_send_signal: any; prctl: any; malloc_trim: any; poll: any;
   socket: any; ioctl: any; memfd_create: any; fallocate: any; pipe2: any; socketpair: any; sendmsg: any; renameat2: any; waitpid: any; fcntl: any; posix_spawn: any; fa_init: any; fa_dup2: any;
   fa_chdir: any; fa_destroy: any; attr_init: any; attr_setflags: any; attr_setsigmask: any; attr_setsigdefault: any;
   attr_destroy: any; sigemptyset: any; sigfillset: any;
@@ -102,6 +102,7 @@ function bind(): Libc {
     pidfd_send_signal: lib.func('int pidfd_send_signal(int pidfd, int sig, void *info, unsigned int flags)'),
     prctl: lib.func('int prctl(int option, ...)'),
     malloc_trim: lib.func('int malloc_trim(size_t pad)'),
+    poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)'),
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
     pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
@@ -312,6 +313,14 @@ export class LinuxSyscalls implements Syscalls {
   mallocTrim(): boolean {
     // glibc's malloc_trim(0): every arena (each thread's too) returns its free pages to the kernel. It cannot fail.
     return this.c.malloc_trim(0) === 1;
+  }
+  poll(fd: number, events: number, timeoutMs: number): number {
+    // struct pollfd: int fd, short events, short revents.
+    const pollfd = Buffer.alloc(8);
+    pollfd.writeInt32LE(fd, 0);
+    pollfd.writeInt16LE(events, 4);
+    check(this.c.poll(pollfd, 1, timeoutMs), 'poll');
+    return pollfd.readUInt16LE(6);
   }
   socket(domain: number, type: number, protocol: number): number {
     return check(this.c.socket(domain, type, protocol), 'socket');

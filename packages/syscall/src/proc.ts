@@ -3,7 +3,9 @@
  * facts every package needs (is this the same process? where is what
  * mounted, with which propagation?), read in one place.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { POLLERR, POLLPRI } from './constants.js';
+import type { Syscalls } from './signatures.js';
 
 /** The fields of `/proc/PID/stat` berth reads. */
 export interface ProcStat {
@@ -95,4 +97,62 @@ export function parseMountinfo(text: string): MountInfo[] {
 /** This process's (or thread's) mount table. */
 export function readMountinfo(path = '/proc/self/mountinfo'): MountInfo[] {
   return parseMountinfo(readFileSync(path, 'utf8'));
+}
+
+/**
+ * A mount table read again only when it changed: the kernel reports any
+ * mount or unmount in the namespace as POLLPRI on an open mountinfo file, so
+ * a look costs one `poll` with no wait, not a read and a parse (45 µs for 20
+ * mounts, growing with them). The namespace is the one of `path` when the
+ * table was made (for `/proc/self/mountinfo`, the process's main thread's).
+ */
+export class MountTable {
+  readonly #fd: number;
+  #mounts: MountInfo[];
+  /** How many times the table was read: once at the start, then once per change seen. */
+  reads = 0;
+
+  constructor(private readonly sys: Syscalls, path = '/proc/self/mountinfo') {
+    this.#fd = openSync(path, 'r');
+    this.#mounts = this.#read();
+  }
+
+  /** The mounts as they are now. */
+  current(): readonly MountInfo[] {
+    let changed: boolean;
+    try {
+      changed = (this.sys.poll(this.#fd, POLLPRI, 0) & (POLLPRI | POLLERR)) !== 0;
+    } catch {
+      changed = true; // cannot tell (EINTR): read it
+    }
+    if (changed) this.#mounts = this.#read();
+    return this.#mounts;
+  }
+
+  /** Mount points at or below `dir`. */
+  under(dir: string): string[] {
+    const prefix = `${dir}/`;
+    const out: string[] = [];
+    for (const m of this.current()) if (m.mountPoint === dir || m.mountPoint.startsWith(prefix)) out.push(m.mountPoint);
+    return out;
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  /** The whole file from offset 0 (a seq file: read until it answers 0). */
+  #read(): MountInfo[] {
+    this.reads++;
+    const chunks: Buffer[] = [];
+    let offset = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(16384);
+      const n = readSync(this.#fd, chunk, 0, chunk.length, offset);
+      if (n === 0) break;
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      offset += n;
+    }
+    return parseMountinfo(Buffer.concat(chunks).toString('utf8'));
+  }
 }

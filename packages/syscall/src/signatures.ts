@@ -135,6 +135,11 @@ export interface SyscallSignatures {
    * memory was released. Not a system call, but libc, so it lives here.
    */
   mallocTrim: { args: []; result: boolean };
+  /**
+   * poll(2) of one fd for `events` (POLLIN, POLLPRI, ...), waiting at most
+   * `timeoutMs` (0: only look): the revents, 0 when nothing happened.
+   */
+  poll: { args: [fd: number, events: number, timeoutMs: number]; result: number };
   socket: { args: [domain: number, type: number, protocol: number]; result: number };
   pipe2: { args: [flags: number]; result: [readFd: number, writeFd: number] };
   /** renameat2(2) with RENAME_EXCHANGE: two paths swap places atomically (both must exist). */
@@ -184,6 +189,6 @@ export const SYSCALL_NAMES: readonly SyscallName[] = [
   'mountSetattr', 'openTree', 'moveMount', 'fsopen', 'fsconfig', 'fsmount', 'open', 'openat2', 'tryOpenat2',
   'cloneTrees', 'attachTrees', 'close',
   'mkdirat', 'symlinkat', 'fchmodat',
-  'mknodat', 'lsetxattr', 'lgetxattr', 'llistxattr', 'lchown', 'pidfdOpen', 'pidfdSendSignal', 'prctl', 'mallocTrim',
+  'mknodat', 'lsetxattr', 'lgetxattr', 'llistxattr', 'lchown', 'pidfdOpen', 'pidfdSendSignal', 'prctl', 'mallocTrim', 'poll',
   'socket', 'ioctl', 'pipe2', 'socketpair', 'sendFds', 'renameExchange', 'memfdCreate', 'addSeals', 'spawn', 'waitpid', 'fallocate', 'bpfProgLoad', 'bpfProgAttach',
 ];

@@ -84,7 +84,7 @@ export class RecordingSyscalls {
       case 'waitpid': return { pid: 0, code: null, signal: null };
       case 'lgetxattr': return null;
       case 'llistxattr': return [];
-      case 'prctl': case 'ioctl': return 0;
+      case 'prctl': case 'ioctl': case 'poll': return 0;
       case 'mallocTrim': return false;
       default: return undefined;
     }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AT_FDCWD, AT_RECURSIVE, CLONE_FS, CLONE_NEWNS, LinuxSyscalls, MOUNT_ATTR_RDONLY, MS_BIND, MS_PRIVATE, MS_REC,
-  Namespaces, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY, OVERLAY_OPAQUE_XATTR, PrivateMountNamespace,
+  MountTable, Namespaces, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY, OVERLAY_OPAQUE_XATTR, PrivateMountNamespace,
   RESOLVE_BENEATH, RESOLVE_IN_ROOT, S_IFCHR, SyscallError, makedev,
 } from '../../src/index.js';
 import { describeRoot, hostMountTable } from '@berth/testing';
@@ -158,6 +158,31 @@ describeRoot('@berth/syscall against the real kernel', () => {
     } finally {
       ns.close();
     }
+  });
+
+  it('a MountTable reads mountinfo again only after a mount or an unmount in its namespace', () => {
+    const target = join(dir, 'watched');
+    mkdirSync(target);
+    inThrowawayNamespace(sys, () => {
+      // The thread's own table: opened inside the throwaway namespace, it watches that one.
+      const table = new MountTable(sys, '/proc/thread-self/mountinfo');
+      try {
+        expect(table.reads).toBe(1);
+        expect(table.under(target)).toEqual([]);
+        expect(table.current().some((m) => m.mountPoint === '/')).toBe(true);
+        expect(table.reads).toBe(1);
+        sys.mount('tmpfs', target, 'tmpfs', 0, 'size=1m');
+        expect(table.under(target)).toEqual([target]);
+        expect(table.reads).toBe(2);
+        expect(table.under(dir)).toEqual([target]);
+        expect(table.reads).toBe(2);
+        sys.umount2(target, 0);
+        expect(table.under(target)).toEqual([]);
+        expect(table.reads).toBe(3);
+      } finally {
+        table.close();
+      }
+    });
   });
 });
 
