@@ -14,7 +14,7 @@
  * ```
  */
 export { LayerStore, MOUNT_OPTIONS_LIMIT } from './store.js';
-export { Trash } from './trash.js';
+export { Trash, trashThreadsStarted } from './trash.js';
 export { ingestWorkerCounts, setIdleWorkerExitMs } from './worker/offload.js';
 export type {
   CommitOptions, ContainerLayout, DiskUsage, Driver, ImageConfig, ImageRecord, ImportOptions, ImportProgress, ImportResult, Mount,
