@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { RecordingSyscalls } from '../../src/testing.js';
 import { FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_TOPDIR_FL, O_CLOEXEC, O_DIRECTORY, O_RDONLY } from '../../src/constants.js';
-import { SyscallError } from '../../src/errors.js';
+import { SyscallError, errnoNumber } from '../../src/errors.js';
 import { markTopDirectory } from '../../src/fs-flags.js';
 
 describe('markTopDirectory', () => {
@@ -27,6 +27,13 @@ describe('markTopDirectory', () => {
     expect(rec.calls.map((c) => c.name)).toEqual(['open', 'ioctl', 'close']);
     const refused = new RecordingSyscalls().failNext('ioctl', 'EOPNOTSUPP', 2);
     expect(markTopDirectory(refused.syscalls, '/xfs/layers')).toBe(false);
+    // Read, but not this process's to set (a directory another user owns).
+    const notOwner = new RecordingSyscalls().respond('ioctl', (_fd, request) => {
+      if (request === FS_IOC_SETFLAGS) throw new SyscallError('ioctl', errnoNumber('EPERM'));
+      return 0;
+    });
+    expect(markTopDirectory(notOwner.syscalls, '/theirs/layers')).toBe(false);
+    expect(notOwner.calls.map((c) => c.name)).toEqual(['open', 'ioctl', 'ioctl', 'close']);
   });
 
   it('throws any other failure (the directory cannot be opened, an I/O error)', () => {
