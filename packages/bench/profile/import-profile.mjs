@@ -10,7 +10,7 @@
 // `sync -f`, interleaved, with the median ratio. `--against` adds a second
 // build of @berth/layers (another checkout's, built) to each round, the
 // order rotated every round, for before/after numbers.
-// tar and sync run in one long-lived shell (the bench's `Shell`), as in the
+// tar and sync run in one long-lived shell (the bench's `Spawner`), as in the
 // bench: forking this process would charge berth's next import a page
 // fault per page it writes.
 // `--keep DIR` leaves the archives in DIR, for strace.
@@ -32,7 +32,8 @@ const { values } = parseArgs({
   },
 });
 const repeats = Number(values.repeats);
-const { writeSyntheticImage, layerTarsOf, Shell } = await import('../dist/cases/stores.js');
+const { writeSyntheticImage, layerTarsOf } = await import('../dist/cases/stores.js');
+const { Spawner } = await import('../dist/spawner.js');
 const { writeBusyboxImage } = await import('../dist/berth-env.js');
 const Other = values.against === undefined ? undefined : (await import(pathToFileURL(resolve(values.against)).href)).LayerStore;
 
@@ -40,7 +41,7 @@ const dir = values.keep ?? mkdtempSync(join(tmpdir(), 'berth-import-prof-'));
 mkdirSync(dir, { recursive: true });
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const spread = (xs) => { const s = [...xs].sort((a, b) => a - b); return `${median(xs).toFixed(2)}x (range ${s[0].toFixed(2)}-${s[s.length - 1].toFixed(2)})`; };
-const sh = Shell.start();
+const sh = Spawner.start();
 try {
   const images = [];
   if (values.only !== 'busybox') {

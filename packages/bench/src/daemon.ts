@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LinuxSyscalls } from '@berth/syscall';
 import { LayerStore } from '@berth/layers';
 import { BenchError, LaunchFailedError } from './errors.js';
+import type { Spawner } from './spawner.js';
 
 export const CLI = fileURLToPath(new URL('../../cli/bin/berth.js', import.meta.url));
 
@@ -29,6 +30,8 @@ export class Daemon {
     readonly socketPath: string,
     private readonly child: ChildProcess,
     private readonly logFile: string,
+    /** The shell the timed CLI runs start from. */
+    private readonly spawner: Spawner,
   ) {}
 
   get pid(): number {
@@ -36,7 +39,7 @@ export class Daemon {
   }
 
   /** Imports the archive into a fresh root, then starts `berth daemon` on it and waits for /_ping. */
-  static async start(dir: string, archive: string, workers: number): Promise<Daemon> {
+  static async start(dir: string, archive: string, workers: number, spawner: Spawner): Promise<Daemon> {
     const root = join(dir, `daemon-root-${workers}w`);
     mkdirSync(root, { recursive: true });
     const layers = LayerStore.open(root, { syscalls: new LinuxSyscalls() });
@@ -51,7 +54,7 @@ export class Daemon {
     const child = spawn(process.execPath, [CLI, '--root', root, '--host', `unix://${socketPath}`, 'daemon', '--workers', String(workers)],
       { stdio: ['ignore', fd, fd] });
     closeSync(fd);
-    const daemon = new Daemon(root, socketPath, child, logFile);
+    const daemon = new Daemon(root, socketPath, child, logFile, spawner);
     let exited: string | undefined;
     child.once('exit', (code, signal) => { exited = `exit ${code ?? signal}`; });
     for (let i = 0; i < 150; i++) {
@@ -80,13 +83,8 @@ export class Daemon {
   }
 
   /** One CLI run, whole-process wall time. */
-  timeRun(flags: readonly string[] = ['--network', 'none']): number {
-    const [file, ...args] = this.runArgv(flags);
-    const t0 = performance.now();
-    const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-    const ms = performance.now() - t0;
-    if (r.status !== 0) throw new LaunchFailedError('berth run --rm', `exit ${r.status ?? r.signal}: ${r.stderr.trim()}`);
-    return ms;
+  timeRun(flags: readonly string[] = ['--network', 'none']): Promise<number> {
+    return this.spawner.run(this.runArgv(flags), 'berth run --rm');
   }
 
   /** One CLI run without blocking the event loop (for the load in the memory case). */
@@ -121,8 +119,8 @@ export class Daemon {
   }
 
   /** One docker CLI run on berth's socket, whole-process wall time (the Go client users have, on the same supervisor). */
-  timeDockerRun(): number {
-    return timeProcess('docker run --rm (docker CLI on berth)', this.dockerRunArgv());
+  timeDockerRun(): Promise<number> {
+    return this.spawner.run(this.dockerRunArgv(), 'docker run --rm (docker CLI on berth)');
   }
 
   /** Resident set size of the supervisor process, MB. */
@@ -143,16 +141,6 @@ export class Daemon {
       await gone;
     }
   }
-}
-
-/** Whole-process wall time of one synchronous spawn; a failure names the row. */
-export function timeProcess(row: string, argv: readonly string[]): number {
-  const [file, ...args] = argv;
-  const t0 = performance.now();
-  const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new LaunchFailedError(row, `exit ${r.status ?? r.signal}: ${(r.stderr ?? r.error?.message ?? '').trim()}`);
-  return ms;
 }
 
 /** `node -e 0`: the start-up and exit every Node CLI pays, the floor of the `berth run --rm` row. */

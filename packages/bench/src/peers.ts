@@ -1,7 +1,8 @@
 /**
  * The peers berth is compared with, each run on the same rootfs with the
  * same command. Every peer is timed the same way as berth's CLI row: the
- * wall time of one synchronous spawn, from fork to exit.
+ * wall time of one run from the bench's long-lived shell (`Spawner`), from
+ * fork to exit.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { LinuxSyscalls, MNT_DETACH, PrivateMountNamespace } from '@berth/syscall';
 import { LaunchFailedError } from './errors.js';
 import { bindMounts, ociConfig } from './oci-config.js';
+import { Spawner } from './spawner.js';
 
 export type PeerName = 'crun' | 'runc' | 'bubblewrap' | 'podman' | 'dockerd';
 export const PEER_NAMES: readonly PeerName[] = ['crun', 'runc', 'bubblewrap', 'podman', 'dockerd'];
@@ -65,6 +67,8 @@ export interface PeerContext {
   bindSource: string;
   /** The docker-save archive (for `podman load`). */
   archive: string;
+  /** The shell every timed run starts from. */
+  spawner: Spawner;
 }
 
 /** One peer, ready to time. */
@@ -72,12 +76,12 @@ export interface Peer {
   name: PeerName;
   /** The argv it runs for `mounts` extra binds (for the report). */
   argv(mounts: number, id: string): string[];
-  /** Runs once, synchronously; returns wall milliseconds. Throws if it did not exit 0. */
-  time(mounts: number): number;
+  /** Runs once; resolves with its wall milliseconds, rejects if it did not exit 0. */
+  time(mounts: number): Promise<number>;
   /** What the command runs inside of, if anything beyond the argv (for the report). */
   note?: string;
   /** A launch on a bridge network (netavark), for peers that have one: its argv and one timed run. */
-  bridge?: { argv: string[]; time(): number };
+  bridge?: { argv: string[]; time(): Promise<number> };
   close(): void;
 }
 
@@ -87,15 +91,6 @@ function nextId(peer: string): string {
   return `berth-bench-${peer}-${process.pid}-${counter}`;
 }
 
-function timedSpawn(what: string, argv: string[], cwd: string): number {
-  const [file, ...args] = argv;
-  const t0 = performance.now();
-  const r = spawnSync(file!, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd, encoding: 'utf8' });
-  const ms = performance.now() - t0;
-  if (r.error) throw new LaunchFailedError(what, r.error.message);
-  if (r.status !== 0) throw new LaunchFailedError(what, `exit ${r.status ?? r.signal}: ${r.stderr.trim().split('\n').slice(-2).join(' / ')}`);
-  return ms;
-}
 
 /** crun/runc bundles: one per mount count, all pointing at the shared rootfs. */
 function bundleFor(ctx: PeerContext, peer: string, mounts: number): string {
@@ -115,18 +110,20 @@ function ociPeer(ctx: PeerContext, name: 'crun' | 'runc'): Peer {
     if (!b) bundles.set(mounts, (b = bundleFor(ctx, name, mounts)));
     return b;
   };
+  // Looked up once: `which` forks this process.
+  const binary = which(name)!;
   const argv = (mounts: number, id: string) => name === 'crun'
-    ? [which('crun')!, '--root', state, '--cgroup-manager=disabled', 'run', '--bundle', bundle(mounts), id]
-    : [which('runc')!, '--root', state, 'run', '--bundle', bundle(mounts), id];
+    ? [binary, '--root', state, '--cgroup-manager=disabled', 'run', '--bundle', bundle(mounts), id]
+    : [binary, '--root', state, 'run', '--bundle', bundle(mounts), id];
   if (name === 'runc') {
-    return { name, argv, time: (m) => timedSpawn(name, argv(m, nextId(name)), ctx.workDir), close: () => {} };
+    return { name, argv, time: (m) => ctx.spawner.run(argv(m, nextId(name)), name, { cwd: ctx.workDir }), close: () => {} };
   }
   // crun with cgroups disabled still refuses this hybrid layout while the
   // empty v2 hierarchy is mounted at /sys/fs/cgroup/unified. Rather than an
   // `unshare -m sh -c 'umount ...; exec crun'` wrapper per run (which would
   // add two execs to crun's time), the bench keeps one private mount
-  // namespace (a slave of the host's, so the umount stays in it) and forks
-  // crun from the main thread while it is inside that namespace.
+  // namespace (a slave of the host's, so the umount stays in it) and starts
+  // crun's own shell from the main thread while it is inside that namespace.
   const sys = new LinuxSyscalls();
   const ns = PrivateMountNamespace.create(sys);
   const cwd = process.cwd();
@@ -137,26 +134,31 @@ function ociPeer(ctx: PeerContext, name: 'crun' | 'runc'): Peer {
       process.chdir(cwd); // setns resets the thread's cwd to /
     }
   };
-  inNs(() => {
+  const spawner = inNs(() => {
     try { sys.umount2('/sys/fs/cgroup/unified', MNT_DETACH); } catch { /* not mounted here: nothing to hide */ }
+    return Spawner.start();
   });
   return {
     name,
     argv,
-    note: 'forked from a thread inside a private mount namespace (slave of the host\'s) where /sys/fs/cgroup/unified is unmounted; the namespace switch is outside the timed region',
-    time: (m) => inNs(() => timedSpawn(name, argv(m, nextId(name)), ctx.workDir)),
-    close: () => ns.close(),
+    note: 'run from a shell started inside a private mount namespace (slave of the host\'s) where /sys/fs/cgroup/unified is unmounted',
+    time: (m) => spawner.run(argv(m, nextId(name)), name, { cwd: ctx.workDir }),
+    close: () => {
+      spawner.close();
+      ns.close();
+    },
   };
 }
 
 function bwrapPeer(ctx: PeerContext): Peer {
+  const bwrap = which('bwrap')!;
   const argv = (mounts: number) => [
-    which('bwrap')!, '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net',
+    bwrap, '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net',
     '--ro-bind', ctx.rootfs, '/', '--proc', '/proc', '--dev', '/dev',
     ...Array.from({ length: mounts }, (_, i) => ['--bind', ctx.bindSource, `/m${i}`]).flat(),
     '/bin/true',
   ];
-  return { name: 'bubblewrap', argv, time: (m) => timedSpawn('bubblewrap', argv(m), ctx.workDir), close: () => {} };
+  return { name: 'bubblewrap', argv, time: (m) => ctx.spawner.run(argv(m), 'bubblewrap', { cwd: ctx.workDir }), close: () => {} };
 }
 
 function podmanPeer(ctx: PeerContext): Peer {
@@ -180,9 +182,9 @@ function podmanPeer(ctx: PeerContext): Peer {
   return {
     name: 'podman',
     argv,
-    bridge: { argv: bridgeArgv, time: () => timedSpawn('podman', bridgeArgv, ctx.workDir) },
+    bridge: { argv: bridgeArgv, time: () => ctx.spawner.run(bridgeArgv, 'podman', { cwd: ctx.workDir }) },
     note: 'storage under the bench\'s temp dir (--root/--runroot); image loaded with podman load -i from the same archive',
-    time: (m) => timedSpawn('podman', argv(m), ctx.workDir),
+    time: (m) => ctx.spawner.run(argv(m), 'podman', { cwd: ctx.workDir }),
     close: () => {
       // Only this temp storage is touched; the directory goes with the work dir.
       spawnSync(global[0]!, [...global.slice(1), 'rmi', '--all', '--force'], { stdio: 'ignore' });
@@ -194,7 +196,7 @@ function podmanPeer(ctx: PeerContext): Peer {
   };
 }
 
-/** Sleeps the calling thread (the peers are timed synchronously, so they start synchronously too). */
+/** Sleeps the calling thread (dockerd's start and stop wait synchronously). */
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -265,7 +267,7 @@ function dockerdPeer(ctx: PeerContext): Peer {
     name: 'dockerd',
     argv,
     note: 'the docker CLI against dockerd 20.10 (its own containerd, runc, overlay2) in a temporary root, started with --bridge none --iptables=false --ip-forward=false; image loaded with docker load from the same archive',
-    time: (m) => timedSpawn('dockerd', argv(m), ctx.workDir),
+    time: (m) => ctx.spawner.run(argv(m), 'dockerd', { cwd: ctx.workDir }),
     close: stop,
   };
 }
@@ -273,20 +275,24 @@ function dockerdPeer(ctx: PeerContext): Peer {
 export type PeerState = { name: PeerName; peer?: Peer; status: 'ok' | 'not installed' | 'broken'; reason?: string };
 
 /** Opens each peer and runs it once; a peer that fails is reported with its reason and skipped. */
-export function openPeers(ctx: PeerContext, log: (line: string) => void): PeerState[] {
-  return PEER_NAMES.map((name): PeerState => {
-    if (!which(BINARIES[name])) return { name, status: 'not installed' };
-    let peer: Peer | undefined;
-    try {
-      peer = name === 'crun' || name === 'runc' ? ociPeer(ctx, name) : name === 'bubblewrap' ? bwrapPeer(ctx) : name === 'podman' ? podmanPeer(ctx) : dockerdPeer(ctx);
-      peer.time(0);
-      peer.time(1);
-      return { name, peer, status: 'ok' };
-    } catch (error) {
-      peer?.close();
-      const reason = (error as Error).message;
-      log(`${name}: broken, skipped: ${reason}`);
-      return { name, status: 'broken', reason };
-    }
-  });
+export async function openPeers(ctx: PeerContext, log: (line: string) => void): Promise<PeerState[]> {
+  const states: PeerState[] = [];
+  for (const name of PEER_NAMES) states.push(await openPeer(ctx, name, log));
+  return states;
+}
+
+async function openPeer(ctx: PeerContext, name: PeerName, log: (line: string) => void): Promise<PeerState> {
+  if (!which(BINARIES[name])) return { name, status: 'not installed' };
+  let peer: Peer | undefined;
+  try {
+    peer = name === 'crun' || name === 'runc' ? ociPeer(ctx, name) : name === 'bubblewrap' ? bwrapPeer(ctx) : name === 'podman' ? podmanPeer(ctx) : dockerdPeer(ctx);
+    await peer.time(0);
+    await peer.time(1);
+    return { name, peer, status: 'ok' };
+  } catch (error) {
+    peer?.close();
+    const reason = (error as Error).message;
+    log(`${name}: broken, skipped: ${reason}`);
+    return { name, status: 'broken', reason };
+  }
 }

@@ -2,10 +2,10 @@
  * Case 1: launch latency of /bin/true, every runtime interleaved round-robin
  * in one run so that drift on a shared machine hits all of them alike.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { Cgroups, defaultDeviceRules } from '@berth/runtime';
 import { twoVolumes, type BerthEnv } from '../berth-env.js';
-import { nodeFloorArgv, timeProcess, type Daemon } from '../daemon.js';
+import { nodeFloorArgv, type Daemon } from '../daemon.js';
+import type { Spawner } from '../spawner.js';
 import { SLOW_PEERS, type PeerState } from '../peers.js';
 import type { LatencyRow } from '../report-types.js';
 import { pairedRatio, summarize, type Summary } from '../stats.js';
@@ -33,20 +33,14 @@ interface Contender {
   time: () => Promise<number>;
 }
 
-function timeTrue(): number {
-  const t0 = performance.now();
-  spawnSync('/bin/true', [], { stdio: 'ignore' });
-  return performance.now() - t0;
-}
-
 /**
  * The cost a launch pays for its own cgroup (issue 13: every container has
  * one, for its device rules): make the directories with Docker's device
  * rules and move a waiting process in. On v1 the first move waits for an
- * RCU grace period. Spawning the process and removing the cgroup are not
- * timed.
+ * RCU grace period. Spawning the process (from the bench's shell, so this
+ * process never forks) and removing the cgroup are not timed.
  */
-function cgroupContender(): Contender {
+function cgroupContender(spawner: Spawner): Contender {
   let cgroups: Cgroups | undefined;
   let n = 0;
   return {
@@ -54,22 +48,21 @@ function cgroupContender(): Contender {
     aligned: [], slow: false,
     time: async () => {
       cgroups ??= Cgroups.detect();
-      const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
-      await new Promise((resolve) => child.once('spawn', resolve));
+      const pid = await spawner.startBackground(['sleep', '1000'], 'sleep');
       const t0 = performance.now();
       const handle = cgroups.create(`bench-cgroup-${process.pid}-${n++}`, {}, defaultDeviceRules());
-      cgroups.place(handle, child.pid ?? 0);
-      const ms = performance.now() - t0;
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await gone;
-      cgroups.remove(handle);
-      return ms;
+      try {
+        cgroups.place(handle, pid);
+        return performance.now() - t0;
+      } finally {
+        await spawner.killBackground(pid, 'sleep');
+        cgroups.remove(handle);
+      }
     },
   };
 }
 
-export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: PeerState[], o: LatencyOptions): Promise<LatencyResult> {
+export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: PeerState[], spawner: Spawner, o: LatencyOptions): Promise<LatencyResult> {
   const setup: number[] = [];
   const cleanup: number[] = [];
   const lib: Contender = {
@@ -82,27 +75,27 @@ export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: 
       return t.ms;
     },
   };
-  const contenders: Contender[] = [lib, cgroupContender()];
+  const contenders: Contender[] = [lib, cgroupContender(spawner)];
   if (typeof daemon === 'string') {
     contenders.push({ row: { name: 'berth run --rm (CLI + supervisor)', command: 'berth run --rm busybox /bin/true', status: 'unavailable', reason: daemon, samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(Number.NaN) });
   } else {
-    contenders.push({ row: { name: 'berth run --rm (CLI + supervisor)', command: daemon.runArgv().join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(daemon.timeRun()) });
+    contenders.push({ row: { name: 'berth run --rm (CLI + supervisor)', command: daemon.runArgv().join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => daemon.timeRun() });
   }
   // Bridge networking (netavark setup and teardown, ~200 ms each) in rows of its own, berth beside Podman.
   if (typeof daemon !== 'string') {
     const flags = ['--network', 'bridge'];
-    contenders.push({ row: { name: 'berth run --rm --network bridge (CLI + supervisor, netavark)', command: daemon.runArgv(flags).join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(daemon.timeRun(flags)) });
+    contenders.push({ row: { name: 'berth run --rm --network bridge (CLI + supervisor, netavark)', command: daemon.runArgv(flags).join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => daemon.timeRun(flags) });
   }
   const podmanBridge = peers.find((p) => p.name === 'podman')?.peer?.bridge;
   if (podmanBridge) {
-    contenders.push({ row: { name: 'podman run --rm --network bridge (netavark)', command: podmanBridge.argv.join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(podmanBridge.time()) });
+    contenders.push({ row: { name: 'podman run --rm --network bridge (netavark)', command: podmanBridge.argv.join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => podmanBridge.time() });
   }
   for (const p of peers) {
     const row: LatencyRow = { name: p.name, command: p.peer ? p.peer.argv(0, '<id>').join(' ') : '', status: p.status, samples: [] };
     if (p.reason) row.reason = p.reason;
     if (p.peer?.note) row.command += `  (${p.peer.note})`;
     const peer = p.peer;
-    contenders.push({ row, aligned: [], slow: SLOW_PEERS.has(p.name), time: () => Promise.resolve(peer ? peer.time(0) : Number.NaN) });
+    contenders.push({ row, aligned: [], slow: SLOW_PEERS.has(p.name), time: () => (peer ? peer.time(0) : Promise.resolve(Number.NaN)) });
   }
   // Issue 16's CLI rows: the same run through the Go docker CLI on berth's socket (the supervisor without a
   // Node client), and `node -e 0` (Node's own start-up and exit, the floor of the berth CLI row).
@@ -111,17 +104,17 @@ export async function runLatency(env: BerthEnv, daemon: Daemon | string, peers: 
   } else {
     let reason: string | undefined;
     try {
-      daemon.timeDockerRun();
+      await daemon.timeDockerRun();
     } catch (error) {
       reason = (error as Error).message;
     }
     contenders.push({
       row: { name: 'docker run --rm (docker CLI on berth)', command: daemon.dockerRunArgv().join(' '), status: reason === undefined ? 'ok' : 'unavailable', ...(reason === undefined ? {} : { reason }), samples: [] },
-      aligned: [], slow: true, time: () => Promise.resolve(daemon.timeDockerRun()),
+      aligned: [], slow: true, time: () => daemon.timeDockerRun(),
     });
   }
-  contenders.push({ row: { name: 'node -e 0 (Node start-up; floor of the CLI row)', command: nodeFloorArgv().join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => Promise.resolve(timeProcess('node -e 0', nodeFloorArgv())) });
-  contenders.push({ row: { name: 'fork+exec /bin/true (no container; floor)', command: 'spawnSync /bin/true', status: 'ok', samples: [] }, aligned: [], slow: false, time: () => Promise.resolve(timeTrue()) });
+  contenders.push({ row: { name: 'node -e 0 (Node start-up; floor of the CLI row)', command: nodeFloorArgv().join(' '), status: 'ok', samples: [] }, aligned: [], slow: true, time: () => spawner.run(nodeFloorArgv(), 'node -e 0') });
+  contenders.push({ row: { name: 'fork+exec /bin/true (no container; floor)', command: '/bin/true from the bench\'s shell', status: 'ok', samples: [] }, aligned: [], slow: false, time: () => spawner.run(['/bin/true'], '/bin/true') });
   const active = contenders.filter((c) => c.row.status === 'ok');
 
   for (let i = 0; i < o.warmup; i++) {

@@ -2,12 +2,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Daemon } from '../daemon.js';
 import type { MemoryRow } from '../report-types.js';
+import type { Spawner } from '../spawner.js';
 
 const RUNNING = 20;
 /** How long the 1-worker daemon sits idle before its reading. */
 const SETTLE_MS = 40_000;
 
-export async function runMemory(dir: string, archive: string, main: Daemon, o: { loadRuns: number }): Promise<MemoryRow[]> {
+export async function runMemory(dir: string, archive: string, main: Daemon, spawner: Spawner, o: { loadRuns: number }): Promise<MemoryRow[]> {
   const rows: MemoryRow[] = [];
   await sleep(500);
   const idle4 = main.rssMB();
@@ -40,9 +41,9 @@ export async function runMemory(dir: string, archive: string, main: Daemon, o: {
   stop = true;
   await sampler;
   rows.push({ name: 'supervisor under load, 4 workers', rssMB: peak, note: `peak while ${o.loadRuns} \`berth run --rm\` ran 8 at a time` });
-  const one = await Daemon.start(dir, archive, 1);
+  const one = await Daemon.start(dir, archive, 1, spawner);
   try {
-    one.timeRun(); // the worker has loaded its modules
+    await one.timeRun(); // the worker has loaded its modules
     // Settled as the 4-worker reading is (that daemon sat idle through cases 2-5 and 7): V8's memory
     // reducer shrinks the heaps 8-30 s after the last request, and the supervisor's second malloc_trim
     // comes six quiet 5 s periods after the first.

@@ -15,7 +15,7 @@ export async function runMountGrowth(env: BerthEnv, bindSource: string, peers: P
     const row: MountGrowthRow = { name: p.name, status: p.status, points: [] };
     if (p.reason) row.reason = p.reason;
     const peer = p.peer;
-    rows.push({ row, slow: SLOW_PEERS.has(p.name), time: (n) => Promise.resolve(peer!.time(n)) });
+    rows.push({ row, slow: SLOW_PEERS.has(p.name), time: (n) => peer!.time(n) });
   }
   const active = rows.filter((r) => r.row.status === 'ok');
   for (const n of MOUNT_COUNTS) {

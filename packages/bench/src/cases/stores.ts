@@ -1,6 +1,6 @@
 /** Cases 4 and 5: volume store scaling and image import throughput against tar -x. */
 import { createHash, randomBytes } from 'node:crypto';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +10,7 @@ import { LayerStore } from '@berth/layers';
 import { VolumeStore } from '@berth/volumes';
 import { BenchError } from '../errors.js';
 import type { ImportRow, TimedStep } from '../report-types.js';
+import { Spawner } from '../spawner.js';
 import { median } from '../stats.js';
 
 function timed(fn: () => void): number {
@@ -89,48 +90,6 @@ export function syncFs(dir: string): void {
   if (r.status !== 0) throw new BenchError('Sync', `failed to sync ${dir}: ${r.stderr.trim()}`);
 }
 
-/**
- * Runs commands one at a time in one long-lived `sh`, so a timed loop never
- * forks the bench process itself. A fork write-protects every page of this
- * ~100 MB process, and whatever ran next in it paid a page fault for each
- * page it wrote: berth's import, right after the previous round's `tar` and
- * `sync`, took 500–1,100 more faults and 10–15 ms more for busybox (about
- * 16 µs a fault on this VM), a cost no supervisor pays; `tar`'s own time
- * included forking this process. The shell forks only itself.
- */
-export class Shell {
-  private out = '';
-  private err = '';
-  private wake: (() => void) | undefined;
-
-  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { this.out += d; this.wake?.(); });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { this.err += d; });
-    child.on('exit', () => this.wake?.());
-  }
-
-  static start(): Shell {
-    return new Shell(spawn('sh', [], { stdio: ['pipe', 'pipe', 'pipe'] }));
-  }
-
-  /** Runs `argv` and resolves when it has exited; rejects with its stderr if it failed. */
-  async run(argv: readonly string[], what: string): Promise<void> {
-    const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    this.out = '';
-    this.err = '';
-    this.child.stdin.write(`${quoted} </dev/null >/dev/null; echo "status $?"\n`);
-    let m: RegExpExecArray | null;
-    while ((m = /status (\d+)\n/.exec(this.out)) === null) {
-      if (this.child.exitCode !== null) throw new BenchError('Shell', `failed to ${what}: the bench's shell exited`);
-      await new Promise<void>((r) => { this.wake = r; });
-    }
-    if (m[1] !== '0') throw new BenchError('Shell', `failed to ${what}: ${this.err.trim()}`);
-  }
-
-  close(): void {
-    this.child.stdin.end();
-  }
-}
 
 /** The layer tars of a docker-save archive, unpacked to `dir`. */
 export function layerTarsOf(archive: string, dir: string): string[] {
@@ -149,7 +108,7 @@ export async function runImport(dir: string, image: string, archive: string, rep
   const berth: number[] = [];
   const tarMs: number[] = [];
   // Started before the warm-up: starting it forks this process too, and the warm-up pays for that.
-  const sh = Shell.start();
+  const sh = Spawner.start();
   try {
     // Untimed, as the latency case's warm-up: the first import of a process
     // also pays for loading the modules, and for tar the first read of its input.
