@@ -161,6 +161,7 @@ export class Runtime {
     const acquired: string[] = [];
     const createdAnonymous: string[] = [];
     try {
+      const volumeMounts = spec.mounts.filter((m) => m.type === 'volume');
       for (const m of spec.mounts) {
         if (m.type === 'bind') {
           // `-v` creates a missing source at start, as Docker; `--mount` needs it now.
@@ -179,13 +180,16 @@ export class Runtime {
         } else if (!volumes.find(m.source)) {
           volumes.create({ name: m.source, ...settings });
         }
-        const { dataDir } = volumes.acquire(m.source, options.id);
-        acquired.push(m.source);
+      }
+      // Every reference in one transaction: all are held, or none.
+      const held = volumes.acquireAll(volumeMounts.map((m) => m.source), options.id);
+      acquired.push(...held.map((v) => v.name));
+      volumeMounts.forEach((m, i) => {
         if (m.subpath !== undefined) {
           // Refused now with the volume store's clear errors; the worker resolves it again, race-free, at start.
-          this.sys.close(resolveSubpath(dataDir, m.subpath, this.sys).fd);
+          this.sys.close(resolveSubpath(held[i]!.dataDir, m.subpath, this.sys).fd);
         }
-      }
+      });
     } catch (error) {
       for (const name of acquired) volumes.release(name, options.id);
       for (const name of createdAnonymous) {
@@ -572,14 +576,14 @@ export class Runtime {
 
   /**
    * A stored mount bound to what backs it now: a volume's data directory
-   * (the reference exists since create; acquiring again mounts a
-   * driver-option volume a supervisor restart left unmounted), a bind's
+   * (the reference exists since create: only read, unless a driver-option
+   * volume that a supervisor restart left unmounted needs mounting), a bind's
    * source (a `-v` source is created when missing, as Docker does at start).
    */
   private bindSource(id: string, spec: MountSpec): ResolvedMount {
     const { volumes } = this.options;
     if (spec.type === 'volume') {
-      const { dataDir } = volumes.acquire(spec.source, id);
+      const dataDir = volumes.dataDirFor(spec.source, id);
       return { spec, source: dataDir, volumeName: spec.source, sourceIsFile: false, anonymous: spec.anonymous };
     }
     if (spec.type === 'bind') {

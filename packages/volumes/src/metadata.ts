@@ -109,6 +109,7 @@ export class MetadataDb {
       refsOf: db.prepare<[string], { container: string }>('SELECT container FROM refs WHERE volume = ? ORDER BY rowid'),
       refCounts: db.prepare<[], { volume: string; n: number }>('SELECT volume, count(*) AS n FROM refs GROUP BY volume'),
       addRef: db.prepare('INSERT OR IGNORE INTO refs (volume, container, acquired_at) VALUES (?, ?, ?)'),
+      holds: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM refs WHERE volume = ? AND container = ?'),
       dropRef: db.prepare('DELETE FROM refs WHERE volume = ? AND container = ?'),
       refsOfContainer: db.prepare<[string], { volume: string }>('SELECT volume FROM refs WHERE container = ? ORDER BY volume'),
       dropContainer: db.prepare('DELETE FROM refs WHERE container = ?'),
@@ -197,6 +198,10 @@ export class MetadataDb {
   }
   refsOf(name: string): string[] {
     return this.#stmts.refsOf.all(name).map((r) => r.container);
+  }
+  /** Whether `container` holds a reference to the volume. */
+  holds(name: string, container: string): boolean {
+    return this.#stmts.holds.get(name, container) !== undefined;
   }
   refCounts(): Map<string, number> {
     return new Map(this.#stmts.refCounts.all().map((r) => [r.volume, r.n]));

@@ -369,7 +369,12 @@ export class VolumeStore {
 
   /** Record that a container uses the volume (persisted); mount driver-option volumes on first use. */
   acquire(name: string, containerId: string): AcquiredVolume {
-    return this.#db.transaction(() => {
+    return this.acquireAll([name], containerId)[0]!;
+  }
+
+  /** `acquire` of several volumes in one transaction: the container holds all of them, or none. */
+  acquireAll(names: readonly string[], containerId: string): AcquiredVolume[] {
+    return this.#db.transaction(() => names.map((name) => {
       const r = this.#record(name);
       this.#db.addRef(name, containerId);
       this.#mount(r);
@@ -380,7 +385,21 @@ export class VolumeStore {
         driverMounted: this.#mounted.has(name),
         options: r.options,
       };
-    });
+    }));
+  }
+
+  /**
+   * The data directory a starting container binds. Its reference was made
+   * at create: when it still holds it and the volume needs no mount of its
+   * own (or has it), this only reads, so a start never waits for the write
+   * lock. Otherwise it acquires (a driver-option volume that a supervisor
+   * restart left unmounted is mounted again).
+   */
+  dataDirFor(name: string, containerId: string): string {
+    const r = this.#db.get(name);
+    const ready = r !== undefined && (this.#mounted.has(name) || !mountPlanFor(r.options));
+    if (ready && this.#db.holds(name, containerId)) return this.#layout.dataDir(name);
+    return this.acquire(name, containerId).dataDir;
   }
 
   /** Drop one reference (idempotent); unmount a driver-option volume when the last user goes. */

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLONE_NEWNS, MNT_DETACH, PrivateMountNamespace } from '@berth/syscall';
 import { RecordingSyscalls } from '@berth/syscall/testing';
@@ -239,6 +240,37 @@ describe('VolumeStore', () => {
     expect(codeOf(() => store.clone('missing', 'dst2'))).toBe('NotFound');
   });
 
+  it('acquires several volumes in one transaction: all are held, or none', () => {
+    store.create({ name: 'va' });
+    store.create({ name: 'vb' });
+    expect(codeOf(() => store.acquireAll(['va', 'missing', 'vb'], 'c1'))).toBe('NotFound');
+    expect(store.usedBy('va')).toEqual([]);
+    const held = store.acquireAll(['va', 'vb'], 'c1');
+    expect(held.map((v) => [v.name, v.dataDir, v.refCount])).toEqual([
+      ['va', store.inspect('va').Mountpoint, 1], ['vb', store.inspect('vb').Mountpoint, 1],
+    ]);
+    expect([store.usedBy('va'), store.usedBy('vb')]).toEqual([['c1'], ['c1']]);
+  });
+
+  it('gives a starting container its data directory without the write lock when it holds the reference', () => {
+    const v = store.create({ name: 'held' });
+    store.acquire('held', 'c1');
+    // Another process mid-write: a start that needed the lock would wait for it (busy_timeout), then fail.
+    const other = new Database(path.join(root, 'volumes', 'metadata.db'));
+    other.pragma('busy_timeout = 0');
+    other.prepare('BEGIN IMMEDIATE').run();
+    try {
+      expect(store.dataDirFor('held', 'c1')).toBe(v.Mountpoint);
+    } finally {
+      other.prepare('ROLLBACK').run();
+      other.close();
+    }
+    // Without the reference (made at create), it takes one, as acquire does.
+    expect(store.dataDirFor('held', 'c2')).toBe(v.Mountpoint);
+    expect(store.usedBy('held')).toEqual(['c1', 'c2']);
+    expect(codeOf(() => store.dataDirFor('missing', 'c1'))).toBe('NotFound');
+  });
+
   describe('driver-option volumes', () => {
     it('refuse to mount without berth\'s mount namespace', () => {
       store.create({ name: 'tmp', options: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' } });
@@ -266,6 +298,22 @@ describe('VolumeStore', () => {
       expect(rec.callsOf('umount2')).toEqual([]);
       store.release('tmp', 'c2');
       expect(rec.callsOf('umount2')).toEqual([[v.Mountpoint, MNT_DETACH]]);
+    });
+
+    it('are mounted again for a starting container that holds one a restart left unmounted', () => {
+      store.close();
+      store = open({ ns: PrivateMountNamespace.fromFd(rec.syscalls, 77) });
+      const v = store.create({ name: 'tmp', options: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' } });
+      store.acquire('tmp', 'c1');
+      // A new store (a supervisor restart) has not mounted it.
+      store.close();
+      store = open({ ns: PrivateMountNamespace.fromFd(rec.syscalls, 77) });
+      rec.clear();
+      expect(store.dataDirFor('tmp', 'c1')).toBe(v.Mountpoint);
+      expect(rec.callsOf('mount')).toEqual([['tmpfs', v.Mountpoint, 'tmpfs', 0, 'size=1m']]);
+      rec.clear();
+      expect(store.dataDirFor('tmp', 'c1')).toBe(v.Mountpoint);
+      expect(rec.callsOf('mount')).toEqual([]);
     });
 
     it('a failed mount leaves no reference', () => {
