@@ -11,7 +11,7 @@ import {
 import { NoSuchContainerError, type ImageRecord, type LayerStore } from '@berth/layers';
 import { resolveSubpath, type VolumeStore } from '@berth/volumes';
 import { ContainerFiles, viewMounts, type ArchiveTarget, type RootHandle } from './archive/index.js';
-import { Cgroups, freeze, isFrozen, thaw, updateLimits, type CgroupLimits } from './cgroups/index.js';
+import { Cgroups, freeze, isFrozen, readRecordedV1Parents, recordV1Parents, thaw, updateLimits, type CgroupLimits } from './cgroups/index.js';
 import { containerSample, type ContainerSample } from './cgroups/sample.js';
 import { LaunchPool, type SandboxStats } from './executor/pool.js';
 import { SANDBOX_CGROUP_PREFIX } from './executor/sandbox.js';
@@ -76,6 +76,8 @@ export interface StartOptions {
 
 const DEFAULT_INIT = fileURLToPath(new URL('./berth-init', import.meta.url));
 const POLL_MS = 50;
+/** In the runtime's root: the v1 cgroup parents its containers go under (parents-record.ts). */
+const CGROUP_PARENTS_FILE = 'cgroup-parents.json';
 const WNOHANG = 1;
 
 /**
@@ -106,7 +108,14 @@ export class Runtime {
     /** A sealed in-memory copy of the shim binary, executed instead of the file. */
     private readonly sealedInit: number,
   ) {
-    this.cgroups = Cgroups.detect(options.cgroupParent ? { parent: options.cgroupParent } : {});
+    // v1: the parents the last supervisor of this root used, where they still exist (parents-record.ts).
+    const parentsFile = join(options.root, CGROUP_PARENTS_FILE);
+    const recorded = readRecordedV1Parents(parentsFile);
+    this.cgroups = Cgroups.detect({
+      ...(options.cgroupParent ? { parent: options.cgroupParent } : {}),
+      ...(recorded ? { recordedV1Parents: recorded } : {}),
+    });
+    if (!options.cgroupParent) recordV1Parents(parentsFile, this.cgroups.v1Parents, recorded);
     // A killed supervisor's parked sandboxes exit with it (EOF on their control sockets); their cgroups stay.
     this.cgroups.removeEmpty(SANDBOX_CGROUP_PREFIX);
     this.seccomp = new SeccompCache(options.root);
@@ -233,7 +242,7 @@ export class Runtime {
         initPath: this.initPath,
         hostCpus: this.hostFacts.hostCpus,
         initBinary: this.initBinary(spec.hostConfig),
-        ...(this.options.cgroupParent ? { cgroupParent: this.options.cgroupParent } : {}),
+        ...(this.options.cgroupParent ? { cgroupParent: this.options.cgroupParent } : { cgroupV1Parents: this.cgroups.v1Parents }),
         hostDevices: linuxHostDevices,
         ...(req.namespaceDonors ? { namespaceDonors: req.namespaceDonors } : {}),
         security: spec.security,

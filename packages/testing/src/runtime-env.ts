@@ -44,8 +44,9 @@ export interface TestEnv {
   close(): Promise<void>;
 }
 
-export async function openTestEnv(options: { workers?: number; sandboxes?: number } = {}): Promise<TestEnv> {
-  const root = mkdtempSync(join(tmpdir(), 'berth-test-'));
+export async function openTestEnv(options: { workers?: number; sandboxes?: number; root?: string } = {}): Promise<TestEnv> {
+  // A given root must exist (a test may put files in it before the stores open).
+  const root = options.root ?? mkdtempSync(join(tmpdir(), 'berth-test-'));
   const syscalls = new LinuxSyscalls();
   const mountNamespace = PrivateMountNamespace.create(syscalls);
   const layers = LayerStore.open(root, { syscalls });

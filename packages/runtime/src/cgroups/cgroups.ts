@@ -16,7 +16,9 @@ import type { DeviceRule } from '../plan/devices.js';
  * pool in other namespaces (design.md).
  *
  * Placement (design.md): on v1, per hierarchy, <supervisor's own cgroup>/berth/<id>,
- * so a container stays inside the limits the supervisor runs under; on v2,
+ * so a container stays inside the limits the supervisor runs under (the one
+ * an earlier supervisor of the same root recorded, while it exists:
+ * parents-record.ts); on v2,
  * <parent>/berth/<id>, controllers enabled only in berth/, which berth owns.
  * berth only ever writes to, or removes, directories named <id> directly
  * under a berth/ directory; it never changes a cgroup it did not create.
@@ -26,6 +28,13 @@ export interface CgroupsOptions {
   /** The cgroup under which `berth/` is made, as a cgroup path ("/system.slice/x").
    *  Default: v1 the supervisor's own cgroup in each hierarchy; v2 the root. */
   parent?: string;
+  /**
+   * v1: the parents an earlier supervisor of the same root used, by hierarchy
+   * (`v1Parents` of that instance). Each one whose cgroup still exists wins
+   * over this process's own, so a supervisor started from another cgroup
+   * finds, and cleans up, what the last one placed. `parent` wins over both.
+   */
+  recordedV1Parents?: Readonly<Record<string, string>>;
   /** Where procfs is (tests point it at a fake tree). Default /proc. */
   procRoot?: string;
   /** Where sysfs is; cgroup mount points under /sys are looked up there. Default /sys. */
@@ -47,6 +56,13 @@ interface Parent {
   /** The berth/ directory under the parent cgroup. */
   berthDir: string;
   controllers: readonly string[];
+  /** v1: the parent as a cgroup path in its hierarchy ("/system.slice/x"). */
+  cgroupPath?: string;
+}
+
+/** A v1 hierarchy's key in `v1Parents`: its controllers, as mounted ("cpu,cpuacct"). */
+function hierarchyKey(controllers: readonly string[]): string {
+  return controllers.join(',');
 }
 
 const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
@@ -125,11 +141,12 @@ export class Cgroups {
     if (v1.length > 0) {
       // v1 or hybrid: the controllers live in v1 hierarchies (the v2 one has none).
       const parents = v1.map((h) => {
-        const path = options.parent ?? own.get(h.controllers[0] ?? '') ?? '/';
-        return {
-          berthDir: posix.join(cgroupDir(onSysfs(h.mountPoint), h.mountRoot, path), 'berth'),
-          controllers: h.controllers,
-        };
+        const dirOf = (path: string): string => cgroupDir(onSysfs(h.mountPoint), h.mountRoot, path);
+        const recorded = options.recordedV1Parents?.[hierarchyKey(h.controllers)];
+        const path = options.parent
+          ?? (recorded !== undefined && recorded.startsWith('/') && !recorded.split('/').includes('..') && existsSync(dirOf(recorded)) ? recorded : undefined)
+          ?? own.get(h.controllers[0] ?? '') ?? '/';
+        return { berthDir: posix.join(dirOf(path), 'berth'), controllers: h.controllers, cgroupPath: path };
       });
       return new Cgroups(1, parents, options.syscalls);
     }
@@ -140,6 +157,13 @@ export class Cgroups {
       ], options.syscalls);
     }
     throw new CgroupError('CGROUP_UNSUPPORTED', 'failed to find cgroups: no cgroup v1 controller or cgroup2 mount in mountinfo; mount cgroupfs');
+  }
+
+  /** v1: the parent of each hierarchy's berth/, to record for the next supervisor of this root (`recordedV1Parents`). */
+  get v1Parents(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const p of this.parents) if (p.cgroupPath !== undefined) out[hierarchyKey(p.controllers)] = p.cgroupPath;
+    return out;
   }
 
   /** The berth/ directories containers go under (one per v1 hierarchy). */

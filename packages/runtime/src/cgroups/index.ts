@@ -11,3 +11,4 @@ export {
   type MemoryStats, type NetworkStats,
 } from './stats.js';
 export { containerSample, type ContainerSample } from './sample.js';
+export { readRecordedV1Parents, recordV1Parents } from './parents-record.js';

@@ -11,9 +11,16 @@ import { buildContainerTree } from './tree.js';
 
 let cgroups: Cgroups | undefined;
 
-/** This thread's view of the cgroup layout (detected once; one parent per runtime). */
+/**
+ * This thread's view of the cgroup layout (detected once; one layout per
+ * runtime): the parents the runtime resolved at open (on v1 they may be a
+ * recorded earlier supervisor's, not this process's own).
+ */
 export function launchCgroups(plan: LaunchPlan): Cgroups {
-  cgroups ??= Cgroups.detect(plan.cgroupParent ? { parent: plan.cgroupParent } : {});
+  cgroups ??= Cgroups.detect({
+    ...(plan.cgroupParent ? { parent: plan.cgroupParent } : {}),
+    recordedV1Parents: plan.cgroupV1Parents,
+  });
   return cgroups;
 }
 

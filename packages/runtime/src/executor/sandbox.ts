@@ -89,7 +89,7 @@ export function sandboxKey(task: LaunchTask): string | undefined {
   if (lowerdir === undefined) return undefined;
   return JSON.stringify([
     lowerdir, plan.namespaces, plan.dev, plan.sys, plan.proc, plan.maskedPaths, plan.readonlyPaths, plan.sysctls, plan.devices,
-    plan.cgroupParent, plan.deviceRules, plan.initPath, task.shimPath ?? '',
+    plan.cgroupParent, plan.cgroupV1Parents, plan.deviceRules, plan.initPath, task.shimPath ?? '',
   ]);
 }
 

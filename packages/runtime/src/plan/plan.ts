@@ -78,6 +78,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     ...securityFields(security, input.seccompPath),
     initPath: input.initPath,
     cgroupParent: input.cgroupParent ?? '',
+    cgroupV1Parents: input.cgroupV1Parents ?? {},
     privileged,
     devices: access.devices,
     deviceRules: access.rules,

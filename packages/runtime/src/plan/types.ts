@@ -108,6 +108,8 @@ export interface PlanInput {
   initBinary?: string;
   /** Cgroup parent; '' or absent for the runtime's default. */
   cgroupParent?: string;
+  /** v1: the runtime's resolved parent per hierarchy (`Cgroups.v1Parents`), so every thread places containers where it looks for them. */
+  cgroupV1Parents?: Readonly<Record<string, string>>;
   /** Online CPUs, to refuse a NanoCpus beyond them as Docker does (unchecked when absent). */
   hostCpus?: number;
   /** The host's device nodes (`--device`, `--privileged`); needed only when those are used. */
@@ -296,6 +298,8 @@ export interface LaunchPlan {
   initPath: string;
   /** '' for the runtime's default parent. */
   cgroupParent: string;
+  /** v1: the runtime's resolved parent per hierarchy ({} on v2, or with `cgroupParent`). */
+  cgroupV1Parents: Readonly<Record<string, string>>;
   /** Device nodes made after the mounts (`--device`; every host device with `--privileged`), at their container paths. */
   devices: PlannedDevice[];
   /** The device cgroup, in order: Docker's deny-all and defaults, then `--device` and `--device-cgroup-rule`. */

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CgroupError, Cgroups, cgroupMounts, parseProcCgroup, sharesToWeight, v2Writes } from '../../src/cgroups/index.js';
+import { CgroupError, Cgroups, cgroupMounts, parseProcCgroup, readRecordedV1Parents, recordV1Parents, sharesToWeight, v2Writes } from '../../src/cgroups/index.js';
 
 // A fake /proc and /sys in a temp dir: mountinfo and /proc/self/cgroup as on
 // a real machine, cgroup directories as plain directories with plain files.
@@ -73,6 +73,29 @@ describe('Cgroups on v1 / hybrid', () => {
     writeFileSync(join(root, 'proc', 'self', 'cgroup'), HYBRID_CGROUP);
     const cg = Cgroups.detect({ procRoot: join(root, 'proc'), sysfsRoot: join(root, 'sys'), parent: '/custom' });
     expect(cg.berthDirs).toEqual([sys('cpu,cpuacct/custom/berth'), sys('memory/custom/berth'), sys('pids/custom/berth')]);
+  });
+
+  it('keeps the parents a supervisor of the same root recorded, where they still exist, and records its own', () => {
+    // The last supervisor ran in /old (memory) and /sup; this one runs in /sup and /sup/mem.
+    mkdirSync(sys('memory/old'), { recursive: true });
+    const record = join(root, 'cgroup-parents.json');
+    recordV1Parents(record, { 'cpu,cpuacct': '/gone', memory: '/old', pids: '/../../escape' }, undefined);
+    const recorded = readRecordedV1Parents(record);
+    expect(recorded).toEqual({ 'cpu,cpuacct': '/gone', memory: '/old', pids: '/../../escape' });
+    const cg = fakeTree(HYBRID_MOUNTINFO, HYBRID_CGROUP, ['cpu,cpuacct/sup', 'memory/sup/mem', 'pids/sup']);
+    const reopened = Cgroups.detect({ procRoot: join(root, 'proc'), sysfsRoot: join(root, 'sys'), recordedV1Parents: recorded! });
+    // memory: the recorded one (it exists); cpu: its own (the recorded one is gone); pids: never a path out of the hierarchy.
+    expect(reopened.berthDirs).toEqual([sys('cpu,cpuacct/sup/berth'), sys('memory/old/berth'), sys('pids/sup/berth')]);
+    expect(reopened.v1Parents).toEqual({ 'cpu,cpuacct': '/sup', memory: '/old', pids: '/sup' });
+    expect(cg.v1Parents).toEqual({ 'cpu,cpuacct': '/sup', memory: '/sup/mem', pids: '/sup' });
+    recordV1Parents(record, reopened.v1Parents, recorded);
+    expect(readRecordedV1Parents(record)).toEqual(reopened.v1Parents);
+    expect(readdirSync(root).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    // A configured parent wins over any record; an unreadable record counts as none.
+    const configured = Cgroups.detect({ procRoot: join(root, 'proc'), sysfsRoot: join(root, 'sys'), parent: '/custom', recordedV1Parents: recorded! });
+    expect(configured.berthDirs).toEqual([sys('cpu,cpuacct/custom/berth'), sys('memory/custom/berth'), sys('pids/custom/berth')]);
+    writeFileSync(record, '{not json');
+    expect(readRecordedV1Parents(record)).toBeUndefined();
   });
 
   it('removes only what it created, and refuses paths outside its berth/ dirs', () => {
