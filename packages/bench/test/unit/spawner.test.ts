@@ -55,7 +55,10 @@ describe('Spawner (the bench\'s long-lived shell)', () => {
   it('starts a process in the background and reaps it when killed', async () => {
     const pid = await spawner.startBackground(['sleep', '1000'], 'sleep');
     expect(processState(pid)).toMatch(/^[SR]$/);
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'latin1')).toBe('sleep\u00001000\u0000');
+    // The pid comes right after bash's fork; the exec follows.
+    const cmdline = (): string => { try { return readFileSync(`/proc/${pid}/cmdline`, 'latin1'); } catch { return ''; } };
+    for (let i = 0; i < 200 && cmdline() !== 'sleep\u00001000\u0000'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(cmdline()).toBe('sleep\u00001000\u0000');
     await spawner.killBackground(pid, 'sleep');
     // Reaped by the shell: no zombie left behind.
     expect(existsSync(`/proc/${pid}`)).toBe(false);
