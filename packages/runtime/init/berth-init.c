@@ -1653,6 +1653,8 @@ int main(int argc, char **argv)
 		stub(&o, ns_fds);
 	}
 	close(pair[1]);
+	/* Read now: a sandbox's launch then answers without two /proc reads on its path. */
+	unsigned long long shim_start = start_time(getpid()), child_start = start_time(s.child);
 	struct launch l = { 0 };
 	if (o.sandbox)
 		await_launch(&o, &s, &l);
@@ -1666,8 +1668,7 @@ int main(int argc, char **argv)
 	 * restarted finds this container. Then the pid the launcher waits for
 	 * (a sandbox's was reported when it parked). */
 	char line[160];
-	snprintf(line, sizeof line, "shim %d %llu %d %llu\n", (int)getpid(), start_time(getpid()), (int)s.child,
-		 start_time(s.child));
+	snprintf(line, sizeof line, "shim %d %llu %d %llu\n", (int)getpid(), shim_start, (int)s.child, child_start);
 	report_line(line);
 	if (o.sandbox) {
 		/* The launcher returns once the state line is written, as after the pid report. */
