@@ -91,7 +91,6 @@ function nextId(peer: string): string {
   return `berth-bench-${peer}-${process.pid}-${counter}`;
 }
 
-
 /** crun/runc bundles: one per mount count, all pointing at the shared rootfs. */
 function bundleFor(ctx: PeerContext, peer: string, mounts: number): string {
   const dir = join(ctx.workDir, `bundle-${peer}-${mounts}`);

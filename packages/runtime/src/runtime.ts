@@ -87,6 +87,8 @@ const WNOHANG = 1;
  */
 export class Runtime {
   private readonly cgroups: Cgroups;
+  /** v1: the parent of berth/ per hierarchy, resolved at open; every launch's plan carries it to the workers. */
+  private readonly cgroupV1Parents: Readonly<Record<string, string>>;
   /** Compiled seccomp filters, one BPF file per profile and capability set, made once. */
   private readonly seccomp: SeccompCache;
   /**
@@ -115,7 +117,8 @@ export class Runtime {
       ...(options.cgroupParent ? { parent: options.cgroupParent } : {}),
       ...(recorded ? { recordedV1Parents: recorded } : {}),
     });
-    if (!options.cgroupParent) recordV1Parents(parentsFile, this.cgroups.v1Parents, recorded);
+    this.cgroupV1Parents = this.cgroups.v1Parents;
+    if (!options.cgroupParent) recordV1Parents(parentsFile, this.cgroupV1Parents, recorded);
     // A killed supervisor's parked sandboxes exit with it (EOF on their control sockets); their cgroups stay.
     this.cgroups.removeEmpty(SANDBOX_CGROUP_PREFIX);
     this.seccomp = new SeccompCache(options.root);
@@ -242,7 +245,7 @@ export class Runtime {
         initPath: this.initPath,
         hostCpus: this.hostFacts.hostCpus,
         initBinary: this.initBinary(spec.hostConfig),
-        ...(this.options.cgroupParent ? { cgroupParent: this.options.cgroupParent } : { cgroupV1Parents: this.cgroups.v1Parents }),
+        ...(this.options.cgroupParent ? { cgroupParent: this.options.cgroupParent } : { cgroupV1Parents: this.cgroupV1Parents }),
         hostDevices: linuxHostDevices,
         ...(req.namespaceDonors ? { namespaceDonors: req.namespaceDonors } : {}),
         security: spec.security,
