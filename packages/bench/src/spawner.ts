@@ -38,6 +38,9 @@ export class Spawner {
   private wake: (() => void) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
+  /** Where a run without a `cwd` runs: this process's directory when the shell started (a `cd` would otherwise stay). */
+  private readonly home = process.cwd();
+
   private constructor(private readonly child: ChildProcessWithoutNullStreams, private readonly dir: string) {
     child.stdout.setEncoding('utf8').on('data', (d: string) => { this.out += d; this.wake?.(); });
     child.stderr.resume();
@@ -54,7 +57,8 @@ export class Spawner {
   }
 
   /**
-   * Runs `argv` (stdin and stdout /dev/null) and resolves with its wall time
+   * Runs `argv` (stdin and stdout /dev/null) in `cwd` (default: where this
+   * process was when the shell started) and resolves with its wall time
    * in ms as the shell saw it; rejects, naming `what` and with the end of its
    * stderr, if it did not exit 0. Runs one at a time, in call order.
    */
@@ -98,7 +102,7 @@ export class Spawner {
 
   private async runNow(argv: readonly string[], what: string, options: { cwd?: string }): Promise<number> {
     const errFile = join(this.dir, 'stderr');
-    const cd = options.cwd === undefined ? '' : `cd ${shellQuote(options.cwd)} && `;
+    const cd = `cd ${shellQuote(options.cwd ?? this.home)} && `;
     this.out = '';
     this.child.stdin.write(
       `${cd}{ s=$EPOCHREALTIME; ${argv.map(shellQuote).join(' ')} </dev/null >/dev/null 2>${shellQuote(errFile)}; st=$?; e=$EPOCHREALTIME; ` +

@@ -33,6 +33,9 @@ describe('Spawner (the bench\'s long-lived shell)', () => {
   it('runs the argv as given, in the cwd asked for, and times it in the shell', async () => {
     const ms = await spawner.run(['sh', '-c', 'sleep 0.05; pwd > out; printf %s "$1" >> out', 'sh', "a 'quoted' $word"], 'sh', { cwd: dir });
     expect(readFileSync(join(dir, 'out'), 'utf8')).toBe(`${dir}\na 'quoted' $word`);
+    // A run without a cwd is back where the bench was, not where the last run went.
+    await spawner.run(['sh', '-c', `pwd > ${shellQuote(join(dir, 'home'))}`], 'pwd');
+    expect(readFileSync(join(dir, 'home'), 'utf8')).toBe(`${process.cwd()}\n`);
     // Measured around the command's own run: at least its sleep, and not the 1 s a broken clock would give.
     expect(ms).toBeGreaterThanOrEqual(50);
     expect(ms).toBeLessThan(1000);
